@@ -1,0 +1,17 @@
+//! The model behind awsctx: everything that is true on disk, with no network and no async.
+//!
+//! - [`config`]: the AWS shared config and credentials files: parse, resolve, edit in place.
+//! - [`cache`]: the SSO token cache and the role-credential cache, in the AWS CLI v2 formats.
+//! - [`file`]: atomic writes and flock-style locks with a deadline.
+//! - [`shell`]: quoting and rendering of environment changes for bash, zsh and fish.
+//! - [`binding`]: per-directory profiles: pins, `.aws-profile` files and their trust records.
+//! - [`env`]: a snapshot of the process environment, so every rule is testable.
+//! - [`secret`]: a string that never prints.
+
+pub mod binding;
+pub mod cache;
+pub mod config;
+pub mod env;
+pub mod file;
+pub mod secret;
+pub mod shell;

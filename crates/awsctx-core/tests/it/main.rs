@@ -1,0 +1,1 @@
+//! Integration tests of awsctx-core (one binary, modules below).

@@ -1,0 +1,1 @@
+//! Integration tests of awsctx-login (one binary, modules below).

@@ -1,0 +1,1 @@
+//! The mock IAM Identity Center: a real HTTP server on loopback that speaks the AWS wire format.

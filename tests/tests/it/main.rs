@@ -1,0 +1,1 @@
+//! End-to-end tests: the built `awsctx` binary against the mock, in temp homes and real shells.
