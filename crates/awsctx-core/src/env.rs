@@ -16,14 +16,21 @@ impl Env {
     /// The current process's environment. Variables that are not valid UTF-8 are skipped.
     pub fn from_process() -> Self {
         let vars = std::env::vars_os()
-            .filter_map(|(k, v): (OsString, OsString)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .filter_map(|(k, v): (OsString, OsString)| {
+                Some((k.into_string().ok()?, v.into_string().ok()?))
+            })
             .collect();
         Self { vars, windows: cfg!(windows) }
     }
 
     /// An environment made of exactly these variables.
-    pub fn from_pairs<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
-        Self { vars: pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect(), windows: false }
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        Self {
+            vars: pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect(),
+            windows: false,
+        }
     }
 
     /// Read the variables as Windows would (home from `USERPROFILE`, `\` separators).
