@@ -1,1 +1,35 @@
-fn main() {}
+//! The `awsctx` binary: thin glue from the command line to awsctx-core and awsctx-login.
+//! All printing lives here; each command is one module under `cmd/`.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+
+mod cli;
+mod cmd;
+mod complete;
+mod context;
+mod ui;
+
+fn main() -> ExitCode {
+    // `COMPLETE=bash awsctx` prints the completion registration; a TAB calls back in here.
+    clap_complete::CompleteEnv::with_factory(cli::Cli::command).complete();
+
+    let cli = cli::Cli::parse();
+    let ctx = context::Context::from_process();
+    match cmd::run(cli, &ctx) {
+        Ok(code) => code,
+        Err(err) => ui::report(&err),
+    }
+}
+
+/// Write to stdout; a closed pipe (`awsctx list | head -1`) ends the program quietly.
+pub(crate) fn print_stdout(text: &str) {
+    let mut out = std::io::stdout().lock();
+    if let Err(err) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        if err.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+    }
+}

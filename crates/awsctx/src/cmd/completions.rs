@@ -1,0 +1,1 @@
+//! `awsctx completions SHELL`: static scripts for packagers.

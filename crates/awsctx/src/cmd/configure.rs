@@ -1,0 +1,1 @@
+//! `awsctx configure sso`: the wizard.

@@ -1,0 +1,1 @@
+//! `awsctx console`: the federated sign-in URL.

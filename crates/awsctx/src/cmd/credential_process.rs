@@ -1,0 +1,1 @@
+//! `awsctx credential-process --profile P`.

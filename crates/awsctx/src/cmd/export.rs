@@ -1,0 +1,1 @@
+//! `awsctx export`: the formats of `aws configure export-credentials`.

@@ -1,0 +1,1 @@
+//! `awsctx hook SHELL` and the hidden `hook-env` the hook runs.

@@ -1,0 +1,1 @@
+//! `awsctx list`: the profiles table and `--json`.

@@ -1,0 +1,1 @@
+//! `awsctx pin` / `awsctx unpin`.

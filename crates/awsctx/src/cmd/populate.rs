@@ -1,0 +1,1 @@
+//! `awsctx populate`: one profile per account and role, in a managed block.

@@ -1,0 +1,1 @@
+//! `awsctx status`: what this shell has and where it came from.

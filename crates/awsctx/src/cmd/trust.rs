@@ -1,0 +1,1 @@
+//! `awsctx allow` / `awsctx deny` for `.aws-profile` files.

@@ -1,0 +1,72 @@
+//! What the user sees on stderr: one-line errors with a hint, notices, colour decisions.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use nu_ansi_term::{Color, Style};
+
+/// An error the user can act on: one line, plus a hint naming the command that fixes it.
+#[derive(Debug)]
+pub(crate) struct UserError {
+    pub(crate) message: String,
+    pub(crate) hint: Option<String>,
+}
+
+impl std::fmt::Display for UserError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for UserError {}
+
+/// Build an error with a hint line.
+pub(crate) fn error(message: impl Into<String>, hint: impl Into<String>) -> anyhow::Error {
+    UserError { message: message.into(), hint: Some(hint.into()) }.into()
+}
+
+/// Print `awsctx: error: ...` (and `hint: ...`) and give exit code 1.
+pub(crate) fn report(err: &anyhow::Error) -> ExitCode {
+    let hint = err.chain().find_map(|e| e.downcast_ref::<UserError>()).and_then(|u| u.hint.clone());
+    // `{:#}` joins the context chain on one line: "reading `x`: permission denied".
+    let message = format!("{err:#}").replace('\n', " ");
+    let paint = Paint::stderr();
+    eprintln!("awsctx: {} {message}", paint.style(Color::Red.bold(), "error:"));
+    if let Some(hint) = hint {
+        eprintln!("{} {hint}", paint.style(Color::Cyan.bold(), "hint:"));
+    }
+    ExitCode::FAILURE
+}
+
+/// A one-line notice on stderr: `awsctx: ...`.
+pub(crate) fn notice(message: &str) {
+    eprintln!("awsctx: {message}");
+}
+
+/// Whether to colour a stream: only a terminal, never with `NO_COLOR`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Paint {
+    enabled: bool,
+}
+
+impl Paint {
+    pub(crate) fn stdout() -> Self {
+        Self { enabled: std::io::stdout().is_terminal() && no_color_unset() }
+    }
+
+    pub(crate) fn stderr() -> Self {
+        Self { enabled: std::io::stderr().is_terminal() && no_color_unset() }
+    }
+
+    pub(crate) fn enabled(self) -> bool {
+        self.enabled
+    }
+
+    pub(crate) fn style(self, style: Style, text: &str) -> String {
+        if self.enabled { style.paint(text).to_string() } else { text.to_owned() }
+    }
+}
+
+fn no_color_unset() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
