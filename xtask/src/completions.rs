@@ -5,7 +5,8 @@ use std::process::Command;
 
 use anyhow::bail;
 
-const FILES: [(&str, &str); 3] = [("bash", "awsctx.bash"), ("zsh", "_awsctx"), ("fish", "awsctx.fish")];
+const FILES: [(&str, &str); 3] =
+    [("bash", "awsctx.bash"), ("zsh", "_awsctx"), ("fish", "awsctx.fish")];
 
 pub(crate) fn run(check: bool) -> anyhow::Result<()> {
     let bin = crate::build(false)?.join("awsctx");

@@ -16,7 +16,11 @@ pub(crate) fn run() -> anyhow::Result<()> {
     check_stdin("fish_indent", &["--check"], &fish)?;
     // The scripts in shell/ as committed, too (the hook adds only quoted values to them).
     let shell_dir = crate::root().join("shell");
-    check_stdin("shellcheck", &["--shell=bash", "-"], &std::fs::read_to_string(shell_dir.join("awsctx.bash"))?)?;
+    check_stdin(
+        "shellcheck",
+        &["--shell=bash", "-"],
+        &std::fs::read_to_string(shell_dir.join("awsctx.bash"))?,
+    )?;
     println!("lint: hooks clean (shellcheck, zsh -n, fish --no-execute, fish_indent --check)");
     Ok(())
 }

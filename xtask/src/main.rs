@@ -23,7 +23,9 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(&args[1..]),
         Some("demo") => demo::run(args.iter().any(|a| a == "--interactive")),
         _ => {
-            eprintln!("usage: cargo xtask <completions [--check] | lint | bench [ROW...] | demo [--interactive]>");
+            eprintln!(
+                "usage: cargo xtask <completions [--check] | lint | bench [ROW...] | demo [--interactive]>"
+            );
             return ExitCode::from(2);
         }
     };
@@ -44,7 +46,15 @@ pub(crate) fn root() -> PathBuf {
 /// Build `awsctx` (and the mock) in `profile` and return the target directory's profile folder.
 pub(crate) fn build(release: bool) -> anyhow::Result<PathBuf> {
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    cmd.current_dir(root()).args(["build", "--quiet", "-p", "awsctx", "-p", "awsctx-tests", "--bins"]);
+    cmd.current_dir(root()).args([
+        "build",
+        "--quiet",
+        "-p",
+        "awsctx",
+        "-p",
+        "awsctx-tests",
+        "--bins",
+    ]);
     if release {
         cmd.arg("--release");
     }
@@ -52,7 +62,8 @@ pub(crate) fn build(release: bool) -> anyhow::Result<PathBuf> {
     if !status.success() {
         bail!("cargo build failed");
     }
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
     Ok(target.join(if release { "release" } else { "debug" }))
 }
 

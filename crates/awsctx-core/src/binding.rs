@@ -1,1 +1,402 @@
-//! (placeholder: filled in by its issue)
+//! Per-directory profiles: pins (the user's own, always trusted), `.aws-profile` files
+//! (obeyed only once allowed), and the trust records that say which files are allowed.
+//!
+//! Both live in awsctx's state directory (`$XDG_STATE_HOME/awsctx`, default
+//! `~/.local/state/awsctx`) as small JSON files, written atomically under a lock. A trust
+//! record is the sha256 of the file's path and content, as direnv does: an edited file needs
+//! a new `awsctx allow`, and a copy of an allowed file elsewhere is not allowed.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+
+use crate::env::Env;
+use crate::file::{FileError, FileLock, write_atomic};
+
+/// The name of the file a repository uses to name its profile.
+pub const PROFILE_FILE: &str = ".aws-profile";
+
+/// A profile file larger than this is not a profile file; refuse to read it whole.
+const MAX_PROFILE_FILE: u64 = 4096;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BindingError {
+    #[error("no state directory: neither `XDG_STATE_HOME` nor `HOME` is set")]
+    NoStateDir,
+    #[error(transparent)]
+    File(#[from] FileError),
+    #[error("`{path}` is not valid awsctx state: {reason}")]
+    CorruptState { path: PathBuf, reason: String },
+    #[error("`{path}` names no profile (its first line that is not a comment is empty)")]
+    EmptyProfileFile { path: PathBuf },
+    #[error("`{path}` names an invalid profile `{name}`: control characters are not allowed")]
+    InvalidProfileName { path: PathBuf, name: String },
+    #[error("`{path}` is too large to be a profile file ({size} bytes)")]
+    ProfileFileTooLarge { path: PathBuf, size: u64 },
+}
+
+/// awsctx's own state directory and the files in it.
+#[derive(Debug, Clone)]
+pub struct StateDir {
+    dir: PathBuf,
+}
+
+impl StateDir {
+    /// `$XDG_STATE_HOME/awsctx`, else `~/.local/state/awsctx`.
+    pub fn from_env(env: &Env) -> Result<Self, BindingError> {
+        let dir = match env.get("XDG_STATE_HOME") {
+            Some(state) if Path::new(state).is_absolute() => PathBuf::from(state).join("awsctx"),
+            _ => env.home().ok_or(BindingError::NoStateDir)?.join(".local/state/awsctx"),
+        };
+        Ok(Self { dir })
+    }
+
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn pins_path(&self) -> PathBuf {
+        self.dir.join("pins.json")
+    }
+
+    pub fn trust_path(&self) -> PathBuf {
+        self.dir.join("trust.json")
+    }
+
+    /// The lock file guarding `name` (single-flight locks of the credential provider live here too).
+    pub fn lock_path(&self, name: &str) -> PathBuf {
+        self.dir.join("locks").join(format!("{name}.lock"))
+    }
+
+    pub fn load_pins(&self) -> Result<Pins, BindingError> {
+        read_json(&self.pins_path()).map(|map| Pins { dirs: map.unwrap_or_default() })
+    }
+
+    pub fn load_trust(&self) -> Result<TrustStore, BindingError> {
+        read_json(&self.trust_path()).map(Option::unwrap_or_default)
+    }
+
+    /// Change the pins under the state lock: read, apply `change`, write atomically.
+    pub fn update_pins(&self, change: impl FnOnce(&mut Pins)) -> Result<Pins, BindingError> {
+        let _lock = FileLock::acquire(&self.lock_path("state"), LOCK_DEADLINE, |_| {})?;
+        let mut pins = self.load_pins()?;
+        change(&mut pins);
+        write_json(&self.pins_path(), &pins.dirs)?;
+        Ok(pins)
+    }
+
+    /// Change the trust records under the state lock.
+    pub fn update_trust(&self, change: impl FnOnce(&mut TrustStore)) -> Result<(), BindingError> {
+        let _lock = FileLock::acquire(&self.lock_path("state"), LOCK_DEADLINE, |_| {})?;
+        let mut trust = self.load_trust()?;
+        change(&mut trust);
+        write_json(&self.trust_path(), &trust)
+    }
+}
+
+const LOCK_DEADLINE: Duration = Duration::from_secs(5);
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>, BindingError> {
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+            BindingError::CorruptState { path: path.to_owned(), reason: e.to_string() }
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(FileError::Read { path: path.to_owned(), source }.into()),
+    }
+}
+
+fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), BindingError> {
+    let mut bytes = serde_json::to_vec_pretty(value)
+        .map_err(|e| BindingError::CorruptState { path: path.to_owned(), reason: e.to_string() })?;
+    bytes.push(b'\n');
+    write_atomic(path, &bytes, 0o600, true)?;
+    Ok(())
+}
+
+/// Directories pinned to a profile by `awsctx pin`.
+#[derive(Debug, Clone, Default)]
+pub struct Pins {
+    dirs: BTreeMap<PathBuf, String>,
+}
+
+impl Pins {
+    pub fn get(&self, dir: &Path) -> Option<&str> {
+        self.dirs.get(dir).map(String::as_str)
+    }
+
+    pub fn insert(&mut self, dir: PathBuf, profile: String) {
+        self.dirs.insert(dir, profile);
+    }
+
+    pub fn remove(&mut self, dir: &Path) -> Option<String> {
+        self.dirs.remove(dir)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&Path, &str)> {
+        self.dirs.iter().map(|(d, p)| (d.as_path(), p.as_str()))
+    }
+}
+
+/// Which `.aws-profile` files the user allowed (by path and content) or refused (by path).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct TrustStore {
+    /// sha256(path, content) → the path, for the user's eyes.
+    #[serde(default)]
+    allowed: BTreeMap<String, PathBuf>,
+    /// sha256(path) → the path.
+    #[serde(default)]
+    denied: BTreeMap<String, PathBuf>,
+}
+
+/// The verdict on one `.aws-profile` file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trust {
+    Allowed,
+    Denied,
+    /// Never allowed, or edited since it was.
+    Unknown,
+}
+
+impl TrustStore {
+    pub fn check(&self, path: &Path, content: &[u8]) -> Trust {
+        if self.denied.contains_key(&path_digest(path)) {
+            Trust::Denied
+        } else if self.allowed.contains_key(&content_digest(path, content)) {
+            Trust::Allowed
+        } else {
+            Trust::Unknown
+        }
+    }
+
+    /// Allow this exact content at this path; forget an earlier denial and earlier contents.
+    pub fn allow(&mut self, path: &Path, content: &[u8]) {
+        self.denied.remove(&path_digest(path));
+        self.allowed.retain(|_, p| p != path);
+        self.allowed.insert(content_digest(path, content), path.to_owned());
+    }
+
+    /// Refuse the file at this path, whatever its content.
+    pub fn deny(&mut self, path: &Path) {
+        self.allowed.retain(|_, p| p != path);
+        self.denied.insert(path_digest(path), path.to_owned());
+    }
+}
+
+fn path_digest(path: &Path) -> String {
+    hex(&Sha256::digest(path.as_os_str().as_encoded_bytes()))
+}
+
+fn content_digest(path: &Path, content: &[u8]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(path.as_os_str().as_encoded_bytes());
+    // A separator that cannot occur in a path keeps (path, content) pairs distinct.
+    hasher.update([0]);
+    hasher.update(content);
+    hex(&hasher.finalize())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// What binds a directory to a profile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BindingSource {
+    Pin,
+    File { path: PathBuf, trust: Trust },
+}
+
+/// The nearest binding above (or at) a directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectoryBinding {
+    /// The directory that holds the pin or the file: leaving it ends the binding.
+    pub root: PathBuf,
+    pub profile: String,
+    pub source: BindingSource,
+}
+
+/// Find the binding nearest to `dir`, searching upward. At one level a pin wins over a file.
+/// A `.aws-profile` that cannot be read as a profile name is an error: the caller says why.
+pub fn find_binding(
+    dir: &Path,
+    pins: &Pins,
+    trust: &TrustStore,
+) -> Result<Option<DirectoryBinding>, BindingError> {
+    for level in dir.ancestors() {
+        if let Some(profile) = pins.get(level) {
+            return Ok(Some(DirectoryBinding {
+                root: level.to_owned(),
+                profile: profile.to_owned(),
+                source: BindingSource::Pin,
+            }));
+        }
+        let path = level.join(PROFILE_FILE);
+        let Some(content) = read_profile_file(&path)? else { continue };
+        let profile = parse_profile_file(&path, &content)?;
+        let trust = trust.check(&path, &content);
+        return Ok(Some(DirectoryBinding {
+            root: level.to_owned(),
+            profile,
+            source: BindingSource::File { path, trust },
+        }));
+    }
+    Ok(None)
+}
+
+/// The bytes of a profile file, or `None` when there is none (or it is not a regular file).
+pub fn read_profile_file(path: &Path) -> Result<Option<Vec<u8>>, BindingError> {
+    let meta = match std::fs::metadata(path) {
+        Ok(meta) if meta.is_file() => meta,
+        Ok(_) => return Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => return Err(FileError::Read { path: path.to_owned(), source }.into()),
+    };
+    if meta.len() > MAX_PROFILE_FILE {
+        return Err(BindingError::ProfileFileTooLarge { path: path.to_owned(), size: meta.len() });
+    }
+    std::fs::read(path)
+        .map(Some)
+        .map_err(|source| FileError::Read { path: path.to_owned(), source }.into())
+}
+
+/// The profile a `.aws-profile` names: its first line that is neither blank nor a `#` comment,
+/// trimmed. Control characters are refused: the name ends up in the shell's environment.
+pub fn parse_profile_file(path: &Path, content: &[u8]) -> Result<String, BindingError> {
+    let text = String::from_utf8_lossy(content);
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .ok_or_else(|| BindingError::EmptyProfileFile { path: path.to_owned() })?;
+    if line.chars().any(char::is_control) {
+        return Err(BindingError::InvalidProfileName {
+            path: path.to_owned(),
+            name: line.escape_debug().to_string(),
+        });
+    }
+    Ok(line.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    fn state() -> (tempfile::TempDir, StateDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateDir::new(dir.path().join("state"));
+        (dir, state)
+    }
+
+    #[test]
+    fn nearest_binding_wins_and_a_pin_beats_a_file_at_the_same_level() {
+        let (tmp, _) = state();
+        let repo = tmp.path().join("repo");
+        let sub = repo.join("svc/api");
+        std::fs::create_dir_all(&sub).unwrap();
+        std::fs::write(repo.join(PROFILE_FILE), "# the repo's account\n\n  dev  \n").unwrap();
+        let mut pins = Pins::default();
+        let trust = TrustStore::default();
+
+        let found = find_binding(&sub, &pins, &trust).unwrap().unwrap();
+        assert_eq!(found.profile, "dev");
+        assert_eq!(found.root, repo);
+        assert!(matches!(found.source, BindingSource::File { trust: Trust::Unknown, .. }));
+
+        pins.insert(repo.join("svc"), "staging".into());
+        let found = find_binding(&sub, &pins, &trust).unwrap().unwrap();
+        assert_eq!((found.profile.as_str(), found.source), ("staging", BindingSource::Pin));
+
+        pins.insert(repo.clone(), "prod".into());
+        let found = find_binding(&repo, &pins, &trust).unwrap().unwrap();
+        assert_eq!(found.source, BindingSource::Pin);
+        assert_eq!(find_binding(tmp.path(), &pins, &trust).unwrap(), None);
+    }
+
+    #[test]
+    fn an_edited_file_needs_a_new_allow_and_deny_wins() {
+        let path = Path::new("/repo/.aws-profile");
+        let mut trust = TrustStore::default();
+        assert_eq!(trust.check(path, b"dev\n"), Trust::Unknown);
+        trust.allow(path, b"dev\n");
+        assert_eq!(trust.check(path, b"dev\n"), Trust::Allowed);
+        assert_eq!(trust.check(path, b"prod\n"), Trust::Unknown, "edited content");
+        assert_eq!(
+            trust.check(Path::new("/other/.aws-profile"), b"dev\n"),
+            Trust::Unknown,
+            "copied file"
+        );
+        trust.deny(path);
+        assert_eq!(trust.check(path, b"dev\n"), Trust::Denied);
+        trust.allow(path, b"prod\n");
+        assert_eq!(trust.check(path, b"prod\n"), Trust::Allowed);
+        assert_eq!(
+            trust.check(path, b"dev\n"),
+            Trust::Unknown,
+            "only the latest content stays allowed"
+        );
+    }
+
+    #[test]
+    fn pins_and_trust_survive_a_round_trip_through_the_state_dir() {
+        let (_tmp, state) = state();
+        state.update_pins(|p| p.insert(PathBuf::from("/work/a b\n"), "dev".into())).unwrap();
+        state.update_trust(|t| t.allow(Path::new("/r/.aws-profile"), b"x")).unwrap();
+        assert_eq!(state.load_pins().unwrap().get(Path::new("/work/a b\n")), Some("dev"));
+        assert_eq!(
+            state.load_trust().unwrap().check(Path::new("/r/.aws-profile"), b"x"),
+            Trust::Allowed
+        );
+        let mode = std::fs::metadata(state.pins_path()).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn hostile_profile_files_are_refused_with_the_reason() {
+        let path = Path::new("/r/.aws-profile");
+        assert!(matches!(
+            parse_profile_file(path, b"# only a comment\n\n"),
+            Err(BindingError::EmptyProfileFile { .. })
+        ));
+        assert!(matches!(
+            parse_profile_file(path, b"dev\x1b[31m\n"),
+            Err(BindingError::InvalidProfileName { .. })
+        ));
+        assert_eq!(
+            parse_profile_file(path, b"$(touch pwned)'\"`;\n").unwrap(),
+            "$(touch pwned)'\"`;"
+        );
+    }
+
+    #[test]
+    fn corrupt_state_is_an_error_naming_the_file_not_a_panic() {
+        let (_tmp, state) = state();
+        write_atomic(&state.pins_path(), b"{not json", 0o600, true).unwrap();
+        let err = state.load_pins().unwrap_err();
+        assert!(err.to_string().contains("pins.json"), "{err}");
+    }
+
+    #[test]
+    fn state_dir_follows_xdg_then_home() {
+        let env = Env::from_pairs([("HOME", "/home/u"), ("XDG_STATE_HOME", "/xdg")]);
+        assert_eq!(StateDir::from_env(&env).unwrap().path(), Path::new("/xdg/awsctx"));
+        let env = Env::from_pairs([("HOME", "/home/u"), ("XDG_STATE_HOME", "relative")]);
+        assert_eq!(
+            StateDir::from_env(&env).unwrap().path(),
+            Path::new("/home/u/.local/state/awsctx")
+        );
+        assert!(StateDir::from_env(&Env::default()).is_err());
+    }
+}
