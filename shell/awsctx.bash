@@ -1,0 +1,73 @@
+# awsctx hook for bash, printed by `awsctx hook bash`; load it with
+#   eval "$(awsctx hook bash)"
+#
+# Defines the `awsctx` function (commands that switch this shell have their output evaluated)
+# and `_awsctx_hook`, run first in PROMPT_COMMAND.
+#
+# Cost per prompt when nothing changed: two string compares and one integer compare on
+# builtins, no process. A directory change runs `awsctx hook-env` (one process) only when a
+# pin or a `.aws-profile` is above the new directory or a binding is in effect now; keys are
+# refreshed (one process) when `EPOCHSECONDS` passes `_AWSCTX_DUE`.
+#
+# State lives in exported `_AWSCTX_*` variables, written only by the binary's output.
+
+_AWSCTX_BIN=__AWSCTX_BIN__
+
+awsctx() {
+  case "${1-}" in
+    login)
+      command "$_AWSCTX_BIN" "$@" || return
+      # Pick up the new session at the next prompt.
+      [[ -n "${_AWSCTX_PROFILE-}" ]] && export _AWSCTX_DUE=0
+      return 0
+      ;;
+    logout | list | ls | status | export | credential-process | exec | console | configure | \
+      populate | hook | completions | doctor | help | hook-env | -c | --current | -h | --help | -V | --version)
+      command "$_AWSCTX_BIN" "$@"
+      ;;
+    *)
+      local __awsctx_out __awsctx_rc
+      __awsctx_out=$(_AWSCTX_SHELL=bash command "$_AWSCTX_BIN" "$@")
+      __awsctx_rc=$?
+      eval "$__awsctx_out"
+      return "$__awsctx_rc"
+      ;;
+  esac
+}
+
+# Is there a pin or a `.aws-profile` at or above $PWD? Builtins only.
+_awsctx_maybe_bound() {
+  local dir=$PWD
+  while :; do
+    [[ -e "$dir/.aws-profile" ]] && return 0
+    [[ $'\n'"${_AWSCTX_PINS-}"$'\n' == *$'\n'"$dir"$'\n'* ]] && return 0
+    [[ -z "$dir" || "$dir" == / ]] && return 1
+    dir=${dir%/*}
+    [[ -z "$dir" ]] && dir=/
+  done
+}
+
+_awsctx_hook() {
+  local __awsctx_status=$?
+  local __awsctx_now=${EPOCHSECONDS-}
+  [[ -z "$__awsctx_now" ]] && printf -v __awsctx_now '%(%s)T' -1
+  if [[ "${_AWSCTX_PWD-}" != "$PWD" ]]; then
+    if [[ -z "${_AWSCTX_PINS+set}" || -n "${_AWSCTX_BOUND-}" ]] || _awsctx_maybe_bound; then
+      eval "$(command "$_AWSCTX_BIN" hook-env bash)"
+    else
+      export _AWSCTX_PWD="$PWD"
+    fi
+  elif [[ -n "${_AWSCTX_DUE-}" ]] && ((__awsctx_now >= _AWSCTX_DUE)); then
+    eval "$(command "$_AWSCTX_BIN" hook-env bash)"
+  fi
+  return "$__awsctx_status"
+}
+
+# Run first in PROMPT_COMMAND (a string or, in bash 5.1+, an array), once.
+if [[ "${PROMPT_COMMAND[*]-}" != *_awsctx_hook* ]]; then
+  if [[ "$(declare -p PROMPT_COMMAND 2>/dev/null)" == "declare -a"* ]]; then
+    PROMPT_COMMAND=(_awsctx_hook "${PROMPT_COMMAND[@]}")
+  else
+    PROMPT_COMMAND="_awsctx_hook${PROMPT_COMMAND:+;$PROMPT_COMMAND}"
+  fi
+fi

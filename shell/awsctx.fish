@@ -1,0 +1,71 @@
+# awsctx hook for fish, printed by `awsctx hook fish`; load it with
+#   awsctx hook fish | source
+#
+# Defines the `awsctx` function (commands that switch this shell have their output evaluated),
+# a `PWD` variable handler (directory changes) and a `fish_prompt` handler (refresh).
+#
+# fish has no builtin clock, so expiry is signalled instead of polled: when keys are exported,
+# `awsctx hook-env` starts one sleeping timer process that sends SIGUSR1 to this shell when
+# they are due for a refresh. Cost per prompt when nothing changed: one variable test, no
+# process. A directory change runs `awsctx hook-env` (one process) only when a pin or a
+# `.aws-profile` is above the new directory or a binding is in effect now.
+#
+# State lives in exported `_AWSCTX_*` variables, written only by the binary's output.
+
+set -g _AWSCTX_BIN __AWSCTX_BIN__
+
+function awsctx --description 'switch AWS profiles; see awsctx --help'
+    switch "$argv[1]"
+        case login
+            command $_AWSCTX_BIN $argv; or return
+            # Pick up the new session at the next prompt.
+            set -q _AWSCTX_PROFILE; and set -g _awsctx_due 1
+            return 0
+        case logout list ls status export credential-process exec console configure populate hook completions doctor help hook-env -c --current -h --help -V --version
+            command $_AWSCTX_BIN $argv
+        case '*'
+            set -l out (env _AWSCTX_SHELL=fish $_AWSCTX_BIN $argv | string collect)
+            set -l rc $pipestatus[1]
+            eval $out
+            return $rc
+    end
+end
+
+# Is there a pin or a `.aws-profile` at or above $PWD? Builtins only.
+function _awsctx_maybe_bound
+    set -l dir $PWD
+    set -l pins (string split \n -- "$_AWSCTX_PINS")
+    while true
+        test -e "$dir/.aws-profile"; and return 0
+        contains -- $dir $pins; and return 0
+        test -z "$dir" -o "$dir" = /; and return 1
+        set dir (string replace -r '/[^/]*$' '' -- $dir)
+        test -z "$dir"; and set dir /
+    end
+end
+
+function _awsctx_env
+    $_AWSCTX_BIN hook-env fish | source
+end
+
+function _awsctx_on_pwd --on-variable PWD
+    test "$_AWSCTX_PWD" = "$PWD"; and return
+    if not set -q _AWSCTX_PINS; or test -n "$_AWSCTX_BOUND"; or _awsctx_maybe_bound
+        _awsctx_env
+    else
+        set -gx _AWSCTX_PWD $PWD
+    end
+end
+
+function _awsctx_on_timer --on-signal USR1
+    set -g _awsctx_due 1
+end
+
+function _awsctx_on_prompt --on-event fish_prompt
+    if test "$_AWSCTX_PWD" != "$PWD"
+        _awsctx_on_pwd
+    else if set -q _awsctx_due
+        set -e _awsctx_due
+        _awsctx_env
+    end
+end
