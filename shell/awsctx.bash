@@ -68,6 +68,8 @@ if [[ "${PROMPT_COMMAND[*]-}" != *_awsctx_hook* ]]; then
   if [[ "$(declare -p PROMPT_COMMAND 2>/dev/null)" == "declare -a"* ]]; then
     PROMPT_COMMAND=(_awsctx_hook "${PROMPT_COMMAND[@]}")
   else
+    # A plain string here (checked above), not an array.
+    # shellcheck disable=SC2178,SC2128
     PROMPT_COMMAND="_awsctx_hook${PROMPT_COMMAND:+;$PROMPT_COMMAND}"
   fi
 fi
