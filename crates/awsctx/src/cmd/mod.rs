@@ -24,9 +24,29 @@ mod use_;
 
 pub(crate) fn run(cli: Cli, ctx: &Context) -> anyhow::Result<ExitCode> {
     let Some(command) = cli.command else {
-        return Ok(ExitCode::SUCCESS);
+        return use_::run_bare(cli.profile.as_deref(), cli.unset, cli.current, ctx);
     };
     match command {
-        _ => Ok(ExitCode::SUCCESS),
+        Command::Use(args) => use_::run(&args, ctx),
+        Command::Login(args) => login::run(&args, ctx),
+        Command::Logout(args) => logout::run(&args, ctx),
+        Command::List(args) => list::run(&args, ctx),
+        Command::Status(args) => status::run(&args, ctx),
+        Command::Export(args) => export::run(&args, ctx),
+        Command::CredentialProcess(args) => credential_process::run(&args, ctx),
+        Command::Exec(args) => exec::run(args, ctx),
+        Command::Console(args) => console::run(&args, ctx),
+        Command::Configure(crate::cli::ConfigureCommand::Sso(args)) => {
+            configure::run_sso(&args, ctx)
+        }
+        Command::Populate(args) => populate::run(&args, ctx),
+        Command::Pin(args) => pin::run_pin(&args, ctx),
+        Command::Unpin => pin::run_unpin(ctx),
+        Command::Allow(args) => trust::run_allow(&args, ctx),
+        Command::Deny(args) => trust::run_deny(&args, ctx),
+        Command::Hook(args) => hook::run_hook(&args, ctx),
+        Command::HookEnv(args) => hook::run_hook_env(&args, ctx),
+        Command::Completions(args) => completions::run(&args),
+        Command::Doctor => doctor::run(ctx),
     }
 }
