@@ -1,4 +1,304 @@
-//! `cargo xtask bench`: every budget of DESIGN.md, measured side by side with its peer.
-pub(crate) fn run(_rows: &[String]) -> anyhow::Result<()> {
-    anyhow::bail!("bench rows are added with their issues")
+//! `cargo xtask bench [ROW...]`: every budget of DESIGN.md, measured side by side with its peer
+//! in one run, printed as a table of medians and ratios with a pass/fail per budget.
+//!
+//! Each row is a function from the shared [`Bench`] set-up to a [`Measured`]. A peer that is
+//! missing (direnv, boto3) is installed when it can be (`pip` into `target/bench-venv`) or the
+//! row says why it was skipped: no row is ever silently dropped.
+
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+
+/// What the rows share: the release binaries, a scratch directory, a Python with boto3.
+pub(crate) struct Bench {
+    pub(crate) bin: PathBuf,
+    #[allow(dead_code, reason = "used by the network rows")]
+    pub(crate) mock_bin: PathBuf,
+    pub(crate) scratch: PathBuf,
+    python: Option<PathBuf>,
+}
+
+/// The result of one row.
+pub(crate) struct Measured {
+    /// What was measured on our side, e.g. "awsctx list".
+    pub(crate) ours: String,
+    pub(crate) ours_median: Duration,
+    /// The peer and its median, when the row has one.
+    pub(crate) peer: Option<(String, Duration)>,
+    /// The budget in words, e.g. "≤ 20 ms and ≥ 50× faster".
+    pub(crate) budget: String,
+    pub(crate) pass: bool,
+    /// Extra facts (counts, floors).
+    pub(crate) note: String,
+}
+
+type RowFn = fn(&Bench) -> anyhow::Result<Measured>;
+
+/// The rows, in DESIGN.md's order.
+const ROWS: &[(&str, RowFn)] = &[("list", row_list)];
+
+pub(crate) fn run(selected: &[String]) -> anyhow::Result<()> {
+    let dir = crate::build(true)?;
+    let scratch = crate::root().join("target/bench");
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch)?;
+    let bench = Bench {
+        bin: dir.join("awsctx"),
+        mock_bin: dir.join("mock-sso"),
+        scratch,
+        python: python_with_boto3(),
+    };
+    println!("machine: {}", machine());
+    let mut failed = Vec::new();
+    let mut table = Vec::new();
+    for (name, row) in ROWS {
+        if !selected.is_empty() && !selected.iter().any(|s| s == name) {
+            continue;
+        }
+        eprintln!("bench: {name} ...");
+        match row(&bench) {
+            Ok(m) => {
+                if !m.pass {
+                    failed.push((*name).to_owned());
+                }
+                table.push(format_row(name, &m));
+            }
+            Err(err) => {
+                failed.push((*name).to_owned());
+                table.push(format!("| {name} | skipped: {err:#} | | | | FAIL |"));
+            }
+        }
+    }
+    println!();
+    println!("| row | ours (median) | peer (median) | ratio | budget | result |");
+    println!("|---|---|---|---|---|---|");
+    for line in &table {
+        println!("{line}");
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        bail!("budgets missed or skipped: {}", failed.join(", "))
+    }
+}
+
+fn format_row(name: &str, m: &Measured) -> String {
+    let (peer, ratio) = match &m.peer {
+        Some((peer, median)) => (
+            format!("{peer}: {}", fmt_duration(*median)),
+            format!("{:.1}×", median.as_secs_f64() / m.ours_median.as_secs_f64().max(1e-9)),
+        ),
+        None => ("—".to_owned(), "—".to_owned()),
+    };
+    let note = if m.note.is_empty() { String::new() } else { format!(" ({})", m.note) };
+    format!(
+        "| {name} | {}: {}{note} | {peer} | {ratio} | {} | {} |",
+        m.ours,
+        fmt_duration(m.ours_median),
+        m.budget,
+        if m.pass { "pass" } else { "FAIL" }
+    )
+}
+
+pub(crate) fn fmt_duration(d: Duration) -> String {
+    let micros = d.as_secs_f64() * 1e6;
+    if micros < 1000.0 {
+        format!("{micros:.0} µs")
+    } else if micros < 1e6 {
+        format!("{:.2} ms", micros / 1000.0)
+    } else {
+        format!("{:.2} s", micros / 1e6)
+    }
+}
+
+/// The median wall time of `runs` runs of `make()`, after one warm-up run; every run must succeed.
+pub(crate) fn median_of(
+    runs: usize,
+    mut make: impl FnMut() -> Command,
+) -> anyhow::Result<Duration> {
+    let mut times = Vec::with_capacity(runs);
+    for i in 0..=runs {
+        let mut cmd = make();
+        cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+        let start = Instant::now();
+        let out = cmd.output().with_context(|| format!("running {cmd:?}"))?;
+        let elapsed = start.elapsed();
+        if !out.status.success() {
+            bail!("{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+        }
+        if i > 0 {
+            times.push(elapsed);
+        }
+    }
+    times.sort();
+    Ok(times[times.len() / 2])
+}
+
+impl Bench {
+    /// A Python with boto3, or an error saying why there is none.
+    pub(crate) fn python(&self) -> anyhow::Result<&Path> {
+        self.python
+            .as_deref()
+            .context("no Python with boto3 (pip install into target/bench-venv failed)")
+    }
+
+    /// A fresh sandbox home under the scratch directory.
+    pub(crate) fn home(&self, name: &str) -> anyhow::Result<PathBuf> {
+        let home = self.scratch.join(name);
+        std::fs::create_dir_all(home.join(".aws"))?;
+        Ok(home)
+    }
+
+    /// An `awsctx` command with a clean environment pointing at `home`.
+    pub(crate) fn awsctx(&self, home: &Path) -> Command {
+        let mut cmd = Command::new(&self.bin);
+        sandbox_env(&mut cmd, home);
+        cmd
+    }
+
+    #[allow(dead_code, reason = "used by the network rows")]
+    /// Start `mock-sso serve ARGS`; it stops when the returned guard drops.
+    pub(crate) fn mock(&self, args: &[&str]) -> anyhow::Result<MockProcess> {
+        let mut child = Command::new(&self.mock_bin)
+            .arg("serve")
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("starting mock-sso")?;
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().context("mock stdout")?).read_line(&mut line)?;
+        let url = line.trim().to_owned();
+        if !url.starts_with("http://") {
+            let _ = child.kill();
+            bail!("mock-sso printed {line:?} instead of its URL");
+        }
+        Ok(MockProcess { child, url })
+    }
+}
+
+/// A clean environment for a sandbox home: nothing of the developer's own AWS set-up leaks in.
+pub(crate) fn sandbox_env(cmd: &mut Command, home: &Path) {
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("XDG_STATE_HOME", home.join(".local/state"))
+        .env("AWS_CONFIG_FILE", home.join(".aws/config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.join(".aws/credentials"))
+        .env("NO_COLOR", "1");
+}
+
+/// A running `mock-sso serve`.
+#[allow(dead_code, reason = "used by the network rows")]
+pub(crate) struct MockProcess {
+    child: Child,
+    pub(crate) url: String,
+}
+
+#[allow(dead_code, reason = "used by the network rows")]
+impl MockProcess {
+    /// The endpoint variables that point awsctx and botocore at this mock.
+    pub(crate) fn endpoint_env(&self) -> [(&'static str, &str); 4] {
+        [
+            ("AWS_ENDPOINT_URL_SSO_OIDC", self.url.as_str()),
+            ("AWS_ENDPOINT_URL_SSO", self.url.as_str()),
+            ("AWS_ENDPOINT_URL_STS", self.url.as_str()),
+            ("AWS_ENDPOINT_URL_SIGNIN", self.url.as_str()),
+        ]
+    }
+}
+
+impl Drop for MockProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `$AWSCTX_PYTHON` or `target/bench-venv`, made with boto3 if needed.
+fn python_with_boto3() -> Option<PathBuf> {
+    let has_boto3 = |py: &Path| {
+        Command::new(py)
+            .args(["-c", "import boto3"])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if let Some(py) = std::env::var_os("AWSCTX_PYTHON").map(PathBuf::from)
+        && has_boto3(&py)
+    {
+        return Some(py);
+    }
+    let venv = crate::root().join("target/bench-venv");
+    let py = venv.join("bin/python");
+    if has_boto3(&py) {
+        return Some(py);
+    }
+    eprintln!("bench: installing boto3 into target/bench-venv");
+    let made = Command::new("python3")
+        .arg("-m")
+        .arg("venv")
+        .arg(&venv)
+        .status()
+        .is_ok_and(|s| s.success())
+        && Command::new(venv.join("bin/pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check", "boto3"])
+            .status()
+            .is_ok_and(|s| s.success());
+    (made && has_boto3(&py)).then_some(py)
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown cpu".into());
+    let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
+    format!("{cores} cores, {cpu}")
+}
+
+/// `awsctx list` on a generated 10 000-profile config vs botocore loading the same file.
+fn row_list(bench: &Bench) -> anyhow::Result<Measured> {
+    let home = bench.home("list")?;
+    let mut config = String::from(
+        "[default]\nregion = us-east-1\n\n[sso-session corp]\nsso_start_url = https://d-1234567890.awsapps.com/start\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n\n",
+    );
+    for i in 0..10_000 {
+        let account = 100_000_000_000_u64 + i;
+        let _ = write!(
+            config,
+            "[profile acct{i}-Admin]\nsso_session = corp\nsso_account_id = {account}\nsso_role_name = Admin\nregion = eu-west-1\noutput = json\n\n"
+        );
+    }
+    std::fs::write(home.join(".aws/config"), config)?;
+    let ours = median_of(15, || {
+        let mut cmd = bench.awsctx(&home);
+        cmd.arg("list");
+        cmd
+    })?;
+    let python = bench.python()?;
+    let peer = median_of(5, || {
+        let mut cmd = Command::new(python);
+        sandbox_env(&mut cmd, &home);
+        cmd.args(["-c", "import botocore.session as s; c = s.Session().full_config; assert len(c['profiles']) > 10000"]);
+        cmd
+    })?;
+    let ratio = peer.as_secs_f64() / ours.as_secs_f64();
+    Ok(Measured {
+        ours: "awsctx list".into(),
+        ours_median: ours,
+        peer: Some(("botocore full_config".into(), peer)),
+        budget: "≤ 20 ms and ≥ 50×".into(),
+        pass: ours <= Duration::from_millis(20) && ratio >= 50.0,
+        note: "10 000 profiles".into(),
+    })
 }

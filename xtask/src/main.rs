@@ -5,6 +5,8 @@
 //! - `bench`: every budget of DESIGN.md, side by side with its peer
 //! - `demo [--interactive]`: the whole story against the mock, in a sandbox home
 
+#![allow(clippy::print_stdout, clippy::print_stderr)] // a console tool: printing is its job
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 

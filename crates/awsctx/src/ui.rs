@@ -1,5 +1,7 @@
 //! What the user sees on stderr: one-line errors with a hint, notices, colour decisions.
 
+#![allow(clippy::print_stderr)] // this module is where the binary talks to the user
+
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
