@@ -182,6 +182,19 @@ fn token_keys_are_read_case_insensitively_and_unknown_keys_ignored() {
 }
 
 #[test]
+fn a_token_written_by_the_rust_sdk_is_read_and_rewritten_in_botocore_order() {
+    // smithy-rs `sso/cache.rs` `save_cached_token` test vector (compact, its own key order).
+    let rust_sdk = br#"{"accessToken":"access-token","expiresAt":"1971-08-02T16:53:20Z","refreshToken":"refresh-token","clientId":"client-id","clientSecret":"client-secret","registrationExpiresAt":"1973-03-03T09:46:40Z","region":"region","startUrl":"start-url"}"#;
+    let token = SsoToken::from_json(rust_sdk).unwrap();
+    assert_eq!(token.expires_at, Timestamp::from_second(50_000_000).unwrap());
+    assert_eq!(token.registration_expires_at, Some(Timestamp::from_second(100_000_000).unwrap()));
+    assert_eq!(
+        token.to_json(),
+        r#"{"startUrl": "start-url", "region": "region", "accessToken": "access-token", "expiresAt": "1971-08-02T16:53:20Z", "clientId": "client-id", "clientSecret": "client-secret", "registrationExpiresAt": "1973-03-03T09:46:40Z", "refreshToken": "refresh-token"}"#
+    );
+}
+
+#[test]
 fn token_timestamps_in_other_tools_styles_are_read_and_rewritten_with_z() {
     let text = r#"{"accessToken": "t", "expiresAt": "2024-01-01T08:00:00UTC",
         "registrationExpiresAt": "2024-03-31T02:00:00.5+02:00"}"#;
