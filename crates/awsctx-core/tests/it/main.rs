@@ -1,1 +1,4 @@
 //! Integration tests of awsctx-core (one binary, modules below).
+
+mod cache;
+mod shell;

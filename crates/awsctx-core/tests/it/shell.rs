@@ -1,0 +1,262 @@
+//! Shell quoting and rendering, checked by text and by running the result in real bash, zsh
+//! and fish with hostile values.
+
+use std::path::Path;
+use std::process::Command;
+
+use awsctx_core::shell::{EnvChange, Shell, ShellError, is_valid_name, quote, render};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+
+#[test]
+fn quoting_is_single_quotes_in_each_shells_own_style() {
+    let value = r"it's $(x) \ `y`";
+    assert_eq!(quote(Shell::Bash, value), r"'it'\''s $(x) \ `y`'");
+    assert_eq!(quote(Shell::Zsh, value), r"'it'\''s $(x) \ `y`'");
+    assert_eq!(quote(Shell::Fish, value), r"'it\'s $(x) \\ `y`'");
+    for shell in Shell::ALL {
+        assert_eq!(quote(shell, ""), "''");
+    }
+}
+
+#[test]
+fn render_writes_one_statement_per_line() {
+    let changes = [
+        EnvChange::set("AWS_PROFILE", "prod"),
+        EnvChange::set("AWS_REGION", "o'k"),
+        EnvChange::unset("AWS_SESSION_TOKEN"),
+    ];
+    let bash =
+        "export AWS_PROFILE='prod'\nexport AWS_REGION='o'\\''k'\nunset -v AWS_SESSION_TOKEN\n";
+    assert_eq!(render(Shell::Bash, &changes).unwrap(), bash);
+    assert_eq!(render(Shell::Zsh, &changes).unwrap(), bash);
+    assert_eq!(
+        render(Shell::Fish, &changes).unwrap(),
+        "set -gx AWS_PROFILE 'prod'\nset -gx AWS_REGION 'o\\'k'\nset -e AWS_SESSION_TOKEN\n"
+    );
+    assert_eq!(render(Shell::Fish, &[]).unwrap(), "");
+}
+
+#[test]
+fn invalid_names_are_rejected() {
+    for name in ["", "1AWS", "AWS-PROFILE", "A B", "A;rm", "$(x)", "\u{e9}", "A=B", "A\n"] {
+        for shell in Shell::ALL {
+            let err = render(shell, &[EnvChange::set(name, "v")]).unwrap_err();
+            assert_eq!(err, ShellError::InvalidName { name: name.into() });
+            assert!(render(shell, &[EnvChange::unset(name)]).is_err());
+        }
+        assert!(!is_valid_name(name), "{name:?}");
+    }
+    for name in ["_", "A", "aws_profile", "_AWSCTX_PREV_1"] {
+        assert!(is_valid_name(name), "{name}");
+    }
+}
+
+#[test]
+fn nul_in_a_value_is_rejected_and_nothing_is_rendered() {
+    for shell in Shell::ALL {
+        let changes = [EnvChange::set("A", "ok"), EnvChange::set("B", "a\0b")];
+        let err = render(shell, &changes).unwrap_err();
+        assert_eq!(err, ShellError::NulInValue { name: "B".into() });
+        assert_eq!(
+            err.to_string(),
+            "the value for `B` contains a NUL byte, which no shell can hold"
+        );
+    }
+}
+
+#[test]
+fn shell_names_parse_and_print() {
+    for shell in Shell::ALL {
+        assert_eq!(shell.to_string().parse::<Shell>(), Ok(shell));
+    }
+    let err = "tcsh".parse::<Shell>().unwrap_err();
+    assert_eq!(err.to_string(), "unknown shell `tcsh` (expected `bash`, `zsh` or `fish`)");
+}
+
+// --- real shells ----------------------------------------------------------------------------
+
+/// Whether `shell` can be run; a missing one is skipped loudly, or fails the test under
+/// `AWSCTX_REQUIRE_SHELLS=1`.
+#[allow(clippy::print_stderr)]
+fn available(shell: Shell) -> bool {
+    let found = Command::new(shell.name())
+        .args(["-c", "exit 0"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var("AWSCTX_REQUIRE_SHELLS").as_deref() != Ok("1"),
+            "`{shell}` is required (AWSCTX_REQUIRE_SHELLS=1) but cannot be run"
+        );
+        eprintln!("!!! SKIPPED: `{shell}` is not installed; its quoting was not run for real");
+    }
+    found
+}
+
+/// Run `script` in `shell` after `eval`-ing `rendered`, in `dir`, with a clean environment
+/// (plus `PATH`, so an injected `touch` would work), and return its stdout.
+fn run(shell: Shell, dir: &Path, rendered: &str, script: &str, env: &[(&str, &str)]) -> Vec<u8> {
+    let mut command = Command::new(shell.name());
+    match shell {
+        Shell::Bash => command.args(["--norc", "--noprofile", "-c"]),
+        Shell::Zsh => command.args(["-f", "-c"]),
+        Shell::Fish => command.args(["--no-config", "-c"]),
+    };
+    let eval = match shell {
+        Shell::Bash | Shell::Zsh => "eval \"$1\"",
+        Shell::Fish => "eval $argv[1]",
+    };
+    // bash and zsh take `$0` first; fish takes all the rest as `$argv`.
+    let argv0: &[&str] = if shell == Shell::Fish { &[] } else { &["_"] };
+    command
+        .arg(format!("{eval}; {script}"))
+        .args(argv0)
+        .arg(rendered)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", dir)
+        .env("XDG_CONFIG_HOME", dir)
+        .env("XDG_DATA_HOME", dir)
+        .envs(env.iter().copied());
+    let output = command.output().unwrap();
+    assert!(output.status.success(), "{shell}: {}", String::from_utf8_lossy(&output.stderr));
+    output.stdout
+}
+
+/// Pieces that mean something to at least one of the shells.
+fn hostile_value() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        prop::sample::select(vec![
+            "'",
+            "\"",
+            "''",
+            r"'\''",
+            r"\'",
+            "\\",
+            "\\\\",
+            "$(touch pwned)",
+            "`touch pwned`",
+            ";touch pwned;",
+            "&& touch pwned",
+            "| touch pwned",
+            "(touch pwned)",
+            "{touch,pwned}",
+            "\n",
+            "\r\n",
+            "\t",
+            " ",
+            "!",
+            "!!",
+            "%",
+            "%s",
+            "-",
+            "--",
+            "-e",
+            "$X",
+            "${X}",
+            "$",
+            "$'\\x41'",
+            "*",
+            "?",
+            "~",
+            "#",
+            "=",
+            "[a]",
+            "\u{e9}",
+            "\u{65e5}\u{672c}",
+            "\u{1f600}",
+            "\u{7f}",
+            "\u{1b}[31m",
+            "\u{1}",
+            "\u{f600}",
+            "\u{2028}",
+            "\u{feff}",
+            "\\n",
+            "\\x41",
+        ])
+        .prop_map(str::to_owned),
+        "[ -~]{1,4}",
+        any::<char>().prop_filter("NUL", |c| *c != '\0').prop_map(String::from),
+    ];
+    prop::collection::vec(piece, 0..10).prop_map(|pieces| pieces.concat())
+}
+
+/// 48 random hostile values per shell, set with `render` and read back through `printf`:
+/// the value arrives byte for byte and nothing runs.
+#[test]
+fn hostile_values_round_trip_through_real_shells_and_nothing_executes() {
+    for shell in Shell::ALL {
+        if !available(shell) {
+            continue;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let mut runner =
+            TestRunner::new(Config { cases: 48, failure_persistence: None, ..Config::default() });
+        let canary = dir.path().join("pwned");
+        let result = runner.run(&hostile_value(), |value| {
+            // A fresh start per case, so shrinking reports the value that really ran code.
+            let _ = std::fs::remove_file(&canary);
+            let rendered = render(shell, &[EnvChange::set("X", value.as_str())]).unwrap();
+            let out = run(shell, dir.path(), &rendered, "printf %s \"$X\"", &[]);
+            prop_assert_eq!(
+                String::from_utf8_lossy(&out),
+                value.as_str(),
+                "{}: {}",
+                shell,
+                rendered
+            );
+            prop_assert!(
+                !dir.path().join("pwned").exists(),
+                "{}: code ran from {}",
+                shell,
+                rendered
+            );
+            Ok(())
+        });
+        if let Err(e) = result {
+            panic!("{shell}: {e}");
+        }
+    }
+}
+
+#[test]
+fn rendered_changes_are_exported_to_children_and_unset_removes() {
+    let value = "a'b\"c $(touch pwned)\n-d \\";
+    let changes = [
+        EnvChange::set("AWSCTX_T1", value),
+        EnvChange::unset("AWSCTX_T2"),
+        EnvChange::unset("AWSCTX_NEVER_SET"),
+    ];
+    for shell in Shell::ALL {
+        if !available(shell) {
+            continue;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let rendered = render(shell, &changes).unwrap();
+        // A child process (printenv) sees AWSCTX_T1, and AWSCTX_T2 is gone from the shell.
+        let script = match shell {
+            Shell::Bash | Shell::Zsh => "printenv AWSCTX_T1; printf '[%s]' \"${AWSCTX_T2-gone}\"",
+            Shell::Fish => "printenv AWSCTX_T1; set -q AWSCTX_T2; or printf '[gone]'",
+        };
+        let out = run(shell, dir.path(), &rendered, script, &[("AWSCTX_T2", "old")]);
+        assert_eq!(String::from_utf8_lossy(&out), format!("{value}\n[gone]"), "{shell}");
+        assert!(!dir.path().join("pwned").exists());
+    }
+}
+
+#[test]
+fn unset_in_bash_and_zsh_leaves_a_function_of_the_same_name_alone() {
+    for shell in [Shell::Bash, Shell::Zsh] {
+        if !available(shell) {
+            continue;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let rendered = render(shell, &[EnvChange::unset("AWS_PROFILE")]).unwrap();
+        // No variable `AWS_PROFILE`, but a function: a bare `unset` would remove it.
+        let script = format!("AWS_PROFILE() {{ printf fn; }}\n{rendered}");
+        let out = run(shell, dir.path(), &script, "AWS_PROFILE", &[]);
+        assert_eq!(out, b"fn", "{shell}");
+    }
+}
