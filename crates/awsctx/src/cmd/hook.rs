@@ -1,16 +1,57 @@
-//! `awsctx hook SHELL` and the hidden `hook-env` the hook runs.
+//! `awsctx hook SHELL` prints the hook (a real file under `shell/`, compiled in) with this
+//! binary's path quoted in, plus the dynamic completion registration; the hidden `hook-env`
+//! is what the hook runs on a directory change or when keys are due for a refresh.
 
 use std::process::ExitCode;
 
+use anyhow::Context as _;
+use awsctx_core::shell::{Shell, quote};
+use clap_complete::env::{Bash, EnvCompleter, Fish, Zsh};
+
+use crate::cli::{ShellArgs, ShellName};
 use crate::context::Context;
 
-pub(crate) fn run_hook(_args: &crate::cli::ShellArgs, _ctx: &Context) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not built yet")
+const BASH: &str = include_str!("../../../../shell/awsctx.bash");
+const ZSH: &str = include_str!("../../../../shell/awsctx.zsh");
+const FISH: &str = include_str!("../../../../shell/awsctx.fish");
+
+pub(crate) fn shell_of(name: ShellName) -> Shell {
+    match name {
+        ShellName::Bash => Shell::Bash,
+        ShellName::Zsh => Shell::Zsh,
+        ShellName::Fish => Shell::Fish,
+    }
 }
 
-pub(crate) fn run_hook_env(
-    _args: &crate::cli::ShellArgs,
-    _ctx: &Context,
-) -> anyhow::Result<ExitCode> {
+pub(crate) fn run_hook(args: &ShellArgs, _ctx: &Context) -> anyhow::Result<ExitCode> {
+    let bin = std::env::current_exe().context("finding the awsctx binary's own path")?;
+    let bin = bin.to_str().context("the awsctx binary's path is not valid UTF-8")?;
+    crate::print_stdout(&render_hook(shell_of(args.shell), bin)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The hook script for `shell`, calling the binary at `bin`.
+pub(crate) fn render_hook(shell: Shell, bin: &str) -> anyhow::Result<String> {
+    let (script, completer): (&str, &dyn EnvCompleter) = match shell {
+        Shell::Bash => (BASH, &Bash),
+        Shell::Zsh => (ZSH, &Zsh),
+        Shell::Fish => (FISH, &Fish),
+    };
+    let mut out = script.replace("__AWSCTX_BIN__", &quote(shell, bin));
+    let mut registration = Vec::new();
+    completer.write_registration("COMPLETE", "awsctx", "awsctx", bin, &mut registration)?;
+    out.push_str("\n# Tab-completion of commands, flags and profile names (clap_complete).\n");
+    if shell == Shell::Bash {
+        // clap_complete's generated function splits the completer's output on purpose.
+        out.push_str("# shellcheck disable=SC2207,SC2181\n");
+    }
+    out.push_str(String::from_utf8_lossy(&registration).trim_start());
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+pub(crate) fn run_hook_env(_args: &ShellArgs, _ctx: &Context) -> anyhow::Result<ExitCode> {
     anyhow::bail!("not built yet")
 }
