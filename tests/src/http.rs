@@ -171,7 +171,7 @@ fn read_chunked<R: BufRead>(reader: &mut R) -> Result<Vec<u8>, HttpError> {
                 }
             }
         }
-        if body.len() + size > MAX_BODY {
+        if body.len().saturating_add(size) > MAX_BODY {
             return Err(HttpError::TooLarge("body"));
         }
         let start = body.len();

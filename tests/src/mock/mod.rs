@@ -229,6 +229,20 @@ impl MockSso {
         }
     }
 
+    /// Revoke one access token (and the refresh token issued with it).
+    pub fn revoke_token(&self, access_token: &str) {
+        let mut state = self.shared.lock();
+        let refresh = state.access_tokens.get_mut(access_token).and_then(|t| {
+            t.revoked = true;
+            t.refresh_token.clone()
+        });
+        if let Some(refresh) = refresh
+            && let Some(r) = state.refresh_tokens.get_mut(&refresh)
+        {
+            r.revoked = true;
+        }
+    }
+
     /// Make every access token issued so far expire now (refresh tokens stay usable).
     pub fn expire_tokens(&self) {
         let past = SystemTime::now() - Duration::from_secs(1);
@@ -268,7 +282,7 @@ impl MockSso {
         let mut state = self.shared.lock();
         let client_id = state.random(22);
         let client_secret = format!("eyJraWQiOiJrZXktMTU2{}", state.random(300));
-        let registration_expires_at = SystemTime::now() + state.config.registration_ttl;
+        let registration_expires_at = state::later(state.config.registration_ttl);
         state.clients.insert(
             client_id.clone(),
             state::Client {

@@ -10,7 +10,9 @@ use sha2::{Digest, Sha256};
 
 use super::response::Response;
 use super::server::Request;
-use super::state::{Approval, AuthorizationCode, Client, DeviceAuthorization, State, epoch_secs};
+use super::state::{
+    Approval, AuthorizationCode, Client, DeviceAuthorization, State, epoch_secs, later,
+};
 use crate::http;
 
 const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
@@ -200,7 +202,7 @@ fn try_register_client(
     let client_id = state.random(22);
     let client_secret = format!("eyJraWQiOiJrZXktMTU2{}", state.random(300));
     let now = SystemTime::now();
-    let expires_at = now + state.config.registration_ttl;
+    let expires_at = later(state.config.registration_ttl);
     state.clients.insert(
         client_id.clone(),
         Client { secret: client_secret.clone(), scopes, grant_types, redirect_uris, expires_at },
@@ -252,7 +254,7 @@ fn try_start_device_authorization(
         DeviceAuthorization {
             client_id: client_id.to_owned(),
             user_code: user_code.clone(),
-            expires_at: SystemTime::now() + ttl,
+            expires_at: later(ttl),
             approval,
             last_poll: None,
         },
@@ -456,7 +458,7 @@ pub(crate) fn authorize(state: &mut State, req: &Request) -> Response {
             client_id: client_id.to_owned(),
             redirect_uri: redirect_uri.to_owned(),
             challenge: challenge.to_owned(),
-            expires_at: SystemTime::now() + state.config.device_code_ttl,
+            expires_at: later(state.config.device_code_ttl),
         },
     );
     let mut pairs = vec![("code", code.as_str())];

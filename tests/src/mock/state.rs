@@ -76,6 +76,14 @@ pub(crate) fn stable_id(text: &str, len: usize) -> String {
     rng.string(UPPER_ALNUM, len)
 }
 
+/// Now plus `ttl`, saturating far in the future instead of overflowing.
+pub(crate) fn later(ttl: Duration) -> SystemTime {
+    let now = SystemTime::now();
+    now.checked_add(ttl)
+        .or_else(|| now.checked_add(Duration::from_secs(100 * 365 * 24 * 3600)))
+        .unwrap_or(now)
+}
+
 pub(crate) fn epoch_secs(at: SystemTime) -> u64 {
     at.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs()
 }
@@ -317,11 +325,7 @@ impl State {
         let ttl = self.config.token_ttl;
         self.access_tokens.insert(
             access.clone(),
-            AccessToken {
-                expires_at: SystemTime::now() + ttl,
-                revoked: false,
-                refresh_token: refresh.clone(),
-            },
+            AccessToken { expires_at: later(ttl), revoked: false, refresh_token: refresh.clone() },
         );
         if let Some(refresh) = &refresh {
             self.refresh_tokens.insert(
@@ -352,8 +356,7 @@ impl State {
         let secret_access_key = self.random(40);
         let session_token = lifetime.map(|_| format!("IQoJb3JpZ2luX2Vj{}", self.random(300)));
         // Whole seconds, as AWS answers.
-        let expires_at =
-            lifetime.map(|l| UNIX_EPOCH + Duration::from_secs(epoch_secs(SystemTime::now() + l)));
+        let expires_at = lifetime.map(|l| UNIX_EPOCH + Duration::from_secs(epoch_secs(later(l))));
         let key = IssuedKey {
             access_key_id: access_key_id.clone(),
             secret_access_key,
