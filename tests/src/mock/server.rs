@@ -76,6 +76,11 @@ fn read_request(stream: &TcpStream) -> Result<Request, HttpError> {
     else {
         return Err(HttpError::Malformed(format!("bad request line {:?}", head.start_line)));
     };
+    // Absolute form (`GET http://host/path`), as sent to a proxy: keep the path.
+    let target = match target.strip_prefix("http://") {
+        Some(rest) => rest.find('/').map_or("/", |i| &rest[i..]),
+        None => target,
+    };
     if !version.starts_with("HTTP/1.") || method.is_empty() || !target.starts_with('/') {
         return Err(HttpError::Malformed(format!("bad request line {:?}", head.start_line)));
     }

@@ -1184,6 +1184,8 @@ fn garbage_requests_get_errors_and_the_server_keeps_serving() {
         assert_eq!(post_json(&mock, "/client/register", &body).status, 400);
         assert_eq!(post_json(&mock, "/token", &body).status, 400);
     }
+    let proxied = raw(&mock, b"GET http://127.0.0.1:1/device HTTP/1.1\r\n\r\n").unwrap();
+    assert_eq!(proxied.status, 200, "absolute-form target, as through a proxy");
     let unknown = request(&mock, "DELETE", "/client/register", &[], "");
     assert_eq!(unknown.status, 404);
     let sts_no_version = request(
