@@ -58,7 +58,11 @@ pub(crate) fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
         if shared.stopping.load(Ordering::SeqCst) {
             break;
         }
-        let Ok(stream) = stream else { continue };
+        let Ok(stream) = stream else {
+            // Out of descriptors, say: do not spin while the condition lasts.
+            std::thread::sleep(Duration::from_millis(10));
+            continue;
+        };
         let shared = Arc::clone(shared);
         // A refused thread (resource exhaustion) drops the connection: the client sees a reset.
         let _ = std::thread::Builder::new()
