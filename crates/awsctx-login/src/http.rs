@@ -398,6 +398,10 @@ fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
         }
         current = cause.source();
     }
+    // hyper-util's own layer ("client error (Connect)") says nothing the rest does not.
+    if parts.len() > 1 {
+        parts.retain(|p| !p.starts_with("client error ("));
+    }
     if parts.is_empty() {
         // reqwest's own text, with its `for url (...)` part cut off.
         let text = error.to_string();
@@ -407,22 +411,17 @@ fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     crate::error::one_line(&parts.join(": "))
 }
 
-/// Whether a rustls error sits anywhere in the chain (also inside `io::Error`s, whose
-/// `source()` skips the error they wrap).
+/// Whether a rustls error sits anywhere in the chain. An `io::Error`'s `source()` skips
+/// the error it wraps (and io errors come nested), so those are opened by hand.
 fn is_tls(error: &(dyn std::error::Error + 'static)) -> bool {
-    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(e) = current {
-        if e.downcast_ref::<rustls::Error>().is_some() {
-            return true;
-        }
-        if let Some(io) = e.downcast_ref::<std::io::Error>()
-            && io.get_ref().is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
-        {
-            return true;
-        }
-        current = e.source();
+    if error.downcast_ref::<rustls::Error>().is_some() {
+        return true;
     }
-    false
+    let wrapped = error.downcast_ref::<std::io::Error>().and_then(std::io::Error::get_ref);
+    if wrapped.is_some_and(|inner| is_tls(inner)) {
+        return true;
+    }
+    error.source().is_some_and(is_tls)
 }
 
 type MakeProxy = fn(&str) -> reqwest::Result<reqwest::Proxy>;
