@@ -271,51 +271,36 @@ impl HttpClient {
             let request = build()?;
             let outcome =
                 tokio::time::timeout(self.request_timeout, execute(&self.client, request)).await;
-            let (error, retry_after, code_holder);
-            match outcome {
-                Err(_elapsed) => {
-                    error = Error::Timeout {
+            let (error, retry_after) = match outcome {
+                Err(_elapsed) => (
+                    Error::Timeout {
                         call: call.clone(),
                         after: self.request_timeout,
                         attempts: attempt,
-                    };
-                    retry_after = None;
-                    code_holder = None;
-                }
-                Ok(Err(failure)) => {
-                    error = failure.into_error(call, attempt, self.request_timeout);
-                    retry_after = None;
-                    code_holder = None;
-                }
+                    },
+                    None,
+                ),
+                Ok(Err(failure)) => (failure.into_error(call, attempt, self.request_timeout), None),
                 Ok(Ok(response)) if (200..300).contains(&response.status) => return Ok(response),
                 Ok(Ok(response)) => {
-                    let aws = match format {
-                        ErrorFormat::Json => AwsError::from_json_response(
-                            call,
-                            response.status,
-                            &response.headers,
-                            &response.body,
-                        ),
-                        ErrorFormat::Xml => AwsError::from_xml_response(
-                            call,
-                            response.status,
-                            &response.headers,
-                            &response.body,
-                        ),
+                    let parse = match format {
+                        ErrorFormat::Json => AwsError::from_json_response,
+                        ErrorFormat::Xml => AwsError::from_xml_response,
                     };
-                    retry_after = parse_retry_after(&response.headers);
-                    code_holder = Some((response.status, aws.code.clone()));
-                    error = Error::from(aws);
+                    let aws = parse(call, response.status, &response.headers, &response.body);
+                    (Error::from(aws), parse_retry_after(&response.headers))
                 }
-            }
-            let failure = match (&error, &code_holder) {
-                (_, Some((status, code))) => {
-                    AttemptFailure::Status { status: *status, code: code.as_deref(), retry_after }
-                }
-                (Error::Timeout { .. }, None) => AttemptFailure::Timeout,
-                (Error::Connect { .. }, None) => AttemptFailure::Connect,
-                (Error::Transport { .. }, None) => AttemptFailure::ConnectionBroken,
-                (Error::Tls { .. }, None) => AttemptFailure::Tls,
+            };
+            let failure = match &error {
+                Error::Service(aws) => AttemptFailure::Status {
+                    status: aws.status,
+                    code: aws.code.as_deref(),
+                    retry_after,
+                },
+                Error::Timeout { .. } => AttemptFailure::Timeout,
+                Error::Connect { .. } => AttemptFailure::Connect,
+                Error::Transport { .. } => AttemptFailure::ConnectionBroken,
+                Error::Tls { .. } => AttemptFailure::Tls,
                 _ => AttemptFailure::Malformed,
             };
             match self.policy.next_delay(attempt, &failure, jitter()) {
