@@ -1,4 +1,4 @@
-//! The two interactive logins, built on [`SsoOidc`] and the [`pkce`](crate::pkce) pieces:
+//! The two interactive logins, built on [`SsoOidc`] and the [`crate::pkce`] pieces:
 //! the device-code flow (reference §1.3) and the authorization-code flow with PKCE (§1.4).
 //! Client registration is the caller's business (it is cached); these functions take the
 //! registered client's credentials and return the [`TokenGrant`]. What the user must see is
