@@ -1,2 +1,28 @@
 //! The network side of awsctx. Knows nothing of shells and prints nothing: progress is
 //! reported through callbacks, failures through typed errors.
+//!
+//! - [`http`]: the one HTTP client of a run (timeouts, CA bundle, proxies, retries).
+//! - [`error`]: what can go wrong on the wire, each error naming its endpoint.
+//! - [`endpoint`]: default endpoints per partition and the configured endpoint overrides.
+//! - [`oidc`]: SSO OIDC (`RegisterClient`, `StartDeviceAuthorization`, `CreateToken`).
+//! - [`pkce`]: PKCE values, the authorize URL and the loopback callback listener.
+//! - [`flow`]: the device-code and authorization-code logins built on the two above.
+//! - [`portal`]: the SSO portal (`GetRoleCredentials`, `ListAccounts`, `ListAccountRoles`, Logout).
+//! - [`sts`]: STS `AssumeRole` and `GetCallerIdentity`, signed with `SigV4`.
+//! - [`console`]: the federated console sign-in URL.
+
+pub mod console;
+pub mod endpoint;
+pub mod error;
+pub mod flow;
+pub mod http;
+pub mod oidc;
+pub mod pkce;
+pub mod portal;
+pub mod sts;
+
+mod wire;
+
+pub use endpoint::{Endpoint, EndpointError, Partition, ProfileEndpointSettings, Service};
+pub use error::{AwsError, Call, Error};
+pub use http::{HttpClient, HttpSettings, RetryPolicy, run_blocking};
