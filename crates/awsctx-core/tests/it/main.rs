@@ -1,1 +1,7 @@
 //! Integration tests of awsctx-core (one binary, modules below).
+
+mod config_edit;
+mod config_location;
+mod config_parser;
+mod config_profile;
+mod config_testdata;

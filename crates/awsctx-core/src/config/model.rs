@@ -1,0 +1,357 @@
+//! The parsed config: profiles, `[sso-session]`, `[services]` and other sections, each
+//! property with the file and line it came from.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+
+use super::location::ConfigPaths;
+use super::{ConfigError, parse};
+
+/// Which of the two shared files a thing comes from; they differ in their section rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FileKind {
+    /// `~/.aws/config`: `[default]`, `[profile NAME]`, `[sso-session NAME]`, `[services NAME]`.
+    Config,
+    /// `~/.aws/credentials`: `[NAME]` only.
+    Credentials,
+}
+
+impl fmt::Display for FileKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Config => "config",
+            Self::Credentials => "credentials",
+        })
+    }
+}
+
+/// A line in one of the two files (1-based). [`Config::file_line`] turns it into a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Location {
+    pub file: FileKind,
+    pub line: usize,
+}
+
+/// A place in a file, displayed as `path:line`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileLine {
+    pub path: PathBuf,
+    pub line: usize,
+}
+
+impl FileLine {
+    pub fn new(path: impl Into<PathBuf>, line: usize) -> Self {
+        Self { path: path.into(), line }
+    }
+}
+
+impl fmt::Display for FileLine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.path.display(), self.line)
+    }
+}
+
+/// A property value: one line (continuation lines joined with `\n`), or sub-properties
+/// (`s3 =` followed by indented `key = value` lines).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    Simple(String),
+    Nested(IndexMap<String, String>),
+}
+
+impl Value {
+    pub fn as_simple(&self) -> Option<&str> {
+        match self {
+            Self::Simple(value) => Some(value),
+            Self::Nested(_) => None,
+        }
+    }
+
+    pub fn as_nested(&self) -> Option<&IndexMap<String, String>> {
+        match self {
+            Self::Simple(_) => None,
+            Self::Nested(map) => Some(map),
+        }
+    }
+}
+
+/// Where a profile is defined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProfileSource {
+    Config,
+    Credentials,
+    /// In both files; the credentials file wins key by key.
+    Both,
+}
+
+/// Keys whose values are secrets: never shown by `Debug`.
+const SECRET_KEYS: [&str; 3] = ["aws_secret_access_key", "aws_session_token", "aws_security_token"];
+
+/// A profile, merged from both files and from repeated sections, keys lower-cased.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Profile {
+    pub name: String,
+    pub properties: IndexMap<String, Value>,
+    pub source: ProfileSource,
+    /// The first header that defines the profile (the config file's, when it has one).
+    pub header: Location,
+    /// Where each property was last set, by index in `properties`.
+    key_locations: Vec<Location>,
+}
+
+impl Profile {
+    /// The value of `key` (lower case) when it is a one-line value.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.properties.get(key).and_then(Value::as_simple)
+    }
+
+    /// The value of `key`, one-line or nested.
+    pub fn value(&self, key: &str) -> Option<&Value> {
+        self.properties.get(key)
+    }
+
+    /// The file and line where `key` was (last) set.
+    pub fn location_of(&self, key: &str) -> Option<Location> {
+        let index = self.properties.get_index_of(key)?;
+        self.key_locations.get(index).copied()
+    }
+
+    /// `get`, treating an empty value as unset (the SDKs ignore `region =`).
+    pub(crate) fn non_empty(&self, key: &str) -> Option<&str> {
+        self.get(key).filter(|v| !v.is_empty())
+    }
+
+    pub(super) fn from_section(section: Section, source: ProfileSource) -> Self {
+        Self {
+            name: section.name,
+            properties: section.properties,
+            source,
+            header: section.header,
+            key_locations: section.key_locations,
+        }
+    }
+
+    /// Merge a credentials-file profile into this one: its keys win.
+    pub(super) fn merge_credentials(&mut self, other: Section) {
+        self.source = ProfileSource::Both;
+        for ((key, value), location) in other.properties.into_iter().zip(other.key_locations) {
+            set_property(&mut self.properties, &mut self.key_locations, key, value, location);
+        }
+    }
+}
+
+impl fmt::Debug for Profile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Redacted<'a>(&'a IndexMap<String, Value>);
+        impl fmt::Debug for Redacted<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let mut map = f.debug_map();
+                for (key, value) in self.0 {
+                    if SECRET_KEYS.contains(&key.as_str()) {
+                        map.entry(key, &"***");
+                    } else {
+                        map.entry(key, value);
+                    }
+                }
+                map.finish()
+            }
+        }
+        f.debug_struct("Profile")
+            .field("name", &self.name)
+            .field("properties", &Redacted(&self.properties))
+            .field("source", &self.source)
+            .field("header", &self.header)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Any other section: `[sso-session NAME]`, `[services NAME]`, `[plugins]`...
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    pub name: String,
+    pub properties: IndexMap<String, Value>,
+    /// The first header line of the section.
+    pub header: Location,
+    key_locations: Vec<Location>,
+}
+
+impl Section {
+    pub(crate) fn new(name: String, header: Location) -> Self {
+        Self { name, properties: IndexMap::new(), header, key_locations: Vec::new() }
+    }
+
+    /// The value of `key` (lower case) when it is a one-line value.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.properties.get(key).and_then(Value::as_simple)
+    }
+
+    /// The file and line where `key` was (last) set.
+    pub fn location_of(&self, key: &str) -> Option<Location> {
+        let index = self.properties.get_index_of(key)?;
+        self.key_locations.get(index).copied()
+    }
+
+    pub(crate) fn non_empty(&self, key: &str) -> Option<&str> {
+        self.get(key).filter(|v| !v.is_empty())
+    }
+
+    /// Set `key`, keeping its position if it was already there; returns its index.
+    pub(crate) fn insert(&mut self, key: String, value: Value, location: Location) -> usize {
+        set_property(&mut self.properties, &mut self.key_locations, key, value, location)
+    }
+
+    /// Replace all properties with `other`'s (used for `[default]` when it is the one kept).
+    pub(crate) fn take_properties_from(&mut self, other: Section) {
+        self.properties = other.properties;
+        self.key_locations = other.key_locations;
+    }
+}
+
+fn set_property(
+    properties: &mut IndexMap<String, Value>,
+    locations: &mut Vec<Location>,
+    key: String,
+    value: Value,
+    location: Location,
+) -> usize {
+    let (index, _) = properties.insert_full(key, value);
+    if let Some(slot) = locations.get_mut(index) {
+        *slot = location;
+    } else {
+        locations.push(location);
+    }
+    index
+}
+
+/// Something in the files that the SDKs ignore, with where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    pub at: FileLine,
+    pub kind: WarningKind,
+}
+
+/// What was ignored, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WarningKind {
+    /// `[foo]` in the config file: only `[default]` may go without a prefix.
+    SectionWithoutPrefix { name: String },
+    /// `[profile foo]` (or any prefix) in the credentials file.
+    PrefixInCredentials { header: String },
+    /// The section name is not made of `A-Za-z0-9_-/.%@:+`.
+    InvalidSectionName { header: String },
+    /// `[default]` next to `[profile default]`, which takes priority.
+    DefaultShadowed,
+    /// A property key that is not made of `A-Za-z0-9_-/.%@:+`.
+    InvalidKey { section: String, key: String },
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: ", self.at)?;
+        match &self.kind {
+            WarningKind::SectionWithoutPrefix { name } => {
+                write!(f, "section `[{name}]` ignored: in the config file write `[profile {name}]`")
+            }
+            WarningKind::PrefixInCredentials { header } => write!(
+                f,
+                "section `[{header}]` ignored: the credentials file takes bare profile names"
+            ),
+            WarningKind::InvalidSectionName { header } => write!(
+                f,
+                "section `[{header}]` ignored: names may only contain `A-Za-z0-9_-/.%@:+`"
+            ),
+            WarningKind::DefaultShadowed => {
+                f.write_str("section `[default]` ignored: `[profile default]` takes priority")
+            }
+            WarningKind::InvalidKey { section, key } => write!(
+                f,
+                "key `{key}` in `[{section}]` ignored: keys may only contain `A-Za-z0-9_-/.%@:+`"
+            ),
+        }
+    }
+}
+
+/// Both shared files, parsed and merged, in file order.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub profiles: IndexMap<String, Profile>,
+    pub sso_sessions: IndexMap<String, Section>,
+    pub services: IndexMap<String, Section>,
+    /// Sections with any other prefix (`[plugins x]`, a typo'd `[sso-sesion x]`), keyed by
+    /// `prefix name`.
+    pub other_sections: IndexMap<String, Section>,
+    pub warnings: Vec<Warning>,
+    /// The files this came from, for `file:line` in messages.
+    pub paths: ConfigPaths,
+}
+
+impl Config {
+    /// Read and parse both files. A missing file counts as empty.
+    pub fn load(paths: &ConfigPaths) -> Result<Self, ConfigError> {
+        let config = read_optional(&paths.config)?;
+        let credentials = read_optional(&paths.credentials)?;
+        Self::parse(&config, &credentials, paths.clone())
+    }
+
+    /// Parse in-memory text (tests, or files read elsewhere); messages name the default
+    /// paths `~/.aws/config` and `~/.aws/credentials`.
+    pub fn from_sources(config: &str, credentials: &str) -> Result<Self, ConfigError> {
+        Self::parse(config, credentials, ConfigPaths::display_defaults())
+    }
+
+    /// Parse `config` and `credentials` text read from `paths`.
+    pub fn parse(config: &str, credentials: &str, paths: ConfigPaths) -> Result<Self, ConfigError> {
+        let mut warnings = Vec::new();
+        let from_config = parse::parse_file(config, FileKind::Config, &paths.config)?;
+        let from_credentials =
+            parse::parse_file(credentials, FileKind::Credentials, &paths.credentials)?;
+        let mut profiles = IndexMap::with_capacity(from_config.profiles.len());
+        for (name, section) in from_config.profiles {
+            profiles.insert(name, Profile::from_section(section, ProfileSource::Config));
+        }
+        for (name, section) in from_credentials.profiles {
+            match profiles.get_mut(&name) {
+                Some(profile) => profile.merge_credentials(section),
+                None => {
+                    profiles
+                        .insert(name, Profile::from_section(section, ProfileSource::Credentials));
+                }
+            }
+        }
+        warnings.extend(from_config.warnings);
+        warnings.extend(from_credentials.warnings);
+        Ok(Self {
+            profiles,
+            sso_sessions: from_config.sso_sessions,
+            services: from_config.services,
+            other_sections: from_config.other_sections,
+            warnings,
+            paths,
+        })
+    }
+
+    pub fn profile(&self, name: &str) -> Option<&Profile> {
+        self.profiles.get(name)
+    }
+
+    /// The path and line of `location`.
+    pub fn file_line(&self, location: Location) -> FileLine {
+        FileLine { path: self.paths.path(location.file).to_owned(), line: location.line }
+    }
+}
+
+/// The bytes of `path` as text; a missing file is empty.
+pub(crate) fn read_optional(path: &Path) -> Result<String, ConfigError> {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(String::new()),
+        Err(source) => return Err(ConfigError::Read { path: path.to_owned(), source }),
+    };
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = valid.split(|&b| b == b'\n').count();
+        ConfigError::NotUtf8 { at: FileLine::new(path, line) }
+    })
+}
