@@ -58,7 +58,8 @@ impl fmt::Display for FileLine {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Value {
     Simple(String),
-    Nested(IndexMap<String, String>),
+    /// Boxed: a nested value is rare, and a small `Value` keeps big configs small in memory.
+    Nested(Box<IndexMap<String, String>>),
 }
 
 impl Value {
@@ -86,6 +87,8 @@ pub enum ProfileSource {
     Both,
 }
 
+const SECTION_CAPACITY: usize = 6;
+
 /// Keys whose values are secrets: never shown by `Debug`.
 const SECRET_KEYS: [&str; 3] = ["aws_secret_access_key", "aws_session_token", "aws_security_token"];
 
@@ -98,7 +101,7 @@ pub struct Profile {
     /// The first header that defines the profile (the config file's, when it has one).
     pub header: Location,
     /// Where each property was last set, by index in `properties`.
-    key_locations: Vec<Location>,
+    key_locations: Vec<PackedLocation>,
 }
 
 impl Profile {
@@ -115,7 +118,7 @@ impl Profile {
     /// The file and line where `key` was (last) set.
     pub fn location_of(&self, key: &str) -> Option<Location> {
         let index = self.properties.get_index_of(key)?;
-        self.key_locations.get(index).copied()
+        self.key_locations.get(index).map(|&p| p.unpack())
     }
 
     /// `get`, treating an empty value as unset (the SDKs ignore `region =`).
@@ -123,20 +126,11 @@ impl Profile {
         self.get(key).filter(|v| !v.is_empty())
     }
 
-    pub(super) fn from_section(section: Section, source: ProfileSource) -> Self {
-        Self {
-            name: section.name,
-            properties: section.properties,
-            source,
-            header: section.header,
-            key_locations: section.key_locations,
-        }
-    }
-
     /// Merge a credentials-file profile into this one: its keys win.
-    pub(super) fn merge_credentials(&mut self, other: Section) {
+    pub(super) fn merge_credentials(&mut self, other: Profile) {
         self.source = ProfileSource::Both;
         for ((key, value), location) in other.properties.into_iter().zip(other.key_locations) {
+            let location = location.unpack();
             set_property(&mut self.properties, &mut self.key_locations, key, value, location);
         }
     }
@@ -174,13 +168,10 @@ pub struct Section {
     pub properties: IndexMap<String, Value>,
     /// The first header line of the section.
     pub header: Location,
-    key_locations: Vec<Location>,
+    key_locations: Vec<PackedLocation>,
 }
 
 impl Section {
-    pub(crate) fn new(name: String, header: Location) -> Self {
-        Self { name, properties: IndexMap::new(), header, key_locations: Vec::new() }
-    }
 
     /// The value of `key` (lower case) when it is a one-line value.
     pub fn get(&self, key: &str) -> Option<&str> {
@@ -190,39 +181,111 @@ impl Section {
     /// The file and line where `key` was (last) set.
     pub fn location_of(&self, key: &str) -> Option<Location> {
         let index = self.properties.get_index_of(key)?;
-        self.key_locations.get(index).copied()
+        self.key_locations.get(index).map(|&p| p.unpack())
     }
 
     pub(crate) fn non_empty(&self, key: &str) -> Option<&str> {
         self.get(key).filter(|v| !v.is_empty())
     }
-
-    /// Set `key`, keeping its position if it was already there; returns its index.
-    pub(crate) fn insert(&mut self, key: String, value: Value, location: Location) -> usize {
-        set_property(&mut self.properties, &mut self.key_locations, key, value, location)
-    }
-
-    /// Replace all properties with `other`'s (used for `[default]` when it is the one kept).
-    pub(crate) fn take_properties_from(&mut self, other: Section) {
-        self.properties = other.properties;
-        self.key_locations = other.key_locations;
-    }
 }
+
+/// What the parser fills: a profile or another section.
+pub(crate) trait PropertyTable {
+    fn new_table(name: String, header: Location) -> Self
+    where
+        Self: Sized;
+    fn table_name(&self) -> &str;
+    fn set_header(&mut self, header: Location);
+    /// Set `key`, keeping its position if it was already there; returns its index.
+    fn insert(&mut self, key: String, value: Value, location: Location) -> usize;
+    fn value_mut(&mut self, index: usize) -> Option<&mut Value>;
+    /// Replace all properties with `other`'s (`[default]`, when it is the one kept).
+    fn take_properties_from(&mut self, other: Self)
+    where
+        Self: Sized;
+}
+
+macro_rules! property_table {
+    ($type:ty, |$name:ident, $header:ident| $new:expr) => {
+        impl PropertyTable for $type {
+            fn new_table($name: String, $header: Location) -> Self {
+                $new
+            }
+            fn table_name(&self) -> &str {
+                &self.name
+            }
+            fn set_header(&mut self, header: Location) {
+                self.header = header;
+            }
+            fn insert(&mut self, key: String, value: Value, location: Location) -> usize {
+                set_property(&mut self.properties, &mut self.key_locations, key, value, location)
+            }
+            fn value_mut(&mut self, index: usize) -> Option<&mut Value> {
+                self.properties.get_index_mut(index).map(|(_, v)| v)
+            }
+            fn take_properties_from(&mut self, other: Self) {
+                self.properties = other.properties;
+                self.key_locations = other.key_locations;
+            }
+        }
+    };
+}
+
+// Most sections hold a handful of keys: sized once, not grown key by key.
+property_table!(Profile, |name, header| Profile {
+    name,
+    properties: IndexMap::with_capacity(SECTION_CAPACITY),
+    source: match header.file {
+        FileKind::Config => ProfileSource::Config,
+        FileKind::Credentials => ProfileSource::Credentials,
+    },
+    header,
+    key_locations: Vec::with_capacity(SECTION_CAPACITY),
+});
+property_table!(Section, |name, header| Section {
+    name,
+    properties: IndexMap::with_capacity(SECTION_CAPACITY),
+    header,
+    key_locations: Vec::with_capacity(SECTION_CAPACITY),
+});
 
 fn set_property(
     properties: &mut IndexMap<String, Value>,
-    locations: &mut Vec<Location>,
+    locations: &mut Vec<PackedLocation>,
     key: String,
     value: Value,
     location: Location,
 ) -> usize {
     let (index, _) = properties.insert_full(key, value);
+    let location = PackedLocation::pack(location);
     if let Some(slot) = locations.get_mut(index) {
         *slot = location;
     } else {
         locations.push(location);
     }
     index
+}
+
+/// A [`Location`] in 4 bytes (the file in the top bit): one per property of a big config.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PackedLocation(u32);
+
+impl PackedLocation {
+    const CREDENTIALS: u32 = 1 << 31;
+
+    fn pack(location: Location) -> Self {
+        let line = u32::try_from(location.line).unwrap_or(u32::MAX).min(Self::CREDENTIALS - 1);
+        match location.file {
+            FileKind::Config => Self(line),
+            FileKind::Credentials => Self(line | Self::CREDENTIALS),
+        }
+    }
+
+    fn unpack(self) -> Location {
+        let file =
+            if self.0 & Self::CREDENTIALS == 0 { FileKind::Config } else { FileKind::Credentials };
+        Location { file, line: (self.0 & !Self::CREDENTIALS) as usize }
+    }
 }
 
 /// Something in the files that the SDKs ignore, with where it is.
@@ -307,16 +370,12 @@ impl Config {
         let from_config = parse::parse_file(config, FileKind::Config, &paths.config)?;
         let from_credentials =
             parse::parse_file(credentials, FileKind::Credentials, &paths.credentials)?;
-        let mut profiles = IndexMap::with_capacity(from_config.profiles.len());
-        for (name, section) in from_config.profiles {
-            profiles.insert(name, Profile::from_section(section, ProfileSource::Config));
-        }
-        for (name, section) in from_credentials.profiles {
+        let mut profiles = from_config.profiles;
+        for (name, profile) in from_credentials.profiles {
             match profiles.get_mut(&name) {
-                Some(profile) => profile.merge_credentials(section),
+                Some(merged) => merged.merge_credentials(profile),
                 None => {
-                    profiles
-                        .insert(name, Profile::from_section(section, ProfileSource::Credentials));
+                    profiles.insert(name, profile);
                 }
             }
         }

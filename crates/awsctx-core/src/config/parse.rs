@@ -16,7 +16,9 @@ use std::path::Path;
 use indexmap::IndexMap;
 
 use super::ConfigError;
-use super::model::{FileKind, FileLine, Location, Section, Value, Warning, WarningKind};
+use super::model::{
+    FileKind, FileLine, Location, Profile, PropertyTable, Section, Value, Warning, WarningKind,
+};
 
 /// A syntax error: the whole file is rejected, as the SDKs do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -40,7 +42,7 @@ pub enum SyntaxError {
 /// One file's sections, before the config and credentials files are merged.
 #[derive(Debug, Default)]
 pub(crate) struct ParsedFile {
-    pub(crate) profiles: IndexMap<String, Section>,
+    pub(crate) profiles: IndexMap<String, Profile>,
     pub(crate) sso_sessions: IndexMap<String, Section>,
     pub(crate) services: IndexMap<String, Section>,
     pub(crate) other_sections: IndexMap<String, Section>,
@@ -143,7 +145,7 @@ struct Parser<'a> {
     kind: FileKind,
     path: &'a Path,
     out: ParsedFile,
-    bare_default: Option<Section>,
+    bare_default: Option<Profile>,
     bare_default_lines: Vec<usize>,
     prefixed_default: bool,
     target: Option<Target>,
@@ -221,9 +223,9 @@ impl Parser<'_> {
                             self.prefixed_default = true;
                             // The entry may have been opened by `[default]`: point at this header.
                             if !created
-                                && let Some((_, section)) = self.out.profiles.get_index_mut(index)
+                                && let Some((_, profile)) = self.out.profiles.get_index_mut(index)
                             {
-                                section.header = location;
+                                profile.set_header(location);
                             }
                         }
                         Target::Profile(index)
@@ -244,7 +246,7 @@ impl Parser<'_> {
                 // Keep the profile's place in file order; its properties wait aside.
                 entry(&mut self.out.profiles, DEFAULT, location);
                 self.bare_default_lines.push(self.line);
-                self.bare_default.get_or_insert_with(|| Section::new(DEFAULT.to_owned(), location));
+                self.bare_default.get_or_insert_with(|| Profile::new_table(DEFAULT.to_owned(), location));
                 Target::BareDefault
             }
             (FileKind::Config, None) => {
@@ -268,13 +270,19 @@ impl Parser<'_> {
         }
     }
 
-    fn target_section(&mut self, target: Target) -> Option<&mut Section> {
+    fn target_section(&mut self, target: Target) -> Option<&mut dyn PropertyTable> {
+        fn at<T: PropertyTable>(
+            map: &mut IndexMap<String, T>,
+            index: usize,
+        ) -> Option<&mut dyn PropertyTable> {
+            map.get_index_mut(index).map(|(_, s)| s as &mut dyn PropertyTable)
+        }
         match target {
-            Target::Profile(i) => self.out.profiles.get_index_mut(i).map(|(_, s)| s),
-            Target::SsoSession(i) => self.out.sso_sessions.get_index_mut(i).map(|(_, s)| s),
-            Target::Services(i) => self.out.services.get_index_mut(i).map(|(_, s)| s),
-            Target::Other(i) => self.out.other_sections.get_index_mut(i).map(|(_, s)| s),
-            Target::BareDefault => self.bare_default.as_mut(),
+            Target::Profile(i) => at(&mut self.out.profiles, i),
+            Target::SsoSession(i) => at(&mut self.out.sso_sessions, i),
+            Target::Services(i) => at(&mut self.out.services, i),
+            Target::Other(i) => at(&mut self.out.other_sections, i),
+            Target::BareDefault => self.bare_default.as_mut().map(|p| p as &mut dyn PropertyTable),
             Target::Ignored => None,
         }
     }
@@ -282,12 +290,12 @@ impl Parser<'_> {
     /// The header of the current section as the user would write it, for warnings.
     fn label(&mut self, target: Target) -> Option<String> {
         let kind = self.kind;
-        let name = &self.target_section(target)?.name;
+        let name = self.target_section(target)?.table_name().to_owned();
         Some(match (kind, target) {
             (FileKind::Config, Target::Profile(_)) => format!("{PROFILE} {name}"),
             (FileKind::Config, Target::SsoSession(_)) => format!("{SSO_SESSION} {name}"),
             (FileKind::Config, Target::Services(_)) => format!("{SERVICES} {name}"),
-            _ => name.clone(),
+            _ => name,
         })
     }
 
@@ -324,16 +332,14 @@ impl Parser<'_> {
             })?;
         }
         let Some(index) = current.index else { return Ok(()) };
-        let Some((_, value)) =
-            self.target_section(target).and_then(|s| s.properties.get_index_mut(index))
-        else {
+        let Some(value) = self.target_section(target).and_then(|s| s.value_mut(index)) else {
             return Ok(());
         };
         if current.nested {
             // Like the SDKs, split the line as written: a `#` after the `=` stays in the value.
             if let Some((sub_key, sub_value)) = line.split_once('=') {
                 if !matches!(value, Value::Nested(_)) {
-                    *value = Value::Nested(IndexMap::new());
+                    *value = Value::Nested(Box::default());
                 }
                 if let Value::Nested(map) = value {
                     map.insert(trim_ws(sub_key).to_owned(), trim_ws(sub_value).to_owned());
@@ -364,12 +370,19 @@ impl Parser<'_> {
 }
 
 /// The index of section `name` in `map`, created at `location` if new; and whether it was.
-fn entry(map: &mut IndexMap<String, Section>, name: &str, location: Location) -> (usize, bool) {
-    if let Some(index) = map.get_index_of(name) {
-        return (index, false);
+fn entry<T: PropertyTable>(
+    map: &mut IndexMap<String, T>,
+    name: &str,
+    location: Location,
+) -> (usize, bool) {
+    match map.entry(name.to_owned()) {
+        indexmap::map::Entry::Occupied(entry) => (entry.index(), false),
+        indexmap::map::Entry::Vacant(entry) => {
+            let index = entry.index();
+            entry.insert(T::new_table(name.to_owned(), location));
+            (index, true)
+        }
     }
-    let (index, _) = map.insert_full(name.to_owned(), Section::new(name.to_owned(), location));
-    (index, true)
 }
 
 #[cfg(test)]

@@ -44,7 +44,7 @@ fn expected_value(raw: &str) -> Value {
             (k.trim_matches([' ', '\t']).to_owned(), v.trim_matches([' ', '\t']).to_owned())
         })
         .collect();
-    Value::Nested(map)
+    Value::Nested(Box::new(map))
 }
 
 fn expected_sections(json: &serde_json::Value) -> IndexMap<String, IndexMap<String, Value>> {
