@@ -89,6 +89,16 @@ pub enum ProfileSource {
 
 const SECTION_CAPACITY: usize = 6;
 
+const CREDENTIAL_PROCESS: &str = "credential_process";
+
+/// A command line for `Debug`: the program, without its arguments (they may hold secrets).
+pub(crate) fn redact_command(command: &str) -> String {
+    match command.trim().split_once([' ', '\t']) {
+        Some((program, _)) => format!("{program} ** arguments redacted **"),
+        None => command.trim().to_owned(),
+    }
+}
+
 /// Keys whose values are secrets: never shown by `Debug`.
 const SECRET_KEYS: [&str; 3] = ["aws_secret_access_key", "aws_session_token", "aws_security_token"];
 
@@ -145,6 +155,10 @@ impl fmt::Debug for Profile {
                 for (key, value) in self.0 {
                     if SECRET_KEYS.contains(&key.as_str()) {
                         map.entry(key, &"***");
+                    } else if let (CREDENTIAL_PROCESS, Value::Simple(command)) =
+                        (key.as_str(), value)
+                    {
+                        map.entry(key, &redact_command(command));
                     } else {
                         map.entry(key, value);
                     }
@@ -172,7 +186,6 @@ pub struct Section {
 }
 
 impl Section {
-
     /// The value of `key` (lower case) when it is a one-line value.
     pub fn get(&self, key: &str) -> Option<&str> {
         self.properties.get(key).and_then(Value::as_simple)

@@ -35,7 +35,7 @@ pub enum SyntaxError {
     SubPropertyWithoutEquals,
     #[error("sub-property has no name before its `=`")]
     SubPropertyWithoutName,
-    #[error("indented line continues no property (a section header is right above it)")]
+    #[error("indented line, but no property above it in its section to continue")]
     ContinuationWithoutProperty,
 }
 
@@ -246,7 +246,8 @@ impl Parser<'_> {
                 // Keep the profile's place in file order; its properties wait aside.
                 entry(&mut self.out.profiles, DEFAULT, location);
                 self.bare_default_lines.push(self.line);
-                self.bare_default.get_or_insert_with(|| Profile::new_table(DEFAULT.to_owned(), location));
+                self.bare_default
+                    .get_or_insert_with(|| Profile::new_table(DEFAULT.to_owned(), location));
                 Target::BareDefault
             }
             (FileKind::Config, None) => {

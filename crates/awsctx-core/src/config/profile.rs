@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use super::model::{Config, FileLine, Profile, Section};
+use super::model::{Config, FileLine, Profile, Section, redact_command};
 use crate::secret::Secret;
 
 /// An `[sso-session NAME]` section, checked: it has a start URL and a region.
@@ -32,7 +32,8 @@ pub enum RoleSource {
 }
 
 /// The kind of a profile: how it gets credentials, with everything needed to get them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `Debug` hides secret keys and the arguments of `credential_process`.
+#[derive(Clone, PartialEq, Eq)]
 pub enum ProfileKind {
     /// `sso_session` + `sso_account_id` + `sso_role_name`: role credentials from the portal.
     Sso { session: SsoSession, account_id: String, role_name: String },
@@ -80,6 +81,66 @@ impl ProfileKind {
             Self::CredentialProcess { .. } => "process",
             Self::Static { .. } => "static",
             Self::SettingsOnly => "settings",
+        }
+    }
+}
+
+impl fmt::Debug for ProfileKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Sso { session, account_id, role_name } => f
+                .debug_struct("Sso")
+                .field("session", session)
+                .field("account_id", account_id)
+                .field("role_name", role_name)
+                .finish(),
+            Self::SsoToken { session } => {
+                f.debug_struct("SsoToken").field("session", session).finish()
+            }
+            Self::LegacySso { start_url, region, account_id, role_name } => f
+                .debug_struct("LegacySso")
+                .field("start_url", start_url)
+                .field("region", region)
+                .field("account_id", account_id)
+                .field("role_name", role_name)
+                .finish(),
+            Self::AssumeRole {
+                role_arn,
+                source,
+                role_session_name,
+                external_id,
+                mfa_serial,
+                duration_seconds,
+            } => f
+                .debug_struct("AssumeRole")
+                .field("role_arn", role_arn)
+                .field("source", source)
+                .field("role_session_name", role_session_name)
+                .field("external_id", external_id)
+                .field("mfa_serial", mfa_serial)
+                .field("duration_seconds", duration_seconds)
+                .finish(),
+            Self::WebIdentity { role_arn, token_file, role_session_name } => f
+                .debug_struct("WebIdentity")
+                .field("role_arn", role_arn)
+                .field("token_file", token_file)
+                .field("role_session_name", role_session_name)
+                .finish(),
+            Self::CredentialSource { source } => {
+                f.debug_struct("CredentialSource").field("source", source).finish()
+            }
+            Self::CredentialProcess { command } => f
+                .debug_struct("CredentialProcess")
+                .field("command", &redact_command(command))
+                .finish(),
+            Self::Static { access_key_id, secret_access_key, session_token, account_id } => f
+                .debug_struct("Static")
+                .field("access_key_id", access_key_id)
+                .field("secret_access_key", secret_access_key)
+                .field("session_token", session_token)
+                .field("account_id", account_id)
+                .finish(),
+            Self::SettingsOnly => f.write_str("SettingsOnly"),
         }
     }
 }

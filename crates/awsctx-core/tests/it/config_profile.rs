@@ -376,3 +376,18 @@ fn static_keys_from_the_credentials_file_never_print() {
     assert_eq!(secret_access_key.expose(), "hunter2");
     assert_eq!(session_token.unwrap().expose(), "tok");
 }
+
+#[test]
+fn debug_output_hides_the_arguments_of_credential_process() {
+    let config = Config::from_sources(
+        "[profile p]\ncredential_process = /bin/vault read --token s3cr3t\n",
+        "",
+    )
+    .unwrap();
+    let kind = config.kind("p").unwrap();
+    let debug = format!("{kind:?} {config:?}");
+    assert!(!debug.contains("s3cr3t"), "{debug}");
+    assert!(debug.contains("/bin/vault ** arguments redacted **"), "{debug}");
+    let ProfileKind::CredentialProcess { command } = kind else { panic!("a process profile") };
+    assert_eq!(command, "/bin/vault read --token s3cr3t");
+}
