@@ -1,4 +1,9 @@
 //! Integration tests of awsctx-core (one binary, modules below).
 
 mod cache;
+mod config_edit;
+mod config_location;
+mod config_parser;
+mod config_profile;
+mod config_testdata;
 mod shell;
