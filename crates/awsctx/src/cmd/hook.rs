@@ -9,6 +9,7 @@ use awsctx_core::shell::{Shell, quote};
 use clap_complete::env::{Bash, EnvCompleter, Fish, Zsh};
 
 use crate::cli::{ShellArgs, ShellName};
+use crate::cmd::use_::{Session, Trigger};
 use crate::context::Context;
 
 const BASH: &str = include_str!("../../../../shell/awsctx.bash");
@@ -52,6 +53,23 @@ pub(crate) fn render_hook(shell: Shell, bin: &str) -> anyhow::Result<String> {
     Ok(out)
 }
 
-pub(crate) fn run_hook_env(_args: &ShellArgs, _ctx: &Context) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not built yet")
+/// What the hook runs when the directory changed (and may be bound) or keys are due: decide
+/// what this directory's shell should have, and print it as code. Never fails the prompt:
+/// an error is one line, once per shell, and the state still moves on.
+pub(crate) fn run_hook_env(args: &ShellArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
+    let mut session = Session::new(ctx, shell_of(args.shell), Trigger::Hook)?;
+    let binding = match session.resolve(true) {
+        Ok(binding) => binding,
+        Err(err) => {
+            session.report_error_once(&err);
+            // Keep what the shell believed; only say this directory has been looked at.
+            session.state.pins.get_or_insert_with(String::new);
+            session.print(&[])?;
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
+    let pwd = session.pwd.clone();
+    let action = session.state.arrive(&pwd, binding.as_ref());
+    session.finish(&action, Trigger::Hook)?;
+    Ok(ExitCode::SUCCESS)
 }
