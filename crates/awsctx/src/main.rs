@@ -27,9 +27,9 @@ fn main() -> ExitCode {
 /// Write to stdout; a closed pipe (`awsctx list | head -1`) ends the program quietly.
 pub(crate) fn print_stdout(text: &str) {
     let mut out = std::io::stdout().lock();
-    if let Err(err) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        if err.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
-        }
+    if let Err(err) = out.write_all(text.as_bytes()).and_then(|()| out.flush())
+        && err.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        std::process::exit(0);
     }
 }
