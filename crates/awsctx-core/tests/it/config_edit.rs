@@ -5,6 +5,7 @@
 use std::os::unix::fs::PermissionsExt;
 
 use awsctx_core::config::{Config, ConfigDocument, EditError, SectionName, Value};
+use awsctx_core::config::Map;
 use indexmap::IndexMap;
 use proptest::prelude::*;
 
@@ -313,7 +314,7 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-type Model = IndexMap<SectionName, IndexMap<String, Value>>;
+type Model = IndexMap<SectionName, Map<Value>>;
 
 /// The sections the SDK parser sees, keyed like the editor names them.
 fn model_of(text: &str) -> Model {
@@ -492,7 +493,7 @@ fn apply<'a>(
                 Ok(()) => {
                     prop_assert!(!model.contains_key(&sec));
                     let props =
-                        IndexMap::from([(key.to_ascii_lowercase(), Value::Simple(value.into()))]);
+                        [(key.to_ascii_lowercase(), Value::Simple(value.into()))].into_iter().collect();
                     model.insert(sec.clone(), props);
                 }
                 Err(EditError::SectionExists { .. }) => {
