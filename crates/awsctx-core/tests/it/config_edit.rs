@@ -4,8 +4,8 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use awsctx_core::config::{Config, ConfigDocument, EditError, SectionName, Value};
 use awsctx_core::config::Map;
+use awsctx_core::config::{Config, ConfigDocument, EditError, SectionName, Value};
 use indexmap::IndexMap;
 use proptest::prelude::*;
 
@@ -492,8 +492,9 @@ fn apply<'a>(
             match doc.add_section(&sec, &[(key, value)]) {
                 Ok(()) => {
                     prop_assert!(!model.contains_key(&sec));
-                    let props =
-                        [(key.to_ascii_lowercase(), Value::Simple(value.into()))].into_iter().collect();
+                    let props = [(key.to_ascii_lowercase(), Value::Simple(value.into()))]
+                        .into_iter()
+                        .collect();
                     model.insert(sec.clone(), props);
                 }
                 Err(EditError::SectionExists { .. }) => {

@@ -3,11 +3,11 @@
 
 use std::path::Path;
 
+use awsctx_core::config::Map;
 use awsctx_core::config::{
     Config, ConfigError, ConfigPaths, FileKind, Location, ProfileSource, SyntaxError, Value,
     WarningKind,
 };
-use awsctx_core::config::Map;
 use indexmap::IndexMap;
 use proptest::prelude::*;
 
