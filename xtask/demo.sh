@@ -5,10 +5,13 @@
 #
 # xtask sets: HOME (sandbox), PATH (awsctx first), AWS_ENDPOINT_URL_* (the mock), BROWSER (a
 # fake browser that approves), DEMO_START_URL, DEMO_WORK (a scratch directory).
+# Checks are single-quoted on purpose: `check` evaluates them after the step; a failed `cd`
+# fails the next check.
+# shellcheck disable=SC2016,SC2164
 set -uo pipefail
 
-bold=$'\e[1m' dim=$'\e[2m' red=$'\e[31m' green=$'\e[32m' reset=$'\e[0m'
-if [[ -n "${NO_COLOR-}" || ! -t 1 ]]; then bold='' dim='' red='' green='' reset=''; fi
+bold=$'\e[1m' red=$'\e[31m' green=$'\e[32m' reset=$'\e[0m'
+if [[ -n "${NO_COLOR-}" || ! -t 1 ]]; then bold='' red='' green='' reset=''; fi
 
 steps=0
 section() { printf '\n%s## %s%s\n' "$bold" "$*" "$reset"; }
