@@ -18,7 +18,7 @@ pub mod profile;
 pub use edit::{ConfigDocument, EditError, SectionName};
 pub use location::{ConfigPaths, selected_profile};
 pub use model::{
-    Config, FileKind, FileLine, Location, Profile, ProfileSource, Section, Value, Warning,
+    Config, FileKind, FileLine, Location, Map, Profile, ProfileSource, Section, Value, Warning,
     WarningKind,
 };
 pub use parse::SyntaxError;

@@ -53,13 +53,17 @@ impl fmt::Display for FileLine {
     }
 }
 
+/// The maps of the model: insertion-ordered, with a fast hasher (config files are the user's
+/// own, so hash flooding is not a threat, and `list` looks up keys millions of times).
+pub type Map<V> = IndexMap<String, V, foldhash::fast::RandomState>;
+
 /// A property value: one line (continuation lines joined with `\n`), or sub-properties
 /// (`s3 =` followed by indented `key = value` lines).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Value {
     Simple(String),
     /// Boxed: a nested value is rare, and a small `Value` keeps big configs small in memory.
-    Nested(Box<IndexMap<String, String>>),
+    Nested(Box<Map<String>>),
 }
 
 impl Value {
@@ -70,7 +74,7 @@ impl Value {
         }
     }
 
-    pub fn as_nested(&self) -> Option<&IndexMap<String, String>> {
+    pub fn as_nested(&self) -> Option<&Map<String>> {
         match self {
             Self::Simple(_) => None,
             Self::Nested(map) => Some(map),
@@ -106,7 +110,7 @@ const SECRET_KEYS: [&str; 3] = ["aws_secret_access_key", "aws_session_token", "a
 #[derive(Clone, PartialEq, Eq)]
 pub struct Profile {
     pub name: String,
-    pub properties: IndexMap<String, Value>,
+    pub properties: Map<Value>,
     pub source: ProfileSource,
     /// The first header that defines the profile (the config file's, when it has one).
     pub header: Location,
@@ -148,7 +152,7 @@ impl Profile {
 
 impl fmt::Debug for Profile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        struct Redacted<'a>(&'a IndexMap<String, Value>);
+        struct Redacted<'a>(&'a Map<Value>);
         impl fmt::Debug for Redacted<'_> {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 let mut map = f.debug_map();
@@ -179,7 +183,7 @@ impl fmt::Debug for Profile {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Section {
     pub name: String,
-    pub properties: IndexMap<String, Value>,
+    pub properties: Map<Value>,
     /// The first header line of the section.
     pub header: Location,
     key_locations: Vec<PackedLocation>,
@@ -247,7 +251,10 @@ macro_rules! property_table {
 // Most sections hold a handful of keys: sized once, not grown key by key.
 property_table!(Profile, |name, header| Profile {
     name,
-    properties: IndexMap::with_capacity(SECTION_CAPACITY),
+    properties: Map::with_capacity_and_hasher(
+        SECTION_CAPACITY,
+        foldhash::fast::RandomState::default()
+    ),
     source: match header.file {
         FileKind::Config => ProfileSource::Config,
         FileKind::Credentials => ProfileSource::Credentials,
@@ -257,13 +264,16 @@ property_table!(Profile, |name, header| Profile {
 });
 property_table!(Section, |name, header| Section {
     name,
-    properties: IndexMap::with_capacity(SECTION_CAPACITY),
+    properties: Map::with_capacity_and_hasher(
+        SECTION_CAPACITY,
+        foldhash::fast::RandomState::default()
+    ),
     header,
     key_locations: Vec::with_capacity(SECTION_CAPACITY),
 });
 
 fn set_property(
-    properties: &mut IndexMap<String, Value>,
+    properties: &mut Map<Value>,
     locations: &mut Vec<PackedLocation>,
     key: String,
     value: Value,
@@ -352,12 +362,12 @@ impl fmt::Display for Warning {
 /// Both shared files, parsed and merged, in file order.
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub profiles: IndexMap<String, Profile>,
-    pub sso_sessions: IndexMap<String, Section>,
-    pub services: IndexMap<String, Section>,
+    pub profiles: Map<Profile>,
+    pub sso_sessions: Map<Section>,
+    pub services: Map<Section>,
     /// Sections with any other prefix (`[plugins x]`, a typo'd `[sso-sesion x]`), keyed by
     /// `prefix name`.
-    pub other_sections: IndexMap<String, Section>,
+    pub other_sections: Map<Section>,
     pub warnings: Vec<Warning>,
     /// The files this came from, for `file:line` in messages.
     pub paths: ConfigPaths,

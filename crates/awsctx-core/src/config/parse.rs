@@ -13,7 +13,7 @@
 
 use std::path::Path;
 
-use indexmap::IndexMap;
+use super::model::Map;
 
 use super::ConfigError;
 use super::model::{
@@ -42,10 +42,10 @@ pub enum SyntaxError {
 /// One file's sections, before the config and credentials files are merged.
 #[derive(Debug, Default)]
 pub(crate) struct ParsedFile {
-    pub(crate) profiles: IndexMap<String, Profile>,
-    pub(crate) sso_sessions: IndexMap<String, Section>,
-    pub(crate) services: IndexMap<String, Section>,
-    pub(crate) other_sections: IndexMap<String, Section>,
+    pub(crate) profiles: Map<Profile>,
+    pub(crate) sso_sessions: Map<Section>,
+    pub(crate) services: Map<Section>,
+    pub(crate) other_sections: Map<Section>,
     pub(crate) warnings: Vec<Warning>,
 }
 
@@ -272,10 +272,7 @@ impl Parser<'_> {
     }
 
     fn target_section(&mut self, target: Target) -> Option<&mut dyn PropertyTable> {
-        fn at<T: PropertyTable>(
-            map: &mut IndexMap<String, T>,
-            index: usize,
-        ) -> Option<&mut dyn PropertyTable> {
+        fn at<T: PropertyTable>(map: &mut Map<T>, index: usize) -> Option<&mut dyn PropertyTable> {
             map.get_index_mut(index).map(|(_, s)| s as &mut dyn PropertyTable)
         }
         match target {
@@ -371,11 +368,7 @@ impl Parser<'_> {
 }
 
 /// The index of section `name` in `map`, created at `location` if new; and whether it was.
-fn entry<T: PropertyTable>(
-    map: &mut IndexMap<String, T>,
-    name: &str,
-    location: Location,
-) -> (usize, bool) {
+fn entry<T: PropertyTable>(map: &mut Map<T>, name: &str, location: Location) -> (usize, bool) {
     match map.entry(name.to_owned()) {
         indexmap::map::Entry::Occupied(entry) => (entry.index(), false),
         indexmap::map::Entry::Vacant(entry) => {

@@ -4,6 +4,7 @@
 
 use std::os::unix::fs::PermissionsExt;
 
+use awsctx_core::config::Map;
 use awsctx_core::config::{Config, ConfigDocument, EditError, SectionName, Value};
 use indexmap::IndexMap;
 use proptest::prelude::*;
@@ -313,7 +314,7 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-type Model = IndexMap<SectionName, IndexMap<String, Value>>;
+type Model = IndexMap<SectionName, Map<Value>>;
 
 /// The sections the SDK parser sees, keyed like the editor names them.
 fn model_of(text: &str) -> Model {
@@ -491,8 +492,9 @@ fn apply<'a>(
             match doc.add_section(&sec, &[(key, value)]) {
                 Ok(()) => {
                     prop_assert!(!model.contains_key(&sec));
-                    let props =
-                        IndexMap::from([(key.to_ascii_lowercase(), Value::Simple(value.into()))]);
+                    let props = [(key.to_ascii_lowercase(), Value::Simple(value.into()))]
+                        .into_iter()
+                        .collect();
                     model.insert(sec.clone(), props);
                 }
                 Err(EditError::SectionExists { .. }) => {

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use awsctx_core::config::Map;
 use awsctx_core::config::{
     Config, ConfigError, ConfigPaths, FileKind, Location, ProfileSource, SyntaxError, Value,
     WarningKind,
@@ -47,8 +48,8 @@ fn expected_value(raw: &str) -> Value {
     Value::Nested(Box::new(map))
 }
 
-fn expected_sections(json: &serde_json::Value) -> IndexMap<String, IndexMap<String, Value>> {
-    let Some(map) = json.as_object() else { return IndexMap::new() };
+fn expected_sections(json: &serde_json::Value) -> IndexMap<String, Map<Value>> {
+    let Some(map) = json.as_object() else { return IndexMap::default() };
     map.iter()
         .map(|(name, props)| {
             let props = props
@@ -83,10 +84,10 @@ fn every_profile_parser_case_passes() {
         }
         let parsed = result.unwrap_or_else(|e| panic!("{name}: {e}"));
         let expected = &case["output"]["config"];
-        let profiles: IndexMap<String, IndexMap<String, Value>> =
+        let profiles: IndexMap<String, Map<Value>> =
             parsed.profiles.iter().map(|(n, p)| (n.clone(), p.properties.clone())).collect();
         assert_eq!(profiles, expected_sections(&expected["profiles"]), "{name}: profiles");
-        let sessions: IndexMap<String, IndexMap<String, Value>> =
+        let sessions: IndexMap<String, Map<Value>> =
             parsed.sso_sessions.iter().map(|(n, s)| (n.clone(), s.properties.clone())).collect();
         if !expected["sso_sessions"].is_null() {
             assert_eq!(sessions, expected_sections(&expected["sso_sessions"]), "{name}: sessions");

@@ -8,7 +8,7 @@ use clap_complete::aot::{Shell, generate};
 
 use crate::cli::{Cli, ShellArgs, ShellName};
 
-pub(crate) fn run(args: &ShellArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: &ShellArgs) -> ExitCode {
     let shell = match args.shell {
         ShellName::Bash => Shell::Bash,
         ShellName::Zsh => Shell::Zsh,
@@ -17,5 +17,5 @@ pub(crate) fn run(args: &ShellArgs) -> anyhow::Result<ExitCode> {
     let mut script = Vec::new();
     generate(shell, &mut Cli::command(), "awsctx", &mut script);
     crate::print_stdout(&String::from_utf8_lossy(&script));
-    Ok(ExitCode::SUCCESS)
+    ExitCode::SUCCESS
 }

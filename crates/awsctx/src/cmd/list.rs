@@ -1,9 +1,235 @@
-//! `awsctx list`: the profiles table and `--json`.
+//! `awsctx list`: every profile with its kind, account, role, region and SSO login state;
+//! `--json` for scripts (one array, one object per profile, in file order).
 
+use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::process::ExitCode;
 
-use crate::context::Context;
+use awsctx_core::cache::{TokenCache, TokenKey};
+use awsctx_core::config::{Config, Profile, ProfileKind, ProfileSource, Value};
+use jiff::Timestamp;
+use nu_ansi_term::Color;
+use serde_json::{Map, Value as Json, json};
 
-pub(crate) fn run(_args: &crate::cli::ListArgs, _ctx: &Context) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not built yet")
+use crate::cli::ListArgs;
+use crate::context::Context;
+use crate::ui::Paint;
+
+/// Keys whose values are secrets: `list` shows that they are set, never what they are.
+const SECRET_KEYS: [&str; 3] = ["aws_secret_access_key", "aws_session_token", "aws_security_token"];
+const REDACTED: &str = "***";
+
+/// What `list` says about one profile.
+struct Row<'a> {
+    profile: &'a Profile,
+    kind: Result<ProfileKind, String>,
+    sso_session: Option<String>,
+    account_id: Option<String>,
+    role_name: Option<String>,
+    login: Option<&'static str>,
+}
+
+pub(crate) fn run(args: &ListArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
+    let config = ctx.config()?;
+    let tokens = ctx.token_cache().ok();
+    let mut logins = LoginStates::new(tokens, Timestamp::now());
+    let rows: Vec<Row<'_>> =
+        config.profiles.values().map(|p| row(config, p, &mut logins)).collect();
+    if !args.json {
+        for row in &rows {
+            if let Err(error) = &row.kind {
+                crate::ui::notice(&format!("warning: {error}"));
+            }
+        }
+    }
+    let current = current_profile(ctx);
+    let text = if args.json { render_json(&rows) } else { render_table(&rows, current.as_deref()) };
+    crate::print_stdout(&text);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// This shell's profile: the one awsctx set, else `AWS_PROFILE`.
+pub(crate) fn current_profile(ctx: &Context) -> Option<String> {
+    ctx.env
+        .get("_AWSCTX_PROFILE")
+        .or_else(|| ctx.env.get("AWS_PROFILE"))
+        .or_else(|| ctx.env.get("AWS_DEFAULT_PROFILE"))
+        .map(str::to_owned)
+}
+
+fn row<'a>(config: &Config, profile: &'a Profile, logins: &mut LoginStates) -> Row<'a> {
+    let kind = config.kind(&profile.name).map_err(|e| e.to_string());
+    let (sso_session, account_id, role_name, login) = match &kind {
+        Ok(ProfileKind::Sso { session, account_id, role_name }) => (
+            Some(session.name.clone()),
+            Some(account_id.clone()),
+            Some(role_name.clone()),
+            Some(logins.state(&TokenKey::Session(session.name.clone()))),
+        ),
+        Ok(ProfileKind::SsoToken { session }) => (
+            Some(session.name.clone()),
+            None,
+            None,
+            Some(logins.state(&TokenKey::Session(session.name.clone()))),
+        ),
+        Ok(ProfileKind::LegacySso { start_url, account_id, role_name, .. }) => (
+            None,
+            Some(account_id.clone()),
+            Some(role_name.clone()),
+            Some(logins.state(&TokenKey::StartUrl(start_url.clone()))),
+        ),
+        Ok(
+            ProfileKind::AssumeRole { role_arn, .. } | ProfileKind::WebIdentity { role_arn, .. },
+        ) => {
+            let (account, role) = split_role_arn(role_arn);
+            (None, account, role, None)
+        }
+        Ok(ProfileKind::Static { account_id, .. }) => (None, account_id.clone(), None, None),
+        _ => (None, profile.get("aws_account_id").map(str::to_owned), None, None),
+    };
+    Row { profile, kind, sso_session, account_id, role_name, login }
+}
+
+/// `arn:aws:iam::123456789012:role/path/Name` → (`123456789012`, `Name`).
+fn split_role_arn(arn: &str) -> (Option<String>, Option<String>) {
+    let mut parts = arn.splitn(6, ':');
+    let account = parts.nth(4).filter(|a| !a.is_empty()).map(str::to_owned);
+    let role = parts.next().and_then(|r| r.rsplit('/').next()).map(str::to_owned);
+    (account, role)
+}
+
+/// The state of each SSO login, read once per session from the shared token cache.
+struct LoginStates {
+    cache: Option<TokenCache>,
+    now: Timestamp,
+    seen: HashMap<String, &'static str>,
+}
+
+impl LoginStates {
+    fn new(cache: Option<TokenCache>, now: Timestamp) -> Self {
+        Self { cache, now, seen: HashMap::new() }
+    }
+
+    fn state(&mut self, key: &TokenKey) -> &'static str {
+        let stem = key.file_stem();
+        if let Some(state) = self.seen.get(&stem) {
+            return state;
+        }
+        let token = self.cache.as_ref().and_then(|c| c.load(key).ok().flatten());
+        let state = match token {
+            None => "logged-out",
+            Some(t) if !t.is_expired(self.now) => "logged-in",
+            Some(t) if t.can_refresh(self.now) => "refreshable",
+            Some(_) => "expired",
+        };
+        self.seen.insert(stem, state);
+        state
+    }
+}
+
+fn render_json(rows: &[Row<'_>]) -> String {
+    let array: Vec<Json> = rows
+        .iter()
+        .map(|r| {
+            let properties: Map<String, Json> = r
+                .profile
+                .properties
+                .iter()
+                .map(|(key, value)| {
+                    let value = match value {
+                        _ if SECRET_KEYS.contains(&key.as_str()) => json!(REDACTED),
+                        Value::Simple(v) => json!(v),
+                        Value::Nested(map) => {
+                            Json::Object(map.iter().map(|(k, v)| (k.clone(), json!(v))).collect())
+                        }
+                    };
+                    (key.clone(), value)
+                })
+                .collect();
+            let mut object = json!({
+                "name": r.profile.name,
+                "kind": r.kind.as_ref().map_or("invalid", ProfileKind::label),
+                "source": match r.profile.source {
+                    ProfileSource::Config => "config",
+                    ProfileSource::Credentials => "credentials",
+                    ProfileSource::Both => "both",
+                },
+                "sso_session": r.sso_session,
+                "account_id": r.account_id,
+                "role_name": r.role_name,
+                "region": r.profile.get("region"),
+                "login": r.login,
+                "properties": properties,
+            });
+            if let (Err(error), Some(map)) = (&r.kind, object.as_object_mut()) {
+                map.insert("error".into(), json!(error));
+            }
+            object
+        })
+        .collect();
+    let mut text = serde_json::to_string_pretty(&array).unwrap_or_else(|_| "[]".into());
+    text.push('\n');
+    text
+}
+
+fn render_table(rows: &[Row<'_>], current: Option<&str>) -> String {
+    const HEADERS: [&str; 6] = ["PROFILE", "KIND", "ACCOUNT", "ROLE", "REGION", "LOGIN"];
+    let cells: Vec<[&str; 6]> = rows
+        .iter()
+        .map(|r| {
+            [
+                r.profile.name.as_str(),
+                r.kind.as_ref().map_or("invalid", ProfileKind::label),
+                r.account_id.as_deref().unwrap_or("-"),
+                r.role_name.as_deref().unwrap_or("-"),
+                r.profile.get("region").unwrap_or("-"),
+                r.login.unwrap_or("-"),
+            ]
+        })
+        .collect();
+    let mut widths = HEADERS.map(str::len);
+    for row in &cells {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let paint = Paint::stdout();
+    let mut out = String::with_capacity(rows.len() * 80);
+    let mut line = |marker: &str, row: &[&str; 6], style: Option<nu_ansi_term::Style>| {
+        let mut text = String::from(marker);
+        for (i, (cell, width)) in row.iter().zip(widths).enumerate() {
+            if i + 1 == row.len() {
+                text.push_str(cell);
+            } else {
+                let _ = write!(text, "{cell:<width$}  ");
+            }
+        }
+        let text = text.trim_end();
+        match style {
+            Some(style) => out.push_str(&paint.style(style, text)),
+            None => out.push_str(text),
+        }
+        out.push('\n');
+    };
+    line("  ", &HEADERS, Some(nu_ansi_term::Style::new().dimmed()));
+    for (row, cells) in rows.iter().zip(&cells) {
+        let is_current = current == Some(row.profile.name.as_str());
+        let style = if is_current { Some(Color::Green.bold()) } else { None };
+        line(if is_current { "* " } else { "  " }, cells, style);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_role_arn;
+
+    #[test]
+    fn role_arns_give_account_and_role_name() {
+        assert_eq!(
+            split_role_arn("arn:aws:iam::123456789012:role/path/to/Admin"),
+            (Some("123456789012".into()), Some("Admin".into()))
+        );
+        assert_eq!(split_role_arn("not-an-arn"), (None, None));
+    }
 }

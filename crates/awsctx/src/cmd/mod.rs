@@ -46,7 +46,7 @@ pub(crate) fn run(cli: Cli, ctx: &Context) -> anyhow::Result<ExitCode> {
         Command::Deny(args) => trust::run_deny(&args, ctx),
         Command::Hook(args) => hook::run_hook(&args, ctx),
         Command::HookEnv(args) => hook::run_hook_env(&args, ctx),
-        Command::Completions(args) => completions::run(&args),
+        Command::Completions(args) => Ok(completions::run(&args)),
         Command::Doctor => doctor::run(ctx),
     }
 }

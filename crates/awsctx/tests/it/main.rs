@@ -1,2 +1,31 @@
 //! End-to-end tests: the built `awsctx` binary against the mock IAM Identity Center, in temp
 //! homes and real shells. One test binary; one module per area.
+
+// Tests say loudly on stderr what they skipped.
+#![allow(clippy::print_stderr)]
+
+mod list;
+
+/// A Python that can `import MODULE`: `$AWSCTX_PYTHON`, else `python3`. Missing: a loud skip,
+/// or a failure under `CI=true` (CI installs boto3 and moto in a venv).
+pub(crate) fn python_with(module: &str) -> Option<std::path::PathBuf> {
+    let python = std::env::var_os("AWSCTX_PYTHON")
+        .map_or_else(|| "python3".into(), std::path::PathBuf::from);
+    let ok = std::process::Command::new(&python)
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ok {
+        return Some(python);
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "`{module}` is not importable by {}, and CI=true requires it",
+        python.display()
+    );
+    eprintln!(
+        "SKIPPED: `{module}` is not installed for {} (set AWSCTX_PYTHON to a Python with boto3)",
+        python.display()
+    );
+    None
+}

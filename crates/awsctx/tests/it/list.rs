@@ -1,0 +1,189 @@
+//! `awsctx list`: the table, `--json`, and parity with botocore on the common subset of the
+//! config grammar.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+/// A messy but common-subset config: comments, blank lines, sub-properties, a credentials
+/// file that overrides one key, odd spacing. No inline comments, no duplicate sections (where
+/// botocore and the SDKs disagree).
+const CONFIG: &str = "\
+# my AWS config
+[default]
+region = us-east-1
+output=json
+
+[sso-session corp]
+sso_start_url = https://d-1234567890.awsapps.com/start
+sso_region = us-east-1
+sso_registration_scopes = sso:account:access
+
+[profile dev]
+sso_session = corp
+sso_account_id = 111122223333
+sso_role_name = Developer
+region   =   eu-west-1
+s3 =
+  max_concurrent_requests = 10
+  addressing_style = path
+
+; a role on top
+[profile deploy]
+role_arn = arn:aws:iam::444455556666:role/Deploy
+source_profile = dev
+duration_seconds = 3600
+
+[profile tool]
+credential_process = /usr/bin/tool --profile x
+";
+
+const CREDENTIALS: &str = "\
+[static]
+aws_access_key_id = AKIAEXAMPLE
+aws_secret_access_key = wJalrSECRETEXAMPLE
+
+[deploy]
+region = ap-southeast-2
+";
+
+fn home_with(config: &str, credentials: &str) -> tempfile::TempDir {
+    let home = tempfile::tempdir().expect("temp home");
+    std::fs::create_dir_all(home.path().join(".aws")).expect("mkdir");
+    std::fs::write(home.path().join(".aws/config"), config).expect("config");
+    std::fs::write(home.path().join(".aws/credentials"), credentials).expect("credentials");
+    home
+}
+
+fn awsctx(home: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_awsctx"));
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+fn list_json(home: &Path) -> Vec<Value> {
+    let out = awsctx(home).args(["list", "--json"]).output().expect("run awsctx");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice::<Value>(&out.stdout)
+        .expect("one JSON array")
+        .as_array()
+        .expect("array")
+        .clone()
+}
+
+#[test]
+fn list_json_gives_kind_account_role_and_merged_properties_in_file_order() {
+    let home = home_with(CONFIG, CREDENTIALS);
+    let profiles = list_json(home.path());
+    let names: Vec<&str> = profiles.iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["default", "dev", "deploy", "tool", "static"]);
+
+    let dev = &profiles[1];
+    assert_eq!(dev["kind"], "sso");
+    assert_eq!(dev["sso_session"], "corp");
+    assert_eq!(dev["account_id"], "111122223333");
+    assert_eq!(dev["role_name"], "Developer");
+    assert_eq!(dev["region"], "eu-west-1");
+    assert_eq!(dev["login"], "logged-out");
+    assert_eq!(dev["properties"]["s3"]["addressing_style"], "path");
+
+    let deploy = &profiles[2];
+    assert_eq!((deploy["kind"].as_str(), deploy["source"].as_str()), (Some("role"), Some("both")));
+    assert_eq!(deploy["account_id"], "444455556666");
+    assert_eq!(deploy["region"], "ap-southeast-2", "the credentials file wins per key");
+
+    assert_eq!(profiles[3]["kind"], "process");
+    assert_eq!(profiles[4]["kind"], "static");
+    assert_eq!(profiles[4]["source"], "credentials");
+    assert_eq!(profiles[0]["sso_session"], Value::Null);
+}
+
+#[test]
+fn list_never_prints_secret_keys() {
+    let home = home_with(CONFIG, CREDENTIALS);
+    for args in [&["list"][..], &["list", "--json"]] {
+        let out = awsctx(home.path()).args(args).output().expect("run");
+        let all = [out.stdout, out.stderr].concat();
+        assert!(
+            !String::from_utf8_lossy(&all).contains("wJalrSECRETEXAMPLE"),
+            "{args:?} leaked a secret"
+        );
+    }
+    let profiles = list_json(home.path());
+    assert_eq!(profiles[4]["properties"]["aws_secret_access_key"], "***");
+}
+
+#[test]
+fn list_table_aligns_columns_and_marks_the_current_profile() {
+    let home = home_with(CONFIG, CREDENTIALS);
+    let out = awsctx(home.path()).arg("list").env("AWS_PROFILE", "dev").output().expect("run");
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "  PROFILE  KIND      ACCOUNT       ROLE       REGION          LOGIN");
+    assert_eq!(
+        lines[2],
+        "* dev      sso       111122223333  Developer  eu-west-1       logged-out"
+    );
+    assert!(!text.contains('\u{1b}'), "no colour when not a terminal");
+}
+
+#[test]
+fn a_syntax_error_is_one_line_with_file_and_line_and_exit_1() {
+    let home = home_with("[profile a]\nregion = x\nthis line has no equals\n", "");
+    let out = awsctx(home.path()).arg("list").output().expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let mut lines = stderr.lines();
+    let error = lines.next().unwrap();
+    assert!(error.starts_with("awsctx: error: "), "{stderr}");
+    assert!(error.contains(".aws/config:3"), "{stderr}");
+    assert!(lines.next().unwrap().starts_with("hint: "), "{stderr}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn a_missing_config_lists_nothing_and_an_unreadable_one_is_an_error() {
+    let home = tempfile::tempdir().unwrap();
+    let out = awsctx(home.path()).args(["list", "--json"]).output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), "[]");
+
+    std::fs::create_dir_all(home.path().join(".aws/config")).unwrap();
+    let out = awsctx(home.path()).arg("list").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(".aws/config"));
+}
+
+/// For configs in the common subset, every profile's properties equal what botocore sees.
+#[test]
+fn list_json_properties_match_botocore() {
+    let Some(python) = crate::python_with("botocore") else { return };
+    let home = home_with(CONFIG, CREDENTIALS);
+    let ours: serde_json::Map<String, Value> = list_json(home.path())
+        .into_iter()
+        .map(|p| (p["name"].as_str().unwrap().to_owned(), p["properties"].clone()))
+        .collect();
+    let script = "import json, botocore.session\n\
+        profiles = botocore.session.Session().full_config['profiles']\n\
+        print(json.dumps(profiles))";
+    let out = Command::new(python)
+        .args(["-c", script])
+        .env_clear()
+        .env("HOME", home.path())
+        .output()
+        .expect("run python");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut theirs: serde_json::Map<String, Value> = serde_json::from_slice(&out.stdout).unwrap();
+    // list redacts secrets; compare the rest exactly.
+    for properties in theirs.values_mut() {
+        if let Some(secret) = properties.get_mut("aws_secret_access_key") {
+            *secret = Value::from("***");
+        }
+    }
+    assert_eq!(Value::Object(ours), Value::Object(theirs));
+}
