@@ -46,8 +46,11 @@ function awsctx --description 'switch AWS profiles; see awsctx --help'
     end
 end
 
-# Is there a pin or a `.aws-profile` at or above $PWD? Builtins only.
+# Is there a pin or a `.aws-profile` at or above $PWD? Builtins only. `_AWSCTX_PINS` holds one
+# directory per line, so a directory whose name holds a newline cannot be looked up in it:
+# there, ask the binary.
 function _awsctx_maybe_bound
+    string match -q -- "*"\n"*" $PWD; and return 0
     set -l dir $PWD
     set -l pins (string split \n -- "$_AWSCTX_PINS")
     while true

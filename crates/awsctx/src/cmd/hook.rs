@@ -39,17 +39,36 @@ pub(crate) fn render_hook(shell: Shell, bin: &str) -> anyhow::Result<String> {
         Shell::Fish => (FISH, &Fish),
     };
     let mut out = script.replace("__AWSCTX_BIN__", &quote(shell, bin));
+    // clap_complete quotes the path for bash and fish, but not for zsh.
+    let completer_bin = match shell {
+        Shell::Zsh => quote(shell, bin),
+        Shell::Bash | Shell::Fish => bin.to_owned(),
+    };
     let mut registration = Vec::new();
-    completer.write_registration("COMPLETE", "awsctx", "awsctx", bin, &mut registration)?;
+    completer.write_registration(
+        "COMPLETE",
+        "awsctx",
+        "awsctx",
+        &completer_bin,
+        &mut registration,
+    )?;
+    let mut registration = String::from_utf8_lossy(&registration).trim().to_owned();
+    if shell == Shell::Zsh {
+        // `compdef` exists only after `compinit`: without it, skip quietly (a hook loaded
+        // before `compinit` would otherwise print an error at every shell start), and end
+        // with status 0 (`err_exit` users).
+        registration = registration.replace(
+            "\ncompdef _clap_dynamic_completer_awsctx awsctx",
+            "\nif (( $+functions[compdef] )); then\n  compdef _clap_dynamic_completer_awsctx awsctx\nfi",
+        );
+    }
     out.push_str("\n# Tab-completion of commands, flags and profile names (clap_complete).\n");
     if shell == Shell::Bash {
         // clap_complete's generated function splits the completer's output on purpose.
         out.push_str("# shellcheck disable=SC2207,SC2181\n");
     }
-    out.push_str(String::from_utf8_lossy(&registration).trim_start());
-    if !out.ends_with('\n') {
-        out.push('\n');
-    }
+    out.push_str(&registration);
+    out.push('\n');
     Ok(out)
 }
 

@@ -16,7 +16,10 @@ pub(crate) fn run_pin(args: &crate::cli::PinArgs, ctx: &Context) -> anyhow::Resu
             .profile
             .or_else(|| ctx.env.get("AWS_PROFILE").map(str::to_owned))
             .ok_or_else(|| {
-                ui::error("no profile to pin: this shell has none", "`awsctx pin PROFILE` names one")
+                ui::error(
+                    "no profile to pin: this shell has none",
+                    "`awsctx pin PROFILE` names one",
+                )
             })?,
     };
     require_profile(ctx.config()?, &profile)?;

@@ -342,15 +342,14 @@ impl<'a> Session<'a> {
 
     fn resolve_with(&self, pins: &Pins, trust: &TrustStore) -> anyhow::Result<Resolution> {
         let mut config_error = None;
-        let resolution = resolve_binding(&self.pwd, pins, trust, |profile| {
-            match self.ctx.config() {
+        let resolution =
+            resolve_binding(&self.pwd, pins, trust, |profile| match self.ctx.config() {
                 Ok(config) => config.profile(profile).is_some(),
                 Err(err) => {
                     config_error.get_or_insert(err);
                     false
                 }
-            }
-        });
+            });
         match config_error {
             // A binding was found but the config cannot say whether its profile exists.
             Some(err) => Err(err),
@@ -406,9 +405,7 @@ impl<'a> Session<'a> {
                     _ => Ok(Vec::new()),
                 }
             }
-            Action::Switch { profile, origin } => {
-                self.switch_to(profile, Some(*origin), trigger)
-            }
+            Action::Switch { profile, origin } => self.switch_to(profile, Some(*origin), trigger),
             Action::Restore => {
                 let old = self.state.profile.clone();
                 let changes = self.state.restored(&self.ctx.env);
@@ -476,7 +473,8 @@ impl<'a> Session<'a> {
         let line = parts.join(" · ");
         let paint = ui::Paint::stderr();
         let prod = looks_like_production(&self.ctx.env, profile, account.as_deref(), facts);
-        let line = if prod { paint.style(Color::Red.bold(), &line) } else { line };
+        let line =
+            if prod && paint.enabled() { paint.style(Color::Red.bold(), &line) } else { line };
         ui::notice(&line);
     }
 
@@ -526,6 +524,8 @@ pub(crate) fn current_dir(ctx: &Context) -> anyhow::Result<PathBuf> {
     let physical = std::env::current_dir().context("reading the current directory")?;
     if let Some(pwd) = ctx.env.get("PWD").map(PathBuf::from)
         && pwd.is_absolute()
+        && pwd.components().collect::<PathBuf>() == pwd
+        && !pwd.components().any(|c| c == std::path::Component::ParentDir)
         && same_dir(&pwd, &physical)
     {
         return Ok(pwd);
@@ -566,7 +566,11 @@ fn report_skipped(skipped: &Skipped) {
 
 /// `text` safe for a terminal line: control characters escaped.
 fn display(text: &str) -> String {
-    if text.chars().any(char::is_control) { text.escape_debug().to_string() } else { text.to_owned() }
+    if text.chars().any(char::is_control) {
+        text.escape_debug().to_string()
+    } else {
+        text.to_owned()
+    }
 }
 
 fn time_left(expiration: Timestamp, now: Timestamp) -> String {
@@ -682,9 +686,13 @@ pub(crate) enum Keys {
     /// `AWSCTX_EXPORT=profile`: keys are not exported.
     NotWanted,
     /// The SSO login behind the profile has expired.
-    LoginRequired { session: String },
+    LoginRequired {
+        session: String,
+    },
     /// Keys cannot be had, and why (one line).
-    Missing { reason: String },
+    Missing {
+        reason: String,
+    },
 }
 
 /// A profile's keys. The one place that knows where keys come from: the role-credential
@@ -749,10 +757,8 @@ pub(crate) fn fetch_keys(ctx: &Context, config: &Config, profile: &str, now: Tim
         }
     }
     Keys::Missing {
-        reason: "none cached yet — run `awsctx export PROFILE` once to fetch them".replace(
-            "PROFILE",
-            profile,
-        ),
+        reason: "none cached yet — run `awsctx export PROFILE` once to fetch them"
+            .replace("PROFILE", profile),
     }
 }
 
