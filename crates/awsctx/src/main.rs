@@ -10,6 +10,7 @@ mod cli;
 mod cmd;
 mod complete;
 mod context;
+mod credentials;
 mod ui;
 
 fn main() -> ExitCode {
