@@ -48,8 +48,11 @@ fn every_format_matches_the_cli_template_exactly() {
             ("AWS_CREDENTIAL_EXPIRATION", "2099-01-01T12:00:00+00:00"),
         ]
         .iter()
-        .map(|(name, value)| format!("{}\n", template(name, value)))
-        .collect::<String>()
+        .fold(String::new(), |mut out, (name, value)| {
+            out.push_str(&template(name, value));
+            out.push('\n');
+            out
+        })
     };
     assert_eq!(
         export(&sandbox, &["dev", "--format", "env"]),

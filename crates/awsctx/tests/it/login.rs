@@ -30,7 +30,9 @@ fn botocore_bytes(token: &SsoToken) -> String {
         token.registration_expires_at.unwrap().strftime("%Y-%m-%dT%H:%M:%SZ"),
     );
     if let Some(refresh) = &token.refresh_token {
-        text.push_str(&format!(r#", "refreshToken": "{}""#, refresh.expose()));
+        text.push_str(r#", "refreshToken": ""#);
+        text.push_str(refresh.expose());
+        text.push('"');
     }
     text.push('}');
     text
