@@ -5,6 +5,7 @@
 #![allow(clippy::print_stderr)]
 
 mod export;
+mod interop;
 mod list;
 mod login;
 mod support;
