@@ -1,4 +1,4 @@
-//! Interoperability with botocore (boto3 from PyPI), both ways, on one sandbox home and one
+//! Interoperability with botocore (boto3 from the Python package index), both ways, on one sandbox home and one
 //! mock: boto3 uses the token `awsctx login` wrote; awsctx uses a token botocore refreshed;
 //! boto3 runs `awsctx credential-process`; and the `process` JSON is what Python writes.
 //! Without boto3 the tests say they skipped (and fail under `CI=true`).
