@@ -80,10 +80,9 @@ fn boto3_runs_awsctx_as_its_credential_process() {
     let Some(python) = crate::python_with("boto3") else { return };
     let sandbox = Sandbox::new();
     let mut config = sandbox.default_config();
-    config.push_str(&format!(
-        "\n[profile through-awsctx]\ncredential_process = {} credential-process --profile dev\n",
-        env!("CARGO_BIN_EXE_awsctx")
-    ));
+    config.push_str("\n[profile through-awsctx]\ncredential_process = ");
+    config.push_str(env!("CARGO_BIN_EXE_awsctx"));
+    config.push_str(" credential-process --profile dev\n");
     sandbox.write_config(&config);
     sandbox.seed_credentials(&RoleCredentials {
         access_key_id: "ASIAFROMCACHE".into(),
