@@ -4,7 +4,11 @@
 // Tests say loudly on stderr what they skipped.
 #![allow(clippy::print_stderr)]
 
+mod export;
+mod interop;
 mod list;
+mod login;
+mod support;
 
 /// A Python that can `import MODULE`: `$AWSCTX_PYTHON`, else `python3`. Missing: a loud skip,
 /// or a failure under `CI=true` (CI installs boto3 and moto in a venv).
