@@ -391,8 +391,10 @@ fn corrupt_cache_files_count_as_missing_and_are_replaced() {
 #[test]
 fn cache_only_answers_never_touch_the_network() {
     let f = Fixture::new();
-    f.seed_session_token();
     let provider = CredentialProvider::new(&f.config, &f.env, f.settings(false));
+    let err = provider.credentials("dev").unwrap_err();
+    assert!(matches!(err, ProviderError::LoginRequired { reason: LoginReason::Missing, .. }));
+    f.seed_session_token();
     let err = provider.credentials("dev").unwrap_err();
     assert!(matches!(&err, ProviderError::NotCached { profile } if profile == "dev"), "{err}");
     f.seed_credentials(SignedDuration::from_mins(30));
