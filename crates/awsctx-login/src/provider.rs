@@ -281,7 +281,8 @@ pub enum ProviderError {
     #[error("{target} {reason}")]
     LoginRequired { target: LoginTarget, reason: LoginReason },
 
-    /// Network use was not allowed and the caches have no usable keys.
+    /// Network use was not allowed and the caches have no usable keys (the SSO login itself
+    /// is fine or refreshable: otherwise the error is [`ProviderError::LoginRequired`]).
     #[error("no cached credentials for profile `{profile}` (and the network was not to be used)")]
     NotCached { profile: String },
 
@@ -603,7 +604,16 @@ impl<'a> CredentialProvider<'a> {
             return Ok(done(cached, CredentialOrigin::Cache));
         }
         if !self.settings.allow_network {
-            return Err(ProviderError::NotCached { profile: profile.to_owned() });
+            // Say whether a login would help: that much is known without the network.
+            let now = Timestamp::now();
+            let refreshable = |t: &SsoToken| session.session_name().is_some() && t.can_refresh(now);
+            return Err(match self.tokens.load(&session.token_key())? {
+                None => login_required(&session, LoginReason::Missing),
+                Some(t) if t.is_expired(now) && !refreshable(&t) => {
+                    login_required(&session, LoginReason::Expired)
+                }
+                Some(_) => ProviderError::NotCached { profile: profile.to_owned() },
+            });
         }
         let _lock = self
             .lock(key.file_stem(), &LockPurpose::RoleCredentials { profile: profile.to_owned() })?;

@@ -391,8 +391,10 @@ fn corrupt_cache_files_count_as_missing_and_are_replaced() {
 #[test]
 fn cache_only_answers_never_touch_the_network() {
     let f = Fixture::new();
-    f.seed_session_token();
     let provider = CredentialProvider::new(&f.config, &f.env, f.settings(false));
+    let err = provider.credentials("dev").unwrap_err();
+    assert!(matches!(err, ProviderError::LoginRequired { reason: LoginReason::Missing, .. }));
+    f.seed_session_token();
     let err = provider.credentials("dev").unwrap_err();
     assert!(matches!(&err, ProviderError::NotCached { profile } if profile == "dev"), "{err}");
     f.seed_credentials(SignedDuration::from_mins(30));
@@ -546,4 +548,34 @@ fn logout_revokes_and_removes_the_session_and_its_role_credentials() {
     assert!(!f.tokens().path(&session_key()).exists());
     assert!(f.creds_cache().load(&f.dev_key()).unwrap().is_none());
     assert!(matches!(session.target(), LoginTarget::Session(name) if name == "corp"));
+}
+
+#[test]
+fn a_services_section_points_the_portal_at_its_endpoint() {
+    let mock = MockSso::start(MockConfig::default());
+    let account = &mock.accounts()[0];
+    let text = format!(
+        "[sso-session corp]\nsso_start_url = {}\nsso_region = us-east-1\n\n\
+         [profile dev]\nsso_session = corp\nsso_account_id = {}\nsso_role_name = {}\nservices = local\n\n\
+         [services local]\nsso =\n  endpoint_url = {}\n",
+        mock.start_url(),
+        account.id,
+        account.roles[0],
+        mock.url()
+    );
+    let config = Config::from_sources(&text, "").unwrap();
+    let env = Env::default();
+    let home = tempfile::tempdir().unwrap();
+    let issued = mock.issue_token();
+    let token = token_file(&issued, &mock.start_url(), SignedDuration::from_hours(1));
+    TokenCache::from_home(home.path()).store(&session_key(), &token).unwrap();
+    let settings = ProviderSettings {
+        home: home.path().to_owned(),
+        state_dir: StateDir::new(home.path().join("state")),
+        http: fast_http(),
+        allow_network: true,
+    };
+    let got = CredentialProvider::new(&config, &env, settings).credentials("dev").unwrap();
+    assert_eq!(got.origin, CredentialOrigin::Portal);
+    assert_eq!(mock.count(Operation::GetRoleCredentials), 1);
 }

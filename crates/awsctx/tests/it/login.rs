@@ -171,22 +171,30 @@ fn second_login_waits_for_first_and_reuses_its_token() {
     let first = login();
     let urls = browser.wait_for(1, Duration::from_secs(10));
     assert_eq!(urls.len(), 1, "the first login opened the browser");
-    let second = login();
-    std::thread::sleep(Duration::from_millis(500));
+    let mut second = login();
+    // Approve only once the second login says it is waiting for the first.
+    let second_stderr = second.stderr.take().unwrap();
+    let (line_tx, line_rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut lines = std::io::BufRead::lines(std::io::BufReader::new(second_stderr));
+        if let Some(Ok(first_line)) = lines.next() {
+            let _ = line_tx.send(first_line);
+        }
+        lines.map_while(Result::ok).collect::<Vec<_>>().join("\n")
+    });
+    let first_pid = first.id();
+    let first_line = line_rx.recv_timeout(Duration::from_secs(10)).expect("the second login waits");
+    assert_eq!(
+        first_line,
+        format!("awsctx: waiting for pid {first_pid} (logging in to the SSO session `corp`)")
+    );
     let page = awsctx_tests::browse(&urls[0]).expect("approve in the browser");
     assert!(page.is_success());
-    let first_pid = first.id();
     let first = first.wait_with_output().unwrap();
-    let second = second.wait_with_output().unwrap();
+    let second_status = second.wait().unwrap();
+    let second_err = reader.join().unwrap();
     assert!(first.status.success(), "{}", stderr(&first));
-    assert!(second.status.success(), "{}", stderr(&second));
-    let second_err = stderr(&second);
-    assert!(
-        second_err.starts_with(&format!(
-            "awsctx: waiting for pid {first_pid} (logging in to the SSO session `corp`)\n"
-        )),
-        "{second_err}"
-    );
+    assert!(second_status.success(), "{second_err}");
     assert!(second_err.contains("finished first; using its token"), "{second_err}");
     assert_eq!(sandbox.mock.count(Operation::StartDeviceAuthorization), 1);
     assert_eq!(sandbox.mock.count(Operation::VerifyDevice), 1);
