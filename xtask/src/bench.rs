@@ -39,7 +39,7 @@ pub(crate) struct Measured {
 type RowFn = fn(&Bench) -> anyhow::Result<Measured>;
 
 /// The rows, in DESIGN.md's order.
-const ROWS: &[(&str, RowFn)] = &[("list", row_list)];
+const ROWS: &[(&str, RowFn)] = &[("export", row_export), ("list", row_list)];
 
 pub(crate) fn run(selected: &[String]) -> anyhow::Result<()> {
     let dir = crate::build(true)?;
@@ -300,5 +300,53 @@ fn row_list(bench: &Bench) -> anyhow::Result<Measured> {
         budget: "≤ 20 ms and ≥ 50×".into(),
         pass: ours <= Duration::from_millis(20) && ratio >= 50.0,
         note: "10 000 profiles".into(),
+    })
+}
+
+/// `awsctx export P --format env` with the keys cached vs boto3 resolving the same profile's
+/// keys from the same SSO token cache (botocore keeps SSO role credentials in memory only, so
+/// each of its runs asks the mock's portal: that is what botocore costs).
+fn row_export(bench: &Bench) -> anyhow::Result<Measured> {
+    let mock = bench.mock(&["--auto-approve"])?;
+    let home = bench.home("export")?;
+    // The mock's start URL and its first account and role (`mock-sso serve` defaults).
+    std::fs::write(
+        home.join(".aws/config"),
+        "[sso-session corp]\nsso_start_url = https://d-90670ca0b1.awsapps.com/start\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n\n\
+         [profile dev]\nsso_session = corp\nsso_account_id = 111111111111\nsso_role_name = AdministratorAccess\nregion = eu-west-1\n",
+    )?;
+    let awsctx = |args: &[&str]| {
+        let mut cmd = bench.awsctx(&home);
+        cmd.envs(mock.endpoint_env()).args(args);
+        cmd
+    };
+    let login = awsctx(&["login", "--sso-session", "corp", "--use-device-code", "--no-browser"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .context("running awsctx login")?;
+    if !login.status.success() {
+        bail!("awsctx login failed: {}", String::from_utf8_lossy(&login.stderr).trim());
+    }
+    // The first export fetches and caches the keys; the measured ones read the cache.
+    let ours = median_of(51, || awsctx(&["export", "dev", "--format", "env"]))?;
+    let python = bench.python()?;
+    let peer = median_of(11, || {
+        let mut cmd = Command::new(python);
+        sandbox_env(&mut cmd, &home);
+        cmd.envs(mock.endpoint_env()).env("AWS_EC2_METADATA_DISABLED", "true").args([
+            "-c",
+            "import boto3; c = boto3.Session(profile_name='dev').get_credentials().get_frozen_credentials(); assert c.access_key",
+        ]);
+        cmd
+    })?;
+    let ratio = peer.as_secs_f64() / ours.as_secs_f64();
+    Ok(Measured {
+        ours: "awsctx export dev --format env".into(),
+        ours_median: ours,
+        peer: Some(("boto3 get_frozen_credentials".into(), peer)),
+        budget: "≥ 100×".into(),
+        pass: ratio >= 100.0,
+        note: "keys cached; same SSO token cache".into(),
     })
 }

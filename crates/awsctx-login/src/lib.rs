@@ -10,6 +10,8 @@
 //! - [`portal`]: the SSO portal (`GetRoleCredentials`, `ListAccounts`, `ListAccountRoles`, Logout).
 //! - [`sts`]: STS `AssumeRole` and `GetCallerIdentity`, signed with `SigV4`.
 //! - [`console`]: the federated console sign-in URL.
+//! - [`provider`]: the single-flight credential provider (cache → refresh → fetch), login
+//!   and logout.
 
 pub mod console;
 pub mod endpoint;
@@ -19,6 +21,7 @@ pub mod http;
 pub mod oidc;
 pub mod pkce;
 pub mod portal;
+pub mod provider;
 pub mod sts;
 
 mod wire;

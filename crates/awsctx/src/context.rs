@@ -3,12 +3,15 @@
 
 use std::cell::OnceCell;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use awsctx_core::binding::StateDir;
 use awsctx_core::cache::{CredentialCache, TokenCache};
 use awsctx_core::config::{Config, ConfigPaths};
 use awsctx_core::env::Env;
+use awsctx_login::http::{HttpSettings, ca_bundle_path};
+use awsctx_login::provider::{CredentialProvider, ProviderSettings};
 
 #[derive(Debug)]
 pub(crate) struct Context {
@@ -57,5 +60,59 @@ impl Context {
     /// awsctx's own state: pins, trust records, history, locks.
     pub(crate) fn state_dir(&self) -> anyhow::Result<StateDir> {
         Ok(StateDir::from_env(&self.env)?)
+    }
+
+    /// The HTTP settings for calls made for `profile`: `AWS_CA_BUNDLE` / `ca_bundle`,
+    /// `AWS_MAX_ATTEMPTS` / `max_attempts` (as the SDKs), and `AWSCTX_HTTP_TIMEOUT` (seconds
+    /// per attempt, default 30).
+    pub(crate) fn http_settings(&self, profile: Option<&str>) -> anyhow::Result<HttpSettings> {
+        let profile_value = |key: &str| -> anyhow::Result<Option<String>> {
+            let Some(name) = profile else { return Ok(None) };
+            Ok(self.config()?.profile(name).and_then(|p| p.get(key)).map(str::to_owned))
+        };
+        let mut settings = HttpSettings {
+            ca_bundle: ca_bundle_path(&self.env, profile_value("ca_bundle")?.as_deref()),
+            ..HttpSettings::default()
+        };
+        let attempts = match self.env.get("AWS_MAX_ATTEMPTS") {
+            Some(value) => Some(value.to_owned()),
+            None => profile_value("max_attempts")?,
+        };
+        if let Some(attempts) = attempts {
+            settings.max_attempts =
+                attempts.trim().parse::<u32>().ok().filter(|n| *n >= 1).with_context(|| {
+                    format!("`max_attempts` must be a whole number of at least 1, not `{attempts}`")
+                })?;
+        }
+        if let Some(timeout) = self.env.get("AWSCTX_HTTP_TIMEOUT") {
+            let seconds = timeout
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|s| s.is_finite() && *s > 0.0)
+                .with_context(|| {
+                    format!("`AWSCTX_HTTP_TIMEOUT` must be a number of seconds, not `{timeout}`")
+                })?;
+            settings.request_timeout = Duration::from_secs_f64(seconds.min(3600.0));
+            settings.connect_timeout = settings.connect_timeout.min(settings.request_timeout);
+        }
+        Ok(settings)
+    }
+
+    /// The credential provider for `profile`'s settings. A process that has to wait for
+    /// another one says which pid it waits for.
+    pub(crate) fn provider(
+        &self,
+        profile: Option<&str>,
+        allow_network: bool,
+    ) -> anyhow::Result<CredentialProvider<'_>> {
+        let settings = ProviderSettings {
+            home: self.home()?,
+            state_dir: self.state_dir()?,
+            http: self.http_settings(profile)?,
+            allow_network,
+        };
+        Ok(CredentialProvider::new(self.config()?, &self.env, settings)
+            .on_lock_wait(|wait| crate::ui::notice(&wait.to_string())))
     }
 }

@@ -5,5 +5,6 @@ mod flow;
 mod http;
 mod oidc;
 mod portal;
+mod provider;
 mod sts;
 mod support;

@@ -1,12 +1,13 @@
-//! `awsctx credential-process --profile P`.
+//! `awsctx credential-process --profile P`: the `process` JSON of `awsctx export`, for
+//! `credential_process = awsctx credential-process --profile P` in another profile.
 
 use std::process::ExitCode;
 
+use crate::cli::{CredentialProcessArgs, ExportFormat};
 use crate::context::Context;
 
-pub(crate) fn run(
-    _args: &crate::cli::CredentialProcessArgs,
-    _ctx: &Context,
-) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not built yet")
+pub(crate) fn run(args: &CredentialProcessArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
+    let credentials = crate::credentials::resolve(ctx, &args.profile)?;
+    crate::print_stdout(&super::export::render(&credentials, ExportFormat::Process));
+    Ok(ExitCode::SUCCESS)
 }

@@ -4,10 +4,14 @@
 // Tests say loudly on stderr what they skipped.
 #![allow(clippy::print_stderr)]
 
+mod export;
 mod hooks;
+mod interop;
 mod list;
+mod login;
 mod pty;
 mod quoting;
+mod support;
 mod switch;
 
 /// A Python that can `import MODULE`: `$AWSCTX_PYTHON`, else `python3`. Missing: a loud skip,

@@ -1,0 +1,190 @@
+//! `credential_process` profiles (reference §5.2): the command split shell-like and run
+//! without a shell, its JSON read by the AWS CLI's rules, and the CLI's recursion guard
+//! `_AWS_CLI_PROFILE_CHAIN` passed down to it.
+
+use std::process::{Command, Stdio};
+
+use awsctx_core::cache::RoleCredentials;
+use awsctx_core::env::Env;
+use awsctx_core::secret::Secret;
+use serde_json::{Map, Value};
+
+use super::ProviderError;
+
+/// The variable the AWS CLI keeps the profiles of nested `credential_process` calls in.
+pub(super) const CHAIN_VAR: &str = "_AWS_CLI_PROFILE_CHAIN";
+
+/// Nested `credential_process` calls allowed, as in the AWS CLI.
+const MAX_DEPTH: usize = 4;
+
+/// Longest stderr excerpt kept in an error, in characters.
+const MAX_STDERR_CHARS: usize = 300;
+
+fn chain_of(env: &Env) -> Vec<String> {
+    env.get(CHAIN_VAR)
+        .map(|csv| {
+            csv.split(',').map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned).collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The AWS CLI's `export-credentials` guard: refuse `profile` when the processes above us
+/// already resolved it, or when the nesting is too deep.
+pub(super) fn check_recursion(env: &Env, profile: &str) -> Result<(), ProviderError> {
+    let seen = chain_of(env);
+    if seen.len() >= MAX_DEPTH {
+        return Err(ProviderError::ProcessDepth { max: MAX_DEPTH });
+    }
+    if seen.iter().any(|p| p == profile) {
+        let mut cycle = seen;
+        cycle.push(profile.to_owned());
+        return Err(ProviderError::ProcessLoop { cycle });
+    }
+    Ok(())
+}
+
+/// Run `command` for `profile` (whose chain started at `requested`) and read its keys.
+pub(super) fn run(
+    env: &Env,
+    requested: &str,
+    profile: &str,
+    command: &str,
+    fallback_account: Option<&str>,
+) -> Result<RoleCredentials, ProviderError> {
+    let argv = shlex::split(command).filter(|argv| !argv.is_empty()).ok_or_else(|| {
+        ProviderError::ProcessCommand {
+            profile: profile.to_owned(),
+            reason: "unbalanced quotes or an empty command".to_owned(),
+        }
+    })?;
+    let program = argv[0].clone();
+    let mut chain = chain_of(env);
+    chain.push(requested.to_owned());
+    let output = Command::new(&program)
+        .args(&argv[1..])
+        .env_clear()
+        .envs(env.iter())
+        .env(CHAIN_VAR, chain.join(","))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|source| ProviderError::ProcessSpawn {
+            profile: profile.to_owned(),
+            program: program.clone(),
+            source,
+        })?;
+    if !output.status.success() {
+        let status = output
+            .status
+            .code()
+            .map_or_else(|| "killed by a signal".to_owned(), |code| format!("exit {code}"));
+        return Err(ProviderError::ProcessFailed {
+            profile: profile.to_owned(),
+            program,
+            status,
+            stderr: one_line(&String::from_utf8_lossy(&output.stderr)),
+        });
+    }
+    parse_output(&output.stdout, fallback_account).map_err(|reason| ProviderError::ProcessOutput {
+        profile: profile.to_owned(),
+        program,
+        reason,
+    })
+}
+
+/// Read the process JSON: `Version` 1, `AccessKeyId`, `SecretAccessKey`, optional
+/// `SessionToken`, `Expiration` and `AccountId` (else the profile's `aws_account_id`).
+pub(super) fn parse_output(
+    stdout: &[u8],
+    fallback_account: Option<&str>,
+) -> Result<RoleCredentials, String> {
+    let map: Map<String, Value> = match serde_json::from_slice(stdout) {
+        Ok(Value::Object(map)) => map,
+        Ok(_) => return Err("the output is not a JSON object".to_owned()),
+        Err(e) => return Err(format!("the output is not JSON ({e})")),
+    };
+    match map.get("Version").and_then(Value::as_i64) {
+        Some(1) => {}
+        Some(other) => return Err(format!("unsupported `Version` {other} (expected 1)")),
+        None => return Err("`Version` is missing (expected 1)".to_owned()),
+    }
+    let text = |name: &str| map.get(name).and_then(Value::as_str).filter(|s| !s.is_empty());
+    let required = |name: &str| text(name).ok_or_else(|| format!("`{name}` is missing"));
+    let expiration = match text("Expiration") {
+        None => None,
+        Some(raw) => Some(
+            awsctx_core::time::parse_lenient(raw)
+                .ok_or_else(|| "`Expiration` is not an ISO 8601 time".to_owned())?,
+        ),
+    };
+    Ok(RoleCredentials {
+        access_key_id: required("AccessKeyId")?.to_owned(),
+        secret_access_key: Secret::new(required("SecretAccessKey")?),
+        session_token: text("SessionToken").map(Secret::new),
+        expiration,
+        account_id: text("AccountId").or(fallback_account).map(str::to_owned),
+    })
+}
+
+fn one_line(text: &str) -> String {
+    let flat: String = text.trim().chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    if flat.chars().count() > MAX_STDERR_CHARS {
+        let cut: String = flat.chars().take(MAX_STDERR_CHARS).collect();
+        format!("{cut}…")
+    } else if flat.is_empty() {
+        "no error output".to_owned()
+    } else {
+        flat
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn process_json_is_read_by_the_cli_rules() {
+        let creds = parse_output(
+            br#"{"Version": 1, "AccessKeyId": "AKIA1", "SecretAccessKey": "s", "SessionToken": "t", "Expiration": "2030-01-01T00:00:00+00:00", "AccountId": "123456789012"}"#,
+            None,
+        )
+        .unwrap();
+        assert_eq!(creds.access_key_id, "AKIA1");
+        assert_eq!(creds.session_token.unwrap().expose(), "t");
+        assert_eq!(creds.expiration.unwrap().to_string(), "2030-01-01T00:00:00Z");
+        assert_eq!(creds.account_id.as_deref(), Some("123456789012"));
+        let creds =
+            parse_output(br#"{"Version":1,"AccessKeyId":"A","SecretAccessKey":"s"}"#, Some("9"))
+                .unwrap();
+        assert_eq!((creds.expiration, creds.account_id.as_deref()), (None, Some("9")));
+    }
+
+    #[test]
+    fn bad_process_json_says_what_is_wrong() {
+        for (out, expected) in [
+            (&b"nope"[..], "not JSON"),
+            (b"[]", "not a JSON object"),
+            (br#"{"AccessKeyId":"A","SecretAccessKey":"s"}"#, "`Version` is missing"),
+            (br#"{"Version":2,"AccessKeyId":"A","SecretAccessKey":"s"}"#, "`Version` 2"),
+            (br#"{"Version":1,"SecretAccessKey":"s"}"#, "`AccessKeyId` is missing"),
+            (br#"{"Version":1,"AccessKeyId":"A","SecretAccessKey":"s","Expiration":"x"}"#, "ISO"),
+        ] {
+            let err = parse_output(out, None).unwrap_err();
+            assert!(err.contains(expected), "{err}");
+        }
+    }
+
+    #[test]
+    fn recursion_guard_matches_the_cli() {
+        let env = Env::from_pairs([(CHAIN_VAR, "a,b")]);
+        assert!(check_recursion(&env, "c").is_ok());
+        let err = check_recursion(&env, "a").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "credential process resolution detected an infinite loop, profile cycle: `a -> b -> a`"
+        );
+        let deep = Env::from_pairs([(CHAIN_VAR, "a,b,c,d")]);
+        assert!(matches!(check_recursion(&deep, "e"), Err(ProviderError::ProcessDepth { max: 4 })));
+    }
+}
