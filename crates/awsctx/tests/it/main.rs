@@ -4,10 +4,12 @@
 // Tests say loudly on stderr what they skipped.
 #![allow(clippy::print_stderr)]
 
+mod configure;
 mod export;
 mod interop;
 mod list;
 mod login;
+mod populate;
 mod support;
 
 /// A Python that can `import MODULE`: `$AWSCTX_PYTHON`, else `python3`. Missing: a loud skip,
