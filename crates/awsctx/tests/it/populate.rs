@@ -168,6 +168,7 @@ fn profiles_written_match_the_access_exactly() {
         "{}",
         stderr(&out)
     );
+    assert!(!stderr(&out).contains(['\r', '\u{1b}']), "no progress bar off a terminal");
     // One ListAccountRoles per account (one page each), all accounts listed.
     assert_eq!(sandbox.mock.count(Operation::ListAccountRoles), 300);
 }
@@ -605,4 +606,35 @@ fn botocore_parses_the_result_and_gets_credentials_with_it() {
     assert_eq!(parsed["sso_sessions"]["corp"]["sso_region"], "us-east-1");
     assert_eq!(lines.next(), Some("ASIA"), "botocore got role credentials from the mock");
     assert_eq!(sandbox.mock.count(Operation::GetRoleCredentials), 1);
+}
+
+#[test]
+fn pruning_every_profile_removes_the_block() {
+    let sandbox = corp(MockConfig::default().accounts(20));
+    let before = sandbox.config_text();
+    assert_ok(&sandbox.run(&["populate", "--sso-session", "corp"]));
+    assert_ne!(sandbox.config_text(), before);
+    sandbox.mock.set_access(Vec::new());
+    let out = sandbox.run(&["populate", "--sso-session", "corp", "--prune"]);
+    assert_ok(&out);
+    assert_eq!(sandbox.config_text(), before, "markers gone too");
+    assert!(
+        stderr(&out).contains("0 profiles (0 added, 30 removed, 0 unchanged)"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn on_a_terminal_there_is_a_progress_bar_and_the_diff_is_coloured() {
+    let sandbox = corp(MockConfig::default().accounts(40));
+    let mut cmd = sandbox.command(&["populate", "--sso-session", "corp", "--dry-run"]);
+    cmd.env_remove("NO_COLOR").env("TERM", "xterm");
+    let mut p = expectrl::Session::spawn(cmd).expect("spawn in a PTY");
+    p.set_expect_timeout(Some(Duration::from_secs(20)));
+    p.expect("] 40/40 accounts").expect("progress bar");
+    p.expect("\u{1b}[32m+# BEGIN awsctx managed: sso-session corp").expect("green additions");
+    p.expect("(dry run): 60 profiles (60 added, 0 removed, 0 unchanged); nothing written")
+        .expect("summary");
+    p.expect(expectrl::Eof).unwrap();
 }
