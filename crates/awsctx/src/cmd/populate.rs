@@ -13,7 +13,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use awsctx_core::config::{Config, ConfigDocument, ProfileSource};
+use awsctx_core::config::{Config, ConfigDocument, EditError, ProfileSource};
 use clap::CommandFactory as _;
 use clap::error::ErrorKind;
 use nu_ansi_term::Color;
@@ -50,6 +50,8 @@ pub(crate) fn run(args: &PopulateArgs, ctx: &Context) -> anyhow::Result<ExitCode
             format!("`awsctx configure sso --sso-session {session_name}` creates it"),
         )
     })?;
+    // A broken block is reported before any request is made.
+    read_block(&config.paths.config, &block_id(session_name))?;
     let portal = SessionPortal::open(ctx, &session)?;
 
     let mut progress = Progress::new(session_name);
@@ -61,9 +63,8 @@ pub(crate) fn run(args: &PopulateArgs, ctx: &Context) -> anyhow::Result<ExitCode
     // Read the file only now, after the (slow) listing: the editor refuses to save over a
     // change made since it was read.
     let path = config.paths.config.clone();
-    let document = ConfigDocument::load(&path)?;
     let block_id = block_id(session_name);
-    let old_block = document.managed_block(&block_id)?;
+    let (document, old_block) = read_block(&path, &block_id)?;
     let outside = names_outside_block(&document, &block_id, config)?;
     let settings = Settings {
         session: session_name,
@@ -92,7 +93,12 @@ pub(crate) fn run(args: &PopulateArgs, ctx: &Context) -> anyhow::Result<ExitCode
         return Ok(ExitCode::SUCCESS);
     }
     if before != after {
-        updated.save(&path)?;
+        updated.save(&path).map_err(|err| match err {
+            EditError::ChangedOnDisk { .. } => {
+                ui::error(err.to_string(), "run `awsctx populate` again")
+            }
+            other => other.into(),
+        })?;
     }
     ui::notice(&format!("populate {session_name}: {}", counts(&plan)));
     if before == after {
@@ -120,6 +126,18 @@ pub(crate) fn usage_error(path: &[&str], kind: ErrorKind, message: &str) -> ! {
 /// The id in the block's markers: `# BEGIN awsctx managed: sso-session NAME`.
 fn block_id(session: &str) -> String {
     format!("sso-session {session}")
+}
+
+/// The config file as a document, and the current content of the block.
+fn read_block(path: &Path, block_id: &str) -> anyhow::Result<(ConfigDocument, Option<String>)> {
+    let document = ConfigDocument::load(path)?;
+    let block = document.managed_block(block_id).map_err(|err| {
+        ui::error(
+            format!("`{}`: {err}", path.display()),
+            "fix the marker lines (or delete the block between them) and run populate again",
+        )
+    })?;
+    Ok((document, block))
 }
 
 /// Profile names defined anywhere but in this session's block: the rest of the config file

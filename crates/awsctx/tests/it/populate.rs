@@ -638,3 +638,23 @@ fn on_a_terminal_there_is_a_progress_bar_and_the_diff_is_coloured() {
         .expect("summary");
     p.expect(expectrl::Eof).unwrap();
 }
+
+#[test]
+fn a_broken_block_is_an_error_naming_the_file_and_line() {
+    let sandbox = corp(MockConfig::default());
+    let broken = format!(
+        "{}# BEGIN awsctx managed: sso-session corp\n[profile x]\nregion = eu-west-1\n",
+        sandbox.session_section("corp")
+    );
+    sandbox.write_config(&broken);
+    let out = sandbox.run(&["populate", "--sso-session", "corp"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out).replace(&sandbox.config_path().display().to_string(), "CONFIG");
+    assert_eq!(
+        err,
+        "awsctx: error: `CONFIG`: line 5: managed block `sso-session corp` has no `# END awsctx managed: sso-session corp` line\n\
+         hint: fix the marker lines (or delete the block between them) and run populate again\n"
+    );
+    assert_eq!(sandbox.config_text(), broken);
+    assert_eq!(sandbox.mock.count(Operation::ListAccounts), 0, "found before any request");
+}
