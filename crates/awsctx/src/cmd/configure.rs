@@ -7,19 +7,21 @@
 
 use std::fmt::Write as _;
 use std::io::{BufRead, IsTerminal, Write as _};
+use std::path::Path;
 use std::process::ExitCode;
 
+use awsctx_core::cache::SsoToken;
 use awsctx_core::config::parse::is_identifier;
-use awsctx_core::config::{ConfigDocument, SectionName};
+use awsctx_core::config::{ConfigDocument, SectionName, SsoSession};
 use awsctx_login::portal::Account;
+use awsctx_login::provider::LoginSession;
 use clap::error::ErrorKind;
 
 use super::populate::access::{
-    SessionPortal, is_account_id, is_role_name, login_hint, session_token, sort_accounts_as_cli,
-    sort_roles_as_cli,
+    SessionPortal, is_account_id, is_role_name, sort_accounts_as_cli, sort_roles_as_cli,
 };
 use super::populate::usage_error;
-use crate::cli::ConfigureSsoArgs;
+use crate::cli::{ConfigureSsoArgs, LoginArgs};
 use crate::context::Context;
 use crate::ui;
 
@@ -35,28 +37,12 @@ pub(crate) fn run_sso(args: &ConfigureSsoArgs, ctx: &Context) -> anyhow::Result<
     let session = ask_session(args, ctx, &mut ask)?;
     let path = ctx.config()?.paths.config.clone();
 
-    let token = match session_token(ctx, &session.name) {
-        Ok(token) if token.start_url.as_deref().is_none_or(|url| url == session.start_url) => token,
-        other => {
-            // Write the session now, so that `awsctx login --sso-session S` can use it.
-            let mut document = ConfigDocument::load(&path)?;
-            session.write(&mut document)?;
-            document.save(&path)?;
-            let name = &session.name;
-            let reason = match other {
-                Err(err) => format!("{err}"),
-                Ok(_) => {
-                    format!("the cached token of SSO session `{name}` is for another start URL")
-                }
-            };
-            return Err(ui::error(
-                format!("{reason}; `[sso-session {name}]` is written to `{}`", path.display()),
-                format!("{}, then run `awsctx configure sso` again", login_hint(name)),
-            ));
-        }
+    let sso = session.as_sso_session();
+    let (token, session_written_for_login) = match token_for(ctx, &sso)? {
+        Some(token) => (token, false),
+        None => first_login(args, ctx, &session, &path)?,
     };
-    let portal =
-        SessionPortal::with_token(ctx, &session.name, &session.region, token.access_token)?;
+    let portal = SessionPortal::with_token(ctx, &sso, token.access_token)?;
     let (account, role) = ask_account_and_role(args, &portal, &mut ask)?;
 
     let region = ask.optional(args.region.as_deref(), "Default client Region", check_region)?;
@@ -75,6 +61,11 @@ pub(crate) fn run_sso(args: &ConfigureSsoArgs, ctx: &Context) -> anyhow::Result<
     )?;
 
     let mut document = ConfigDocument::load(&path)?;
+    if session_written_for_login {
+        // Written only so that the login could read it: moved after the profile, where the
+        // AWS CLI puts a new session.
+        document.remove_section(&SectionName::SsoSession(session.name.clone()))?;
+    }
     let profile_section = if profile == "default" {
         SectionName::Default
     } else {
@@ -106,6 +97,63 @@ pub(crate) fn run_sso(args: &ConfigureSsoArgs, ctx: &Context) -> anyhow::Result<
     Ok(ExitCode::SUCCESS)
 }
 
+/// A usable token of `session` (refreshed if due), `None` when a login is needed: no token,
+/// an expired or refused one, or one for another start URL.
+fn token_for(ctx: &Context, session: &SsoSession) -> anyhow::Result<Option<SsoToken>> {
+    match ctx.provider(None, true)?.sso_token(&LoginSession::Session(session.clone()), None) {
+        Ok(token) if token.start_url.as_deref().is_none_or(|url| url == session.start_url) => {
+            Ok(Some(token))
+        }
+        Ok(_) => Ok(None),
+        Err(error) if error.login_command().is_some() => Ok(None),
+        Err(error) => Err(crate::credentials::user_error(error)),
+    }
+}
+
+/// Write the session (the login reads it from the config), log in unless told not to
+/// interact, and give the new token, and whether the session section is new.
+fn first_login(
+    args: &ConfigureSsoArgs,
+    ctx: &Context,
+    session: &SessionValues,
+    path: &Path,
+) -> anyhow::Result<(SsoToken, bool)> {
+    let mut document = ConfigDocument::load(path)?;
+    let is_new = !document.has_section(&SectionName::SsoSession(session.name.clone()));
+    session.write(&mut document)?;
+    document.save(path)?;
+    let name = &session.name;
+    if args.non_interactive {
+        return Err(ui::error(
+            format!(
+                "not logged in to SSO session `{name}`; `[sso-session {name}]` is written to `{}`",
+                path.display()
+            ),
+            format!("run `awsctx login --sso-session {name}`, then `awsctx configure sso` again"),
+        ));
+    }
+    log_in(args, ctx, name)?;
+    let token = token_for(&Context::new(ctx.env.clone()), &session.as_sso_session())?
+        .ok_or_else(|| anyhow::anyhow!("the login left no token for SSO session `{name}`"))?;
+    Ok((token, is_new))
+}
+
+/// `awsctx login --sso-session NAME` (with this wizard's `--use-device-code` and
+/// `--no-browser`), on a fresh context so that it reads the session just written.
+fn log_in(args: &ConfigureSsoArgs, ctx: &Context, name: &str) -> anyhow::Result<()> {
+    let login = LoginArgs {
+        sso_session: Some(name.to_owned()),
+        profile: None,
+        use_device_code: args.use_device_code,
+        no_browser: args.no_browser,
+    };
+    let code = super::login::run(&login, &Context::new(ctx.env.clone()))?;
+    if code != ExitCode::SUCCESS {
+        anyhow::bail!("the login to SSO session `{name}` did not succeed");
+    }
+    Ok(())
+}
+
 /// The `[sso-session]` to write.
 struct SessionValues {
     name: String,
@@ -115,6 +163,15 @@ struct SessionValues {
 }
 
 impl SessionValues {
+    fn as_sso_session(&self) -> SsoSession {
+        SsoSession {
+            name: self.name.clone(),
+            start_url: self.start_url.clone(),
+            region: self.region.clone(),
+            registration_scopes: self.scopes.split(',').map(str::to_owned).collect(),
+        }
+    }
+
     /// Set its keys, in the AWS CLI's order, updating the section in place if it exists.
     fn write(&self, document: &mut ConfigDocument) -> anyhow::Result<()> {
         let section = SectionName::SsoSession(self.name.clone());

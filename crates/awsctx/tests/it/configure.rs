@@ -8,6 +8,7 @@ use awsctx_tests::{MockConfig, Operation};
 use expectrl::{Eof, Session};
 
 use crate::populate::{Sandbox, assert_ok, stderr};
+use crate::support::FakeBrowser;
 
 /// What `configure sso` writes for account 0's `AdministratorAccess` of the mock, given
 /// region `eu-west-1` and output `json`, in the AWS CLI's order: profile, then session.
@@ -103,6 +104,40 @@ fn a_pty_session_writes_the_same_file_as_flags() {
 }
 
 #[test]
+fn without_a_token_it_logs_in_first_and_writes_the_same_file() {
+    let sandbox = Sandbox::new(mock());
+    let browser = FakeBrowser::start(sandbox.home.path());
+    let start_url = sandbox.mock.start_url();
+    let out = sandbox
+        .command(&[
+            "configure",
+            "sso",
+            "--sso-session",
+            "corp",
+            "--start-url",
+            &start_url,
+            "--sso-region",
+            "us-east-1",
+            "--account-id",
+            "111111111111",
+            "--role-name",
+            "AdministratorAccess",
+            "--region",
+            "eu-west-1",
+            "--output",
+            "json",
+        ])
+        .env("BROWSER", &browser.script)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    assert_eq!(browser.urls().len(), 1, "one browser authorization");
+    assert!(stderr(&out).contains("Successfully logged into Start URL: "), "{}", stderr(&out));
+    assert_eq!(sandbox.config_text(), expected_file(&sandbox), "the AWS CLI's order still");
+}
+
+#[test]
 fn non_interactive_names_the_missing_flag() {
     let sandbox = Sandbox::new(mock());
     sandbox.seed_token("corp");
@@ -169,7 +204,7 @@ fn a_rerun_updates_the_sections_in_place() {
 }
 
 #[test]
-fn without_a_login_the_session_is_written_and_the_login_named() {
+fn non_interactive_without_a_login_writes_the_session_and_names_the_login() {
     let sandbox = Sandbox::new(mock());
     let start_url = sandbox.mock.start_url();
     let out = sandbox.run(&[
@@ -188,7 +223,7 @@ fn without_a_login_the_session_is_written_and_the_login_named() {
     assert!(err.starts_with("awsctx: error: not logged in to SSO session `corp`;"), "{err}");
     assert!(
         err.ends_with(
-            "hint: run `awsctx login --sso-session corp`, then run `awsctx configure sso` again\n"
+            "hint: run `awsctx login --sso-session corp`, then `awsctx configure sso` again\n"
         ),
         "{err}"
     );

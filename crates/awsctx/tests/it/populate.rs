@@ -48,11 +48,17 @@ impl Sandbox {
 
     /// A valid token for session `name` in `~/.aws/sso/cache`, as a login would leave it.
     pub(crate) fn seed_token(&self, name: &str) {
-        self.seed_token_expiring(name, None);
+        self.seed_token_expiring(name, None, true);
     }
 
-    /// A token for session `name`, its `expiresAt` set to `expires_at` when given.
-    pub(crate) fn seed_token_expiring(&self, name: &str, expires_at: Option<jiff::Timestamp>) {
+    /// A token for session `name`, its `expiresAt` set to `expires_at` when given, with or
+    /// without what a refresh needs.
+    pub(crate) fn seed_token_expiring(
+        &self,
+        name: &str,
+        expires_at: Option<jiff::Timestamp>,
+        refreshable: bool,
+    ) {
         let issued = self.mock.issue_token();
         let time = |t: std::time::SystemTime| jiff::Timestamp::try_from(t).expect("time");
         let token = SsoToken {
@@ -63,7 +69,7 @@ impl Sandbox {
             client_id: Some(issued.client_id),
             client_secret: Some(Secret::new(issued.client_secret)),
             registration_expires_at: Some(time(issued.registration_expires_at)),
-            refresh_token: issued.refresh_token.map(Secret::new),
+            refresh_token: issued.refresh_token.filter(|_| refreshable).map(Secret::new),
         };
         TokenCache::from_home(self.home.path())
             .store(&TokenKey::Session(name.into()), &token)
@@ -452,11 +458,11 @@ fn no_token_an_expired_or_a_revoked_one_asks_for_a_login() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         stderr(&out),
-        "awsctx: error: not logged in to SSO session `corp`\nhint: run `awsctx login --sso-session corp`\n"
+        "awsctx: error: SSO session `corp` has expired (no login found)\nhint: run `awsctx login --sso-session corp`\n"
     );
 
     let past = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(60);
-    sandbox.seed_token_expiring("corp", Some(past));
+    sandbox.seed_token_expiring("corp", Some(past), false);
     let out = sandbox.run(&["populate", "--sso-session", "corp"]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
@@ -469,13 +475,32 @@ fn no_token_an_expired_or_a_revoked_one_asks_for_a_login() {
     sandbox.mock.revoke_tokens();
     let out = sandbox.run(&["populate", "--sso-session", "corp"]);
     assert_eq!(out.status.code(), Some(1));
-    let err = stderr(&out);
-    assert!(
-        err.starts_with("awsctx: error: SSO session `corp` has expired or was revoked"),
-        "{err}"
+    assert_eq!(
+        stderr(&out),
+        "awsctx: error: SSO session `corp` has expired (the SSO portal refused its token)\nhint: run `awsctx login --sso-session corp`\n"
     );
-    assert!(err.ends_with("hint: run `awsctx login --sso-session corp`\n"), "{err}");
     assert_eq!(sandbox.config_text(), sandbox.session_section("corp"), "nothing written");
+}
+
+#[test]
+fn a_token_near_its_expiry_is_refreshed_first() {
+    let sandbox = Sandbox::new(MockConfig::default().accounts(10));
+    sandbox.write_config(&sandbox.session_section("corp"));
+    let soon = jiff::Timestamp::now() + jiff::SignedDuration::from_mins(5);
+    sandbox.seed_token_expiring("corp", Some(soon), true);
+    let key = TokenKey::Session("corp".into());
+    let before = TokenCache::from_home(sandbox.home.path()).load(&key).unwrap().unwrap();
+    let out = sandbox.run(&["populate", "--sso-session", "corp"]);
+    assert_ok(&out);
+    assert_eq!(sandbox.mock.count(Operation::CreateToken), 1, "one refresh");
+    let after = TokenCache::from_home(sandbox.home.path()).load(&key).unwrap().unwrap();
+    assert_ne!(after.access_token.expose(), before.access_token.expose());
+    assert!(after.expires_at > soon);
+    // Every portal call used the refreshed token.
+    for request in sandbox.mock.requests_for(Operation::ListAccountRoles) {
+        assert_eq!(request.header("x-amz-sso_bearer_token"), Some(after.access_token.expose()));
+    }
+    assert_eq!(generated(&sandbox.config_text(), "corp").len(), 15);
 }
 
 #[test]

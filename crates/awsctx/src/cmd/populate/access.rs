@@ -8,13 +8,12 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use awsctx_core::cache::{SsoToken, TokenKey};
+use awsctx_core::cache::SsoToken;
 use awsctx_core::config::SsoSession;
 use awsctx_core::secret::Secret;
-use awsctx_login::http::{HttpSettings, ca_bundle_path};
 use awsctx_login::portal::{Account, SsoPortal};
-use awsctx_login::{Endpoint, HttpClient, ProfileEndpointSettings, Service};
-use jiff::Timestamp;
+use awsctx_login::provider::{LoginReason, LoginSession, LoginTarget, ProviderError};
+use awsctx_login::{HttpClient, Service};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -44,52 +43,34 @@ pub(crate) struct SessionPortal {
     pub(crate) token: Secret,
 }
 
-/// The session's SSO token from `~/.aws/sso/cache`; missing or expired is an error whose hint
-/// is the login command.
-pub(crate) fn session_token(ctx: &Context, session: &str) -> anyhow::Result<SsoToken> {
-    let cache = ctx.token_cache()?;
-    let token = cache.load(&TokenKey::Session(session.to_owned()))?;
-    match token {
-        None => Err(crate::ui::error(
-            format!("not logged in to SSO session `{session}`"),
-            login_hint(session),
-        )),
-        Some(token) if token.is_expired(Timestamp::now()) => Err(crate::ui::error(
-            format!("SSO session `{session}` has expired"),
-            login_hint(session),
-        )),
-        Some(token) => Ok(token),
-    }
-}
-
-pub(crate) fn login_hint(session: &str) -> String {
-    format!("run `awsctx login --sso-session {session}`")
+/// A usable token for `session` from `~/.aws/sso/cache`, refreshed first when botocore would
+/// refresh it (the credential provider's rules); missing, expired or refused is an error whose
+/// hint is the login command.
+pub(crate) fn session_token(ctx: &Context, session: &SsoSession) -> anyhow::Result<SsoToken> {
+    ctx.provider(None, true)?
+        .sso_token(&LoginSession::Session(session.clone()), None)
+        .map_err(crate::credentials::user_error)
 }
 
 impl SessionPortal {
     /// The portal of `session` (in its `sso_region`, or where `AWS_ENDPOINT_URL_SSO` points),
-    /// with the cached token.
+    /// with the session's token.
     pub(crate) fn open(ctx: &Context, session: &SsoSession) -> anyhow::Result<Self> {
-        let token = session_token(ctx, &session.name)?;
-        Self::with_token(ctx, &session.name, &session.region, token.access_token)
+        let token = session_token(ctx, session)?;
+        Self::with_token(ctx, session, token.access_token)
     }
 
     pub(crate) fn with_token(
         ctx: &Context,
-        session: &str,
-        region: &str,
+        session: &SsoSession,
         token: Secret,
     ) -> anyhow::Result<Self> {
-        let endpoint = Endpoint::resolve(
-            Service::Sso,
-            Some(region),
-            &ctx.env,
-            &ProfileEndpointSettings::default(),
-        )?;
-        let settings =
-            HttpSettings { ca_bundle: ca_bundle_path(&ctx.env, None), ..HttpSettings::default() };
-        let http = HttpClient::new(&settings, &ctx.env)?;
-        Ok(Self { session: session.to_owned(), portal: SsoPortal::new(&http, endpoint), token })
+        let endpoint = ctx
+            .provider(None, true)?
+            .endpoint(Service::Sso, &session.region, None)
+            .map_err(crate::credentials::user_error)?;
+        let http = HttpClient::new(&ctx.http_settings(None)?, &ctx.env)?;
+        Ok(Self { session: session.name.clone(), portal: SsoPortal::new(&http, endpoint), token })
     }
 
     /// Every account, all pages.
@@ -143,12 +124,13 @@ impl SessionPortal {
 
     /// A portal error in the user's words: a refused token means the login is over.
     fn explain(&self, error: awsctx_login::Error) -> anyhow::Error {
-        let session = &self.session;
         match error.aws() {
-            Some(aws) if aws.status == 401 || aws.is("UnauthorizedException") => crate::ui::error(
-                format!("SSO session `{session}` has expired or was revoked ({error})"),
-                login_hint(session),
-            ),
+            Some(aws) if aws.status == 401 || aws.is("UnauthorizedException") => {
+                crate::credentials::user_error(ProviderError::LoginRequired {
+                    target: LoginTarget::Session(self.session.clone()),
+                    reason: LoginReason::Refused,
+                })
+            }
             _ => anyhow::Error::new(error),
         }
     }
