@@ -128,6 +128,19 @@ fn block_id(session: &str) -> String {
     format!("sso-session {session}")
 }
 
+/// The session whose managed block defines profile `name`, if one does: such a profile is
+/// rewritten by the next `populate`, so nothing else should edit it.
+pub(crate) fn populated_by(
+    document: &ConfigDocument,
+    sessions: impl IntoIterator<Item = String>,
+    name: &str,
+) -> Option<String> {
+    sessions.into_iter().find(|session| {
+        let Ok(Some(block)) = document.managed_block(&block_id(session)) else { return false };
+        Config::from_sources(&block, "").is_ok_and(|c| c.profiles.contains_key(name))
+    })
+}
+
 /// The config file as a document, and the current content of the block.
 fn read_block(path: &Path, block_id: &str) -> anyhow::Result<(ConfigDocument, Option<String>)> {
     let document = ConfigDocument::load(path)?;

@@ -1,6 +1,6 @@
-//! What an SSO login can reach: the session's cached token, the portal client, and the
-//! listing of accounts and their roles, concurrent with a bounded number of requests in
-//! flight. Throttling never loses an account: the HTTP client honours `Retry-After` for a few
+//! What an SSO login can reach: the session's token (through the credential provider, which
+//! refreshes it when due), the portal client, and the listing of accounts and their roles,
+//! concurrent with a bounded number of requests in flight. Throttling never loses an account: the HTTP client honours `Retry-After` for a few
 //! attempts, and a throttled call is then tried again here (the run fails rather than write
 //! a partial answer).
 
