@@ -39,7 +39,8 @@ pub(crate) struct Measured {
 type RowFn = fn(&Bench) -> anyhow::Result<Measured>;
 
 /// The rows, in DESIGN.md's order.
-const ROWS: &[(&str, RowFn)] = &[("export", row_export), ("list", row_list)];
+const ROWS: &[(&str, RowFn)] =
+    &[("export", row_export), ("list", row_list), ("populate", row_populate)];
 
 pub(crate) fn run(selected: &[String]) -> anyhow::Result<()> {
     let dir = crate::build(true)?;
@@ -349,4 +350,101 @@ fn row_export(bench: &Bench) -> anyhow::Result<Measured> {
         pass: ratio >= 100.0,
         note: "keys cached; same SSO token cache".into(),
     })
+}
+
+/// `awsctx populate` over 1 000 accounts with the portal's list calls limited to
+/// `POPULATE_RATE` per second (429 beyond): every profile written, within 1.3× the floor the
+/// rate allows (the list calls needed divided by the rate).
+fn row_populate(bench: &Bench) -> anyhow::Result<Measured> {
+    const ACCOUNTS: usize = 1000;
+    const POPULATE_RATE: usize = 100;
+    // The mock's defaults: 20 per page, accounts alternate 2 and 1 roles (one page each).
+    const PAGE_SIZE: usize = 20;
+    const START_URL: &str = "https://d-90670ca0b1.awsapps.com/start";
+
+    let home = bench.home("populate")?;
+    let mock = bench.mock(&[
+        "--accounts",
+        &ACCOUNTS.to_string(),
+        "--rate-limit",
+        &POPULATE_RATE.to_string(),
+        "--auto-approve",
+    ])?;
+    std::fs::write(
+        home.join(".aws/config"),
+        format!(
+            "[sso-session bench-populate]\nsso_start_url = {START_URL}\nsso_region = us-east-1\n"
+        ),
+    )?;
+    let login = bench
+        .awsctx(&home)
+        .envs(mock.endpoint_env())
+        .args(["login", "--sso-session", "bench-populate", "--use-device-code", "--no-browser"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .context("running awsctx login")?;
+    if !login.status.success() {
+        bail!("awsctx login failed: {}", String::from_utf8_lossy(&login.stderr).trim());
+    }
+
+    let mut cmd = bench.awsctx(&home);
+    cmd.envs(mock.endpoint_env()).args(["populate", "--sso-session", "bench-populate"]);
+    let start = Instant::now();
+    let out = cmd.output().context("running awsctx populate")?;
+    let elapsed = start.elapsed();
+    if !out.status.success() {
+        bail!("awsctx populate failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+    }
+
+    let expected_profiles: usize = (0..ACCOUNTS).map(|i| 2 - i % 2).sum();
+    let written = std::fs::read_to_string(home.join(".aws/config"))?.matches("[profile ").count();
+    let requests = ACCOUNTS.div_ceil(PAGE_SIZE) + ACCOUNTS;
+    #[allow(clippy::cast_precision_loss)]
+    let floor = Duration::from_secs_f64(requests as f64 / POPULATE_RATE as f64);
+    let stats = mock_stats(&mock.url)?;
+    let sent = json_number(&stats, "ListAccounts")? + json_number(&stats, "ListAccountRoles")?;
+    let ratio = elapsed.as_secs_f64() / floor.as_secs_f64();
+    // The mock's bucket starts full: the first `POPULATE_RATE` calls cost no wait.
+    #[allow(clippy::cast_precision_loss)]
+    let after_burst = (requests - POPULATE_RATE) as f64 / POPULATE_RATE as f64;
+    Ok(Measured {
+        ours: "awsctx populate".into(),
+        ours_median: elapsed,
+        peer: None,
+        budget: "all profiles, ≤ 1.3× the rate's floor".into(),
+        pass: written == expected_profiles && ratio <= 1.3,
+        note: format!(
+            "1 run; {written}/{expected_profiles} profiles; {requests} list calls at {POPULATE_RATE}/s: floor {}, {ratio:.2}× it ({:.2}× the {after_burst:.2} s left after the bucket's first burst); {} throttled",
+            fmt_duration(floor),
+            elapsed.as_secs_f64() / after_burst,
+            sent.saturating_sub(requests as u64),
+        ),
+    })
+}
+
+/// The mock's `GET /_mock/stats`: request counts per operation, as flat JSON.
+fn mock_stats(base: &str) -> anyhow::Result<String> {
+    use std::io::{Read, Write};
+    let addr = base.strip_prefix("http://").context("the mock's URL is not http://")?;
+    let mut stream =
+        std::net::TcpStream::connect(addr).with_context(|| format!("connecting to {addr}"))?;
+    write!(stream, "GET /_mock/stats HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer)?;
+    let (head, body) = answer.split_once("\r\n\r\n").context("no end of headers")?;
+    if !head.starts_with("HTTP/1.1 200") {
+        bail!("/_mock/stats: {}", head.lines().next().unwrap_or_default());
+    }
+    Ok(body.to_owned())
+}
+
+/// The number member `key` of a flat JSON object.
+fn json_number(json: &str, key: &str) -> anyhow::Result<u64> {
+    let needle = format!("\"{key}\":");
+    let rest = json
+        [json.find(&needle).with_context(|| format!("no `{key}` in {json}"))? + needle.len()..]
+        .trim_start();
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    Ok(digits.parse()?)
 }

@@ -4,11 +4,13 @@
 // Tests say loudly on stderr what they skipped.
 #![allow(clippy::print_stderr)]
 
+mod configure;
 mod export;
 mod hooks;
 mod interop;
 mod list;
 mod login;
+mod populate;
 mod pty;
 mod quoting;
 mod support;
