@@ -564,11 +564,11 @@ fn diff_managed(env: &Env, want: &BTreeMap<&str, Option<String>>) -> Vec<EnvChan
 }
 
 /// When the hook must refresh keys expiring at `expiration`: 15 minutes before (the AWS
-/// CLI's reuse window), but never sooner than `retry` from `now` (so keys already inside the
-/// window cause one refresh a minute, not one per prompt).
+/// CLI's reuse window); keys already inside the window are retried `retry` seconds from `now`
+/// (one refresh a minute, not one per prompt).
 pub fn refresh_due(expiration: Timestamp, now: Timestamp, retry: i64) -> i64 {
     let due = expiration.as_second() - REUSE_WINDOW.as_secs();
-    due.max(now.as_second() + retry)
+    if due > now.as_second() { due } else { now.as_second() + retry }
 }
 
 #[cfg(test)]
@@ -745,6 +745,8 @@ mod tests {
         assert_eq!(refresh_due(exp, now, 60), exp.as_second() - 900);
         let soon: Timestamp = "2030-01-01T00:05:00Z".parse().unwrap();
         assert_eq!(refresh_due(soon, now, 60), now.as_second() + 60);
+        let just_outside: Timestamp = "2030-01-01T00:15:03Z".parse().unwrap();
+        assert_eq!(refresh_due(just_outside, now, 60), now.as_second() + 3);
     }
 
     #[test]

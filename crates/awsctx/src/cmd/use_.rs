@@ -6,10 +6,11 @@ use std::fmt::Write as _;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::{ExitCode, Stdio};
+use std::time::Duration;
 
 use anyhow::Context as _;
 use awsctx_core::binding::{Pins, TrustStore};
-use awsctx_core::cache::{AssumeRoleKeyArgs, CredentialKey, RoleCredentials, TokenKey};
+use awsctx_core::cache::RoleCredentials;
 use awsctx_core::config::{Config, ProfileKind};
 use awsctx_core::file::write_atomic;
 use awsctx_core::shell::{EnvChange, Shell, render};
@@ -17,6 +18,7 @@ use awsctx_core::switch::{
     Action, ActiveBinding, ExportMode, ProfileEnv, Resolution, ShellState, Skipped,
     managed_changes, pins_list, refresh_due, resolve_binding, var,
 };
+use awsctx_login::provider::{CredentialProvider, LoginTarget, ProviderError, ProviderSettings};
 use jiff::Timestamp;
 use nu_ansi_term::Color;
 
@@ -259,6 +261,9 @@ fn record_history(ctx: &Context, profile: &str) {
 // ---------------------------------------------------------------------------------------------
 // The session: one run of the switcher against one shell's state
 
+/// A failed refresh is tried again after this many seconds.
+const RETRY_SECS: i64 = 60;
+
 /// Why the switcher runs: the user's command (reports always), or the hook (reports once).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Trigger {
@@ -427,7 +432,7 @@ impl<'a> Session<'a> {
         let config = self.ctx.config()?;
         let facts = ProfileFacts::of(config, profile);
         let keys = if self.mode.wants_keys() {
-            fetch_keys(self.ctx, config, profile, self.now)
+            fetch_keys(self.ctx, config, profile, trigger)
         } else {
             Keys::NotWanted
         };
@@ -442,7 +447,12 @@ impl<'a> Session<'a> {
         };
         let target = ProfileEnv { profile, region: facts.region.as_deref(), keys: got };
         let changes = managed_changes(self.mode, &target, &saved, &self.ctx.env);
-        self.state.due = got.and_then(|k| k.expiration).map(|exp| refresh_due(exp, self.now, 60));
+        self.state.due = match &keys {
+            Keys::Got(k) => k.expiration.map(|exp| refresh_due(exp, self.now, RETRY_SECS)),
+            // Try again in a minute, not at every prompt.
+            Keys::Unreachable { .. } => Some(self.now.as_second() + RETRY_SECS),
+            _ => None,
+        };
         if let Some(session) = &facts.session
             && got.is_some()
         {
@@ -481,6 +491,10 @@ impl<'a> Session<'a> {
     fn report_keys(&mut self, profile: &str, keys: &Keys, trigger: Trigger) {
         let (marker, line) = match keys {
             Keys::Got(_) | Keys::NotWanted => return,
+            Keys::Unreachable { reason } => (
+                format!("unreachable:{profile}"),
+                format!("no keys for `{profile}` yet: {reason} (trying again in a minute)"),
+            ),
             Keys::LoginRequired { session } => (
                 format!("expired:{session}"),
                 format!("SSO session \"{session}\" expired — run awsctx login"),
@@ -693,73 +707,70 @@ pub(crate) enum Keys {
     Missing {
         reason: String,
     },
+    /// The network or a lock failed: worth another try in a minute.
+    Unreachable {
+        reason: String,
+    },
 }
 
-/// A profile's keys. The one place that knows where keys come from: the role-credential
-/// cache (what any login or `awsctx export` left there) and the config's static keys. Never a
-/// browser.
-pub(crate) fn fetch_keys(ctx: &Context, config: &Config, profile: &str, now: Timestamp) -> Keys {
-    let kind = match config.kind(profile) {
-        Ok(kind) => kind,
-        Err(err) => return Keys::Missing { reason: err.to_string() },
+/// How long the hook may wait on the network or on another process's fetch.
+const HOOK_REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
+const HOOK_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+const HOOK_LOCK_DEADLINE: Duration = Duration::from_secs(5);
+
+/// A profile's keys: the one place that knows where keys come from (the credential provider:
+/// cache, then a token refresh and the SSO portal, the profile's own keys, its
+/// `credential_process`). Never a browser. From the hook, network calls and lock waits are
+/// short, so a prompt is never held up for long.
+pub(crate) fn fetch_keys(ctx: &Context, config: &Config, profile: &str, trigger: Trigger) -> Keys {
+    let settings = match provider_settings(ctx, profile, trigger) {
+        Ok(settings) => settings,
+        Err(err) => return Keys::Missing { reason: format!("{err:#}") },
     };
-    let (key, token) = match &kind {
-        ProfileKind::Sso { session, account_id, role_name } => (
-            CredentialKey::sso(account_id, role_name, &session.name),
-            Some((TokenKey::Session(session.name.clone()), session.name.clone())),
-        ),
-        ProfileKind::LegacySso { start_url, account_id, role_name, .. } => (
-            CredentialKey::sso_legacy(account_id, role_name, start_url),
-            Some((TokenKey::StartUrl(start_url.clone()), start_url.clone())),
-        ),
-        ProfileKind::AssumeRole {
-            role_arn,
-            role_session_name,
-            external_id,
-            mfa_serial,
-            duration_seconds,
-            ..
-        } => (
-            CredentialKey::assume_role(&AssumeRoleKeyArgs {
-                role_arn: role_arn.clone(),
-                role_session_name: role_session_name.clone(),
-                external_id: external_id.clone(),
-                serial_number: mfa_serial.clone(),
-                duration_seconds: *duration_seconds,
-            }),
-            None,
-        ),
-        ProfileKind::Static { access_key_id, secret_access_key, session_token, account_id } => {
-            return Keys::Got(RoleCredentials {
-                access_key_id: access_key_id.clone(),
-                secret_access_key: secret_access_key.clone(),
-                session_token: session_token.clone(),
-                expiration: None,
-                account_id: account_id.clone(),
-            });
-        }
-        other => {
-            return Keys::Missing {
-                reason: format!("a `{}` profile has no keys awsctx can export", other.label()),
-            };
-        }
-    };
-    let cached = ctx.credential_cache().ok().and_then(|cache| cache.load(&key).ok().flatten());
-    if let Some(creds) = cached
-        && creds.expiration.is_none_or(|exp| exp > now)
-    {
-        return Keys::Got(creds);
+    let mut provider = CredentialProvider::new(config, &ctx.env, settings)
+        .on_lock_wait(|wait| ui::notice(&wait.to_string()));
+    if trigger == Trigger::Hook {
+        provider = provider.with_lock_deadline(HOOK_LOCK_DEADLINE);
     }
-    if let Some((token_key, session)) = token {
-        let token = ctx.token_cache().ok().and_then(|c| c.load(&token_key).ok().flatten());
-        if token.is_none_or(|t| t.is_expired(now)) {
-            return Keys::LoginRequired { session };
+    match provider.credentials(profile) {
+        Ok(found) => Keys::Got(found.credentials),
+        Err(ProviderError::LoginRequired { target, .. }) => Keys::LoginRequired {
+            session: match target {
+                LoginTarget::Session(name) | LoginTarget::Profile(name) => name,
+            },
+        },
+        Err(err @ (ProviderError::Network(_) | ProviderError::Lock(_))) => {
+            // Keys that are old but not yet expired still work meanwhile.
+            match provider.cached(profile) {
+                Ok(Some(old))
+                    if old.credentials.expiration.is_some_and(|e| e > Timestamp::now()) =>
+                {
+                    Keys::Got(old.credentials)
+                }
+                _ => Keys::Unreachable { reason: err.to_string() },
+            }
         }
+        Err(err) => Keys::Missing { reason: err.to_string() },
     }
-    Keys::Missing {
-        reason: "none cached yet — run `awsctx export PROFILE` once to fetch them"
-            .replace("PROFILE", profile),
+}
+
+fn provider_settings(
+    ctx: &Context,
+    profile: &str,
+    trigger: Trigger,
+) -> anyhow::Result<ProviderSettings> {
+    let mut http = ctx.http_settings(Some(profile))?;
+    if trigger == Trigger::Hook {
+        http.request_timeout = http.request_timeout.min(HOOK_REQUEST_TIMEOUT);
+        http.connect_timeout = http.connect_timeout.min(HOOK_CONNECT_TIMEOUT);
+        http.max_attempts = http.max_attempts.min(2);
     }
+    Ok(ProviderSettings {
+        home: ctx.home()?,
+        state_dir: ctx.state_dir()?,
+        http,
+        allow_network: true,
+    })
 }
 
 #[cfg(test)]

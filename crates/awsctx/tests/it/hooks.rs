@@ -104,10 +104,7 @@ show AWS_PROFILE",
             err.contains("awsctx: dev · 111122223333 · Admin · eu-west-1 · 59m left\n"),
             "{shell}: {err}"
         );
-        assert!(
-            err.contains("awsctx: no keys for `plain`: a `settings` profile has no keys"),
-            "{shell}: {err}"
-        );
+        assert!(err.contains("profile `plain` has no credentials"), "{shell}: {err}");
         assert!(
             err.contains("awsctx: plain unset: the shell's own AWS settings are back\n"),
             "{shell}: {err}"

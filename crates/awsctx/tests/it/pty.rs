@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use expectrl::{Regex, Session};
 
+use awsctx_tests::{MockConfig, Operation};
+
 use crate::switch::{DEV, PROD, Sandbox, shells};
 
 struct Term {
@@ -184,4 +186,46 @@ fn the_built_in_picker_filters_on_the_terminal_and_switches() {
     let (_, status) = t.run("");
     assert_eq!(status, 1, "a cancelled pick fails");
     t.expect_var("AWS_PROFILE", Some("prod-ro"));
+}
+
+#[test]
+fn keys_are_refreshed_from_the_mock_when_they_near_expiry_and_fish_keeps_one_timer() {
+    // The mock hands out keys that are due for a refresh 3 s after they are issued (the hook
+    // refreshes 15 minutes before expiry).
+    let ttl = Duration::from_secs(15 * 60 + 3);
+    let runs: Vec<_> = shells()
+        .into_iter()
+        .map(|shell| {
+            std::thread::spawn(move || {
+                let sb = Sandbox::with_mock(MockConfig::default().credential_ttl(ttl));
+                let mut t = Term::start(&sb, shell, &sb.root);
+                let out = t.type_line("awsctx dev");
+                assert!(out.contains("awsctx: dev · 111122223333 · Admin · eu-west-1 · 15m left"), "{shell}: {out}");
+                let first = t.var("AWS_ACCESS_KEY_ID").expect("keys after the switch");
+                assert_eq!(sb.mock.count(Operation::GetRoleCredentials), 1);
+                if shell == "fish" {
+                    // Switching again re-arms the timer: still one per shell.
+                    t.type_line("awsctx prod-ro");
+                    t.type_line("awsctx dev");
+                    let (out, _) = t.run("ps -eo args | string match -e -- 'kill -USR1' | string match -e -- \" $fish_pid\" | count");
+                    assert!(out.lines().any(|l| l.trim() == "1"), "fish timers: {out}");
+                }
+                std::thread::sleep(Duration::from_secs(4));
+                if shell != "fish" {
+                    // bash and zsh look at the clock when they draw the next prompt; fish was
+                    // signalled by its timer and refreshes before this command runs.
+                    t.type_line("");
+                }
+                let second = t.var("AWS_ACCESS_KEY_ID").expect("keys after the refresh");
+                assert_ne!(first, second, "{shell}: the keys were refreshed");
+                assert!(sb.mock.count(Operation::GetRoleCredentials) >= 2, "{shell}");
+                t.expect_var("AWS_PROFILE", Some("dev"));
+            })
+        })
+        .collect();
+    for run in runs {
+        if let Err(panic) = run.join() {
+            std::panic::resume_unwind(panic);
+        }
+    }
 }

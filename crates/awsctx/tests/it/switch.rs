@@ -502,3 +502,56 @@ fn the_switch_line_is_red_only_for_production_on_a_terminal() {
             .starts_with("awsctx: prod-ro · 444455556666 · ReadOnly · us-east-1 · 59m left")
     );
 }
+
+#[test]
+fn status_says_where_the_profile_came_from_and_what_binds_this_directory() {
+    if !have("bash") {
+        return;
+    }
+    let sb = Sandbox::new();
+    sb.seed_keys(DEV, Duration::from_secs(3600));
+    let repo = sb.dir("repo");
+    let proj = sb.dir("proj");
+    std::fs::write(proj.join(".aws-profile"), "prod-ro\n").unwrap();
+    let script = format!(
+        "cd '{root}'\nprompt\nawsctx static\ncd repo\nprompt\nawsctx pin dev 2>/dev/null\n\
+         awsctx status --json\necho ===\nawsctx prod-ro 2>/dev/null\nawsctx status\necho ===\n\
+         cd ../proj\nprompt 2>/dev/null\nawsctx status --json",
+        root = sb.root.display()
+    );
+    let out = sb.run("bash", &script);
+    let text = stdout(&out);
+    let parts: Vec<&str> = text.split("===\n").collect();
+    assert_eq!(parts.len(), 3, "{text}\n{}", stderr(&out));
+    assert!(!text.contains("secret-") && !text.contains("token-"), "no secrets in status: {text}");
+
+    let pinned: serde_json::Value = serde_json::from_str(parts[0]).unwrap();
+    let switcher = &pinned["switcher"];
+    assert_eq!(switcher["origin"], "pin");
+    assert_eq!(switcher["source"], repo.display().to_string());
+    assert_eq!(switcher["bound"], repo.display().to_string());
+    assert_eq!(switcher["restore"], "static");
+    assert_eq!(switcher["here"]["state"], "applies");
+    assert_eq!(pinned["keys"]["source"], "environment");
+
+    let manual = parts[1];
+    assert!(
+        manual.contains("set by    `awsctx` command (overrides the binding here)\n"),
+        "{manual}"
+    );
+    assert!(
+        manual.contains(&format!("manual    until the shell leaves `{}`\n", repo.display())),
+        "{manual}"
+    );
+    assert!(
+        manual.contains(&format!("leaving   `{}` brings back static\n", repo.display())),
+        "{manual}"
+    );
+
+    let untrusted: serde_json::Value = serde_json::from_str(parts[2]).unwrap();
+    let here = &untrusted["switcher"]["here"];
+    assert_eq!(here["state"], "untrusted");
+    assert_eq!(here["file"], proj.join(".aws-profile").display().to_string());
+    assert_eq!(here["profile"], "prod-ro");
+    assert_eq!(untrusted["profile"], "static", "leaving the pinned tree restored static");
+}
