@@ -39,19 +39,8 @@ pub(crate) fn render_hook(shell: Shell, bin: &str) -> anyhow::Result<String> {
         Shell::Fish => (FISH, &Fish),
     };
     let mut out = script.replace("__AWSCTX_BIN__", &quote(shell, bin));
-    // clap_complete quotes the path for bash and fish, but not for zsh.
-    let completer_bin = match shell {
-        Shell::Zsh => quote(shell, bin),
-        Shell::Bash | Shell::Fish => bin.to_owned(),
-    };
     let mut registration = Vec::new();
-    completer.write_registration(
-        "COMPLETE",
-        "awsctx",
-        "awsctx",
-        &completer_bin,
-        &mut registration,
-    )?;
+    completer.write_registration("COMPLETE", "awsctx", "awsctx", bin, &mut registration)?;
     let mut registration = String::from_utf8_lossy(&registration).trim().to_owned();
     if shell == Shell::Zsh {
         // `compdef` exists only after `compinit`: without it, skip quietly (a hook loaded

@@ -425,3 +425,22 @@ fn a_hundred_prompts_in_one_directory_start_no_awsctx_process() {
         assert_eq!(lines(&calls), [format!("hook-env {shell}")], "{shell}: the processes started");
     }
 }
+
+#[test]
+fn profile_names_complete_dynamically_in_bash_and_fish() {
+    let sb = Sandbox::new();
+    if shells().contains(&"bash") {
+        let out = sb.run(
+            "bash",
+            "COMP_WORDS=(awsctx pro); COMP_CWORD=1; COMP_TYPE=9\n\
+             _clap_complete_awsctx awsctx pro awsctx\nprintf '<%s>\\n' \"${COMPREPLY[@]}\"\n\
+             COMP_WORDS=(awsctx pin s); COMP_CWORD=2\n\
+             _clap_complete_awsctx awsctx s pin\nprintf '<%s>\\n' \"${COMPREPLY[@]}\"",
+        );
+        assert_eq!(lines(&stdout(&out)), ["<prod-ro>", "<static>"], "{}", stderr(&out));
+    }
+    if shells().contains(&"fish") {
+        let out = sb.run("fish", "complete -C 'awsctx pro'\ncomplete -C 'awsctx use d'");
+        assert_eq!(lines(&stdout(&out)), ["prod-ro\tsso", "dev\tsso"], "{}", stderr(&out));
+    }
+}

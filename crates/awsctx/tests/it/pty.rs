@@ -229,3 +229,21 @@ fn keys_are_refreshed_from_the_mock_when_they_near_expiry_and_fish_keeps_one_tim
         }
     }
 }
+
+#[test]
+fn zsh_completes_profile_names_with_tab_once_compinit_ran() {
+    if !shells().contains(&"zsh") {
+        return;
+    }
+    let sb = Sandbox::new();
+    let mut t = Term::start(&sb, "zsh", &sb.root);
+    // Loaded before `compinit`: no error, no completion; sourced again after it: completion.
+    t.type_line("autoload -Uz compinit && compinit -u");
+    t.type_line(&format!("source '{}'", sb.hook_file("zsh").display()));
+    t.session.send("awsctx prod-\t").unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let (out, status) = t.run("");
+    assert_eq!(status, 0, "{out}");
+    assert!(out.contains("awsctx: prod-ro · 444455556666"), "TAB completed the name: {out}");
+    t.expect_var("AWS_PROFILE", Some("prod-ro"));
+}
