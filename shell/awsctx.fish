@@ -102,3 +102,7 @@ end
 function _awsctx_on_exit --on-event fish_exit
     set -q _awsctx_timer; and command kill $_awsctx_timer 2>/dev/null
 end
+
+# A shell started from one with keys (a subshell, `fish` in a terminal tab) inherits them but
+# no timer: the first prompt refreshes (and arms one) if they are due for it.
+set -q _AWSCTX_DUE; and not set -q _awsctx_timer; and set -g _awsctx_due 1

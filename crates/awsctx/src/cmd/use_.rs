@@ -403,12 +403,18 @@ impl<'a> Session<'a> {
     fn apply(&mut self, action: &Action, trigger: Trigger) -> anyhow::Result<Vec<EnvChange>> {
         match action {
             Action::Stay => {
-                let refresh = self.state.profile.is_some()
-                    && self.state.due.is_some_and(|due| due <= self.now.as_second());
-                match self.state.profile.clone() {
-                    Some(profile) if refresh => self.switch_to(&profile, None, Trigger::Hook),
-                    _ => Ok(Vec::new()),
+                let due = self.state.due.is_some_and(|due| due <= self.now.as_second());
+                let Some(profile) = self.state.profile.clone().filter(|_| due) else {
+                    return Ok(Vec::new());
+                };
+                // The user exported another `AWS_PROFILE` by hand since: theirs now, so no
+                // refresh puts ours back.
+                let exported = self.ctx.env.get("AWS_PROFILE");
+                if self.mode != ExportMode::Keys && exported != Some(profile.as_str()) {
+                    self.state.due = None;
+                    return Ok(Vec::new());
                 }
+                self.switch_to(&profile, None, Trigger::Hook)
             }
             Action::Switch { profile, origin } => self.switch_to(profile, Some(*origin), trigger),
             Action::Restore => {

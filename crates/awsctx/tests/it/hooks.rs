@@ -444,3 +444,16 @@ fn profile_names_complete_dynamically_in_bash_and_fish() {
         assert_eq!(lines(&stdout(&out)), ["prod-ro\tsso", "dev\tsso"], "{}", stderr(&out));
     }
 }
+
+#[test]
+fn a_refresh_leaves_an_aws_profile_the_user_exported_by_hand_alone() {
+    let sb = Sandbox::new();
+    sb.seed_keys(DEV, Duration::from_secs(3570));
+    let script = format!(
+        "cd '{}'\nprompt\nawsctx dev\nsetvar AWS_PROFILE mine\nsetvar _AWSCTX_DUE 0\nsetvar _awsctx_due 1\nprompt\nshow AWS_PROFILE _AWSCTX_DUE",
+        sb.root.display()
+    );
+    in_every_shell(&sb, &script, |shell, out, err| {
+        assert_eq!(lines(out), ["AWS_PROFILE=<mine>", "_AWSCTX_DUE unset"], "{shell}: {err}");
+    });
+}
