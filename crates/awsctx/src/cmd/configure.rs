@@ -20,10 +20,10 @@ use clap::error::ErrorKind;
 use super::populate::access::{
     SessionPortal, is_account_id, is_role_name, sort_accounts_as_cli, sort_roles_as_cli,
 };
-use super::populate::usage_error;
 use crate::cli::{ConfigureSsoArgs, LoginArgs};
 use crate::context::Context;
 use crate::ui;
+use crate::ui::usage_error;
 
 /// The scope the AWS CLI registers when none is given.
 const DEFAULT_SCOPES: &str = "sso:account:access";

@@ -14,7 +14,6 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use awsctx_core::config::{Config, ConfigDocument, EditError, ProfileSource};
-use clap::CommandFactory as _;
 use clap::error::ErrorKind;
 use nu_ansi_term::Color;
 
@@ -23,7 +22,7 @@ use self::names::Template;
 use self::plan::{Plan, Settings};
 use crate::cli::PopulateArgs;
 use crate::context::Context;
-use crate::ui::{self, Paint};
+use crate::ui::{self, Paint, usage_error};
 
 /// Names listed in one report line before "and N more".
 const LIST_LIMIT: usize = 10;
@@ -105,22 +104,6 @@ pub(crate) fn run(args: &PopulateArgs, ctx: &Context) -> anyhow::Result<ExitCode
         ui::notice(&format!("populate {session_name}: `{}` already up to date", path.display()));
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Print a usage error for the subcommand at `path` (e.g. `["configure", "sso"]`) the way
-/// clap prints its own, and exit with status 2.
-pub(crate) fn usage_error(path: &[&str], kind: ErrorKind, message: &str) -> ! {
-    let mut command = crate::cli::Cli::command();
-    command.build();
-    let mut target = &mut command;
-    for name in path {
-        // The names are this crate's own subcommands; a wrong one falls back to the top.
-        if target.find_subcommand(name).is_none() {
-            break;
-        }
-        target = target.find_subcommand_mut(name).expect("checked above");
-    }
-    target.error(kind, message).exit()
 }
 
 /// The id in the block's markers: `# BEGIN awsctx managed: sso-session NAME`.
