@@ -26,7 +26,14 @@ pub(crate) fn python_with(module: &str) -> Option<std::path::PathBuf> {
         .output()
         .is_ok_and(|o| o.status.success());
     if ok {
-        return Some(python);
+        // The interpreter itself, not a shim: tests run it with a cleared environment.
+        let exe = std::process::Command::new(&python)
+            .args(["-c", "import sys; print(sys.executable)"])
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .map(|s| std::path::PathBuf::from(s.trim()));
+        return exe.filter(|p| p.is_file()).or(Some(python));
     }
     assert!(
         std::env::var("CI").as_deref() != Ok("true"),
