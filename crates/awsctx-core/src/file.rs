@@ -21,7 +21,7 @@ pub enum FileError {
     Write { path: PathBuf, source: std::io::Error },
     #[error("cannot read `{path}`: {source}")]
     Read { path: PathBuf, source: std::io::Error },
-    #[error("`{path}` is locked by {holder} and did not come free within {waited:?}")]
+    #[error("`{path}` is locked by {holder} and did not come free within {waited:.0?}")]
     LockTimeout { path: PathBuf, holder: LockHolder, waited: Duration },
     #[error("cannot lock `{path}`: {source}")]
     Lock { path: PathBuf, source: std::io::Error },

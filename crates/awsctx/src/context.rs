@@ -11,7 +11,7 @@ use awsctx_core::cache::TokenCache;
 use awsctx_core::config::{Config, ConfigPaths};
 use awsctx_core::env::Env;
 use awsctx_login::http::{HttpSettings, ca_bundle_path};
-use awsctx_login::provider::{CredentialProvider, ProviderSettings};
+use awsctx_login::provider::{CredentialProvider, DEFAULT_LOCK_DEADLINE, ProviderSettings};
 
 #[derive(Debug)]
 pub(crate) struct Context {
@@ -94,8 +94,21 @@ impl Context {
         Ok(settings)
     }
 
+    /// How long to wait for another process fetching the same keys or refreshing the same
+    /// token: `AWSCTX_LOCK_TIMEOUT` (seconds), else the provider's default (30 s).
+    pub(crate) fn lock_deadline(&self) -> anyhow::Result<Duration> {
+        let Some(value) = self.env.get("AWSCTX_LOCK_TIMEOUT") else {
+            return Ok(DEFAULT_LOCK_DEADLINE);
+        };
+        let seconds =
+            value.trim().parse::<f64>().ok().filter(|s| s.is_finite() && *s >= 0.0).with_context(
+                || format!("`AWSCTX_LOCK_TIMEOUT` must be a number of seconds, not `{value}`"),
+            )?;
+        Ok(Duration::from_secs_f64(seconds.min(3600.0)))
+    }
+
     /// The credential provider for `profile`'s settings. A process that has to wait for
-    /// another one says which pid it waits for.
+    /// another one says which pid it waits for, for at most [`Context::lock_deadline`].
     pub(crate) fn provider(
         &self,
         profile: Option<&str>,
@@ -108,6 +121,7 @@ impl Context {
             allow_network,
         };
         Ok(CredentialProvider::new(self.config()?, &self.env, settings)
+            .with_lock_deadline(self.lock_deadline()?)
             .on_lock_wait(|wait| crate::ui::notice(&wait.to_string())))
     }
 }

@@ -32,7 +32,11 @@ pub(crate) fn error(message: impl Into<String>, hint: impl Into<String>) -> anyh
 
 /// Print `awsctx: error: ...` (and `hint: ...`) and give exit code 1.
 pub(crate) fn report(err: &anyhow::Error) -> ExitCode {
-    let hint = err.chain().find_map(|e| e.downcast_ref::<UserError>()).and_then(|u| u.hint.clone());
+    let hint = err
+        .chain()
+        .find_map(|e| e.downcast_ref::<UserError>())
+        .and_then(|u| u.hint.clone())
+        .or_else(|| crate::credentials::fallback_hint(err));
     // `{:#}` joins the context chain on one line: "reading `x`: permission denied".
     let message = format!("{err:#}").replace('\n', " ");
     let paint = Paint::stderr();

@@ -13,6 +13,7 @@ mod login;
 mod populate;
 mod pty;
 mod quoting;
+mod reliability;
 mod support;
 mod switch;
 

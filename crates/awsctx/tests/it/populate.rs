@@ -522,7 +522,8 @@ fn a_failing_account_writes_nothing() {
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.contains("ListAccountRoles"), "{err}");
-    assert_eq!(err.lines().count(), 1, "{err}");
+    assert_eq!(err.lines().count(), 2, "one error line and its hint: {err}");
+    assert!(err.lines().nth(1).is_some_and(|l| l.starts_with("hint: ")), "{err}");
     assert_eq!(sandbox.config_text(), before);
 }
 
