@@ -6,4 +6,5 @@ mod config_location;
 mod config_parser;
 mod config_profile;
 mod config_testdata;
+mod reliability;
 mod shell;
