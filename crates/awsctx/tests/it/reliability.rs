@@ -21,6 +21,7 @@ use awsctx_core::config::{Config, ConfigDocument};
 use awsctx_core::secret::Secret;
 use awsctx_tests::{Account, Fault, MockConfig, Operation};
 use jiff::SignedDuration;
+use proptest::prelude::*;
 
 use crate::support::{Sandbox, seconds_from_now, stderr, stdout};
 
@@ -112,10 +113,11 @@ fn run_and_kill(mut cmd: Command, delay: Duration) -> End {
     }
 }
 
-/// The median wall time of `runs` uninterrupted runs of the writer (`prepare` resets the
-/// state before each), for spreading kill delays over a whole run.
-fn median_run_time(runs: usize, mut prepare: impl FnMut(usize) -> Command) -> Duration {
-    let mut times: Vec<Duration> = (0..runs)
+/// The median wall time of uninterrupted runs of the writer (`prepare` resets the state
+/// before each; the first run only warms up), for spreading kill delays over a whole run.
+fn median_run_time(mut prepare: impl FnMut(usize) -> Command) -> Duration {
+    let runs = 5;
+    let mut times: Vec<Duration> = (0..=runs)
         .map(|i| {
             let mut cmd = prepare(i);
             let started = Instant::now();
@@ -124,6 +126,7 @@ fn median_run_time(runs: usize, mut prepare: impl FnMut(usize) -> Command) -> Du
             assert!(out.status.success(), "an uninterrupted run failed:\n{}", stderr(&out));
             took
         })
+        .skip(1)
         .collect();
     times.sort();
     times[runs / 2]
@@ -188,8 +191,10 @@ impl Drop for Reader {
 
 /// The files in `dir` that are neither `keep` nor one of awsctx's hidden temp files
 /// `.<name>.awsctx-<pid>-<n>.tmp` (which no AWS tool reads): none may exist. Returns how many
-/// temp files a kill left behind.
+/// temp files a kill left behind. Temp files of the caches hold secrets: they are private.
 fn stray_temps(dir: &Path, keep: &[&str]) -> usize {
+    use std::os::unix::fs::PermissionsExt;
+    let private = dir.ends_with("cache");
     let mut temps = 0;
     for entry in std::fs::read_dir(dir).expect("list dir").flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
@@ -203,6 +208,8 @@ fn stray_temps(dir: &Path, keep: &[&str]) -> usize {
             (keep.contains(&real) && digits(pid) && digits(count)).then_some(())
         });
         assert!(temp.is_some(), "unexpected file `{name}` in {}", dir.display());
+        let mode = entry.metadata().expect("stat").permissions().mode();
+        assert!(!private || mode & 0o777 == 0o600, "`{name}` is not private: {mode:o}");
         temps += 1;
     }
     temps
@@ -218,6 +225,7 @@ struct Tally {
 
 impl Tally {
     fn count(&mut self, end: End, replaced: bool) {
+        assert!(matches!(end, End::Killed | End::Exited(0)), "a run that was not killed failed");
         match (end, replaced) {
             (End::Exited(_), _) => self.exited += 1,
             (End::Killed, false) => self.killed_before += 1,
@@ -268,7 +276,7 @@ fn populate_killed_at_random_points_leaves_the_config_and_its_backup_whole() {
     // The two versions a run writes, alternating the access so that every run rewrites
     // the block; and how long a whole run takes.
     let mut versions = vec![v0.clone()];
-    let span = median_run_time(3, |i| {
+    let span = median_run_time(|i| {
         sb.mock.set_access(if i % 2 == 0 { all.clone() } else { half.clone() });
         populate()
     });
@@ -303,6 +311,8 @@ fn populate_killed_at_random_points_leaves_the_config_and_its_backup_whole() {
 
     let mut tally = Tally::default();
     let mut current = vb.clone();
+    let mut backed_up = std::fs::read_to_string(&backup).unwrap();
+    assert_eq!(backed_up, va);
     for delay in kill_delays(&mut rng, KILLS, span.mul_f64(1.3)) {
         let (access, next) = if current == va { (half.clone(), &vb) } else { (all.clone(), &va) };
         sb.mock.set_access(access);
@@ -314,13 +324,16 @@ fn populate_killed_at_random_points_leaves_the_config_and_its_backup_whole() {
         );
         // Equal to a version parsed above; the editor reads it back byte for byte.
         assert_eq!(ConfigDocument::parse(&text).text(), text);
+        // The backup is the version the last write replaced: the previous one once the
+        // config is replaced; before that, the backup of the run before, or already the
+        // current version (killed between the two writes).
         let saved = std::fs::read_to_string(&backup).expect("the backup is there");
-        assert!(versions.contains(&saved), "after a kill at {delay:?} the backup is torn");
+        assert!(
+            if text == current { saved == backed_up || saved == current } else { saved == current },
+            "after a kill at {delay:?} the backup is not the version replaced last"
+        );
         tally.count(end, text != current);
-        if let End::Exited(code) = end {
-            assert_eq!(code, 0, "an uninterrupted run failed");
-        }
-        current = text;
+        (current, backed_up) = (text, saved);
     }
     let reads = reader.finish();
     let temps = stray_temps(
@@ -387,7 +400,7 @@ fn a_token_refresh_killed_at_random_points_leaves_the_old_token_or_a_whole_new_o
         sb.seed_token(SignedDuration::from_mins(5));
         std::fs::read(&token_path).expect("seeded token")
     };
-    let span = median_run_time(3, |_| {
+    let span = median_run_time(|_| {
         prepare();
         credential_process(&sb)
     });
@@ -432,7 +445,7 @@ fn a_credential_fetch_killed_at_random_points_leaves_the_old_entry_or_a_whole_ne
         sb.seed_credentials(&expired);
         std::fs::read(&path).expect("seeded credentials")
     };
-    let span = median_run_time(3, |_| {
+    let span = median_run_time(|_| {
         prepare();
         credential_process(&sb)
     });
@@ -901,4 +914,237 @@ fn every_injected_fault_on_every_call_ends_in_a_retry_or_one_clear_error() {
         failures.len(),
         failures.join("\n\n")
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hostile input
+
+/// Lines of a hostile config that still parses: values and names meant for a shell, marker
+/// look-alikes, names that collide with generated ones. `CANARY` becomes the path of a file
+/// that must never appear (nothing awsctx does may run what a config says).
+const HOSTILE_LINES: &[&str] = &[
+    "region = $(touch CANARY)",
+    "credential_process = sh -c 'touch CANARY'",
+    "[profile `touch CANARY`]",
+    "[profile a'b\"c;d|e&&f]",
+    "[profile payments-prod-AdministratorAccess]",
+    "[profile é日本🙂]",
+    "[default]",
+    "[profile default]",
+    "# BEGIN awsctx managed: sso-session other",
+    "# END awsctx managed: sso-session other",
+    "; a comment",
+    "",
+];
+
+/// Lines that break the config or a managed block.
+const BROKEN_LINES: &[&str] = &[
+    "[profile broken",
+    "no equals sign here",
+    "# BEGIN awsctx managed: sso-session corp",
+    "# END awsctx managed: sso-session corp",
+    "[sso-session corp]",
+    "sso_region = moon-1",
+    "key\u{0}with nul = v",
+];
+
+/// A hostile config: maybe the session the mock serves first, then lines (hostile, or now
+/// and then broken) with any line endings; sometimes bytes that are not UTF-8.
+#[derive(Debug, Clone)]
+struct HostileConfig {
+    with_session: bool,
+    lines: Vec<(&'static str, &'static str)>,
+    not_utf8: bool,
+}
+
+impl HostileConfig {
+    fn strategy() -> impl Strategy<Value = Self> {
+        let line = prop_oneof![
+            4 => prop::sample::select(HOSTILE_LINES),
+            1 => prop::sample::select(BROKEN_LINES),
+        ];
+        let ending = prop::sample::select(&["\n", "\r\n", ""][..]);
+        (
+            prop::bool::weighted(0.8),
+            prop::collection::vec((line, ending), 1..6),
+            prop::bool::weighted(0.1),
+        )
+            .prop_map(|(with_session, lines, not_utf8)| Self {
+                with_session,
+                lines,
+                not_utf8,
+            })
+    }
+
+    fn bytes(&self, sb: &Sandbox, canary: &Path) -> Vec<u8> {
+        let mut text = String::new();
+        if self.with_session {
+            text.push_str(&sb.default_config());
+        }
+        for (line, ending) in &self.lines {
+            text.push_str(&line.replace("CANARY", &canary.display().to_string()));
+            // A line without an ending is one whose next line continues it.
+            text.push_str(if ending.is_empty() { " " } else { ending });
+        }
+        let mut bytes = text.into_bytes();
+        if self.not_utf8 {
+            let at = bytes.len() / 2;
+            bytes.splice(at..at, *b"\xff\xfe");
+        }
+        bytes
+    }
+}
+
+/// The config without the corp block, for comparing what is outside it.
+fn outside_corp_block(text: &str) -> Option<String> {
+    let mut doc = ConfigDocument::parse(text);
+    doc.remove_managed_block("sso-session corp").ok()?;
+    Some(doc.text().trim_end_matches(['\r', '\n']).to_owned())
+}
+
+#[test]
+fn a_failed_populate_or_configure_never_changes_a_byte_of_a_hostile_config() {
+    let sb = Sandbox::with(MockConfig::default().accounts(2));
+    sb.seed_token(SignedDuration::from_hours(8));
+    let canary = sb.path("CANARY");
+    let config = sb.path(".aws/config");
+    let backup = sb.path(".aws/config.awsctx.bak");
+    let (account, role) = (sb.account.clone(), sb.role.clone());
+    let commands: [Vec<&str>; 2] = [
+        vec!["populate", "--sso-session", "corp"],
+        vec![
+            "configure",
+            "sso",
+            "--sso-session",
+            "corp",
+            "--account-id",
+            &account,
+            "--role-name",
+            &role,
+            "--profile",
+            "mine",
+            "--non-interactive",
+        ],
+    ];
+    let (failed, succeeded) = (std::cell::Cell::new(0), std::cell::Cell::new(0));
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases: 48,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    });
+    let result = runner.run(&HostileConfig::strategy(), |hostile| {
+        let before = hostile.bytes(&sb, &canary);
+        for args in &commands {
+            std::fs::write(&config, &before).unwrap();
+            let _ = std::fs::remove_file(&backup);
+            let out = awsctx(&sb).args(args).stdin(Stdio::null()).output().unwrap();
+            let err = stderr(&out);
+            prop_assert!(!err.contains("panicked at"), "{}", err);
+            prop_assert!(!canary.exists(), "a config value was run: {}", err);
+            let after = std::fs::read(&config).unwrap();
+            if out.status.success() {
+                succeeded.set(succeeded.get() + 1);
+                // Only the corp block (populate) or the named sections (configure) changed.
+                let (before, after) =
+                    (String::from_utf8(before.clone()).unwrap(), String::from_utf8(after).unwrap());
+                Config::from_sources(&after, "").map_err(|e| TestCaseError::fail(e.to_string()))?;
+                if args[0] == "populate" {
+                    prop_assert_eq!(outside_corp_block(&after), outside_corp_block(&before));
+                }
+            } else {
+                failed.set(failed.get() + 1);
+                prop_assert!(matches!(out.status.code(), Some(1 | 2)), "{:?}", out.status);
+                prop_assert!(err.contains("error"), "{}", err);
+                prop_assert!(
+                    after == before,
+                    "{} changed the config: {}\n--- before\n{}\n--- after\n{}",
+                    args[0],
+                    err,
+                    String::from_utf8_lossy(&before),
+                    String::from_utf8_lossy(&after)
+                );
+                prop_assert!(!backup.exists(), "a backup was written");
+                prop_assert_eq!(
+                    stray_temps(&sb.path(".aws"), &["config", "sso", "cli", ".config.awsctx.lock"]),
+                    0
+                );
+            }
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+    let (failed, succeeded) = (failed.get(), succeeded.get());
+    eprintln!("hostile configs: {failed} failed runs, {succeeded} successful runs");
+    assert!(failed > 0 && succeeded > 0, "the cases reach both outcomes");
+}
+
+/// How a cache file is corrupted: random bytes, or the real entry cut short.
+#[derive(Debug, Clone)]
+enum Corrupt {
+    Bytes(Vec<u8>),
+    Cut(usize),
+}
+
+impl Corrupt {
+    fn strategy() -> impl Strategy<Value = Self> {
+        prop_oneof![
+            prop::collection::vec(any::<u8>(), 0..64).prop_map(Corrupt::Bytes),
+            (0..10_000_usize).prop_map(Corrupt::Cut),
+        ]
+    }
+
+    fn apply(&self, good: &[u8]) -> Vec<u8> {
+        match self {
+            Corrupt::Bytes(bytes) => bytes.clone(),
+            Corrupt::Cut(at) => good[..at % good.len()].to_vec(),
+        }
+    }
+}
+
+/// A corrupt role-credential entry counts as missing: the keys are fetched again and the
+/// entry replaced whole. A corrupt token is no login: nothing is sent, nothing deleted.
+#[test]
+fn corrupt_cache_entries_count_as_missing_and_are_replaced_whole() {
+    let sb = Sandbox::new();
+    sb.seed_token(SignedDuration::from_hours(8));
+    let creds_path = sb.credential_cache().path(&sb.dev_key());
+    let token_path = sb.tokens().path(&TokenKey::Session("corp".into()));
+    let good_token = std::fs::read(&token_path).unwrap();
+    sb.seed_credentials(&expired_credentials(&sb));
+    let good_creds = std::fs::read(&creds_path).unwrap();
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases: 16,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    });
+    let result = runner.run(&(Corrupt::strategy(), Corrupt::strategy()), |(creds, token)| {
+        // Role credentials: fetched again, written whole.
+        std::fs::write(&token_path, &good_token).unwrap();
+        std::fs::write(&creds_path, creds.apply(&good_creds)).unwrap();
+        let calls = sb.mock.count(Operation::GetRoleCredentials);
+        let out = credential_process(&sb).output().unwrap();
+        prop_assert!(out.status.success(), "{}", stderr(&out));
+        prop_assert_eq!(stderr(&out), "");
+        prop_assert_eq!(sb.mock.count(Operation::GetRoleCredentials), calls + 1);
+        let entry = cli_credentials(&std::fs::read(&creds_path).unwrap());
+        prop_assert!(entry.is_ok(), "the entry was not replaced whole");
+        // A corrupt token: the login is missing.
+        let bytes = token.apply(&good_token);
+        std::fs::write(&token_path, &bytes).unwrap();
+        std::fs::remove_file(&creds_path).unwrap();
+        let out = credential_process(&sb).output().unwrap();
+        prop_assert_eq!(out.status.code(), Some(1));
+        prop_assert_eq!(
+            stderr(&out),
+            "awsctx: error: SSO session `corp` has expired (no login found)\nhint: run `awsctx login --sso-session corp`\n"
+        );
+        prop_assert_eq!(std::fs::read(&token_path).unwrap(), bytes, "the token file was touched");
+        prop_assert_eq!(sb.mock.count(Operation::GetRoleCredentials), calls + 1);
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
 }
