@@ -4,6 +4,8 @@
 // Tests say loudly on stderr what they skipped.
 #![allow(clippy::print_stderr)]
 
+mod console;
+mod exec;
 mod export;
 mod interop;
 mod list;
