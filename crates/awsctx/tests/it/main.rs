@@ -4,6 +4,7 @@
 // Tests say loudly on stderr what they skipped.
 #![allow(clippy::print_stderr)]
 
+mod chain;
 mod console;
 mod exec;
 mod export;
