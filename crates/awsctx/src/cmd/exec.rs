@@ -43,8 +43,9 @@ const CONFLICTING: &[&str] = &[
 const HOOK_STATE_PREFIX: &str = "_AWSCTX_";
 
 pub(crate) fn run(args: ExecArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
-    let found = resolve(ctx, &args.profile)?;
-    let Some((program, rest)) = args.command.split_first() else {
+    let ExecArgs { profile, command: words } = args;
+    let found = resolve(ctx, &profile)?;
+    let Some((program, rest)) = words.split_first() else {
         anyhow::bail!("no command given after `--`");
     };
     let mut command = Command::new(program);

@@ -85,7 +85,7 @@ fn arguments_reach_the_command_verbatim_without_a_shell() {
     let args = ["a b", "$HOME", "; echo no", "*", "", "'q'"];
     let out =
         success(sandbox.awsctx().args(["exec", "keys", "--", "printf", "[%s]\\n"]).args(args));
-    let expected: String = args.iter().map(|a| format!("[{a}]\n")).collect();
+    let expected = args.iter().fold(String::new(), |out, a| out + "[" + a + "]\n");
     assert_eq!(stdout(&out), expected);
 }
 

@@ -6,6 +6,7 @@
 
 mod chain;
 mod console;
+mod doctor;
 mod exec;
 mod export;
 mod interop;
