@@ -372,7 +372,7 @@ impl ProviderError {
     pub fn hint(&self) -> Option<String> {
         match self {
             Self::LoginRequired { target, .. } => Some(format!("run `{}`", target.login_command())),
-            Self::MfaUnavailable { reason: MfaError::NoTerminal, .. } => Some(
+            Self::MfaUnavailable { reason: MfaError::NoTerminal | MfaError::NotAsked, .. } => Some(
                 "run the command once in a terminal to enter the code; the role's keys are then cached and reused while 15 minutes remain"
                     .to_owned(),
             ),

@@ -14,6 +14,7 @@ use jiff::Timestamp;
 
 use super::{CredentialOrigin, CredentialProvider, LockPurpose, ProfileCredentials, ProviderError};
 use crate::endpoint::Service;
+use crate::error::Error;
 use crate::http::run_blocking;
 use crate::sts::{AssumeRoleRequest, Credentials, Sts, account_of_arn};
 
@@ -192,13 +193,19 @@ impl CredentialProvider<'_> {
             session_token: source.credentials.session_token.clone(),
             expiration: source.credentials.expiration,
         };
-        let assumed = run_blocking(sts.assume_role(&source_keys, &request))?.map_err(|source| {
-            ProviderError::AssumeRole {
-                profile: step.profile.clone(),
-                role_arn: step.role_arn.clone(),
-                source: Box::new(source),
-            }
-        })?;
+        // A refusal names the profile and role; a network failure stays a network failure
+        // (callers retry those later, and keep using keys that still work meanwhile).
+        let assumed =
+            run_blocking(sts.assume_role(&source_keys, &request))?.map_err(
+                |error| match error {
+                    Error::Service(_) => ProviderError::AssumeRole {
+                        profile: step.profile.clone(),
+                        role_arn: step.role_arn.clone(),
+                        source: Box::new(error),
+                    },
+                    other => ProviderError::Network(other),
+                },
+            )?;
         let credentials = RoleCredentials {
             access_key_id: assumed.credentials.access_key_id.clone(),
             secret_access_key: assumed.credentials.secret_access_key.clone(),

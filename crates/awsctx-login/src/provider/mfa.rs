@@ -26,10 +26,14 @@ impl MfaPrompt<'_> {
 
 /// Why no MFA code could be had.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum MfaError {
     /// No controlling terminal (a CI job, a daemon, an SDK's `credential_process` without one).
     #[error("there is no terminal to ask for it on")]
     NoTerminal,
+    /// The caller must not wait on the keyboard (the shell hook at a prompt).
+    #[error("this command does not stop to ask for one")]
+    NotAsked,
     #[error("reading it from the terminal failed: {0}")]
     Terminal(std::io::Error),
     #[error("no code was entered")]

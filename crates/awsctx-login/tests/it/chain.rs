@@ -16,7 +16,7 @@ use awsctx_core::secret::Secret;
 use awsctx_login::provider::{
     CredentialOrigin, CredentialProvider, LoginReason, MfaError, ProviderError, ProviderSettings,
 };
-use awsctx_tests::{AssumableRole, IssuedCredentials, MockConfig, MockSso, Operation};
+use awsctx_tests::{AssumableRole, Fault, IssuedCredentials, MockConfig, MockSso, Operation};
 use jiff::{SignedDuration, Timestamp};
 
 use crate::support::fast_settings;
@@ -382,4 +382,23 @@ fn ten_processes_at_once_make_one_call_per_link() {
     });
     assert_eq!(c.mock.count(Operation::GetRoleCredentials), 1);
     assert_eq!(c.mock.count(Operation::AssumeRole), 2);
+}
+
+#[test]
+fn sts_errors_are_retried_and_a_broken_network_stays_a_network_error() {
+    let c = Chain::new();
+    c.seed_token();
+    let config = c.config();
+    let provider = CredentialProvider::new(&config, &c.env, c.settings(true));
+    c.mock.inject(Operation::AssumeRole, [Fault::Status(500)]);
+    assert_eq!(provider.credentials("first").unwrap().origin, CredentialOrigin::Sts);
+    assert_eq!(c.mock.count(Operation::AssumeRole), 2, "the 500 was retried");
+
+    c.mock.inject(
+        Operation::AssumeRole,
+        [Fault::DropConnection, Fault::DropConnection, Fault::DropConnection],
+    );
+    let err = provider.credentials("second").unwrap_err();
+    assert!(matches!(err, ProviderError::Network(_)), "{err}");
+    assert!(err.to_string().contains("STS AssumeRole"), "{err}");
 }
