@@ -9,7 +9,8 @@
 # pin or a `.aws-profile` is above the new directory or a binding is in effect now; keys are
 # refreshed (one process) when `EPOCHSECONDS` passes `_AWSCTX_DUE`.
 #
-# State lives in exported `_AWSCTX_*` variables, written only by the binary's output.
+# State lives in exported `_AWSCTX_*` variables, written only by the binary's output (and
+# `_AWSCTX_PWD` below, when a directory change needs no process).
 
 _AWSCTX_BIN=__AWSCTX_BIN__
 
@@ -26,6 +27,17 @@ awsctx() {
       command "$_AWSCTX_BIN" "$@"
       ;;
     *)
+      # Help and version text is for reading, not for eval; so is a bare list into a pipe.
+      local __awsctx_arg
+      for __awsctx_arg in "$@"; do
+        case "$__awsctx_arg" in
+          -h | --help | -V | --version) command "$_AWSCTX_BIN" "$@"; return ;;
+        esac
+      done
+      if (($# == 0)) && [[ ! -t 1 ]]; then
+        command "$_AWSCTX_BIN"
+        return
+      fi
       local __awsctx_out __awsctx_rc
       __awsctx_out=$(_AWSCTX_SHELL=bash command "$_AWSCTX_BIN" "$@")
       __awsctx_rc=$?
@@ -57,7 +69,8 @@ _awsctx_hook() {
     else
       export _AWSCTX_PWD="$PWD"
     fi
-  elif [[ -n "${_AWSCTX_DUE-}" ]] && ((__awsctx_now >= _AWSCTX_DUE)); then
+  # Digits only: bash would evaluate anything else as an arithmetic expression.
+  elif [[ "${_AWSCTX_DUE-}" =~ ^[0-9]+$ ]] && ((__awsctx_now >= _AWSCTX_DUE)); then
     eval "$(command "$_AWSCTX_BIN" hook-env bash)"
   fi
   return "$__awsctx_status"

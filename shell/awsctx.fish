@@ -2,15 +2,18 @@
 #   awsctx hook fish | source
 #
 # Defines the `awsctx` function (commands that switch this shell have their output evaluated),
-# a `PWD` variable handler (directory changes) and a `fish_prompt` handler (refresh).
+# a `PWD` variable handler (directory changes) and `fish_prompt` / `fish_preexec` handlers
+# (refresh).
 #
 # fish has no builtin clock, so expiry is signalled instead of polled: when keys are exported,
-# `awsctx hook-env` starts one sleeping timer process that sends SIGUSR1 to this shell when
-# they are due for a refresh. Cost per prompt when nothing changed: one variable test, no
-# process. A directory change runs `awsctx hook-env` (one process) only when a pin or a
-# `.aws-profile` is above the new directory or a binding is in effect now.
+# `awsctx hook-env` starts one sleeping timer process (replacing the previous one) that sends
+# SIGUSR1 to this shell when they are due for a refresh; the handler only sets a flag. Cost per
+# prompt or command when nothing changed: one variable test, no process. A directory change
+# runs `awsctx hook-env` (one process) only when a pin or a `.aws-profile` is above the new
+# directory or a binding is in effect now.
 #
-# State lives in exported `_AWSCTX_*` variables, written only by the binary's output.
+# State lives in exported `_AWSCTX_*` variables, written only by the binary's output (and
+# `_AWSCTX_PWD` below, when a directory change needs no process).
 
 set -g _AWSCTX_BIN __AWSCTX_BIN__
 
@@ -19,20 +22,35 @@ function awsctx --description 'switch AWS profiles; see awsctx --help'
         case login
             command $_AWSCTX_BIN $argv; or return
             # Pick up the new session at the next prompt.
-            set -q _AWSCTX_PROFILE; and set -g _awsctx_due 1
+            if set -q _AWSCTX_PROFILE
+                set -gx _AWSCTX_DUE 0
+                set -g _awsctx_due 1
+            end
             return 0
         case logout list ls status export credential-process exec console configure populate hook completions doctor help hook-env -c --current -h --help -V --version
             command $_AWSCTX_BIN $argv
         case '*'
-            set -l out (env _AWSCTX_SHELL=fish $_AWSCTX_BIN $argv | string collect)
+            # Help and version text is for reading, not for eval; so is a bare list into a pipe.
+            if contains -- -h $argv; or contains -- --help $argv; or contains -- -V $argv; or contains -- --version $argv
+                command $_AWSCTX_BIN $argv
+                return
+            end
+            if test (count $argv) -eq 0; and not test -t 1
+                command $_AWSCTX_BIN
+                return
+            end
+            set -l out (_AWSCTX_SHELL=fish command $_AWSCTX_BIN $argv | string collect)
             set -l rc $pipestatus[1]
             eval $out
             return $rc
     end
 end
 
-# Is there a pin or a `.aws-profile` at or above $PWD? Builtins only.
+# Is there a pin or a `.aws-profile` at or above $PWD? Builtins only. `_AWSCTX_PINS` holds one
+# directory per line, so a directory whose name holds a newline cannot be looked up in it:
+# there, ask the binary.
 function _awsctx_maybe_bound
+    string match -q -- "*"\n"*" $PWD; and return 0
     set -l dir $PWD
     set -l pins (string split \n -- "$_AWSCTX_PINS")
     while true
@@ -45,7 +63,7 @@ function _awsctx_maybe_bound
 end
 
 function _awsctx_env
-    $_AWSCTX_BIN hook-env fish | source
+    command $_AWSCTX_BIN hook-env fish | source
 end
 
 function _awsctx_on_pwd --on-variable PWD
@@ -61,11 +79,30 @@ function _awsctx_on_timer --on-signal USR1
     set -g _awsctx_due 1
 end
 
-function _awsctx_on_prompt --on-event fish_prompt
-    if test "$_AWSCTX_PWD" != "$PWD"
-        _awsctx_on_pwd
-    else if set -q _awsctx_due
+function _awsctx_refresh
+    if set -q _awsctx_due
         set -e _awsctx_due
         _awsctx_env
     end
 end
+
+function _awsctx_on_prompt --on-event fish_prompt
+    if test "$_AWSCTX_PWD" != "$PWD"
+        _awsctx_on_pwd
+    else
+        _awsctx_refresh
+    end
+end
+
+# A timer that fired while the shell sat at its prompt: refresh before the command runs.
+function _awsctx_on_preexec --on-event fish_preexec
+    _awsctx_refresh
+end
+
+function _awsctx_on_exit --on-event fish_exit
+    set -q _awsctx_timer; and command kill $_awsctx_timer 2>/dev/null
+end
+
+# A shell started from one with keys (a subshell, `fish` in a terminal tab) inherits them but
+# no timer: the first prompt refreshes (and arms one) if they are due for it.
+set -q _AWSCTX_DUE; and not set -q _awsctx_timer; and set -g _awsctx_due 1

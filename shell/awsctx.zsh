@@ -10,12 +10,14 @@
 # `awsctx hook-env` (one process) only when a pin or a `.aws-profile` is above the new
 # directory or a binding is in effect now.
 #
-# State lives in exported `_AWSCTX_*` variables, written only by the binary's output.
+# State lives in exported `_AWSCTX_*` variables, written only by the binary's output (and
+# `_AWSCTX_PWD` below, when a directory change needs no process).
 
 zmodload zsh/datetime 2>/dev/null
 typeset -g _AWSCTX_BIN=__AWSCTX_BIN__
 
 awsctx() {
+  emulate -L zsh
   case "${1-}" in
     login)
       command "$_AWSCTX_BIN" "$@" || return
@@ -28,6 +30,11 @@ awsctx() {
       command "$_AWSCTX_BIN" "$@"
       ;;
     *)
+      # Help and version text is for reading, not for eval; so is a bare list into a pipe.
+      if (( ${argv[(I)(-h|--help|-V|--version)]} )) || { (( $# == 0 )) && [[ ! -t 1 ]] }; then
+        command "$_AWSCTX_BIN" "$@"
+        return
+      fi
       local __awsctx_out __awsctx_rc
       __awsctx_out=$(_AWSCTX_SHELL=zsh command "$_AWSCTX_BIN" "$@")
       __awsctx_rc=$?
@@ -39,6 +46,7 @@ awsctx() {
 
 # Is there a pin or a `.aws-profile` at or above $PWD? Builtins only.
 _awsctx_maybe_bound() {
+  emulate -L zsh
   local dir=$PWD nl=$'\n'
   while :; do
     [[ -e "$dir/.aws-profile" ]] && return 0
@@ -50,7 +58,8 @@ _awsctx_maybe_bound() {
 }
 
 _awsctx_chpwd() {
-  [[ "${_AWSCTX_PWD-}" == "$PWD" ]] && return
+  emulate -L zsh
+  [[ "${_AWSCTX_PWD-}" == "$PWD" ]] && return 0
   if [[ -z "${_AWSCTX_PINS+set}" || -n "${_AWSCTX_BOUND-}" ]] || _awsctx_maybe_bound; then
     eval "$(command "$_AWSCTX_BIN" hook-env zsh)"
   else
@@ -59,17 +68,22 @@ _awsctx_chpwd() {
 }
 
 _awsctx_precmd() {
+  local __awsctx_status=$?
+  emulate -L zsh
   if [[ "${_AWSCTX_PWD-}" != "$PWD" ]]; then
     _awsctx_chpwd
-  elif [[ -n "${_AWSCTX_DUE-}" ]] && (( EPOCHSECONDS >= _AWSCTX_DUE )); then
+  # Digits only (`<->`): zsh would evaluate anything else as an arithmetic expression.
+  elif [[ "${_AWSCTX_DUE-}" == <-> ]] && (( EPOCHSECONDS >= _AWSCTX_DUE )); then
     eval "$(command "$_AWSCTX_BIN" hook-env zsh)"
   fi
+  return $__awsctx_status
 }
 
 autoload -Uz add-zsh-hook
-# add-zsh-hook adds a function once, so sourcing this twice changes nothing; go first so
-# prompt themes (starship, powerlevel10k) see the new profile.
-if (( ! ${precmd_functions[(Ie)_awsctx_precmd]} )); then
-  precmd_functions=(_awsctx_precmd $precmd_functions)
+# Once, however often this is sourced; first, so prompt themes (starship, powerlevel10k) see
+# the new profile.
+if (( ! ${+precmd_functions} )) || (( ! ${precmd_functions[(Ie)_awsctx_precmd]} )); then
+  typeset -ga precmd_functions
+  precmd_functions=(_awsctx_precmd ${precmd_functions[@]})
 fi
 add-zsh-hook chpwd _awsctx_chpwd

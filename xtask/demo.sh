@@ -39,11 +39,11 @@ _awsctx_hook
 
 section "Set up SSO once: configure sso writes [sso-session] and [profile]"
 run awsctx configure sso --start-url "$DEMO_START_URL" --sso-region us-east-1 --sso-session corp \
-  --account-id 100000000001 --role-name AdministratorAccess --region eu-west-1 --profile dev --non-interactive
+  --account-id 111111111111 --role-name ReadOnlyAccess --region eu-west-1 --profile payments-ro
 check '[[ -f ~/.aws/config ]] && grep -q "^\[sso-session corp\]" ~/.aws/config' "config has [sso-session corp]"
-check 'grep -q "^\[profile dev\]" ~/.aws/config' "config has [profile dev]"
+check 'grep -q "^\[profile payments-ro\]" ~/.aws/config' "config has [profile payments-ro]"
 
-section "Log in (the fake browser approves; PKCE on loopback)"
+section "Log in again any time (the fake browser approves; PKCE on a loopback port)"
 run awsctx login --sso-session corp
 check 'ls ~/.aws/sso/cache/*.json >/dev/null 2>&1' "token written to ~/.aws/sso/cache, where the AWS CLI looks"
 
@@ -53,18 +53,18 @@ check '[[ $(grep -c "^\[profile " ~/.aws/config) -gt 4 ]]' "profiles generated i
 run awsctx list
 
 section "Tab-completion of profile names"
-COMP_WORDS=(awsctx d) COMP_CWORD=1 COMP_TYPE=9 _clap_complete_awsctx awsctx d awsctx
-printf '%s$ awsctx d<TAB>%s\n%s\n' "$bold" "$reset" "${COMPREPLY[*]}"
-check '[[ " ${COMPREPLY[*]} " == *" dev "* ]]' "profile names complete"
+COMP_WORDS=(awsctx pay) COMP_CWORD=1 COMP_TYPE=9 _clap_complete_awsctx awsctx pay awsctx
+printf '%s$ awsctx pay<TAB>%s\n%s\n' "$bold" "$reset" "${COMPREPLY[*]}"
+check '[[ " ${COMPREPLY[*]} " == *" payments-ro "* ]]' "profile names complete"
 
 section "Switch this shell, and back"
-other=$(awsctx list --json | grep -o '"name": "[^"]*"' | cut -d'"' -f4 | grep -vx -e default -e dev | head -1)
-run awsctx dev
-check '[[ $AWS_PROFILE == dev && -n ${AWS_ACCESS_KEY_ID-} && -n ${AWS_CREDENTIAL_EXPIRATION-} ]]' "AWS_PROFILE=dev with fresh short-term keys"
+other=$(awsctx list --json | grep -o '"name": "[^"]*"' | cut -d'"' -f4 | grep -vx -e default -e payments-ro | head -1)
+run awsctx payments-ro
+check '[[ $AWS_PROFILE == payments-ro && -n ${AWS_ACCESS_KEY_ID-} && -n ${AWS_CREDENTIAL_EXPIRATION-} ]]' "AWS_PROFILE=payments-ro with fresh short-term keys"
 run awsctx "$other"
 check '[[ $AWS_PROFILE == "$other" ]]' "switched to $other"
 run awsctx -
-check '[[ $AWS_PROFILE == dev ]]' "back to dev"
+check '[[ $AWS_PROFILE == payments-ro ]]' "back to payments-ro"
 run awsctx status
 
 section "Per directory: a pin, and a repository's .aws-profile"
@@ -74,18 +74,18 @@ run awsctx pin "$other"
 run cd sub
 check '[[ $AWS_PROFILE == "$other" ]]' "the pin applies below the pinned directory"
 run cd "$DEMO_WORK"
-check '[[ $AWS_PROFILE == dev ]]' "leaving the pinned tree restores dev"
+check '[[ $AWS_PROFILE == payments-ro ]]' "leaving the pinned tree restores payments-ro"
 printf '%s\n' "# this repository deploys with:" "$other" >"$DEMO_WORK/repo/.aws-profile"
 run cd "$DEMO_WORK/repo"
-check '[[ $AWS_PROFILE == dev ]]' "an .aws-profile that was never allowed does not switch"
+check '[[ $AWS_PROFILE == payments-ro ]]' "an .aws-profile that was never allowed does not switch"
 run awsctx allow
 check '[[ $AWS_PROFILE == "$other" ]]' "after awsctx allow it does"
 run cd "$DEMO_WORK"
 
 section "Keys for other tools"
-run "awsctx export dev --format env | sed -E 's/=(.{8}).*/=\\1…/'"
-check 'awsctx export dev --format process | grep -q "\"Version\": 1"' "credential_process JSON"
-run "awsctx exec dev -- sh -c 'echo \"in the child: \$AWS_PROFILE \${AWS_ACCESS_KEY_ID:0:4}…\"'"
-check '[[ $(awsctx exec dev -- sh -c "echo \$AWS_PROFILE") == dev ]]' "exec gives the child the profile"
+run "awsctx export payments-ro --format env | sed -E 's/=(.{8}).*/=\\1…/'"
+check 'awsctx export payments-ro --format process | grep -q "\"Version\": 1"' "credential_process JSON"
+run "awsctx exec payments-ro -- sh -c 'echo \"in the child: \$AWS_PROFILE \${AWS_ACCESS_KEY_ID:0:4}…\"'"
+check '[[ $(awsctx exec payments-ro -- sh -c "echo \$AWS_PROFILE") == payments-ro ]]' "exec gives the child the profile"
 
 printf '\n%sdemo: all %d checks passed%s\n' "$green" "$steps" "$reset"

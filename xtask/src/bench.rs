@@ -39,7 +39,13 @@ pub(crate) struct Measured {
 type RowFn = fn(&Bench) -> anyhow::Result<Measured>;
 
 /// The rows, in DESIGN.md's order.
-const ROWS: &[(&str, RowFn)] = &[("export", row_export), ("list", row_list)];
+const ROWS: &[(&str, RowFn)] = &[
+    ("prompt", row_prompt),
+    ("enter", row_enter),
+    ("export", row_export),
+    ("list", row_list),
+    ("populate", row_populate),
+];
 
 pub(crate) fn run(selected: &[String]) -> anyhow::Result<()> {
     let dir = crate::build(true)?;
@@ -303,6 +309,161 @@ fn row_list(bench: &Bench) -> anyhow::Result<Measured> {
     })
 }
 
+/// The hook on a prompt where nothing changed, vs direnv's hook on the same prompts: both
+/// timed in one bash process (`$EPOCHREALTIME`) over many calls of the prompt function, minus
+/// an empty loop; the awsctx calls also counted (it must start no process).
+fn row_prompt(bench: &Bench) -> anyhow::Result<Measured> {
+    const OURS: u32 = 20_000;
+    const THEIRS: u32 = 300;
+    const REPEATS: usize = 5;
+    let direnv = which("direnv").context("direnv is not installed (apt-get install direnv)")?;
+    let home = bench.home("prompt")?;
+    let dir = home.join("work");
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(home.join(".aws/config"), "[profile dev]\nregion = eu-west-1\n")?;
+    let count = home.join("spawns");
+    let wrapper = home.join("awsctx-counting");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\necho x >> '{}'\nexec '{}' \"$@\"\n",
+            count.display(),
+            bench.bin.display()
+        ),
+    )?;
+    set_executable(&wrapper)?;
+    // Microseconds per call: (loop of calls - empty loop) / calls.
+    let script = format!(
+        r#"eval "$('{bin}' hook bash)"
+eval "$('{direnv}' hook bash)"
+cd '{dir}'
+_awsctx_hook
+_AWSCTX_BIN='{wrapper}'
+us() {{ local t=${{EPOCHREALTIME/./}}; echo "${{t#0}}"; }}
+per() {{ local n=$1 f=$2 a b c d i; a=$(us); for ((i = 0; i < n; i++)); do :; done; b=$(us)
+  c=$(us); for ((i = 0; i < n; i++)); do $f; done; d=$(us)
+  echo $(( ((d - c) - (b - a)) * 1000 / n )); }}
+echo "ours $(per {OURS} _awsctx_hook)"
+echo "theirs $(per {THEIRS} _direnv_hook)"
+"#,
+        bin = bench.bin.display(),
+        direnv = direnv.display(),
+        dir = dir.display(),
+        wrapper = wrapper.display(),
+    );
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    for _ in 0..REPEATS {
+        let mut cmd = Command::new("bash");
+        sandbox_env(&mut cmd, &home);
+        cmd.args(["--norc", "--noprofile", "-c", &script]).current_dir(&dir);
+        let out = crate::output(&mut cmd)?;
+        let value = |label: &str| -> anyhow::Result<u64> {
+            out.lines()
+                .find_map(|l| l.strip_prefix(label)?.trim().parse::<i64>().ok())
+                .map(|ns| u64::try_from(ns.max(0)).unwrap_or(0))
+                .with_context(|| format!("no `{label}` line in {out:?}"))
+        };
+        ours.push(Duration::from_nanos(value("ours ")?));
+        theirs.push(Duration::from_nanos(value("theirs ")?));
+    }
+    ours.sort();
+    theirs.sort();
+    let (ours, theirs) = (ours[REPEATS / 2], theirs[REPEATS / 2]);
+    let spawns = std::fs::read_to_string(&count).map_or(0, |c| c.lines().count());
+    let share = ours.as_secs_f64() / theirs.as_secs_f64().max(1e-12);
+    Ok(Measured {
+        ours: "_awsctx_hook (bash prompt, nothing changed)".into(),
+        ours_median: ours,
+        peer: Some(("_direnv_hook".into(), theirs)),
+        budget: "0 spawns; ≤ 2% of direnv's".into(),
+        pass: spawns == 0 && share <= 0.02,
+        note: format!(
+            "{:.3}% of direnv's; {spawns} awsctx spawns in {} prompts",
+            share * 100.0,
+            OURS as usize * REPEATS
+        ),
+    })
+}
+
+/// Entering a pinned directory with the keys cached (`awsctx hook-env bash`, as the hook runs
+/// it on that `cd`) vs `direnv export bash` entering a directory with an allowed `.envrc`.
+fn row_enter(bench: &Bench) -> anyhow::Result<Measured> {
+    let direnv = which("direnv").context("direnv is not installed (apt-get install direnv)")?;
+    let mock = bench.mock(&["--auto-approve"])?;
+    let home = bench.home("enter")?;
+    std::fs::write(
+        home.join(".aws/config"),
+        "[sso-session corp]\nsso_start_url = https://d-90670ca0b1.awsapps.com/start\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n\n\
+         [profile dev]\nsso_session = corp\nsso_account_id = 111111111111\nsso_role_name = AdministratorAccess\nregion = eu-west-1\n",
+    )?;
+    let awsctx = |dir: &Path, args: &[&str]| {
+        let mut cmd = bench.awsctx(&home);
+        cmd.envs(mock.endpoint_env()).env("PWD", dir).current_dir(dir).args(args);
+        cmd
+    };
+    let repo = home.join("repo");
+    let envrc_dir = home.join("envrc");
+    std::fs::create_dir_all(&repo)?;
+    std::fs::create_dir_all(&envrc_dir)?;
+    for args in [
+        &["login", "--sso-session", "corp", "--use-device-code", "--no-browser"][..],
+        &["export", "dev", "--format", "env"],
+        &["pin", "dev"],
+    ] {
+        let out = awsctx(&repo, args).stdout(Stdio::null()).stderr(Stdio::piped()).output()?;
+        if !out.status.success() {
+            bail!(
+                "awsctx {} failed: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+    }
+    // The shell's state just before the `cd`: the hook has run in the parent directory.
+    let pins = repo.display().to_string();
+    let ours = median_of(51, || {
+        let mut cmd = awsctx(&repo, &["hook-env", "bash"]);
+        cmd.env("_AWSCTX_PWD", &home).env("_AWSCTX_PINS", &pins);
+        cmd
+    })?;
+    std::fs::write(
+        envrc_dir.join(".envrc"),
+        "export AWS_PROFILE=dev\nexport AWS_REGION=eu-west-1\n",
+    )?;
+    let mut allow = Command::new(&direnv);
+    sandbox_env(&mut allow, &home);
+    allow.arg("allow").current_dir(&envrc_dir);
+    crate::output(&mut allow)?;
+    let theirs = median_of(51, || {
+        let mut cmd = Command::new(&direnv);
+        sandbox_env(&mut cmd, &home);
+        cmd.args(["export", "bash"]).env("PWD", &envrc_dir).current_dir(&envrc_dir);
+        cmd
+    })?;
+    let share = ours.as_secs_f64() / theirs.as_secs_f64();
+    Ok(Measured {
+        ours: "awsctx hook-env bash (cd into a pinned dir, keys cached)".into(),
+        ours_median: ours,
+        peer: Some(("direnv export bash (cd into an .envrc dir)".into(), theirs)),
+        budget: "≤ 2.5 ms and ≤ 0.2× direnv".into(),
+        pass: ours <= Duration::from_micros(2500) && share <= 0.2,
+        note: format!("{share:.2}× direnv"),
+    })
+}
+
+/// The path of `program` on `PATH`.
+fn which(program: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(program))
+        .find(|path| path.is_file())
+}
+
+fn set_executable(path: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+        .with_context(|| format!("chmod {}", path.display()))
+}
+
 /// `awsctx export P --format env` with the keys cached vs boto3 resolving the same profile's
 /// keys from the same SSO token cache (botocore keeps SSO role credentials in memory only, so
 /// each of its runs asks the mock's portal: that is what botocore costs).
@@ -349,4 +510,101 @@ fn row_export(bench: &Bench) -> anyhow::Result<Measured> {
         pass: ratio >= 100.0,
         note: "keys cached; same SSO token cache".into(),
     })
+}
+
+/// `awsctx populate` over 1 000 accounts with the portal's list calls limited to
+/// `POPULATE_RATE` per second (429 beyond): every profile written, within 1.3× the floor the
+/// rate allows (the list calls needed divided by the rate).
+fn row_populate(bench: &Bench) -> anyhow::Result<Measured> {
+    const ACCOUNTS: usize = 1000;
+    const POPULATE_RATE: usize = 100;
+    // The mock's defaults: 20 per page, accounts alternate 2 and 1 roles (one page each).
+    const PAGE_SIZE: usize = 20;
+    const START_URL: &str = "https://d-90670ca0b1.awsapps.com/start";
+
+    let home = bench.home("populate")?;
+    let mock = bench.mock(&[
+        "--accounts",
+        &ACCOUNTS.to_string(),
+        "--rate-limit",
+        &POPULATE_RATE.to_string(),
+        "--auto-approve",
+    ])?;
+    std::fs::write(
+        home.join(".aws/config"),
+        format!(
+            "[sso-session bench-populate]\nsso_start_url = {START_URL}\nsso_region = us-east-1\n"
+        ),
+    )?;
+    let login = bench
+        .awsctx(&home)
+        .envs(mock.endpoint_env())
+        .args(["login", "--sso-session", "bench-populate", "--use-device-code", "--no-browser"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .context("running awsctx login")?;
+    if !login.status.success() {
+        bail!("awsctx login failed: {}", String::from_utf8_lossy(&login.stderr).trim());
+    }
+
+    let mut cmd = bench.awsctx(&home);
+    cmd.envs(mock.endpoint_env()).args(["populate", "--sso-session", "bench-populate"]);
+    let start = Instant::now();
+    let out = cmd.output().context("running awsctx populate")?;
+    let elapsed = start.elapsed();
+    if !out.status.success() {
+        bail!("awsctx populate failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+    }
+
+    let expected_profiles: usize = (0..ACCOUNTS).map(|i| 2 - i % 2).sum();
+    let written = std::fs::read_to_string(home.join(".aws/config"))?.matches("[profile ").count();
+    let requests = ACCOUNTS.div_ceil(PAGE_SIZE) + ACCOUNTS;
+    #[allow(clippy::cast_precision_loss)]
+    let floor = Duration::from_secs_f64(requests as f64 / POPULATE_RATE as f64);
+    let stats = mock_stats(&mock.url)?;
+    let sent = json_number(&stats, "ListAccounts")? + json_number(&stats, "ListAccountRoles")?;
+    let ratio = elapsed.as_secs_f64() / floor.as_secs_f64();
+    // The mock's bucket starts full: the first `POPULATE_RATE` calls cost no wait.
+    #[allow(clippy::cast_precision_loss)]
+    let after_burst = (requests - POPULATE_RATE) as f64 / POPULATE_RATE as f64;
+    Ok(Measured {
+        ours: "awsctx populate".into(),
+        ours_median: elapsed,
+        peer: None,
+        budget: "all profiles, ≤ 1.3× the rate's floor".into(),
+        pass: written == expected_profiles && ratio <= 1.3,
+        note: format!(
+            "1 run; {written}/{expected_profiles} profiles; {requests} list calls at {POPULATE_RATE}/s: floor {}, {ratio:.2}× it ({:.2}× the {after_burst:.2} s left after the bucket's first burst); {} throttled",
+            fmt_duration(floor),
+            elapsed.as_secs_f64() / after_burst,
+            sent.saturating_sub(requests as u64),
+        ),
+    })
+}
+
+/// The mock's `GET /_mock/stats`: request counts per operation, as flat JSON.
+fn mock_stats(base: &str) -> anyhow::Result<String> {
+    use std::io::{Read, Write};
+    let addr = base.strip_prefix("http://").context("the mock's URL is not http://")?;
+    let mut stream =
+        std::net::TcpStream::connect(addr).with_context(|| format!("connecting to {addr}"))?;
+    write!(stream, "GET /_mock/stats HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer)?;
+    let (head, body) = answer.split_once("\r\n\r\n").context("no end of headers")?;
+    if !head.starts_with("HTTP/1.1 200") {
+        bail!("/_mock/stats: {}", head.lines().next().unwrap_or_default());
+    }
+    Ok(body.to_owned())
+}
+
+/// The number member `key` of a flat JSON object.
+fn json_number(json: &str, key: &str) -> anyhow::Result<u64> {
+    let needle = format!("\"{key}\":");
+    let rest = json
+        [json.find(&needle).with_context(|| format!("no `{key}` in {json}"))? + needle.len()..]
+        .trim_start();
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    Ok(digits.parse()?)
 }

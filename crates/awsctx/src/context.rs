@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use awsctx_core::binding::StateDir;
-use awsctx_core::cache::{CredentialCache, TokenCache};
+use awsctx_core::cache::TokenCache;
 use awsctx_core::config::{Config, ConfigPaths};
 use awsctx_core::env::Env;
 use awsctx_login::http::{HttpSettings, ca_bundle_path};
@@ -50,11 +50,6 @@ impl Context {
     /// `~/.aws/sso/cache`, shared with the AWS CLI and the SDKs.
     pub(crate) fn token_cache(&self) -> anyhow::Result<TokenCache> {
         Ok(TokenCache::from_home(&self.home()?))
-    }
-
-    /// `~/.aws/cli/cache`, shared with the AWS CLI.
-    pub(crate) fn credential_cache(&self) -> anyhow::Result<CredentialCache> {
-        Ok(CredentialCache::from_home(&self.home()?))
     }
 
     /// awsctx's own state: pins, trust records, history, locks.

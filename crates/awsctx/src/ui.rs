@@ -5,6 +5,9 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
+use clap::CommandFactory as _;
+use clap::error::ErrorKind;
+
 use nu_ansi_term::{Color, Style};
 
 /// An error the user can act on: one line, plus a hint naming the command that fixes it.
@@ -38,6 +41,22 @@ pub(crate) fn report(err: &anyhow::Error) -> ExitCode {
         eprintln!("{} {hint}", paint.style(Color::Cyan.bold(), "hint:"));
     }
     ExitCode::FAILURE
+}
+
+/// Print a usage error for the subcommand at `path` (e.g. `["configure", "sso"]`) the way
+/// clap prints its own, and exit with status 2.
+pub(crate) fn usage_error(path: &[&str], kind: ErrorKind, message: &str) -> ! {
+    let mut command = crate::cli::Cli::command();
+    command.build();
+    let mut target = &mut command;
+    for name in path {
+        // The names are this crate's own subcommands; a wrong one falls back to the top.
+        if target.find_subcommand(name).is_none() {
+            break;
+        }
+        target = target.find_subcommand_mut(name).expect("checked above");
+    }
+    target.error(kind, message).exit()
 }
 
 /// A one-line notice on stderr: `awsctx: ...`.

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use awsctx_core::cache::{CredentialCache, TokenCache};
 use awsctx_core::config::{Config, ProfileError, ProfileKind};
 use awsctx_core::env::Env;
 use awsctx_core::shell::{Shell, quote};
@@ -57,7 +58,7 @@ pub(crate) fn run(ctx: &Context) -> anyhow::Result<ExitCode> {
     if let Ok(provider) = ctx.provider(None, false) {
         check_logins(&sessions, &provider, now, &mut report);
     }
-    check_file_modes(ctx, home.as_deref(), &at_home, &mut report);
+    check_file_modes(home.as_deref(), &at_home, &mut report);
     let proxy_ok = check_proxy(&ctx.env, &mut report);
     let ca_bundle = check_ca_bundles(&ctx.env, config, &at_home, &mut report);
     if let Some(config) = config {
@@ -268,18 +269,12 @@ fn check_logins(
 /// Token and credential files must be yours alone (0600); their directories must not be
 /// writable by others (0700 is what awsctx makes; the AWS CLI leaves them 0755, which is fine:
 /// the names are hashes).
-fn check_file_modes(
-    ctx: &Context,
-    home: Option<&Path>,
-    at_home: &dyn Fn(&Path) -> String,
-    report: &mut Report,
-) {
-    let (Some(home), Ok(tokens), Ok(credentials)) =
-        (home, ctx.token_cache(), ctx.credential_cache())
-    else {
+fn check_file_modes(home: Option<&Path>, at_home: &dyn Fn(&Path) -> String, report: &mut Report) {
+    let Some(home) = home else {
         report.fail("file modes: `HOME` is not set, so the caches cannot be found; set `HOME`");
         return;
     };
+    let (tokens, credentials) = (TokenCache::from_home(home), CredentialCache::from_home(home));
     let mut checked = 0;
     let mut bad = false;
     let mut flag = |path: &Path, mode: u32, what: &str, chmod: &str, report: &mut Report| {

@@ -9,6 +9,7 @@ use awsctx_core::shell::{Shell, quote};
 use clap_complete::env::{Bash, EnvCompleter, Fish, Zsh};
 
 use crate::cli::{ShellArgs, ShellName};
+use crate::cmd::use_::{Session, Trigger};
 use crate::context::Context;
 
 const BASH: &str = include_str!("../../../../shell/awsctx.bash");
@@ -40,18 +41,43 @@ pub(crate) fn render_hook(shell: Shell, bin: &str) -> anyhow::Result<String> {
     let mut out = script.replace("__AWSCTX_BIN__", &quote(shell, bin));
     let mut registration = Vec::new();
     completer.write_registration("COMPLETE", "awsctx", "awsctx", bin, &mut registration)?;
+    let mut registration = String::from_utf8_lossy(&registration).trim().to_owned();
+    if shell == Shell::Zsh {
+        // `compdef` exists only after `compinit`: without it, skip quietly (a hook loaded
+        // before `compinit` would otherwise print an error at every shell start), and end
+        // with status 0 (`err_exit` users).
+        registration = registration.replace(
+            "\ncompdef _clap_dynamic_completer_awsctx awsctx",
+            "\nif (( $+functions[compdef] )); then\n  compdef _clap_dynamic_completer_awsctx awsctx\nfi",
+        );
+    }
     out.push_str("\n# Tab-completion of commands, flags and profile names (clap_complete).\n");
     if shell == Shell::Bash {
         // clap_complete's generated function splits the completer's output on purpose.
         out.push_str("# shellcheck disable=SC2207,SC2181\n");
     }
-    out.push_str(String::from_utf8_lossy(&registration).trim_start());
-    if !out.ends_with('\n') {
-        out.push('\n');
-    }
+    out.push_str(&registration);
+    out.push('\n');
     Ok(out)
 }
 
-pub(crate) fn run_hook_env(_args: &ShellArgs, _ctx: &Context) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not built yet")
+/// What the hook runs when the directory changed (and may be bound) or keys are due: decide
+/// what this directory's shell should have, and print it as code. Never fails the prompt:
+/// an error is one line, once per shell, and the state still moves on.
+pub(crate) fn run_hook_env(args: &ShellArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
+    let mut session = Session::new(ctx, shell_of(args.shell), Trigger::Hook)?;
+    let binding = match session.resolve(true) {
+        Ok(binding) => binding,
+        Err(err) => {
+            session.report_error_once(&err);
+            // Keep what the shell believed; only say this directory has been looked at.
+            session.state.pins.get_or_insert_with(String::new);
+            session.print(&[])?;
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
+    let pwd = session.pwd.clone();
+    let action = session.state.arrive(&pwd, binding.as_ref());
+    session.finish(&action, Trigger::Hook)?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,17 +1,22 @@
-//! `awsctx status`: what this shell has: the profile and where it came from, its account,
-//! role and region, how long its keys last, and the state of its SSO login. Never a secret,
-//! never the network. [`Status`] is the data (`--json`); [`Status::render`] the human view.
+//! `awsctx status`: what this shell has: the profile and where it came from (a command, a pin,
+//! a `.aws-profile`), the binding of the current directory, its account, role and region, how
+//! long its keys last, and the state of its SSO login. Never a secret, never the network. [`Status`] is the data (`--json`); [`Status::render`] the human view.
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
+use std::path::PathBuf;
+
+use awsctx_core::binding::PROFILE_FILE;
 use awsctx_core::config::ProfileKind;
+use awsctx_core::switch::{Origin, ShellState, Skipped, resolve_binding};
 use awsctx_core::time::{format_cache, parse_lenient};
 use awsctx_login::provider::{CredentialProvider, LoginSession, TokenState};
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
 use crate::cli::StatusArgs;
+use crate::cmd::use_::current_dir;
 use crate::context::Context;
 
 /// What this shell has.
@@ -27,6 +32,8 @@ pub(crate) struct Status {
     pub(crate) region: Option<String>,
     pub(crate) keys: Option<Keys>,
     pub(crate) sso: Option<SsoLogin>,
+    /// What the switcher did in this shell, and the binding of the current directory.
+    pub(crate) switcher: Option<Switcher>,
     /// Why something above could not be found out.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(crate) problems: Vec<String>,
@@ -40,6 +47,42 @@ pub(crate) struct Keys {
     pub(crate) source: &'static str,
     pub(crate) expires_at: Option<String>,
     pub(crate) seconds_left: Option<i64>,
+}
+
+/// Where the shell's profile came from and the per-directory state (no values of keys).
+#[derive(Debug, Default, Serialize)]
+pub(crate) struct Switcher {
+    /// Whether the hook has run in this shell (its state variables are present).
+    pub(crate) hook: bool,
+    /// `command`, `pin` or `file`; `None` when awsctx set no profile here.
+    pub(crate) origin: Option<&'static str>,
+    /// The pinned directory, or the `.aws-profile` file, the profile came from.
+    pub(crate) source: Option<String>,
+    /// The root of the binding in effect (the shell is in its tree).
+    pub(crate) bound: Option<String>,
+    /// A manual switch made in this directory overrides the binding until the shell leaves it.
+    pub(crate) manual: Option<String>,
+    /// What leaving the bound tree brings back: a profile, or `None` for the shell's own
+    /// settings.
+    pub(crate) restore: Option<String>,
+    /// The profile `awsctx -` switches back to.
+    pub(crate) previous: Option<String>,
+    /// The nearest binding of the current directory, as the hook sees it now.
+    pub(crate) here: Option<Binding>,
+}
+
+/// A pin or `.aws-profile` of the current directory (or above).
+#[derive(Debug, Serialize)]
+pub(crate) struct Binding {
+    /// `pin` or `file`.
+    pub(crate) kind: &'static str,
+    /// The directory it binds (and everything below).
+    pub(crate) root: String,
+    /// The `.aws-profile` file.
+    pub(crate) file: Option<String>,
+    pub(crate) profile: String,
+    /// `applies`, `untrusted` (run `awsctx allow`), `denied`, `unknown-profile`, `unreadable`.
+    pub(crate) state: &'static str,
 }
 
 /// The SSO login behind the profile.
@@ -84,6 +127,7 @@ impl Status {
             let expires_at = env.get("AWS_CREDENTIAL_EXPIRATION").and_then(parse_lenient);
             status.keys = Some(Keys::new("environment", expires_at, now));
         }
+        status.switcher = Some(Switcher::gather(ctx, &mut status.problems));
         let Some(profile) = status.profile.clone() else { return Ok(status) };
         let provider = ctx.provider(Some(&profile), false)?;
         status.fill_from_config(&provider, &profile, now);
@@ -144,12 +188,19 @@ impl Status {
 
     /// One `label  value` line per known fact.
     pub(crate) fn render(&self) -> String {
-        let Some(profile) = &self.profile else {
-            return "profile  none (`AWS_PROFILE` is not set in this shell)\n".to_owned();
-        };
         let mut lines: Vec<(&str, String)> = Vec::new();
+        let Some(profile) = &self.profile else {
+            lines.push(("profile", "none (`AWS_PROFILE` is not set in this shell)".to_owned()));
+            if let Some(switcher) = &self.switcher {
+                switcher.render(&mut lines);
+            }
+            return aligned(&lines);
+        };
         let from = self.profile_from.map(|v| format!(" (from `{v}`)")).unwrap_or_default();
         lines.push(("profile", format!("{profile}{from}")));
+        if let Some(switcher) = &self.switcher {
+            switcher.render(&mut lines);
+        }
         if let Some(kind) = self.kind {
             lines.push(("kind", kind.to_owned()));
         }
@@ -190,12 +241,148 @@ impl Status {
         for problem in &self.problems {
             lines.push(("problem", problem.clone()));
         }
-        let width = lines.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
-        let mut out = String::new();
-        for (label, value) in &lines {
-            let _ = writeln!(out, "{label:width$}  {value}");
+        aligned(&lines)
+    }
+}
+
+/// `label  value` lines, the values aligned.
+fn aligned(lines: &[(&str, String)]) -> String {
+    let width = lines.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for (label, value) in lines {
+        let _ = writeln!(out, "{label:width$}  {value}");
+    }
+    out
+}
+
+impl Switcher {
+    /// The switcher's state variables, and the binding of the current directory.
+    fn gather(ctx: &Context, problems: &mut Vec<String>) -> Self {
+        let state = ShellState::from_env(&ctx.env);
+        let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
+        let mut switcher = Self {
+            hook: state.pins.is_some(),
+            origin: state.profile.as_ref().and(state.origin).map(Origin::name),
+            bound: path(&state.bound),
+            manual: path(&state.manual),
+            restore: state.restore.clone(),
+            previous: state.prev.clone(),
+            ..Self::default()
+        };
+        switcher.source = match (state.origin, &state.bound) {
+            (Some(Origin::Pin), Some(root)) if state.profile.is_some() => {
+                Some(root.display().to_string())
+            }
+            (Some(Origin::File), Some(root)) if state.profile.is_some() => {
+                Some(root.join(PROFILE_FILE).display().to_string())
+            }
+            _ => None,
+        };
+        match Self::binding_here(ctx) {
+            Ok(here) => switcher.here = here,
+            Err(err) => problems.push(format!("{err:#}")),
         }
-        out
+        switcher
+    }
+
+    fn binding_here(ctx: &Context) -> anyhow::Result<Option<Binding>> {
+        let dir = current_dir(ctx)?;
+        let state_dir = ctx.state_dir()?;
+        let (pins, trust) = (state_dir.load_pins()?, state_dir.load_trust()?);
+        let config = ctx.config()?;
+        let resolution = resolve_binding(&dir, &pins, &trust, |p| config.profile(p).is_some());
+        // The nearest one: what applies, or the one passed over on the way there.
+        let display = |p: &std::path::Path| p.display().to_string();
+        let binding = match (resolution.skipped.first(), resolution.binding) {
+            (Some(skipped), _) => match skipped {
+                Skipped::Untrusted { path, profile } => Binding {
+                    kind: "file",
+                    root: path.parent().map(display).unwrap_or_default(),
+                    file: Some(display(path)),
+                    profile: profile.clone(),
+                    state: "untrusted",
+                },
+                Skipped::Denied { path } => Binding {
+                    kind: "file",
+                    root: path.parent().map(display).unwrap_or_default(),
+                    file: Some(display(path)),
+                    profile: String::new(),
+                    state: "denied",
+                },
+                Skipped::UnknownProfile { root, file, profile } => Binding {
+                    kind: if file.is_some() { "file" } else { "pin" },
+                    root: display(root),
+                    file: file.as_deref().map(display),
+                    profile: profile.clone(),
+                    state: "unknown-profile",
+                },
+                Skipped::Unreadable { path, .. } => Binding {
+                    kind: "file",
+                    root: path.parent().map(display).unwrap_or_default(),
+                    file: Some(display(path)),
+                    profile: String::new(),
+                    state: "unreadable",
+                },
+            },
+            (None, Some(active)) => Binding {
+                kind: if active.origin == Origin::Pin { "pin" } else { "file" },
+                file: (active.origin == Origin::File)
+                    .then(|| display(&active.root.join(PROFILE_FILE))),
+                root: display(&active.root),
+                profile: active.profile,
+                state: "applies",
+            },
+            (None, None) => return Ok(None),
+        };
+        Ok(Some(binding))
+    }
+
+    fn render(&self, lines: &mut Vec<(&str, String)>) {
+        if let Some(origin) = self.origin {
+            let from = match (origin, &self.source) {
+                ("pin", Some(dir)) => format!("pin at `{dir}`"),
+                ("file", Some(file)) => format!("`{file}`"),
+                _ if self.manual.is_some() => {
+                    "`awsctx` command (overrides the binding here)".to_owned()
+                }
+                _ => "`awsctx` command".to_owned(),
+            };
+            lines.push(("set by", from));
+        }
+        if let Some(manual) = &self.manual {
+            lines.push(("manual", format!("until the shell leaves `{manual}`")));
+        }
+        if let Some(root) = &self.bound {
+            let back = self.restore.as_deref().unwrap_or("the shell's own settings");
+            lines.push(("leaving", format!("`{root}` brings back {back}")));
+        }
+        if let Some(here) = &self.here {
+            let what = match (here.kind, &here.file) {
+                ("file", Some(file)) => format!("`{file}`"),
+                _ => format!("pin at `{}`", here.root),
+            };
+            let state = match here.state {
+                "applies" => format!("profile `{}`", here.profile),
+                "untrusted" => {
+                    format!("profile `{}`, not allowed: run `awsctx allow`", here.profile)
+                }
+                "denied" => "denied (`awsctx allow` trusts it)".to_owned(),
+                "unknown-profile" => {
+                    format!("profile `{}`, which is not in the config", here.profile)
+                }
+                _ => "not a profile file".to_owned(),
+            };
+            lines.push(("binding", format!("{what}: {state}")));
+        }
+        if let Some(previous) = &self.previous {
+            lines.push(("previous", format!("{previous} (`awsctx -`)")));
+        }
+        if !self.hook {
+            lines.push((
+                "hook",
+                "not loaded in this shell: `awsctx hook --help` says how".to_owned(),
+            ));
+        }
     }
 }
 

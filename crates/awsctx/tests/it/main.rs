@@ -5,14 +5,20 @@
 #![allow(clippy::print_stderr)]
 
 mod chain;
+mod configure;
 mod console;
 mod doctor;
 mod exec;
 mod export;
+mod hooks;
 mod interop;
 mod list;
 mod login;
+mod populate;
+mod pty;
+mod quoting;
 mod support;
+mod switch;
 
 /// A Python that can `import MODULE`: `$AWSCTX_PYTHON`, else `python3`. Missing: a loud skip,
 /// or a failure under `CI=true` (CI installs boto3 and moto in a venv).
@@ -24,7 +30,14 @@ pub(crate) fn python_with(module: &str) -> Option<std::path::PathBuf> {
         .output()
         .is_ok_and(|o| o.status.success());
     if ok {
-        return Some(python);
+        // The interpreter itself, not a shim: tests run it with a cleared environment.
+        let exe = std::process::Command::new(&python)
+            .args(["-c", "import sys; print(sys.executable)"])
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .map(|s| std::path::PathBuf::from(s.trim()));
+        return exe.filter(|p| p.is_file()).or(Some(python));
     }
     assert!(
         std::env::var("CI").as_deref() != Ok("true"),

@@ -1,0 +1,801 @@
+//! A shell's switcher state and the rules that change it, with no IO beyond reading the
+//! `.aws-profile` files a binding search looks at.
+//!
+//! The hook keeps its state in exported `_AWSCTX_*` variables (see [`var`]), written only by
+//! statements the binary prints. [`ShellState`] reads them from an [`Env`], the decisions
+//! ([`ShellState::arrive`], [`ShellState::choose`], [`ShellState::unset`]) say what the
+//! shell should have, and [`ShellState::changes_since`] / [`managed_changes`] turn the result
+//! into the [`EnvChange`]s the hook evaluates.
+//!
+//! The rules (DESIGN.md, "Per-directory profiles"):
+//! - the nearest binding above `$PWD` wins; an untrusted `.aws-profile`, a denied one, or one
+//!   naming an unknown profile is skipped (the search goes on upward) and reported;
+//! - entering a bound tree remembers what to restore; leaving it restores that;
+//! - a manual switch made inside a bound tree wins until the shell leaves the directory it was
+//!   made in, or enters a binding nearer than the one it overrode;
+//! - `AWS_*` values the user had before awsctx first changed them are saved, and every
+//!   variable a profile does not set falls back to them, so `-u` restores exactly what was
+//!   there.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use jiff::Timestamp;
+
+use crate::binding::{
+    PROFILE_FILE, Pins, Trust, TrustStore, parse_profile_file, read_profile_file,
+};
+use crate::cache::{REUSE_WINDOW, RoleCredentials};
+use crate::env::Env;
+use crate::shell::EnvChange;
+use crate::time::format_export;
+
+/// The variables a switch manages; everything else in the user's environment is left alone.
+pub const MANAGED: [&str; 7] = [
+    "AWS_PROFILE",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_CREDENTIAL_EXPIRATION",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+];
+
+/// The names of the hook's state variables.
+pub mod var {
+    /// The last directory the state was evaluated for.
+    pub const PWD: &str = "_AWSCTX_PWD";
+    /// Every pinned directory, one per line: lets the hook see cheaply whether a directory
+    /// may be bound.
+    pub const PINS: &str = "_AWSCTX_PINS";
+    /// The root of the binding in effect; empty when none.
+    pub const BOUND: &str = "_AWSCTX_BOUND";
+    /// Epoch seconds when the hook must run `hook-env` to refresh keys; empty = never.
+    pub const DUE: &str = "_AWSCTX_DUE";
+    /// The profile awsctx set.
+    pub const PROFILE: &str = "_AWSCTX_PROFILE";
+    /// The profile before it, for `awsctx -`.
+    pub const PREV: &str = "_AWSCTX_PREV";
+    /// Where the profile came from: `command`, `pin` or `file`.
+    pub const ORIGIN: &str = "_AWSCTX_ORIGIN";
+    /// The directory a manual switch was made in, while it overrides a binding.
+    pub const MANUAL: &str = "_AWSCTX_MANUAL";
+    /// The profile to go back to on leaving the bound tree; empty = the user's own values.
+    pub const RESTORE: &str = "_AWSCTX_RESTORE";
+    /// The user's own values of the managed variables (JSON: name → value or null).
+    pub const SAVED: &str = "_AWSCTX_SAVED";
+    /// Messages already shown in this shell, one marker per line.
+    pub const WARNED: &str = "_AWSCTX_WARNED";
+    /// Set by the hook's `awsctx` function: the shell whose code a command prints.
+    pub const SHELL: &str = "_AWSCTX_SHELL";
+
+    /// Every state variable the binary writes.
+    pub const ALL: [&str; 11] =
+        [PWD, PINS, BOUND, DUE, PROFILE, PREV, ORIGIN, MANUAL, RESTORE, SAVED, WARNED];
+}
+
+/// Why a switcher setting cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SwitchError {
+    #[error("`AWSCTX_EXPORT={value}` is not one of `both`, `profile`, `keys`")]
+    InvalidExportMode { value: String },
+}
+
+/// What a switch exports (`AWSCTX_EXPORT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ExportMode {
+    /// `AWS_PROFILE` and the keys.
+    #[default]
+    Both,
+    /// `AWS_PROFILE` only: SDKs resolve through the config and the shared caches.
+    Profile,
+    /// The keys only.
+    Keys,
+}
+
+impl ExportMode {
+    pub fn from_env(env: &Env) -> Result<Self, SwitchError> {
+        match env.get("AWSCTX_EXPORT") {
+            None | Some("both") => Ok(Self::Both),
+            Some("profile") => Ok(Self::Profile),
+            Some("keys") => Ok(Self::Keys),
+            Some(other) => Err(SwitchError::InvalidExportMode { value: other.to_owned() }),
+        }
+    }
+
+    /// Whether this mode exports keys (and so needs them fetched and refreshed).
+    pub fn wants_keys(self) -> bool {
+        self != Self::Profile
+    }
+}
+
+/// Where the profile in effect came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// `awsctx PROFILE`, `awsctx -`, or a restore after leaving a bound tree.
+    Command,
+    /// `awsctx pin`.
+    Pin,
+    /// A `.aws-profile` file.
+    File,
+}
+
+impl Origin {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Command => "command",
+            Self::Pin => "pin",
+            Self::File => "file",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        match text {
+            "command" => Some(Self::Command),
+            "pin" => Some(Self::Pin),
+            "file" => Some(Self::File),
+            _ => None,
+        }
+    }
+}
+
+/// The user's own values of the managed variables, from before awsctx first changed them.
+/// `Debug` shows only names: the values may be the user's own secret key.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct SavedEnv {
+    values: BTreeMap<String, Option<String>>,
+}
+
+impl fmt::Debug for SavedEnv {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set()
+            .entries(
+                self.values
+                    .iter()
+                    .map(|(k, v)| if v.is_some() { k.clone() } else { format!("!{k}") }),
+            )
+            .finish()
+    }
+}
+
+impl SavedEnv {
+    /// The managed variables as they are in `env` (an empty value is kept as empty).
+    pub fn capture(env: &Env) -> Self {
+        Self {
+            values: MANAGED
+                .iter()
+                .map(|&n| (n.to_owned(), raw(env, n).map(str::to_owned)))
+                .collect(),
+        }
+    }
+
+    /// The saved value of `name`; `None` when it was unset.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.values.get(name).and_then(Option::as_deref)
+    }
+
+    /// `{"AWS_PROFILE":"dev","AWS_REGION":null,...}`.
+    pub fn encode(&self) -> String {
+        serde_json::to_string(&self.values).unwrap_or_default()
+    }
+
+    /// `None` when `text` is not what [`SavedEnv::encode`] wrote.
+    pub fn decode(text: &str) -> Option<Self> {
+        let values: BTreeMap<String, Option<String>> = serde_json::from_str(text).ok()?;
+        values.keys().all(|k| MANAGED.contains(&k.as_str())).then_some(Self { values })
+    }
+}
+
+/// The raw value of `name` in `env`, empty values included ([`Env::get`] hides them).
+fn raw<'a>(env: &'a Env, name: &str) -> Option<&'a str> {
+    env.iter().find_map(|(k, v)| (k == name).then_some(v))
+}
+
+/// A binding that applies: trusted, naming a profile that exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActiveBinding {
+    /// The directory that holds the pin or the file.
+    pub root: PathBuf,
+    pub profile: String,
+    /// [`Origin::Pin`] or [`Origin::File`].
+    pub origin: Origin,
+}
+
+/// A binding the search passed over, and why: the hook says so once per shell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Skipped {
+    /// A `.aws-profile` never allowed, or edited since.
+    Untrusted { path: PathBuf, profile: String },
+    /// A `.aws-profile` the user denied (skipped silently).
+    Denied { path: PathBuf },
+    /// A pin (`file: None`) or file naming a profile the config does not have.
+    UnknownProfile { root: PathBuf, file: Option<PathBuf>, profile: String },
+    /// A `.aws-profile` that is not a profile file (empty, control characters, too large,
+    /// unreadable): the reason, one line.
+    Unreadable { path: PathBuf, reason: String },
+}
+
+impl Skipped {
+    /// The marker that keeps the message to once per shell (per file, per content).
+    pub fn marker(&self) -> Option<String> {
+        match self {
+            Self::Untrusted { path, profile } => {
+                Some(format!("untrusted:{}:{profile}", path.display()))
+            }
+            Self::Denied { .. } => None,
+            Self::UnknownProfile { root, profile, .. } => {
+                Some(format!("unknown:{}:{profile}", root.display()))
+            }
+            Self::Unreadable { path, .. } => Some(format!("unreadable:{}", path.display())),
+        }
+    }
+}
+
+/// The binding search's answer for one directory.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Resolution {
+    pub binding: Option<ActiveBinding>,
+    /// Nearer bindings that were passed over, nearest first.
+    pub skipped: Vec<Skipped>,
+}
+
+/// The nearest binding at or above `dir` that applies. At one level a pin beats a file.
+/// `known` says whether the config has a profile (only called when a binding is found).
+pub fn resolve_binding(
+    dir: &Path,
+    pins: &Pins,
+    trust: &TrustStore,
+    mut known: impl FnMut(&str) -> bool,
+) -> Resolution {
+    let mut out = Resolution::default();
+    for level in dir.ancestors() {
+        if let Some(profile) = pins.get(level) {
+            if known(profile) {
+                out.binding = Some(ActiveBinding {
+                    root: level.to_owned(),
+                    profile: profile.to_owned(),
+                    origin: Origin::Pin,
+                });
+                return out;
+            }
+            out.skipped.push(Skipped::UnknownProfile {
+                root: level.to_owned(),
+                file: None,
+                profile: profile.to_owned(),
+            });
+            continue;
+        }
+        let path = level.join(PROFILE_FILE);
+        let content = match read_profile_file(&path) {
+            Ok(Some(content)) => content,
+            Ok(None) => continue,
+            Err(err) => {
+                out.skipped.push(Skipped::Unreadable { path, reason: err.to_string() });
+                continue;
+            }
+        };
+        let profile = match parse_profile_file(&path, &content) {
+            Ok(profile) => profile,
+            Err(err) => {
+                out.skipped.push(Skipped::Unreadable { path, reason: err.to_string() });
+                continue;
+            }
+        };
+        match trust.check(&path, &content) {
+            Trust::Denied => out.skipped.push(Skipped::Denied { path }),
+            Trust::Unknown => out.skipped.push(Skipped::Untrusted { path, profile }),
+            Trust::Allowed if !known(&profile) => out.skipped.push(Skipped::UnknownProfile {
+                root: level.to_owned(),
+                file: Some(path),
+                profile,
+            }),
+            Trust::Allowed => {
+                out.binding =
+                    Some(ActiveBinding { root: level.to_owned(), profile, origin: Origin::File });
+                return out;
+            }
+        }
+    }
+    out
+}
+
+/// The pinned directories as `_AWSCTX_PINS` holds them: one per line, sorted. A directory
+/// whose name holds a newline still matches the hook's `\n$dir\n` substring test.
+pub fn pins_list(pins: &Pins) -> String {
+    let mut out = String::new();
+    for (dir, _) in pins.iter() {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(&dir.to_string_lossy());
+    }
+    out
+}
+
+/// What the shell should have after a decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// The profile in effect stays (keys may still need a refresh).
+    Stay,
+    /// Switch to this profile.
+    Switch { profile: String, origin: Origin },
+    /// Put back the user's own values: awsctx has nothing in effect.
+    Restore,
+}
+
+/// The switcher state of one shell, read from its `_AWSCTX_*` variables.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ShellState {
+    pub pwd: Option<PathBuf>,
+    /// `_AWSCTX_PINS` as it is (`None` when unset: the hook has never run `hook-env`).
+    pub pins: Option<String>,
+    pub bound: Option<PathBuf>,
+    pub due: Option<i64>,
+    pub profile: Option<String>,
+    pub prev: Option<String>,
+    pub origin: Option<Origin>,
+    pub manual: Option<PathBuf>,
+    pub restore: Option<String>,
+    pub saved: Option<SavedEnv>,
+    pub warned: Vec<String>,
+}
+
+impl ShellState {
+    /// The state in `env`. Values that do not parse count as unset.
+    pub fn from_env(env: &Env) -> Self {
+        let path = |name| env.get(name).map(PathBuf::from);
+        let text = |name| env.get(name).map(str::to_owned);
+        Self {
+            pwd: path(var::PWD),
+            pins: raw(env, var::PINS).map(str::to_owned),
+            bound: path(var::BOUND),
+            due: env.get(var::DUE).and_then(|d| d.parse().ok()),
+            profile: text(var::PROFILE),
+            prev: text(var::PREV),
+            origin: env.get(var::ORIGIN).and_then(Origin::parse),
+            manual: path(var::MANUAL),
+            restore: text(var::RESTORE),
+            saved: env.get(var::SAVED).and_then(SavedEnv::decode),
+            warned: env.get(var::WARNED).map_or_else(Vec::new, |w| {
+                w.split('\n').filter(|m| !m.is_empty()).map(str::to_owned).collect()
+            }),
+        }
+    }
+
+    /// The state variables as name → value (absent = unset).
+    fn vars(&self) -> BTreeMap<&'static str, String> {
+        let mut out = BTreeMap::new();
+        let mut put = |name, value: Option<String>| {
+            if let Some(value) = value {
+                out.insert(name, value);
+            }
+        };
+        let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.to_string_lossy().into_owned());
+        put(var::PWD, path(&self.pwd));
+        put(var::PINS, self.pins.clone());
+        put(var::BOUND, path(&self.bound));
+        put(var::DUE, self.due.map(|d| d.to_string()));
+        put(var::PROFILE, self.profile.clone());
+        put(var::PREV, self.prev.clone());
+        put(var::ORIGIN, self.origin.map(|o| o.name().to_owned()));
+        put(var::MANUAL, path(&self.manual));
+        put(var::RESTORE, self.restore.clone());
+        put(var::SAVED, self.saved.as_ref().map(SavedEnv::encode));
+        put(var::WARNED, (!self.warned.is_empty()).then(|| self.warned.join("\n")));
+        out
+    }
+
+    /// The statements that turn the state `before` into this one: only what differs.
+    pub fn changes_since(&self, before: &Self) -> Vec<EnvChange> {
+        let (old, new) = (before.vars(), self.vars());
+        let mut changes = Vec::new();
+        for name in var::ALL {
+            match (old.get(name), new.get(name)) {
+                (Some(a), Some(b)) if a == b => {}
+                (_, Some(value)) => changes.push(EnvChange::set(name, value.clone())),
+                (Some(_), None) => changes.push(EnvChange::unset(name)),
+                (None, None) => {}
+            }
+        }
+        changes
+    }
+
+    /// The shell now stands in `pwd`, where `binding` is the nearest binding that applies.
+    pub fn arrive(&mut self, pwd: &Path, binding: Option<&ActiveBinding>) -> Action {
+        self.pwd = Some(pwd.to_owned());
+        if let Some(manual) = &self.manual {
+            // The override holds inside its directory, unless a binding nearer than the one
+            // it overrode starts here (a different repository is a different decision).
+            let holds =
+                pwd.starts_with(manual) && binding.is_some_and(|b| manual.starts_with(&b.root));
+            if holds {
+                return Action::Stay;
+            }
+            self.manual = None;
+        }
+        match binding {
+            Some(b) => {
+                if self.bound.is_none() {
+                    self.restore = self.profile.clone();
+                }
+                self.bound = Some(b.root.clone());
+                if self.profile.as_deref() == Some(b.profile.as_str()) {
+                    self.origin = Some(b.origin);
+                    Action::Stay
+                } else {
+                    Action::Switch { profile: b.profile.clone(), origin: b.origin }
+                }
+            }
+            None if self.bound.take().is_some() => match self.restore.take() {
+                Some(profile) if self.profile.as_deref() == Some(profile.as_str()) => {
+                    self.origin = Some(Origin::Command);
+                    Action::Stay
+                }
+                Some(profile) => Action::Switch { profile, origin: Origin::Command },
+                None if self.profile.is_some() => Action::Restore,
+                None => Action::Stay,
+            },
+            None => Action::Stay,
+        }
+    }
+
+    /// The user asked for `profile` in `pwd` (`awsctx PROFILE`, `use`, `-`). Inside a bound
+    /// tree the choice overrides the binding until the shell leaves `pwd`.
+    pub fn choose(&mut self, pwd: &Path, binding: Option<&ActiveBinding>, profile: &str) -> Action {
+        self.manual_here(pwd, binding);
+        Action::Switch { profile: profile.to_owned(), origin: Origin::Command }
+    }
+
+    /// `awsctx -u`: back to the user's own values. Inside a bound tree the binding stays
+    /// overridden until the shell leaves `pwd`, and leaving restores nothing more.
+    pub fn unset(&mut self, pwd: &Path, binding: Option<&ActiveBinding>) -> Action {
+        self.manual_here(pwd, binding);
+        self.restore = None;
+        if self.profile.is_some() || self.saved.is_some() { Action::Restore } else { Action::Stay }
+    }
+
+    fn manual_here(&mut self, pwd: &Path, binding: Option<&ActiveBinding>) {
+        self.pwd = Some(pwd.to_owned());
+        if let Some(b) = binding {
+            if self.bound.is_none() {
+                self.restore = self.profile.clone();
+            }
+            self.bound = Some(b.root.clone());
+            self.manual = Some(pwd.to_owned());
+        } else {
+            // Not in a bound tree (whatever the state thought): nothing to override.
+            if self.bound.take().is_some() {
+                self.restore = None;
+            }
+            self.manual = None;
+        }
+    }
+
+    /// Record a switch to `profile`: the user's own values are saved first if awsctx had
+    /// nothing in effect; the old profile becomes the previous one.
+    pub fn switched(&mut self, env: &Env, profile: &str, origin: Origin) {
+        if self.saved.is_none() {
+            self.saved = Some(SavedEnv::capture(env));
+        }
+        if let Some(old) = self.profile.take()
+            && old != profile
+        {
+            self.prev = Some(old);
+        }
+        self.profile = Some(profile.to_owned());
+        self.origin = Some(origin);
+    }
+
+    /// Record a restore: the statements that put the user's own values back.
+    pub fn restored(&mut self, env: &Env) -> Vec<EnvChange> {
+        let saved = self.saved.take().unwrap_or_else(|| SavedEnv::capture(env));
+        if let Some(old) = self.profile.take() {
+            self.prev = Some(old);
+        }
+        self.origin = None;
+        self.due = None;
+        let target: BTreeMap<&str, Option<String>> =
+            MANAGED.iter().map(|&n| (n, saved.get(n).map(str::to_owned))).collect();
+        diff_managed(env, &target)
+    }
+
+    /// Show a message once per shell: `true` the first time for `marker`.
+    pub fn warn_once(&mut self, marker: &str) -> bool {
+        if self.warned.iter().any(|m| m == marker) {
+            return false;
+        }
+        self.warned.push(marker.to_owned());
+        true
+    }
+
+    /// Forget markers starting with `prefix` (a login fixed it; say so again next time).
+    pub fn forget_warnings(&mut self, prefix: &str) {
+        self.warned.retain(|m| !m.starts_with(prefix));
+    }
+}
+
+/// What a profile puts in the environment.
+#[derive(Debug, Clone, Copy)]
+pub struct ProfileEnv<'a> {
+    pub profile: &'a str,
+    /// The profile's `region`.
+    pub region: Option<&'a str>,
+    /// Its keys; `None` when they cannot be had (they are unset then, never left behind).
+    pub keys: Option<&'a RoleCredentials>,
+}
+
+/// The statements that give the shell `target` under `mode`, from what `env` has now. A
+/// variable the profile does not set takes the user's own value from `saved` (the region), or
+/// is unset (keys: never another identity's).
+pub fn managed_changes(
+    mode: ExportMode,
+    target: &ProfileEnv<'_>,
+    saved: &SavedEnv,
+    env: &Env,
+) -> Vec<EnvChange> {
+    let mut want: BTreeMap<&str, Option<String>> = BTreeMap::new();
+    want.insert("AWS_PROFILE", (mode != ExportMode::Keys).then(|| target.profile.to_owned()));
+    let keys = target.keys.filter(|_| mode.wants_keys());
+    want.insert("AWS_ACCESS_KEY_ID", keys.map(|k| k.access_key_id.clone()));
+    want.insert("AWS_SECRET_ACCESS_KEY", keys.map(|k| k.secret_access_key.expose().to_owned()));
+    want.insert(
+        "AWS_SESSION_TOKEN",
+        keys.and_then(|k| k.session_token.as_ref()).map(|t| t.expose().to_owned()),
+    );
+    want.insert("AWS_CREDENTIAL_EXPIRATION", keys.and_then(|k| k.expiration).map(format_export));
+    for name in ["AWS_REGION", "AWS_DEFAULT_REGION"] {
+        let value = target.region.or_else(|| saved.get(name)).map(str::to_owned);
+        want.insert(name, value);
+    }
+    diff_managed(env, &want)
+}
+
+fn diff_managed(env: &Env, want: &BTreeMap<&str, Option<String>>) -> Vec<EnvChange> {
+    MANAGED
+        .iter()
+        .filter_map(|&name| match (raw(env, name), want.get(name).and_then(Option::as_deref)) {
+            (Some(have), Some(value)) if have == value => None,
+            (_, Some(value)) => Some(EnvChange::set(name, value)),
+            (Some(_), None) => Some(EnvChange::unset(name)),
+            (None, None) => None,
+        })
+        .collect()
+}
+
+/// When the hook must refresh keys expiring at `expiration`: 15 minutes before (the AWS
+/// CLI's reuse window); keys already inside the window are retried `retry` seconds from `now`
+/// (one refresh a minute, not one per prompt).
+pub fn refresh_due(expiration: Timestamp, now: Timestamp, retry: i64) -> i64 {
+    let due = expiration.as_second() - REUSE_WINDOW.as_secs();
+    if due > now.as_second() { due } else { now.as_second() + retry }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::Secret;
+
+    fn bound(root: &str, profile: &str) -> ActiveBinding {
+        ActiveBinding { root: root.into(), profile: profile.into(), origin: Origin::Pin }
+    }
+
+    fn switch(profile: &str, origin: Origin) -> Action {
+        Action::Switch { profile: profile.into(), origin }
+    }
+
+    /// Apply an action the way the binary does (keys aside).
+    fn apply(state: &mut ShellState, env: &Env, action: &Action) {
+        match action {
+            Action::Stay => {}
+            Action::Switch { profile, origin } => state.switched(env, profile, *origin),
+            Action::Restore => {
+                state.restored(env);
+            }
+        }
+    }
+
+    #[test]
+    fn entering_and_leaving_a_bound_tree_restores_the_profile_before_it() {
+        let env = Env::default();
+        let mut s = ShellState::default();
+        let a = s.choose(Path::new("/home"), None, "prod");
+        apply(&mut s, &env, &a);
+        let repo = bound("/home/repo", "dev");
+        let a = s.arrive(Path::new("/home/repo/src"), Some(&repo));
+        assert_eq!(a, switch("dev", Origin::Pin));
+        apply(&mut s, &env, &a);
+        assert_eq!(s.restore.as_deref(), Some("prod"));
+        assert_eq!(s.arrive(Path::new("/home/repo"), Some(&repo)), Action::Stay);
+        let a = s.arrive(Path::new("/home"), None);
+        assert_eq!(a, switch("prod", Origin::Command));
+        apply(&mut s, &env, &a);
+        assert_eq!((s.bound.as_ref(), s.restore.as_ref()), (None, None));
+        assert_eq!(s.prev.as_deref(), Some("dev"));
+    }
+
+    #[test]
+    fn leaving_a_bound_tree_entered_with_nothing_restores_the_users_own_values() {
+        let env = Env::from_pairs([("AWS_PROFILE", "mine"), ("AWS_REGION", "")]);
+        let mut s = ShellState::default();
+        let a = s.arrive(Path::new("/r"), Some(&bound("/r", "dev")));
+        apply(&mut s, &env, &a);
+        assert_eq!(s.saved.as_ref().unwrap().get("AWS_PROFILE"), Some("mine"));
+        assert_eq!(s.arrive(Path::new("/"), None), Action::Restore);
+        let env_now = Env::from_pairs([("AWS_PROFILE", "dev"), ("AWS_REGION", "eu-west-1")]);
+        let changes = s.restored(&env_now);
+        assert_eq!(
+            changes,
+            vec![EnvChange::set("AWS_PROFILE", "mine"), EnvChange::set("AWS_REGION", "")]
+        );
+        assert_eq!((s.profile.as_ref(), s.saved.as_ref()), (None, None));
+    }
+
+    #[test]
+    fn a_manual_switch_wins_until_the_shell_leaves_its_directory() {
+        let env = Env::default();
+        let repo = bound("/r", "dev");
+        let mut s = ShellState::default();
+        let a = s.arrive(Path::new("/r"), Some(&repo));
+        apply(&mut s, &env, &a);
+        let a = s.choose(Path::new("/r/a"), Some(&repo), "prod");
+        apply(&mut s, &env, &a);
+        assert_eq!(s.manual.as_deref(), Some(Path::new("/r/a")));
+        assert_eq!(s.arrive(Path::new("/r/a/deeper"), Some(&repo)), Action::Stay);
+        // A nearer binding inside the manual directory is a new decision.
+        let inner = bound("/r/a/svc", "staging");
+        assert_eq!(
+            s.clone().arrive(Path::new("/r/a/svc"), Some(&inner)),
+            switch("staging", Origin::Pin)
+        );
+        // Leaving the manual directory inside the same tree: the binding again.
+        let a = s.arrive(Path::new("/r/b"), Some(&repo));
+        assert_eq!(a, switch("dev", Origin::Pin));
+        assert_eq!(s.manual, None);
+    }
+
+    #[test]
+    fn unset_inside_a_bound_tree_sticks_until_leaving_and_leaving_restores_nothing() {
+        let env = Env::default();
+        let repo = bound("/r", "dev");
+        let mut s = ShellState::default();
+        let a = s.choose(Path::new("/"), None, "prod");
+        apply(&mut s, &env, &a);
+        let a = s.arrive(Path::new("/r"), Some(&repo));
+        apply(&mut s, &env, &a);
+        let a = s.unset(Path::new("/r"), Some(&repo));
+        assert_eq!(a, Action::Restore);
+        apply(&mut s, &env, &a);
+        assert_eq!(s.arrive(Path::new("/r/sub"), Some(&repo)), Action::Stay);
+        assert_eq!(s.arrive(Path::new("/"), None), Action::Stay);
+        assert_eq!(s.profile, None);
+        assert_eq!(s.prev.as_deref(), Some("dev"));
+    }
+
+    #[test]
+    fn state_round_trips_through_the_environment_and_only_changes_are_printed() {
+        let mut s = ShellState {
+            pwd: Some("/a b/'$(x)'\n".into()),
+            pins: Some(String::new()),
+            due: Some(1_700_000_000),
+            profile: Some("dev".into()),
+            origin: Some(Origin::File),
+            saved: Some(SavedEnv::capture(&Env::from_pairs([("AWS_REGION", "x\"y")]))),
+            warned: vec!["a".into(), "b".into()],
+            ..ShellState::default()
+        };
+        let changes = s.changes_since(&ShellState::default());
+        let env = Env::from_pairs(changes.iter().map(|c| match c {
+            EnvChange::Set { name, value } => (name.clone(), value.clone()),
+            EnvChange::Unset { name } => (name.clone(), String::new()),
+        }));
+        let back = ShellState::from_env(&env);
+        assert_eq!(back, s);
+        let before = s.clone();
+        s.due = None;
+        assert_eq!(s.changes_since(&before), vec![EnvChange::unset(var::DUE)]);
+    }
+
+    #[test]
+    fn profile_env_unsets_keys_it_cannot_have_and_falls_back_to_the_users_region() {
+        let env = Env::from_pairs([
+            ("AWS_PROFILE", "old"),
+            ("AWS_ACCESS_KEY_ID", "AKOLD"),
+            ("AWS_SECRET_ACCESS_KEY", "old"),
+            ("AWS_REGION", "ap-south-1"),
+        ]);
+        let saved = SavedEnv::capture(&Env::from_pairs([("AWS_REGION", "mine")]));
+        let target = ProfileEnv { profile: "dev", region: None, keys: None };
+        let changes = managed_changes(ExportMode::Both, &target, &saved, &env);
+        assert_eq!(
+            changes,
+            vec![
+                EnvChange::set("AWS_PROFILE", "dev"),
+                EnvChange::unset("AWS_ACCESS_KEY_ID"),
+                EnvChange::unset("AWS_SECRET_ACCESS_KEY"),
+                EnvChange::set("AWS_REGION", "mine"),
+            ]
+        );
+        let keys = RoleCredentials {
+            access_key_id: "AKNEW".into(),
+            secret_access_key: Secret::new("s"),
+            session_token: Some(Secret::new("t")),
+            expiration: Some("2030-01-01T00:00:00Z".parse().unwrap()),
+            account_id: None,
+        };
+        let target = ProfileEnv { profile: "dev", region: Some("us-east-1"), keys: Some(&keys) };
+        let changes = managed_changes(ExportMode::Keys, &target, &saved, &env);
+        assert!(changes.contains(&EnvChange::unset("AWS_PROFILE")));
+        assert!(
+            changes.contains(&EnvChange::set(
+                "AWS_CREDENTIAL_EXPIRATION",
+                "2030-01-01T00:00:00+00:00"
+            ))
+        );
+        assert!(changes.contains(&EnvChange::set("AWS_DEFAULT_REGION", "us-east-1")));
+        let changes = managed_changes(ExportMode::Profile, &target, &saved, &env);
+        assert!(changes.contains(&EnvChange::unset("AWS_ACCESS_KEY_ID")));
+        assert!(!changes.iter().any(|c| c.name() == "AWS_SESSION_TOKEN"));
+    }
+
+    #[test]
+    fn refresh_is_due_fifteen_minutes_early_but_never_in_a_loop() {
+        let now: Timestamp = "2030-01-01T00:00:00Z".parse().unwrap();
+        let exp: Timestamp = "2030-01-01T01:00:00Z".parse().unwrap();
+        assert_eq!(refresh_due(exp, now, 60), exp.as_second() - 900);
+        let soon: Timestamp = "2030-01-01T00:05:00Z".parse().unwrap();
+        assert_eq!(refresh_due(soon, now, 60), now.as_second() + 60);
+        let just_outside: Timestamp = "2030-01-01T00:15:03Z".parse().unwrap();
+        assert_eq!(refresh_due(just_outside, now, 60), now.as_second() + 3);
+    }
+
+    #[test]
+    fn export_mode_is_read_from_awsctx_export() {
+        assert_eq!(ExportMode::from_env(&Env::default()), Ok(ExportMode::Both));
+        let env = Env::from_pairs([("AWSCTX_EXPORT", "keys")]);
+        assert_eq!(ExportMode::from_env(&env), Ok(ExportMode::Keys));
+        let env = Env::from_pairs([("AWSCTX_EXPORT", "all")]);
+        assert!(
+            ExportMode::from_env(&env).unwrap_err().to_string().contains("`AWSCTX_EXPORT=all`")
+        );
+    }
+
+    #[test]
+    fn saved_env_debug_hides_values() {
+        let saved = SavedEnv::capture(&Env::from_pairs([("AWS_SECRET_ACCESS_KEY", "hunter2")]));
+        assert!(!format!("{saved:?}").contains("hunter2"));
+        assert_eq!(SavedEnv::decode(&saved.encode()), Some(saved));
+        assert_eq!(SavedEnv::decode(r#"{"PATH":"x"}"#), None);
+    }
+
+    #[test]
+    fn resolution_skips_untrusted_denied_and_unknown_bindings_and_goes_on_upward() {
+        let tmp = tempfile::tempdir().unwrap();
+        let outer = tmp.path().join("outer");
+        let inner = outer.join("inner");
+        std::fs::create_dir_all(&inner).unwrap();
+        std::fs::write(inner.join(PROFILE_FILE), "prod\n").unwrap();
+        let mut pins = Pins::default();
+        pins.insert(outer.clone(), "dev".into());
+        let mut trust = TrustStore::default();
+        let known = |p: &str| p == "dev" || p == "prod";
+
+        let r = resolve_binding(&inner, &pins, &trust, known);
+        assert_eq!(r.binding.as_ref().unwrap().profile, "dev");
+        assert!(
+            matches!(&r.skipped[..], [Skipped::Untrusted { profile, .. }] if profile == "prod")
+        );
+
+        trust.allow(&inner.join(PROFILE_FILE), b"prod\n");
+        let r = resolve_binding(&inner, &pins, &trust, known);
+        assert_eq!(r.binding.unwrap().origin, Origin::File);
+
+        let r = resolve_binding(&inner, &pins, &trust, |p| p == "dev");
+        assert!(matches!(&r.skipped[..], [Skipped::UnknownProfile { file: Some(_), .. }]));
+
+        trust.deny(&inner.join(PROFILE_FILE));
+        let r = resolve_binding(&inner, &pins, &trust, known);
+        assert!(matches!(&r.skipped[..], [Skipped::Denied { .. }]));
+        assert_eq!(r.binding.unwrap().root, outer);
+    }
+}

@@ -1,0 +1,286 @@
+//! `awsctx configure sso`: flags only (no terminal) and through a PTY give the same file, in
+//! the AWS CLI's order; missing flags are usage errors naming the flag; re-runs update in
+//! place; without a login the session is written and the login command is named.
+
+use std::time::Duration;
+
+use awsctx_tests::{MockConfig, Operation};
+use expectrl::{Eof, Session};
+
+use crate::populate::{Sandbox, assert_ok, stderr};
+use crate::support::FakeBrowser;
+
+/// What `configure sso` writes for account 0's `AdministratorAccess` of the mock, given
+/// region `eu-west-1` and output `json`, in the AWS CLI's order: profile, then session.
+fn expected_file(sandbox: &Sandbox) -> String {
+    format!(
+        "[profile AdministratorAccess-111111111111]\nsso_session = corp\nsso_account_id = 111111111111\nsso_role_name = AdministratorAccess\nregion = eu-west-1\noutput = json\n\
+         [sso-session corp]\nsso_start_url = {}\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n",
+        sandbox.mock.start_url()
+    )
+}
+
+fn mock() -> MockConfig {
+    MockConfig::default().accounts(300).roles_per_account(3)
+}
+
+#[test]
+fn flags_only_writes_the_aws_cli_sections_in_its_order() {
+    let sandbox = Sandbox::new(mock());
+    sandbox.seed_token("corp");
+    let start_url = sandbox.mock.start_url();
+    let out = sandbox.run(&[
+        "configure",
+        "sso",
+        "--sso-session",
+        "corp",
+        "--start-url",
+        &start_url,
+        "--sso-region",
+        "us-east-1",
+        "--account-id",
+        "111111111111",
+        "--role-name",
+        "AdministratorAccess",
+        "--region",
+        "eu-west-1",
+        "--output",
+        "json",
+    ]);
+    assert_ok(&out);
+    assert_eq!(sandbox.config_text(), expected_file(&sandbox));
+    assert_eq!(
+        stderr(&out).replace(&sandbox.config_path().display().to_string(), "CONFIG"),
+        "awsctx: wrote `[profile AdministratorAccess-111111111111]` and `[sso-session corp]` to `CONFIG`\n\
+         awsctx: switch to it with `awsctx AdministratorAccess-111111111111`\n"
+    );
+}
+
+#[test]
+fn a_pty_session_writes_the_same_file_as_flags() {
+    let sandbox = Sandbox::new(mock());
+    sandbox.seed_token("corp");
+    let mut cmd = sandbox.command(&["configure", "sso"]);
+    cmd.env("TERM", "dumb");
+    let mut p = Session::spawn(cmd).expect("spawn in a PTY");
+    p.set_expect_timeout(Some(Duration::from_secs(20)));
+    let mut step = |prompt: &str, answer: &str| {
+        p.expect(prompt).unwrap_or_else(|e| panic!("waiting for {prompt:?}: {e}"));
+        p.send_line(answer).expect("answer");
+    };
+    step("SSO session name [None]: ", "corp");
+    step("SSO start URL [None]: ", &sandbox.mock.start_url());
+    step("SSO region [None]: ", "us-east-1");
+    step("SSO registration scopes [sso:account:access]: ", "");
+    // 300 accounts, in the AWS CLI's order (lower-cased name first); filter, then pick.
+    step("there are 300 AWS accounts available to you", "");
+    p.expect("   1) analytics-dev, aws+analytics-dev@example.com").expect("sorted list");
+    p.expect("more: type to filter").expect("long lists are cut");
+    p.expect("AWS account (number, or text to filter): ").expect("account prompt");
+    p.send_line("PAYMENTS-PROD").unwrap();
+    p.expect("   1) payments-prod, aws+payments-prod@example.com (111111111111)").unwrap();
+    p.expect("   2) payments-prod-1,").unwrap();
+    p.expect("AWS account (number, or text to filter): ").unwrap();
+    p.send_line("1").unwrap();
+    p.expect("using the account ID 111111111111").unwrap();
+    p.expect("   1) AdministratorAccess").unwrap();
+    p.expect("   2) PowerUserAccess").unwrap();
+    p.expect("   3) ReadOnlyAccess").unwrap();
+    p.expect("role (number, or text to filter): ").unwrap();
+    p.send_line("admin").unwrap();
+    p.expect("role (number, or text to filter): ").unwrap();
+    // One match left: Enter takes it.
+    p.send_line("").unwrap();
+    p.expect("using the role name \"AdministratorAccess\"").unwrap();
+    p.expect("Default client Region [None]: ").unwrap();
+    p.send_line("eu-west-1").unwrap();
+    p.expect("CLI default output format (json if not specified) [None]: ").unwrap();
+    p.send_line("json").unwrap();
+    p.expect("Profile name [AdministratorAccess-111111111111]: ").unwrap();
+    p.send_line("").unwrap();
+    p.expect("switch to it with `awsctx AdministratorAccess-111111111111`").unwrap();
+    p.expect(Eof).unwrap();
+    assert_eq!(sandbox.config_text(), expected_file(&sandbox));
+}
+
+#[test]
+fn without_a_token_it_logs_in_first_and_writes_the_same_file() {
+    let sandbox = Sandbox::new(mock());
+    let browser = FakeBrowser::start(sandbox.home.path());
+    let start_url = sandbox.mock.start_url();
+    let out = sandbox
+        .command(&[
+            "configure",
+            "sso",
+            "--sso-session",
+            "corp",
+            "--start-url",
+            &start_url,
+            "--sso-region",
+            "us-east-1",
+            "--account-id",
+            "111111111111",
+            "--role-name",
+            "AdministratorAccess",
+            "--region",
+            "eu-west-1",
+            "--output",
+            "json",
+        ])
+        .env("BROWSER", &browser.script)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    assert_eq!(browser.urls().len(), 1, "one browser authorization");
+    assert!(stderr(&out).contains("Successfully logged into Start URL: "), "{}", stderr(&out));
+    assert_eq!(sandbox.config_text(), expected_file(&sandbox), "the AWS CLI's order still");
+}
+
+#[test]
+fn non_interactive_names_the_missing_flag() {
+    let sandbox = Sandbox::new(mock());
+    sandbox.seed_token("corp");
+    let out = sandbox.run(&["configure", "sso", "--sso-session", "corp"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("`--start-url` is required"), "{err}");
+    assert!(err.contains("Usage: awsctx configure sso"), "{err}");
+
+    let start_url = sandbox.mock.start_url();
+    let out = sandbox.run(&[
+        "configure",
+        "sso",
+        "--sso-session",
+        "corp",
+        "--start-url",
+        &start_url,
+        "--sso-region",
+        "us-east-1",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("`--account-id` is required"), "{}", stderr(&out));
+    assert_eq!(sandbox.config_text(), "", "nothing written");
+}
+
+#[test]
+fn non_interactive_is_honoured_on_a_terminal() {
+    let sandbox = Sandbox::new(mock());
+    let mut p = Session::spawn(sandbox.command(&["configure", "sso", "--non-interactive"]))
+        .expect("spawn in a PTY");
+    p.set_expect_timeout(Some(Duration::from_secs(20)));
+    p.expect("`--sso-session` is required").expect("usage error, no prompt");
+    p.expect(Eof).unwrap();
+}
+
+#[test]
+fn a_rerun_updates_the_sections_in_place() {
+    let sandbox = Sandbox::new(mock());
+    let start_url = sandbox.mock.start_url();
+    let before = format!(
+        "# mine\n[profile work]\nsso_start_url = {start_url}\nsso_region = us-east-1\nsso_account_id = 1\nsso_role_name = Old\n# keep me\nregion = ap-south-1\ncli_pager =\n\n[sso-session corp]\nsso_start_url = {start_url}\nsso_region = us-east-1\n"
+    );
+    sandbox.write_config(&before);
+    sandbox.seed_token("corp");
+    // Start URL and region come from the existing session.
+    let out = sandbox.run(&[
+        "configure",
+        "sso",
+        "--sso-session",
+        "corp",
+        "--account-id",
+        "111112111114",
+        "--role-name",
+        "AdministratorAccess",
+        "--profile",
+        "work",
+    ]);
+    assert_ok(&out);
+    assert_eq!(
+        sandbox.config_text(),
+        "# mine\n[profile work]\nsso_account_id = 111112111114\nsso_role_name = AdministratorAccess\n# keep me\nregion = ap-south-1\ncli_pager =\nsso_session = corp\n\n[sso-session corp]\nsso_start_url = START\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n"
+            .replace("START", &start_url)
+    );
+}
+
+#[test]
+fn non_interactive_without_a_login_writes_the_session_and_names_the_login() {
+    let sandbox = Sandbox::new(mock());
+    let start_url = sandbox.mock.start_url();
+    let out = sandbox.run(&[
+        "configure",
+        "sso",
+        "--sso-session",
+        "corp",
+        "--start-url",
+        &start_url,
+        "--sso-region",
+        "us-east-1",
+        "--non-interactive",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.starts_with("awsctx: error: not logged in to SSO session `corp`;"), "{err}");
+    assert!(
+        err.ends_with(
+            "hint: run `awsctx login --sso-session corp`, then `awsctx configure sso` again\n"
+        ),
+        "{err}"
+    );
+    assert_eq!(sandbox.config_text(), sandbox.session_section("corp"));
+    assert_eq!(sandbox.mock.count(Operation::ListAccounts), 0);
+}
+
+#[test]
+fn an_account_out_of_reach_is_refused() {
+    let sandbox = Sandbox::new(mock());
+    sandbox.write_config(&sandbox.session_section("corp"));
+    sandbox.seed_token("corp");
+    let out = sandbox.run(&[
+        "configure",
+        "sso",
+        "--sso-session",
+        "corp",
+        "--account-id",
+        "999999999999",
+        "--role-name",
+        "AdministratorAccess",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "AWS account `999999999999` is not among the 300 SSO session `corp` can reach"
+        ),
+        "{err}"
+    );
+    assert_eq!(sandbox.config_text(), sandbox.session_section("corp"));
+}
+
+#[test]
+fn a_profile_generated_by_populate_is_not_edited() {
+    let sandbox = Sandbox::new(mock());
+    sandbox.write_config(&sandbox.session_section("corp"));
+    sandbox.seed_token("corp");
+    assert_ok(&sandbox.run(&["populate", "--sso-session", "corp"]));
+    let before = sandbox.config_text();
+    let out = sandbox.run(&[
+        "configure",
+        "sso",
+        "--sso-session",
+        "corp",
+        "--account-id",
+        "111111111111",
+        "--role-name",
+        "ReadOnlyAccess",
+        "--profile",
+        "payments-prod-AdministratorAccess",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "awsctx: error: profile `payments-prod-AdministratorAccess` is generated by `awsctx populate --sso-session corp`, which would overwrite changes to it\n\
+         hint: choose another name with `--profile`\n"
+    );
+    assert_eq!(sandbox.config_text(), before);
+}

@@ -1,0 +1,459 @@
+//! The hooks in real bash, zsh and fish, run non-interactively (a "prompt" is what the shell
+//! runs before one): switching, per-directory bindings, exact restores, and the zoxide-style
+//! matrix (sourced twice, `set -u`, `set -e`, `$?`, chaining with other prompt hooks), plus
+//! the count of processes a prompt starts.
+
+use std::fmt::Write as _;
+use std::os::unix::fs::PermissionsExt;
+use std::time::Duration;
+
+use crate::switch::{DEV, PROD, Sandbox, lines, shells, stderr, stdout};
+
+/// Run `script` in every installed shell; `check(shell, stdout, stderr)`. Each shell starts
+/// from the same awsctx state (pins, trust records) the test set up.
+fn in_every_shell(sb: &Sandbox, script: &str, check: impl Fn(&str, &str, &str)) {
+    let state = sb.home.join(".local/state/awsctx");
+    let saved: Vec<(std::path::PathBuf, Vec<u8>)> = std::fs::read_dir(&state)
+        .map(|dir| {
+            dir.flatten()
+                .filter(|e| e.path().is_file())
+                .map(|e| (e.path(), std::fs::read(e.path()).unwrap()))
+                .collect()
+        })
+        .unwrap_or_default();
+    for shell in shells() {
+        let _ = std::fs::remove_dir_all(&state);
+        std::fs::create_dir_all(&state).unwrap();
+        for (path, bytes) in &saved {
+            std::fs::write(path, bytes).unwrap();
+        }
+        let out = sb.run(shell, script);
+        check(shell, &stdout(&out), &stderr(&out));
+    }
+}
+
+#[test]
+fn switch_back_and_unset_restore_exactly_what_the_user_had() {
+    let sb = Sandbox::new();
+    let dev = sb.seed_keys(DEV, Duration::from_secs(3570));
+    let prod = sb.seed_keys(PROD, Duration::from_secs(3570));
+    let script = format!(
+        "cd '{home}'
+setvar AWS_PROFILE mine
+setvar AWS_REGION us-west-2
+setvar AWS_DEFAULT_REGION ''
+setvar AWS_ACCESS_KEY_ID AKIAMINE
+unsetvar AWS_SESSION_TOKEN
+prompt
+awsctx dev
+show AWS_PROFILE AWS_ACCESS_KEY_ID AWS_SESSION_TOKEN AWS_REGION AWS_DEFAULT_REGION
+awsctx prod-ro
+show AWS_PROFILE AWS_ACCESS_KEY_ID
+awsctx -
+show AWS_PROFILE AWS_ACCESS_KEY_ID
+awsctx static
+show AWS_PROFILE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_CREDENTIAL_EXPIRATION AWS_REGION AWS_DEFAULT_REGION
+awsctx plain
+show AWS_PROFILE AWS_ACCESS_KEY_ID AWS_REGION
+awsctx -u
+show AWS_PROFILE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_CREDENTIAL_EXPIRATION AWS_REGION AWS_DEFAULT_REGION _AWSCTX_PROFILE _AWSCTX_SAVED
+awsctx -
+show AWS_PROFILE",
+        home = sb.home.display()
+    );
+    in_every_shell(&sb, &script, |shell, out, err| {
+        assert_eq!(
+            lines(out),
+            [
+                "AWS_PROFILE=<dev>",
+                &format!("AWS_ACCESS_KEY_ID=<{dev}>"),
+                &format!("AWS_SESSION_TOKEN=<token-{dev}>"),
+                "AWS_REGION=<eu-west-1>",
+                "AWS_DEFAULT_REGION=<eu-west-1>",
+                "AWS_PROFILE=<prod-ro>",
+                &format!("AWS_ACCESS_KEY_ID=<{prod}>"),
+                "AWS_PROFILE=<dev>",
+                &format!("AWS_ACCESS_KEY_ID=<{dev}>"),
+                // Static keys: no session token, no expiry; the user's own region comes back.
+                "AWS_PROFILE=<static>",
+                "AWS_ACCESS_KEY_ID=<AKIASTATIC>",
+                "AWS_SECRET_ACCESS_KEY=<static'secret>",
+                "AWS_SESSION_TOKEN unset",
+                "AWS_CREDENTIAL_EXPIRATION unset",
+                "AWS_REGION=<us-west-2>",
+                "AWS_DEFAULT_REGION=<>",
+                // A settings-only profile: keys unset, never left behind.
+                "AWS_PROFILE=<plain>",
+                "AWS_ACCESS_KEY_ID unset",
+                "AWS_REGION=<ap-south-1>",
+                // -u: exactly the user's values, set, empty or unset.
+                "AWS_PROFILE=<mine>",
+                "AWS_ACCESS_KEY_ID=<AKIAMINE>",
+                "AWS_SECRET_ACCESS_KEY unset",
+                "AWS_SESSION_TOKEN unset",
+                "AWS_CREDENTIAL_EXPIRATION unset",
+                "AWS_REGION=<us-west-2>",
+                "AWS_DEFAULT_REGION=<>",
+                "_AWSCTX_PROFILE unset",
+                "_AWSCTX_SAVED unset",
+                "AWS_PROFILE=<plain>",
+            ],
+            "{shell}: {err}"
+        );
+        assert!(
+            err.contains("awsctx: dev · 111122223333 · Admin · eu-west-1 · 59m left\n"),
+            "{shell}: {err}"
+        );
+        assert!(err.contains("profile `plain` has no credentials"), "{shell}: {err}");
+        assert!(
+            err.contains("awsctx: plain unset: the shell's own AWS settings are back\n"),
+            "{shell}: {err}"
+        );
+    });
+}
+
+#[test]
+fn pins_apply_at_once_bind_the_tree_and_leaving_restores_the_profile_before() {
+    let sb = Sandbox::new();
+    sb.seed_keys(DEV, Duration::from_secs(3570));
+    sb.seed_keys(PROD, Duration::from_secs(3570));
+    sb.dir("repo/sub/deeper");
+    sb.dir("repo/other");
+    let script = format!(
+        "cd '{root}'
+prompt
+awsctx prod-ro
+cd repo
+prompt
+show AWS_PROFILE
+awsctx pin dev
+show AWS_PROFILE _AWSCTX_ORIGIN _AWSCTX_RESTORE
+cd sub
+prompt
+show AWS_PROFILE
+awsctx static
+cd deeper
+prompt
+show AWS_PROFILE _AWSCTX_MANUAL
+cd ../../other
+prompt
+show AWS_PROFILE _AWSCTX_MANUAL
+cd '{root}'
+prompt
+show AWS_PROFILE _AWSCTX_BOUND _AWSCTX_ORIGIN
+cd repo
+prompt
+show AWS_PROFILE
+awsctx unpin
+show AWS_PROFILE _AWSCTX_BOUND",
+        root = sb.root.display()
+    );
+    in_every_shell(&sb, &script, |shell, out, err| {
+        assert_eq!(
+            lines(out),
+            [
+                "AWS_PROFILE=<prod-ro>",
+                "AWS_PROFILE=<dev>",
+                "_AWSCTX_ORIGIN=<pin>",
+                "_AWSCTX_RESTORE=<prod-ro>",
+                "AWS_PROFILE=<dev>",
+                // A manual switch in repo/sub wins below it...
+                "AWS_PROFILE=<static>",
+                &format!("_AWSCTX_MANUAL=<{}/repo/sub>", sb.root.display()),
+                // ...until the shell leaves it: the pin again.
+                "AWS_PROFILE=<dev>",
+                "_AWSCTX_MANUAL unset",
+                // Leaving the bound tree restores what was there before it.
+                "AWS_PROFILE=<prod-ro>",
+                "_AWSCTX_BOUND unset",
+                "_AWSCTX_ORIGIN=<command>",
+                "AWS_PROFILE=<dev>",
+                "AWS_PROFILE=<prod-ro>",
+                "_AWSCTX_BOUND unset",
+            ],
+            "{shell}: {err}"
+        );
+    });
+}
+
+#[test]
+fn profile_files_switch_only_once_allowed_and_the_warning_shows_once_per_shell() {
+    let sb = Sandbox::new();
+    sb.seed_keys(DEV, Duration::from_secs(3570));
+    let proj = sb.dir("proj");
+    sb.dir("proj/src");
+    std::fs::write(proj.join(".aws-profile"), "dev\n").unwrap();
+    let script = format!(
+        "cd '{root}'
+prompt
+cd proj
+prompt
+show AWS_PROFILE
+cd ..
+prompt
+cd proj/src
+prompt
+show AWS_PROFILE
+awsctx allow
+show AWS_PROFILE _AWSCTX_ORIGIN
+cd '{root}'
+prompt
+show AWS_PROFILE
+cd proj
+prompt
+show AWS_PROFILE
+awsctx deny
+show AWS_PROFILE",
+        root = sb.root.display()
+    );
+    in_every_shell(&sb, &script, |shell, out, err| {
+        assert_eq!(
+            lines(out),
+            [
+                "AWS_PROFILE unset",
+                "AWS_PROFILE unset",
+                "AWS_PROFILE=<dev>",
+                "_AWSCTX_ORIGIN=<file>",
+                "AWS_PROFILE unset",
+                "AWS_PROFILE=<dev>",
+                "AWS_PROFILE unset",
+            ],
+            "{shell}: {err}"
+        );
+        assert_eq!(err.matches("is not allowed yet").count(), 1, "{shell}: {err}");
+        assert!(err.contains("run `awsctx allow` to trust it"), "{shell}: {err}");
+    });
+}
+
+#[test]
+fn sourcing_the_hook_twice_registers_it_once() {
+    let sb = Sandbox::new();
+    for shell in shells() {
+        let hook = sb.hook_file(shell);
+        let check = match shell {
+            "bash" => "printf '%s\\n' \"${PROMPT_COMMAND[@]}\"",
+            "zsh" => "print -l -- $precmd_functions $chpwd_functions",
+            _ => "functions --handlers | string match -r '_awsctx\\S*'",
+        };
+        let out = sb.run(shell, &format!("source '{}'\n{check}", hook.display()));
+        let expected: &[&str] = match shell {
+            "bash" => &["_awsctx_hook"],
+            "zsh" => &["_awsctx_precmd", "_awsctx_chpwd"],
+            _ => &[],
+        };
+        let listed = stdout(&out);
+        if shell == "fish" {
+            for handler in
+                ["_awsctx_on_pwd", "_awsctx_on_prompt", "_awsctx_on_timer", "_awsctx_on_preexec"]
+            {
+                assert_eq!(listed.matches(handler).count(), 1, "fish: {listed}");
+            }
+        } else {
+            assert_eq!(lines(&listed), expected, "{shell}: {}", stderr(&out));
+        }
+    }
+}
+
+#[test]
+fn prompt_hooks_chain_with_existing_ones_and_go_first() {
+    let sb = Sandbox::new();
+    let repo = sb.dir("repo");
+    assert!(sb.awsctx(&repo, &["pin", "plain"]).output().unwrap().status.success());
+    let hook = |shell| sb.hook_file(shell).display().to_string();
+    // Each shell: an existing prompt hook, then the awsctx hook, then a prompt in a pinned
+    // directory: both run, awsctx first (the other one sees the new profile).
+    let cases: Vec<(&str, String)> = vec![
+        (
+            "bash",
+            format!(
+                "PROMPT_COMMAND='echo \"mine sees $AWS_PROFILE\"'\nsource '{}'\ncd '{}'\neval \"$PROMPT_COMMAND\"\nprintf '%s\\n' \"$PROMPT_COMMAND\"",
+                hook("bash"),
+                repo.display()
+            ),
+        ),
+        (
+            "bash",
+            format!(
+                "PROMPT_COMMAND=('echo \"mine sees $AWS_PROFILE\"' 'echo two')\nsource '{}'\ncd '{}'\nfor c in \"${{PROMPT_COMMAND[@]}}\"; do eval \"$c\"; done\nprintf '%s\\n' \"${{#PROMPT_COMMAND[@]}}\"",
+                hook("bash"),
+                repo.display()
+            ),
+        ),
+        (
+            "zsh",
+            format!(
+                "mine() {{ echo \"mine sees $AWS_PROFILE\" }}\nprecmd_functions=(mine)\nsource '{}'\ncd '{}'\nfor f in $precmd_functions; do $f; done\nprint -l -- $precmd_functions",
+                hook("zsh"),
+                repo.display()
+            ),
+        ),
+        (
+            "fish",
+            format!(
+                "function mine --on-event fish_prompt; echo \"mine sees $AWS_PROFILE\"; end\nsource '{}'\ncd '{}'\nemit fish_prompt",
+                hook("fish"),
+                repo.display()
+            ),
+        ),
+    ];
+    for (shell, script) in cases {
+        if !shells().contains(&shell) {
+            continue;
+        }
+        let mut cmd = std::process::Command::new(shell);
+        match shell {
+            "bash" => cmd.args(["--norc", "--noprofile", "-c", &script]),
+            "zsh" => cmd.args(["-f", "-c", &script]),
+            _ => cmd.args(["--no-config", "-c", &script]),
+        };
+        let out = cmd.env_clear().envs(sb.env()).current_dir(&sb.root).output().unwrap();
+        let text = stdout(&out);
+        assert!(text.contains("mine sees plain"), "{shell}: {text}\n{}", stderr(&out));
+        match shell {
+            "bash" if script.contains("'echo two'") => {
+                assert!(text.contains("two\n3\n"), "array kept, hook added: {text}");
+            }
+            "bash" => assert!(
+                text.ends_with("_awsctx_hook;echo \"mine sees $AWS_PROFILE\"\n"),
+                "string chained: {text}"
+            ),
+            "zsh" => assert!(text.ends_with("_awsctx_precmd\nmine\n"), "{text}"),
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn hooks_survive_set_u_and_set_e_and_keep_the_exit_status() {
+    let sb = Sandbox::new();
+    sb.seed_keys(DEV, Duration::from_secs(3570));
+    let repo = sb.dir("repo");
+    assert!(sb.awsctx(&repo, &["pin", "dev"]).output().unwrap().status.success());
+    let root = sb.root.display();
+    let body = format!(
+        "cd '{root}'\nprompt\ncd repo\nprompt\nshow AWS_PROFILE\nawsctx prod-ro\nawsctx -\ncd '{root}'\nprompt\nshow AWS_PROFILE\necho survived"
+    );
+    let strict: Vec<(&str, String)> = vec![
+        ("bash", format!("set -eu\n{}\n{body}", sb.prelude("bash"))),
+        ("zsh", format!("setopt nounset err_exit\n{}\n{body}", sb.prelude("zsh"))),
+    ];
+    for (shell, script) in strict {
+        if !shells().contains(&shell) {
+            continue;
+        }
+        let mut cmd = std::process::Command::new(shell);
+        match shell {
+            "bash" => cmd.args(["--norc", "--noprofile", "-c", &script]),
+            _ => cmd.args(["-f", "-c", &script]),
+        };
+        let out = cmd.env_clear().envs(sb.env()).current_dir(&sb.root).output().unwrap();
+        assert_eq!(
+            lines(&stdout(&out)),
+            ["AWS_PROFILE=<dev>", "AWS_PROFILE unset", "survived"],
+            "{shell}: {}",
+            stderr(&out)
+        );
+        assert!(
+            !stderr(&out).contains("unbound") && !stderr(&out).contains("not set"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    // `$?` of the user's last command survives the hook, also when the hook runs awsctx.
+    let keep: Vec<(&str, &str)> = vec![
+        (
+            "bash",
+            "false; _awsctx_hook; echo \"rc=$?\"; cd repo; (exit 3); _awsctx_hook; echo \"rc=$?\"",
+        ),
+        (
+            "zsh",
+            "false; _awsctx_precmd; echo \"rc=$?\"; cd repo; (exit 3); _awsctx_precmd; echo \"rc=$?\"",
+        ),
+    ];
+    for (shell, script) in keep {
+        if !shells().contains(&shell) {
+            continue;
+        }
+        let out = sb.run(shell, &format!("cd '{root}'\n{script}"));
+        assert_eq!(lines(&stdout(&out)), ["rc=1", "rc=3"], "{shell}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn a_hundred_prompts_in_one_directory_start_no_awsctx_process() {
+    let sb = Sandbox::new();
+    sb.seed_keys(DEV, Duration::from_secs(3570));
+    let repo = sb.dir("repo");
+    sb.dir("plain/dir");
+    assert!(sb.awsctx(&repo, &["pin", "dev"]).output().unwrap().status.success());
+    for shell in shells() {
+        let count = sb.root.join(format!("count.{shell}"));
+        let wrapper = sb.root.join(format!("wrapper.{shell}"));
+        std::fs::write(
+            &wrapper,
+            format!(
+                "#!/bin/sh\necho \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
+                count.display(),
+                crate::switch::BIN
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let set_bin = match shell {
+            "fish" => format!("set -g _AWSCTX_BIN '{}'", wrapper.display()),
+            _ => format!("_AWSCTX_BIN='{}'", wrapper.display()),
+        };
+        let prompts = "prompt\n".repeat(100);
+        let mut script = format!("cd '{}'\nprompt\n{set_bin}\n", sb.root.display());
+        // Nothing bound: prompts and directory changes start nothing.
+        let _ = write!(
+            script,
+            "{prompts}cd plain\n{prompts}cd dir\n{prompts}cd '{}'\n{prompts}",
+            sb.root.display()
+        );
+        script.push_str("show AWS_PROFILE\n");
+        // Into the pinned directory: one process; then a hundred prompts there: none.
+        let _ = write!(script, "cd repo\nprompt\n{prompts}show AWS_PROFILE\n");
+        let out = sb.run(shell, &script);
+        assert_eq!(
+            lines(&stdout(&out)),
+            ["AWS_PROFILE unset", "AWS_PROFILE=<dev>"],
+            "{shell}: {}",
+            stderr(&out)
+        );
+        let calls = std::fs::read_to_string(&count).unwrap_or_default();
+        assert_eq!(lines(&calls), [format!("hook-env {shell}")], "{shell}: the processes started");
+    }
+}
+
+#[test]
+fn profile_names_complete_dynamically_in_bash_and_fish() {
+    let sb = Sandbox::new();
+    if shells().contains(&"bash") {
+        let out = sb.run(
+            "bash",
+            "COMP_WORDS=(awsctx pro); COMP_CWORD=1; COMP_TYPE=9\n\
+             _clap_complete_awsctx awsctx pro awsctx\nprintf '<%s>\\n' \"${COMPREPLY[@]}\"\n\
+             COMP_WORDS=(awsctx pin s); COMP_CWORD=2\n\
+             _clap_complete_awsctx awsctx s pin\nprintf '<%s>\\n' \"${COMPREPLY[@]}\"",
+        );
+        assert_eq!(lines(&stdout(&out)), ["<prod-ro>", "<static>"], "{}", stderr(&out));
+    }
+    if shells().contains(&"fish") {
+        let out = sb.run("fish", "complete -C 'awsctx pro'\ncomplete -C 'awsctx use d'");
+        assert_eq!(lines(&stdout(&out)), ["prod-ro\tsso", "dev\tsso"], "{}", stderr(&out));
+    }
+}
+
+#[test]
+fn a_refresh_leaves_an_aws_profile_the_user_exported_by_hand_alone() {
+    let sb = Sandbox::new();
+    sb.seed_keys(DEV, Duration::from_secs(3570));
+    let script = format!(
+        "cd '{}'\nprompt\nawsctx dev\nsetvar AWS_PROFILE mine\nsetvar _AWSCTX_DUE 0\nsetvar _awsctx_due 1\nprompt\nshow AWS_PROFILE _AWSCTX_DUE",
+        sb.root.display()
+    );
+    in_every_shell(&sb, &script, |shell, out, err| {
+        assert_eq!(lines(out), ["AWS_PROFILE=<mine>", "_AWSCTX_DUE unset"], "{shell}: {err}");
+    });
+}

@@ -1,0 +1,249 @@
+//! Real interactive bash, zsh and fish on a pseudo-terminal, driven like a user types: the
+//! prompt hook runs for real (`PROMPT_COMMAND`, precmd/chpwd, fish events), the picker reads
+//! the terminal.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use expectrl::{Regex, Session};
+
+use awsctx_tests::{MockConfig, Operation};
+
+use crate::switch::{DEV, PROD, Sandbox, shells};
+
+struct Term {
+    session: Session,
+    shell: &'static str,
+    /// Commands run so far: numbers the end markers.
+    count: u32,
+    /// Everything read so far (for failure messages).
+    log: String,
+}
+
+impl Term {
+    fn start(sb: &Sandbox, shell: &'static str, dir: &Path) -> Self {
+        let prelude = sb.root.join(format!("prelude.{shell}"));
+        std::fs::write(&prelude, sb.prelude(shell)).unwrap();
+        let mut cmd = Command::new(shell);
+        match shell {
+            "bash" => cmd.args(["--norc", "--noprofile", "-i"]),
+            "zsh" => cmd.args(["-f", "-i"]),
+            _ => cmd.args(["--no-config", "-i"]),
+        };
+        cmd.env_clear().envs(sb.env()).env("TERM", "dumb").current_dir(dir);
+        let mut session = Session::spawn(cmd).expect("spawn shell on a pty");
+        session.set_expect_timeout(Some(Duration::from_secs(20)));
+        let mut term = Self { session, shell, count: 0, log: String::new() };
+        term.run(&format!("source '{}'", prelude.display()));
+        term
+    }
+
+    /// Type `line`, then a line that prints an end marker with the exit status the shell
+    /// had after `line` (and its prompt); return what was printed before the marker and
+    /// that status. Prompts are never matched: fish repaints them.
+    fn run(&mut self, line: &str) -> (String, i32) {
+        self.count += 1;
+        let n = self.count;
+        self.session.send_line(line).unwrap();
+        let status = if self.shell == "fish" { "\"$status\"" } else { "$?" };
+        // Typed as `__E''ND…`, printed as `__END…`: the echo never matches.
+        self.session.send_line(format!("echo __E''ND_{n}_{status}_")).unwrap();
+        self.wait_end(n)
+    }
+
+    fn wait_end(&mut self, n: u32) -> (String, i32) {
+        let marker = format!("__END_{n}_");
+        match self.session.expect(Regex(format!("{marker}([0-9]+)_"))) {
+            Ok(found) => {
+                let before = String::from_utf8_lossy(found.before()).into_owned();
+                let status = found
+                    .get(1)
+                    .and_then(|s| std::str::from_utf8(s).ok()?.parse().ok())
+                    .unwrap_or(-1);
+                self.log.push_str(&before);
+                let _ = write!(self.log, "{marker}{status}_");
+                (before, status)
+            }
+            Err(err) => {
+                panic!("{}: no end marker ({err}); the terminal said:\n{}", self.shell, self.log)
+            }
+        }
+    }
+
+    fn type_line(&mut self, line: &str) -> String {
+        self.run(line).0
+    }
+
+    /// The value of `name` in the shell (`None`: unset).
+    fn var(&mut self, name: &str) -> Option<String> {
+        let out = self.type_line(&format!("show {name}"));
+        let set = capture(&out, &format!("{name}=<"));
+        if set.is_none() {
+            assert!(
+                out.contains(&format!("{name} unset")),
+                "{}: `show {name}` printed {out:?}",
+                self.shell
+            );
+        }
+        set
+    }
+
+    fn expect_var(&mut self, name: &str, value: Option<&str>) {
+        let got = self.var(name);
+        assert_eq!(got.as_deref(), value, "{}: {name}; terminal:\n{}", self.shell, self.log);
+    }
+}
+
+/// What follows `prefix` in `text`, up to the next `>`.
+fn capture(text: &str, prefix: &str) -> Option<String> {
+    let start = text.find(prefix)? + prefix.len();
+    let end = text[start..].find('>')? + start;
+    Some(text[start..end].to_owned())
+}
+
+#[test]
+fn interactive_shells_switch_back_unset_pin_allow_and_leave_bound_trees() {
+    for shell in shells() {
+        let sb = Sandbox::new();
+        let dev = sb.seed_keys(DEV, Duration::from_secs(3600));
+        sb.seed_keys(PROD, Duration::from_secs(3600));
+        let repo = sb.dir("repo");
+        let proj = sb.dir("proj");
+        std::fs::write(proj.join(".aws-profile"), "prod-ro\n").unwrap();
+
+        let mut t = Term::start(&sb, shell, &sb.root);
+        t.type_line("setvar AWS_PROFILE mine");
+        t.type_line("setvar AWS_REGION us-west-2");
+
+        let out = t.type_line("awsctx dev");
+        assert!(
+            out.contains("awsctx: dev · 111122223333 · Admin · eu-west-1 · "),
+            "{shell}: {out}"
+        );
+        t.expect_var("AWS_PROFILE", Some("dev"));
+        t.expect_var("AWS_ACCESS_KEY_ID", Some(&dev));
+        t.type_line("awsctx prod-ro");
+        t.type_line("awsctx -");
+        t.expect_var("AWS_PROFILE", Some("dev"));
+        t.type_line("awsctx -u");
+        t.expect_var("AWS_PROFILE", Some("mine"));
+        t.expect_var("AWS_REGION", Some("us-west-2"));
+        t.expect_var("AWS_ACCESS_KEY_ID", None);
+
+        // Pin here: applies at once; leaving the tree brings back the user's own profile.
+        t.type_line("cd repo");
+        t.type_line("awsctx pin dev");
+        t.expect_var("AWS_PROFILE", Some("dev"));
+        t.type_line("cd ..");
+        t.expect_var("AWS_PROFILE", Some("mine"));
+        t.expect_var("AWS_ACCESS_KEY_ID", None);
+
+        // An untrusted `.aws-profile`: one line, no switch; `awsctx allow` switches now.
+        let out = t.type_line("cd proj");
+        assert!(
+            out.contains("is not allowed yet — run `awsctx allow` to trust it"),
+            "{shell}: {out}"
+        );
+        t.expect_var("AWS_PROFILE", Some("mine"));
+        t.type_line("awsctx allow");
+        t.expect_var("AWS_PROFILE", Some("prod-ro"));
+        t.expect_var("_AWSCTX_ORIGIN", Some("file"));
+
+        // The user's `$?` survives a prompt whose hook ran awsctx.
+        let (out, status) = t.run(&format!("cd '{}'; false", repo.display()));
+        assert!(out.contains("awsctx: dev"), "{shell}: {out}");
+        assert_eq!(status, 1, "{shell}: {out}");
+
+        t.type_line("cd /");
+        t.expect_var("AWS_PROFILE", Some("mine"));
+    }
+}
+
+#[test]
+fn the_built_in_picker_filters_on_the_terminal_and_switches() {
+    if !shells().contains(&"bash") {
+        return;
+    }
+    let sb = Sandbox::new();
+    sb.seed_keys(PROD, Duration::from_secs(3600));
+    let mut t = Term::start(&sb, "bash", &sb.root);
+    // No fzf on this PATH: the built-in picker.
+    t.session.send_line("PATH=/nonexistent awsctx").unwrap();
+    t.session.expect("profile (text filters, number picks, empty cancels)> ").unwrap();
+    t.session.send_line("prod").unwrap();
+    let (out, status) = t.run("");
+    assert_eq!(status, 0, "{out}");
+    assert!(out.contains("awsctx: prod-ro · 444455556666"), "{out}");
+    t.expect_var("AWS_PROFILE", Some("prod-ro"));
+    // Recent first: the next picker lists prod-ro at 1; an empty line cancels.
+    t.session.send_line("PATH=/nonexistent awsctx").unwrap();
+    let listed = t.session.expect("empty cancels)> ").unwrap();
+    let listed = String::from_utf8_lossy(listed.before()).into_owned();
+    assert!(listed.contains("  1  prod-ro"), "{listed}");
+    t.session.send_line("").unwrap();
+    let (_, status) = t.run("");
+    assert_eq!(status, 1, "a cancelled pick fails");
+    t.expect_var("AWS_PROFILE", Some("prod-ro"));
+}
+
+#[test]
+fn keys_are_refreshed_from_the_mock_when_they_near_expiry_and_fish_keeps_one_timer() {
+    // The mock hands out keys that are due for a refresh 3 s after they are issued (the hook
+    // refreshes 15 minutes before expiry).
+    let ttl = Duration::from_secs(15 * 60 + 3);
+    let runs: Vec<_> = shells()
+        .into_iter()
+        .map(|shell| {
+            std::thread::spawn(move || {
+                let sb = Sandbox::with_mock(MockConfig::default().credential_ttl(ttl));
+                let mut t = Term::start(&sb, shell, &sb.root);
+                let out = t.type_line("awsctx dev");
+                assert!(out.contains("awsctx: dev · 111122223333 · Admin · eu-west-1 · 15m left"), "{shell}: {out}");
+                let first = t.var("AWS_ACCESS_KEY_ID").expect("keys after the switch");
+                assert_eq!(sb.mock.count(Operation::GetRoleCredentials), 1);
+                if shell == "fish" {
+                    // Switching again re-arms the timer: still one per shell.
+                    t.type_line("awsctx prod-ro");
+                    t.type_line("awsctx dev");
+                    let (out, _) = t.run("ps -eo args | string match -e -- 'kill -USR1' | string match -e -- \" $fish_pid\" | count");
+                    assert!(out.lines().any(|l| l.trim() == "1"), "fish timers: {out}");
+                }
+                std::thread::sleep(Duration::from_secs(4));
+                if shell != "fish" {
+                    // bash and zsh look at the clock when they draw the next prompt; fish was
+                    // signalled by its timer and refreshes before this command runs.
+                    t.type_line("");
+                }
+                let second = t.var("AWS_ACCESS_KEY_ID").expect("keys after the refresh");
+                assert_ne!(first, second, "{shell}: the keys were refreshed");
+                assert!(sb.mock.count(Operation::GetRoleCredentials) >= 2, "{shell}");
+                t.expect_var("AWS_PROFILE", Some("dev"));
+            })
+        })
+        .collect();
+    for run in runs {
+        if let Err(panic) = run.join() {
+            std::panic::resume_unwind(panic);
+        }
+    }
+}
+
+#[test]
+fn zsh_completes_profile_names_with_tab_once_compinit_ran() {
+    if !shells().contains(&"zsh") {
+        return;
+    }
+    let sb = Sandbox::new();
+    let mut t = Term::start(&sb, "zsh", &sb.root);
+    // Loaded before `compinit`: no error, no completion; sourced again after it: completion.
+    t.type_line("autoload -Uz compinit && compinit -u");
+    t.type_line(&format!("source '{}'", sb.hook_file("zsh").display()));
+    t.session.send("awsctx prod-\t").unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let (out, status) = t.run("");
+    assert_eq!(status, 0, "{out}");
+    assert!(out.contains("awsctx: prod-ro · 444455556666"), "TAB completed the name: {out}");
+    t.expect_var("AWS_PROFILE", Some("prod-ro"));
+}
