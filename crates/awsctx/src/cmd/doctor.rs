@@ -42,7 +42,7 @@ pub(crate) fn run(ctx: &Context) -> anyhow::Result<ExitCode> {
     let mut report = Report::new(home.as_deref());
     let at_home = |path: &Path| tilde(path, home.as_deref());
 
-    report.add(hook(&ctx.env));
+    report.add(hook(ctx));
     let config = match ctx.config() {
         Ok(config) => {
             check_config(config, &at_home, &mut report);
@@ -131,24 +131,13 @@ enum Check {
     Fail(String),
 }
 
-/// The hook exports `_AWSCTX_PWD` at its first prompt; without it, name the line for `$SHELL`.
-fn hook(env: &Env) -> Check {
-    if env.get("_AWSCTX_PWD").is_some() {
+/// The hook exports `_AWSCTX_PWD` at its first prompt; without it, the line for `$SHELL`
+/// (the same hint as a switch without the hook).
+fn hook(ctx: &Context) -> Check {
+    if ctx.env.get("_AWSCTX_PWD").is_some() {
         return Check::Ok("shell hook: loaded in this shell".to_owned());
     }
-    let shell = env.get("SHELL").and_then(|s| s.rsplit('/').next()).unwrap_or_default();
-    let fix = match shell {
-        "bash" => "add `eval \"$(awsctx hook bash)\"` to `~/.bashrc`".to_owned(),
-        "zsh" => {
-            let rc = env.get("ZDOTDIR").map_or("~/.zshrc".to_owned(), |d| format!("{d}/.zshrc"));
-            format!("add `eval \"$(awsctx hook zsh)\"` to `{rc}`")
-        }
-        "fish" => {
-            let dir = env.get("XDG_CONFIG_HOME").unwrap_or("~/.config");
-            format!("add `awsctx hook fish | source` to `{dir}/fish/config.fish`")
-        }
-        _ => "add `eval \"$(awsctx hook bash)\"` (or `zsh`; fish: `awsctx hook fish | source`) to your shell's start-up file".to_owned(),
-    };
+    let fix = super::use_::hook_hint(ctx);
     Check::Fail(format!("shell hook: not loaded in this shell; {fix}, then open a new shell"))
 }
 

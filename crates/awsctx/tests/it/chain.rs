@@ -98,6 +98,19 @@ fn a_three_link_chain_exports_the_last_role_and_later_commands_reuse_the_cache()
 }
 
 #[test]
+fn switching_a_shell_to_a_role_profile_exports_the_assumed_keys() {
+    let sandbox = chained();
+    let out = success(sandbox.awsctx().env("_AWSCTX_SHELL", "bash").args(["use", "second"]));
+    let code = stdout(&out);
+    let key = sandbox.mock.issued_credentials().last().expect("keys issued").clone();
+    assert!(sandbox.mock.credentials(&key.access_key_id).unwrap().arn.contains("/Second/"));
+    assert!(code.contains(&format!("export AWS_ACCESS_KEY_ID='{}'", key.access_key_id)), "{code}");
+    assert!(code.contains("export AWS_PROFILE='second'"), "{code}");
+    assert!(code.contains("export AWS_REGION='us-west-2'"), "{code}");
+    assert!(stderr(&out).contains(SECOND_ACCOUNT), "{}", stderr(&out));
+}
+
+#[test]
 fn a_cycle_is_a_clear_error_naming_it() {
     let sandbox = chained();
     let out = sandbox.awsctx().args(["export", "a"]).output().unwrap();

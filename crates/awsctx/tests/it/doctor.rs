@@ -133,9 +133,9 @@ fn an_expired_login_that_can_be_refreshed_is_not_a_failure() {
 fn missing_hook_names_the_rc_line_of_the_shell() {
     let sandbox = healthy();
     for (shell, line) in [
-        ("/bin/bash", "add `eval \"$(awsctx hook bash)\"` to `~/.bashrc`"),
-        ("/usr/bin/zsh", "add `eval \"$(awsctx hook zsh)\"` to `~/.zshrc`"),
-        ("/usr/bin/fish", "add `awsctx hook fish | source` to `~/.config/fish/config.fish`"),
+        ("/bin/bash", "add `eval \"$(awsctx hook bash)\"` to ~/.bashrc"),
+        ("/usr/bin/zsh", "add `eval \"$(awsctx hook zsh)\"` to ~/.zshrc"),
+        ("/usr/bin/fish", "add `awsctx hook fish | source` to ~/.config/fish/config.fish"),
     ] {
         let out = sandbox.awsctx().env("SHELL", shell).arg("doctor").output().unwrap();
         assert_eq!(out.status.code(), Some(1));
