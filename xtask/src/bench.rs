@@ -16,7 +16,6 @@ use anyhow::{Context, bail};
 /// What the rows share: the release binaries, a scratch directory, a Python with boto3.
 pub(crate) struct Bench {
     pub(crate) bin: PathBuf,
-    #[allow(dead_code, reason = "used by the network rows")]
     pub(crate) mock_bin: PathBuf,
     pub(crate) scratch: PathBuf,
     python: Option<PathBuf>,
@@ -45,6 +44,7 @@ const ROWS: &[(&str, RowFn)] = &[
     ("export", row_export),
     ("list", row_list),
     ("populate", row_populate),
+    ("single-flight", row_single_flight),
 ];
 
 pub(crate) fn run(selected: &[String]) -> anyhow::Result<()> {
@@ -166,7 +166,6 @@ impl Bench {
         cmd
     }
 
-    #[allow(dead_code, reason = "used by the network rows")]
     /// Start `mock-sso serve ARGS`; it stops when the returned guard drops.
     pub(crate) fn mock(&self, args: &[&str]) -> anyhow::Result<MockProcess> {
         let mut child = Command::new(&self.mock_bin)
@@ -200,13 +199,11 @@ pub(crate) fn sandbox_env(cmd: &mut Command, home: &Path) {
 }
 
 /// A running `mock-sso serve`.
-#[allow(dead_code, reason = "used by the network rows")]
 pub(crate) struct MockProcess {
     child: Child,
     pub(crate) url: String,
 }
 
-#[allow(dead_code, reason = "used by the network rows")]
 impl MockProcess {
     /// The endpoint variables that point awsctx and botocore at this mock.
     pub(crate) fn endpoint_env(&self) -> [(&'static str, &str); 4] {
@@ -447,7 +444,7 @@ fn row_enter(bench: &Bench) -> anyhow::Result<Measured> {
         peer: Some(("direnv export bash (cd into an .envrc dir)".into(), theirs)),
         budget: "≤ 2.5 ms and ≤ 0.2× direnv".into(),
         pass: ours <= Duration::from_micros(2500) && share <= 0.2,
-        note: format!("{share:.2}× direnv"),
+        note: format!("{share:.2}× direnv; spawn floor (`true`) {}", fmt_duration(spawn_floor()?)),
     })
 }
 
@@ -508,7 +505,10 @@ fn row_export(bench: &Bench) -> anyhow::Result<Measured> {
         peer: Some(("boto3 get_frozen_credentials".into(), peer)),
         budget: "≥ 100×".into(),
         pass: ratio >= 100.0,
-        note: "keys cached; same SSO token cache".into(),
+        note: format!(
+            "keys cached; same SSO token cache; spawn floor (`true`) {}",
+            fmt_duration(spawn_floor()?)
+        ),
     })
 }
 
@@ -607,4 +607,71 @@ fn json_number(json: &str, key: &str) -> anyhow::Result<u64> {
         .trim_start();
     let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
     Ok(digits.parse()?)
+}
+
+/// 50 concurrent `awsctx credential-process` calls with the cached keys expired: exactly one
+/// `GetRoleCredentials` reaches the portal (the others wait on the lock and re-read the cache).
+fn row_single_flight(bench: &Bench) -> anyhow::Result<Measured> {
+    const CALLERS: usize = 50;
+    let mock = bench.mock(&["--auto-approve"])?;
+    let home = bench.home("single-flight")?;
+    std::fs::write(
+        home.join(".aws/config"),
+        "[sso-session corp]\nsso_start_url = https://d-90670ca0b1.awsapps.com/start\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n\n\
+         [profile dev]\nsso_session = corp\nsso_account_id = 111111111111\nsso_role_name = AdministratorAccess\n",
+    )?;
+    let awsctx = |args: &[&str]| {
+        let mut cmd = bench.awsctx(&home);
+        cmd.envs(mock.endpoint_env()).args(args).stdout(Stdio::null()).stderr(Stdio::piped());
+        cmd
+    };
+    let login = awsctx(&["login", "--sso-session", "corp", "--use-device-code", "--no-browser"])
+        .output()?;
+    if !login.status.success() {
+        bail!("awsctx login failed: {}", String::from_utf8_lossy(&login.stderr).trim());
+    }
+    // No cached role credentials: every caller needs the portal, as when keys have expired.
+    let _ = std::fs::remove_dir_all(home.join(".aws/cli/cache"));
+    let before = mock_count(&mock, "GetRoleCredentials")?;
+    let start = Instant::now();
+    let children: Vec<Child> = (0..CALLERS)
+        .map(|_| awsctx(&["credential-process", "--profile", "dev"]).spawn())
+        .collect::<Result<_, _>>()?;
+    for child in children {
+        let out = child.wait_with_output()?;
+        if !out.status.success() {
+            bail!("credential-process failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+        }
+    }
+    let elapsed = start.elapsed();
+    let calls = mock_count(&mock, "GetRoleCredentials")? - before;
+    Ok(Measured {
+        ours: format!("{CALLERS} × awsctx credential-process, all at once"),
+        ours_median: elapsed,
+        peer: None,
+        budget: "exactly 1 GetRoleCredentials".into(),
+        pass: calls == 1,
+        note: format!("{calls} GetRoleCredentials on the wire; wall time for all {CALLERS}"),
+    })
+}
+
+/// A counter of the mock's `GET /_mock/stats`.
+fn mock_count(mock: &MockProcess, operation: &str) -> anyhow::Result<u64> {
+    use std::io::{Read, Write};
+    let addr = mock.url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr)?;
+    write!(stream, "GET /_mock/stats HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    let body = response.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    let key = format!("\"{operation}\":");
+    body.split_once(&key)
+        .and_then(|(_, rest)| rest.split(|c: char| !c.is_ascii_digit()).find(|s| !s.is_empty()))
+        .and_then(|n| n.parse().ok())
+        .with_context(|| format!("no `{operation}` counter in the mock's stats: {body}"))
+}
+
+/// What starting any process costs here: the floor under every one-process path.
+fn spawn_floor() -> anyhow::Result<Duration> {
+    median_of(51, || Command::new("true"))
 }
