@@ -24,7 +24,7 @@ const ISSUER: &str = "";
 
 pub(crate) fn run(args: &ConsoleArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let profile = args.profile.clone().unwrap_or_else(|| selected_profile(&ctx.env));
-    let found = super::exec::resolve(ctx, &profile)?;
+    let found = crate::credentials::resolve(ctx, &profile)?;
     let keys = &found.credentials;
     if keys.session_token.is_none() {
         return Err(crate::ui::error(

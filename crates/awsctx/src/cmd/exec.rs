@@ -44,7 +44,7 @@ const HOOK_STATE_PREFIX: &str = "_AWSCTX_";
 
 pub(crate) fn run(args: ExecArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let ExecArgs { profile, command: words } = args;
-    let found = resolve(ctx, &profile)?;
+    let found = crate::credentials::resolve(ctx, &profile)?;
     let Some((program, rest)) = words.split_first() else {
         anyhow::bail!("no command given after `--`");
     };
@@ -65,15 +65,6 @@ pub(crate) fn run(args: ExecArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     };
     crate::ui::report(&anyhow::anyhow!(message));
     Ok(ExitCode::from(code))
-}
-
-/// The keys of `profile` through the provider (never a browser), with the hint that fixes a
-/// failure: a login, a terminal for an MFA code, ...
-pub(crate) fn resolve(ctx: &Context, profile: &str) -> anyhow::Result<ProfileCredentials> {
-    ctx.provider(Some(profile), true)?.credentials(profile).map_err(|error| match error.hint() {
-        Some(hint) if error.login_command().is_none() => crate::ui::error(error.to_string(), hint),
-        _ => crate::credentials::user_error(error),
-    })
 }
 
 /// The variables of the child that awsctx sets: the keys, their expiry, the profile and its
