@@ -159,6 +159,29 @@ impl Bench {
         Ok(home)
     }
 
+    /// A sandbox home whose config has the mock's session `corp` and a profile `dev` (its first
+    /// account and role), logged in with the device code (`mock-sso serve --auto-approve`).
+    pub(crate) fn logged_in_home(&self, name: &str, mock: &MockProcess) -> anyhow::Result<PathBuf> {
+        let home = self.home(name)?;
+        std::fs::write(
+            home.join(".aws/config"),
+            "[sso-session corp]\nsso_start_url = https://d-90670ca0b1.awsapps.com/start\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n\n\
+             [profile dev]\nsso_session = corp\nsso_account_id = 111111111111\nsso_role_name = AdministratorAccess\nregion = eu-west-1\n",
+        )?;
+        let login = self
+            .awsctx(&home)
+            .envs(mock.endpoint_env())
+            .args(["login", "--sso-session", "corp", "--use-device-code", "--no-browser"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .output()
+            .context("running awsctx login")?;
+        if !login.status.success() {
+            bail!("awsctx login failed: {}", String::from_utf8_lossy(&login.stderr).trim());
+        }
+        Ok(home)
+    }
+
     /// An `awsctx` command with a clean environment pointing at `home`.
     pub(crate) fn awsctx(&self, home: &Path) -> Command {
         let mut cmd = Command::new(&self.bin);
@@ -387,12 +410,7 @@ echo "theirs $(per {THEIRS} _direnv_hook)"
 fn row_enter(bench: &Bench) -> anyhow::Result<Measured> {
     let direnv = which("direnv").context("direnv is not installed (apt-get install direnv)")?;
     let mock = bench.mock(&["--auto-approve"])?;
-    let home = bench.home("enter")?;
-    std::fs::write(
-        home.join(".aws/config"),
-        "[sso-session corp]\nsso_start_url = https://d-90670ca0b1.awsapps.com/start\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n\n\
-         [profile dev]\nsso_session = corp\nsso_account_id = 111111111111\nsso_role_name = AdministratorAccess\nregion = eu-west-1\n",
-    )?;
+    let home = bench.logged_in_home("enter", &mock)?;
     let awsctx = |dir: &Path, args: &[&str]| {
         let mut cmd = bench.awsctx(&home);
         cmd.envs(mock.endpoint_env()).env("PWD", dir).current_dir(dir).args(args);
@@ -402,11 +420,7 @@ fn row_enter(bench: &Bench) -> anyhow::Result<Measured> {
     let envrc_dir = home.join("envrc");
     std::fs::create_dir_all(&repo)?;
     std::fs::create_dir_all(&envrc_dir)?;
-    for args in [
-        &["login", "--sso-session", "corp", "--use-device-code", "--no-browser"][..],
-        &["export", "dev", "--format", "env"],
-        &["pin", "dev"],
-    ] {
+    for args in [&["export", "dev", "--format", "env"][..], &["pin", "dev"]] {
         let out = awsctx(&repo, args).stdout(Stdio::null()).stderr(Stdio::piped()).output()?;
         if !out.status.success() {
             bail!(
@@ -466,26 +480,12 @@ fn set_executable(path: &Path) -> anyhow::Result<()> {
 /// each of its runs asks the mock's portal: that is what botocore costs).
 fn row_export(bench: &Bench) -> anyhow::Result<Measured> {
     let mock = bench.mock(&["--auto-approve"])?;
-    let home = bench.home("export")?;
-    // The mock's start URL and its first account and role (`mock-sso serve` defaults).
-    std::fs::write(
-        home.join(".aws/config"),
-        "[sso-session corp]\nsso_start_url = https://d-90670ca0b1.awsapps.com/start\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n\n\
-         [profile dev]\nsso_session = corp\nsso_account_id = 111111111111\nsso_role_name = AdministratorAccess\nregion = eu-west-1\n",
-    )?;
+    let home = bench.logged_in_home("export", &mock)?;
     let awsctx = |args: &[&str]| {
         let mut cmd = bench.awsctx(&home);
         cmd.envs(mock.endpoint_env()).args(args);
         cmd
     };
-    let login = awsctx(&["login", "--sso-session", "corp", "--use-device-code", "--no-browser"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .output()
-        .context("running awsctx login")?;
-    if !login.status.success() {
-        bail!("awsctx login failed: {}", String::from_utf8_lossy(&login.stderr).trim());
-    }
     // The first export fetches and caches the keys; the measured ones read the cache.
     let ours = median_of(51, || awsctx(&["export", "dev", "--format", "env"]))?;
     let python = bench.python()?;
@@ -614,22 +614,12 @@ fn json_number(json: &str, key: &str) -> anyhow::Result<u64> {
 fn row_single_flight(bench: &Bench) -> anyhow::Result<Measured> {
     const CALLERS: usize = 50;
     let mock = bench.mock(&["--auto-approve"])?;
-    let home = bench.home("single-flight")?;
-    std::fs::write(
-        home.join(".aws/config"),
-        "[sso-session corp]\nsso_start_url = https://d-90670ca0b1.awsapps.com/start\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n\n\
-         [profile dev]\nsso_session = corp\nsso_account_id = 111111111111\nsso_role_name = AdministratorAccess\n",
-    )?;
+    let home = bench.logged_in_home("single-flight", &mock)?;
     let awsctx = |args: &[&str]| {
         let mut cmd = bench.awsctx(&home);
         cmd.envs(mock.endpoint_env()).args(args).stdout(Stdio::null()).stderr(Stdio::piped());
         cmd
     };
-    let login = awsctx(&["login", "--sso-session", "corp", "--use-device-code", "--no-browser"])
-        .output()?;
-    if !login.status.success() {
-        bail!("awsctx login failed: {}", String::from_utf8_lossy(&login.stderr).trim());
-    }
     // No cached role credentials: every caller needs the portal, as when keys have expired.
     let _ = std::fs::remove_dir_all(home.join(".aws/cli/cache"));
     let before = mock_count(&mock, "GetRoleCredentials")?;
