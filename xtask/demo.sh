@@ -85,7 +85,11 @@ run cd "$DEMO_WORK"
 section "Keys for other tools"
 run "awsctx export payments-ro --format env | sed -E 's/=(.{8}).*/=\\1…/'"
 check 'awsctx export payments-ro --format process | grep -q "\"Version\": 1"' "credential_process JSON"
-run "awsctx exec payments-ro -- sh -c 'echo \"in the child: \$AWS_PROFILE \${AWS_ACCESS_KEY_ID:0:4}…\"'"
+run "awsctx exec payments-ro -- sh -c 'echo \"in the child: AWS_PROFILE=\$AWS_PROFILE\"'"
 check '[[ $(awsctx exec payments-ro -- sh -c "echo \$AWS_PROFILE") == payments-ro ]]' "exec gives the child the profile"
+
+section "Is everything healthy?"
+run awsctx doctor
+check 'awsctx doctor >/dev/null 2>&1' "doctor finds nothing to fix"
 
 printf '\n%sdemo: all %d checks passed%s\n' "$green" "$steps" "$reset"

@@ -16,7 +16,6 @@ use anyhow::{Context, bail};
 /// What the rows share: the release binaries, a scratch directory, a Python with boto3.
 pub(crate) struct Bench {
     pub(crate) bin: PathBuf,
-    #[allow(dead_code, reason = "used by the network rows")]
     pub(crate) mock_bin: PathBuf,
     pub(crate) scratch: PathBuf,
     python: Option<PathBuf>,
@@ -45,6 +44,7 @@ const ROWS: &[(&str, RowFn)] = &[
     ("export", row_export),
     ("list", row_list),
     ("populate", row_populate),
+    ("single-flight", row_single_flight),
 ];
 
 pub(crate) fn run(selected: &[String]) -> anyhow::Result<()> {
@@ -159,6 +159,29 @@ impl Bench {
         Ok(home)
     }
 
+    /// A sandbox home whose config has the mock's session `corp` and a profile `dev` (its first
+    /// account and role), logged in with the device code (`mock-sso serve --auto-approve`).
+    pub(crate) fn logged_in_home(&self, name: &str, mock: &MockProcess) -> anyhow::Result<PathBuf> {
+        let home = self.home(name)?;
+        std::fs::write(
+            home.join(".aws/config"),
+            "[sso-session corp]\nsso_start_url = https://d-90670ca0b1.awsapps.com/start\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n\n\
+             [profile dev]\nsso_session = corp\nsso_account_id = 111111111111\nsso_role_name = AdministratorAccess\nregion = eu-west-1\n",
+        )?;
+        let login = self
+            .awsctx(&home)
+            .envs(mock.endpoint_env())
+            .args(["login", "--sso-session", "corp", "--use-device-code", "--no-browser"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .output()
+            .context("running awsctx login")?;
+        if !login.status.success() {
+            bail!("awsctx login failed: {}", String::from_utf8_lossy(&login.stderr).trim());
+        }
+        Ok(home)
+    }
+
     /// An `awsctx` command with a clean environment pointing at `home`.
     pub(crate) fn awsctx(&self, home: &Path) -> Command {
         let mut cmd = Command::new(&self.bin);
@@ -166,7 +189,6 @@ impl Bench {
         cmd
     }
 
-    #[allow(dead_code, reason = "used by the network rows")]
     /// Start `mock-sso serve ARGS`; it stops when the returned guard drops.
     pub(crate) fn mock(&self, args: &[&str]) -> anyhow::Result<MockProcess> {
         let mut child = Command::new(&self.mock_bin)
@@ -200,13 +222,11 @@ pub(crate) fn sandbox_env(cmd: &mut Command, home: &Path) {
 }
 
 /// A running `mock-sso serve`.
-#[allow(dead_code, reason = "used by the network rows")]
 pub(crate) struct MockProcess {
     child: Child,
     pub(crate) url: String,
 }
 
-#[allow(dead_code, reason = "used by the network rows")]
 impl MockProcess {
     /// The endpoint variables that point awsctx and botocore at this mock.
     pub(crate) fn endpoint_env(&self) -> [(&'static str, &str); 4] {
@@ -390,12 +410,7 @@ echo "theirs $(per {THEIRS} _direnv_hook)"
 fn row_enter(bench: &Bench) -> anyhow::Result<Measured> {
     let direnv = which("direnv").context("direnv is not installed (apt-get install direnv)")?;
     let mock = bench.mock(&["--auto-approve"])?;
-    let home = bench.home("enter")?;
-    std::fs::write(
-        home.join(".aws/config"),
-        "[sso-session corp]\nsso_start_url = https://d-90670ca0b1.awsapps.com/start\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n\n\
-         [profile dev]\nsso_session = corp\nsso_account_id = 111111111111\nsso_role_name = AdministratorAccess\nregion = eu-west-1\n",
-    )?;
+    let home = bench.logged_in_home("enter", &mock)?;
     let awsctx = |dir: &Path, args: &[&str]| {
         let mut cmd = bench.awsctx(&home);
         cmd.envs(mock.endpoint_env()).env("PWD", dir).current_dir(dir).args(args);
@@ -405,11 +420,7 @@ fn row_enter(bench: &Bench) -> anyhow::Result<Measured> {
     let envrc_dir = home.join("envrc");
     std::fs::create_dir_all(&repo)?;
     std::fs::create_dir_all(&envrc_dir)?;
-    for args in [
-        &["login", "--sso-session", "corp", "--use-device-code", "--no-browser"][..],
-        &["export", "dev", "--format", "env"],
-        &["pin", "dev"],
-    ] {
+    for args in [&["export", "dev", "--format", "env"][..], &["pin", "dev"]] {
         let out = awsctx(&repo, args).stdout(Stdio::null()).stderr(Stdio::piped()).output()?;
         if !out.status.success() {
             bail!(
@@ -447,7 +458,7 @@ fn row_enter(bench: &Bench) -> anyhow::Result<Measured> {
         peer: Some(("direnv export bash (cd into an .envrc dir)".into(), theirs)),
         budget: "≤ 2.5 ms and ≤ 0.2× direnv".into(),
         pass: ours <= Duration::from_micros(2500) && share <= 0.2,
-        note: format!("{share:.2}× direnv"),
+        note: format!("{share:.2}× direnv; spawn floor (`true`) {}", fmt_duration(spawn_floor()?)),
     })
 }
 
@@ -469,26 +480,12 @@ fn set_executable(path: &Path) -> anyhow::Result<()> {
 /// each of its runs asks the mock's portal: that is what botocore costs).
 fn row_export(bench: &Bench) -> anyhow::Result<Measured> {
     let mock = bench.mock(&["--auto-approve"])?;
-    let home = bench.home("export")?;
-    // The mock's start URL and its first account and role (`mock-sso serve` defaults).
-    std::fs::write(
-        home.join(".aws/config"),
-        "[sso-session corp]\nsso_start_url = https://d-90670ca0b1.awsapps.com/start\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n\n\
-         [profile dev]\nsso_session = corp\nsso_account_id = 111111111111\nsso_role_name = AdministratorAccess\nregion = eu-west-1\n",
-    )?;
+    let home = bench.logged_in_home("export", &mock)?;
     let awsctx = |args: &[&str]| {
         let mut cmd = bench.awsctx(&home);
         cmd.envs(mock.endpoint_env()).args(args);
         cmd
     };
-    let login = awsctx(&["login", "--sso-session", "corp", "--use-device-code", "--no-browser"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .output()
-        .context("running awsctx login")?;
-    if !login.status.success() {
-        bail!("awsctx login failed: {}", String::from_utf8_lossy(&login.stderr).trim());
-    }
     // The first export fetches and caches the keys; the measured ones read the cache.
     let ours = median_of(51, || awsctx(&["export", "dev", "--format", "env"]))?;
     let python = bench.python()?;
@@ -508,7 +505,10 @@ fn row_export(bench: &Bench) -> anyhow::Result<Measured> {
         peer: Some(("boto3 get_frozen_credentials".into(), peer)),
         budget: "≥ 100×".into(),
         pass: ratio >= 100.0,
-        note: "keys cached; same SSO token cache".into(),
+        note: format!(
+            "keys cached; same SSO token cache; spawn floor (`true`) {}",
+            fmt_duration(spawn_floor()?)
+        ),
     })
 }
 
@@ -607,4 +607,61 @@ fn json_number(json: &str, key: &str) -> anyhow::Result<u64> {
         .trim_start();
     let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
     Ok(digits.parse()?)
+}
+
+/// 50 concurrent `awsctx credential-process` calls with the cached keys expired: exactly one
+/// `GetRoleCredentials` reaches the portal (the others wait on the lock and re-read the cache).
+fn row_single_flight(bench: &Bench) -> anyhow::Result<Measured> {
+    const CALLERS: usize = 50;
+    let mock = bench.mock(&["--auto-approve"])?;
+    let home = bench.logged_in_home("single-flight", &mock)?;
+    let awsctx = |args: &[&str]| {
+        let mut cmd = bench.awsctx(&home);
+        cmd.envs(mock.endpoint_env()).args(args).stdout(Stdio::null()).stderr(Stdio::piped());
+        cmd
+    };
+    // No cached role credentials: every caller needs the portal, as when keys have expired.
+    let _ = std::fs::remove_dir_all(home.join(".aws/cli/cache"));
+    let before = mock_count(&mock, "GetRoleCredentials")?;
+    let start = Instant::now();
+    let children: Vec<Child> = (0..CALLERS)
+        .map(|_| awsctx(&["credential-process", "--profile", "dev"]).spawn())
+        .collect::<Result<_, _>>()?;
+    for child in children {
+        let out = child.wait_with_output()?;
+        if !out.status.success() {
+            bail!("credential-process failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+        }
+    }
+    let elapsed = start.elapsed();
+    let calls = mock_count(&mock, "GetRoleCredentials")? - before;
+    Ok(Measured {
+        ours: format!("{CALLERS} × awsctx credential-process, all at once"),
+        ours_median: elapsed,
+        peer: None,
+        budget: "exactly 1 GetRoleCredentials".into(),
+        pass: calls == 1,
+        note: format!("{calls} GetRoleCredentials on the wire; wall time for all {CALLERS}"),
+    })
+}
+
+/// A counter of the mock's `GET /_mock/stats`.
+fn mock_count(mock: &MockProcess, operation: &str) -> anyhow::Result<u64> {
+    use std::io::{Read, Write};
+    let addr = mock.url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr)?;
+    write!(stream, "GET /_mock/stats HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    let body = response.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    let key = format!("\"{operation}\":");
+    body.split_once(&key)
+        .and_then(|(_, rest)| rest.split(|c: char| !c.is_ascii_digit()).find(|s| !s.is_empty()))
+        .and_then(|n| n.parse().ok())
+        .with_context(|| format!("no `{operation}` counter in the mock's stats: {body}"))
+}
+
+/// What starting any process costs here: the floor under every one-process path.
+fn spawn_floor() -> anyhow::Result<Duration> {
+    median_of(51, || Command::new("true"))
 }

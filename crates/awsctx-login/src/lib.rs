@@ -10,6 +10,7 @@
 //! - [`portal`]: the SSO portal (`GetRoleCredentials`, `ListAccounts`, `ListAccountRoles`, Logout).
 //! - [`sts`]: STS `AssumeRole` and `GetCallerIdentity`, signed with `SigV4`.
 //! - [`console`]: the federated console sign-in URL.
+//! - [`probe`]: one-shot reachability and clock probes of an endpoint (`awsctx doctor`).
 //! - [`provider`]: the single-flight credential provider (cache → refresh → fetch), login
 //!   and logout.
 
@@ -21,6 +22,7 @@ pub mod http;
 pub mod oidc;
 pub mod pkce;
 pub mod portal;
+pub mod probe;
 pub mod provider;
 pub mod sts;
 

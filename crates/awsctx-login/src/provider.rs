@@ -12,12 +12,17 @@
 //!
 //! An expired, missing or refused token is [`ProviderError::LoginRequired`]: logging in is
 //! the user's decision (`awsctx login`), never the provider's. Static keys and
-//! `credential_process` profiles resolve too; role chains (`role_arn`) go through
-//! [`Config::credential_chain`], whose later links will be `AssumeRole` steps.
+//! `credential_process` profiles resolve too; so does `credential_source = Environment`.
+//! Role chains (`role_arn` with `source_profile`, any depth) go through
+//! [`Config::credential_chain`]; [`chain`] makes their `AssumeRole` calls and caches them as
+//! the AWS CLI does. A role with `mfa_serial` asks for a code through [`mfa`] (the terminal,
+//! unless the caller gives its own prompt).
 //!
 //! [`login`] holds the interactive side: `awsctx login` and `awsctx logout`.
 
+pub mod chain;
 pub mod login;
+pub mod mfa;
 mod process;
 
 use std::fmt;
@@ -31,6 +36,7 @@ use awsctx_core::cache::{
 use awsctx_core::config::{ChainLink, Config, ProfileError, ProfileKind, SsoSession};
 use awsctx_core::env::Env;
 use awsctx_core::file::{FileError, FileLock, LockHolder};
+use awsctx_core::secret::Secret;
 use jiff::{SignedDuration, Timestamp};
 
 use crate::endpoint::{Endpoint, ProfileEndpointSettings, Service};
@@ -39,7 +45,9 @@ use crate::http::{HttpClient, HttpSettings, run_blocking};
 use crate::oidc::{ClientCredentials, Grant, SsoOidc};
 use crate::portal::SsoPortal;
 
+pub use chain::{DEFAULT_STS_REGION, generated_session_name};
 pub use login::{LoginEvent, LoginFlow, LoginOptions, LoginOutcome, LogoutReport};
+pub use mfa::{MfaError, MfaPrompt};
 
 /// How long a process waits for another one fetching the same credentials or refreshing the
 /// same token (a fetch takes a second or two; retries take longer).
@@ -82,6 +90,10 @@ pub enum CredentialOrigin {
     Static,
     /// Printed by the profile's `credential_process`.
     Process,
+    /// Assumed now with STS `AssumeRole` (and written to the cache).
+    Sts,
+    /// `AWS_ACCESS_KEY_ID` and friends (`credential_source = Environment`).
+    Environment,
 }
 
 /// The state of an SSO login, for `list`, `status` and `doctor`.
@@ -242,6 +254,8 @@ pub enum LockPurpose {
     TokenRefresh { target: LoginTarget },
     /// Another process is logging in to this session.
     Login { target: LoginTarget },
+    /// Another process is assuming the role of this profile.
+    AssumeRole { profile: String },
 }
 
 impl fmt::Display for LockPurpose {
@@ -252,6 +266,9 @@ impl fmt::Display for LockPurpose {
             }
             Self::TokenRefresh { target } => write!(f, "refreshing the token of the {target}"),
             Self::Login { target } => write!(f, "logging in to the {target}"),
+            Self::AssumeRole { profile } => {
+                write!(f, "assuming the role of profile `{profile}`")
+            }
         }
     }
 }
@@ -326,6 +343,20 @@ pub enum ProviderError {
 
     #[error("maximum recursive credential process resolution reached ({max})")]
     ProcessDepth { max: usize },
+
+    /// STS refused (or could not be asked) to give the role of `profile`.
+    #[error("profile `{profile}`: cannot assume role `{role_arn}`: {source}")]
+    AssumeRole { profile: String, role_arn: String, source: Box<Error> },
+
+    /// The role of `profile` needs a code from its MFA device and none could be had.
+    #[error("profile `{profile}` needs a code from MFA device `{mfa_serial}`, but {reason}")]
+    MfaUnavailable { profile: String, mfa_serial: String, reason: MfaError },
+
+    /// `credential_source = Environment` without keys in the environment.
+    #[error(
+        "profile `{profile}` has `credential_source = Environment`, but `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` are not both set"
+    )]
+    NoEnvironmentCredentials { profile: String },
 }
 
 impl ProviderError {
@@ -336,9 +367,25 @@ impl ProviderError {
             _ => None,
         }
     }
+
+    /// What to do about it, for the `hint:` line, when something can be said.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::LoginRequired { target, .. } => Some(format!("run `{}`", target.login_command())),
+            Self::MfaUnavailable { reason: MfaError::NoTerminal | MfaError::NotAsked, .. } => Some(
+                "run the command once in a terminal to enter the code; the role's keys are then cached and reused while 15 minutes remain"
+                    .to_owned(),
+            ),
+            Self::NoEnvironmentCredentials { .. } => Some(
+                "export the source keys first, or give the role a `source_profile` instead".to_owned(),
+            ),
+            _ => None,
+        }
+    }
 }
 
 type WaitCallback<'a> = Box<dyn Fn(&LockWait) + 'a>;
+type MfaCallback<'a> = Box<dyn Fn(&MfaPrompt<'_>) -> Result<Secret, MfaError> + 'a>;
 
 /// Credentials for the profiles of one config. Cheap to make; it opens no connection until a
 /// fetch needs one.
@@ -350,6 +397,8 @@ pub struct CredentialProvider<'a> {
     credentials: CredentialCache,
     lock_deadline: Duration,
     on_wait: Option<WaitCallback<'a>>,
+    /// `None`: ask on the terminal ([`mfa::ask_terminal`]).
+    mfa_prompt: Option<MfaCallback<'a>>,
 }
 
 impl fmt::Debug for CredentialProvider<'_> {
@@ -371,7 +420,18 @@ impl<'a> CredentialProvider<'a> {
             settings,
             lock_deadline: DEFAULT_LOCK_DEADLINE,
             on_wait: None,
+            mfa_prompt: None,
         }
+    }
+
+    /// Ask for MFA codes with `prompt` instead of on the terminal.
+    #[must_use]
+    pub fn with_mfa_prompt(
+        mut self,
+        prompt: impl Fn(&MfaPrompt<'_>) -> Result<Secret, MfaError> + 'a,
+    ) -> Self {
+        self.mfa_prompt = Some(Box::new(prompt));
+        self
     }
 
     /// Wait at most this long for another process's fetch or refresh.
@@ -404,34 +464,34 @@ impl<'a> CredentialProvider<'a> {
         &self.settings
     }
 
-    /// The keys of `profile`: from the cache, the SSO portal, the profile itself or its
-    /// `credential_process`.
+    /// The keys of `profile`: from the cache, the SSO portal, the profile itself, its
+    /// `credential_process`, the environment, or STS at the end of a role chain.
     pub fn credentials(&self, profile: &str) -> Result<ProfileCredentials, ProviderError> {
         process::check_recursion(self.env, profile)?;
         let chain = self.config.credential_chain(profile)?;
         let Some((base, roles)) = chain.split_first() else {
             return Err(ProfileError::NotFound { profile: profile.to_owned() }.into());
         };
-        if let Some(role) = roles.first() {
-            // Checked before the base is fetched, so no network call is wasted.
-            return Err(ProviderError::Unsupported {
-                profile: role.profile.clone(),
-                what: "role chaining (`role_arn` with `source_profile`)".to_owned(),
-            });
-        }
-        let mut resolved = self.base_credentials(profile, base)?;
-        for link in roles {
-            resolved = self.assume_role(link, resolved)?;
-        }
+        let mut resolved = self.resolve_chain(profile, base, roles)?;
         profile.clone_into(&mut resolved.profile);
         resolved.region = self.region_of(profile);
         Ok(resolved)
     }
 
-    /// The cached role credentials of an SSO profile, however little time they have left;
-    /// `None` when there are none (or the profile is not an SSO profile). No network.
+    /// The cached role credentials of an SSO or role profile, however little time they have
+    /// left; `None` when there are none (or the profile has no cache entry of its own). No
+    /// network.
     pub fn cached(&self, profile: &str) -> Result<Option<ProfileCredentials>, ProviderError> {
         let kind = self.config.kind(profile)?;
+        if let Some(step) =
+            chain::RoleStep::of(&ChainLink { profile: profile.to_owned(), kind: kind.clone() })
+        {
+            return Ok(self.credentials.load(&step.key)?.map(|credentials| {
+                let mut found = step.done(credentials, CredentialOrigin::Cache);
+                found.region = self.region_of(profile);
+                found
+            }));
+        }
         let Some((key, account_id, role_name)) = sso_credential_key(&kind) else {
             return Ok(None);
         };
@@ -551,6 +611,10 @@ impl<'a> CredentialProvider<'a> {
                 profile: link.profile.clone(),
                 what: "`web_identity_token_file`".to_owned(),
             }),
+            ProfileKind::CredentialSource { source } if source == "Environment" => Ok(plain(
+                self.environment_credentials(&link.profile)?,
+                CredentialOrigin::Environment,
+            )),
             ProfileKind::CredentialSource { source } => Err(ProviderError::Unsupported {
                 profile: link.profile.clone(),
                 what: format!("`credential_source = {source}`"),
@@ -563,19 +627,6 @@ impl<'a> CredentialProvider<'a> {
                 })
             }
         }
-    }
-
-    /// One `AssumeRole` step of a chain, made with the credentials of the link before it.
-    #[allow(clippy::unused_self, reason = "the STS step will use the provider's HTTP settings")]
-    fn assume_role(
-        &self,
-        link: &ChainLink,
-        _source: ProfileCredentials,
-    ) -> Result<ProfileCredentials, ProviderError> {
-        Err(ProviderError::Unsupported {
-            profile: link.profile.clone(),
-            what: "role chaining (`role_arn` with `source_profile`)".to_owned(),
-        })
     }
 
     /// The role credentials of an SSO profile: cache, else lock, re-check, token, portal.

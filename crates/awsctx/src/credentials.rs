@@ -14,8 +14,8 @@ pub(crate) fn resolve(ctx: &Context, profile: &str) -> anyhow::Result<ProfileCre
 
 /// A provider error as the user sees it: the message, and a hint when a command fixes it.
 pub(crate) fn user_error(error: ProviderError) -> anyhow::Error {
-    if let Some(command) = error.login_command() {
-        return crate::ui::error(error.to_string(), format!("run `{command}`"));
+    if let Some(hint) = error.hint() {
+        return crate::ui::error(error.to_string(), hint);
     }
     match &error {
         ProviderError::Profile(ProfileError::NotFound { .. }) => {

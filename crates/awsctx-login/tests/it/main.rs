@@ -1,5 +1,6 @@
 //! Integration tests of awsctx-login (one binary, modules below).
 
+mod chain;
 mod console;
 mod flow;
 mod http;

@@ -482,18 +482,6 @@ fn credential_process_gets_the_cli_recursion_guard() {
 }
 
 #[test]
-fn role_chains_are_refused_by_name_before_any_fetch() {
-    let f = Fixture::new();
-    f.seed_session_token();
-    let err = f.provider().credentials("chained").unwrap_err();
-    assert!(
-        matches!(&err, ProviderError::Unsupported { profile, .. } if profile == "chained"),
-        "{err}"
-    );
-    assert!(f.mock.requests().is_empty());
-}
-
-#[test]
 fn device_login_writes_the_token_and_caches_the_registration_for_the_next_login() {
     let f = Fixture::with(MockConfig::default().auto_approve(true));
     let provider = f.provider();

@@ -19,13 +19,14 @@ use crate::ui::Paint;
 const SECRET_KEYS: [&str; 3] = ["aws_secret_access_key", "aws_session_token", "aws_security_token"];
 const REDACTED: &str = "***";
 
-/// What `list` says about one profile.
+/// What `list` says about one profile. Everything is borrowed from the config: the kind is
+/// resolved, read and dropped at once, so 10 000 profiles cost no memory beyond the config's.
 struct Row<'a> {
     profile: &'a Profile,
-    kind: Result<ProfileKind, String>,
-    sso_session: Option<String>,
-    account_id: Option<String>,
-    role_name: Option<String>,
+    kind: Result<&'static str, String>,
+    sso_session: Option<&'a str>,
+    account_id: Option<&'a str>,
+    role_name: Option<&'a str>,
     login: Option<&'static str>,
 }
 
@@ -57,72 +58,81 @@ pub(crate) fn current_profile(ctx: &Context) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn row<'a>(config: &Config, profile: &'a Profile, logins: &mut LoginStates) -> Row<'a> {
-    let kind = config.kind(&profile.name).map_err(|e| e.to_string());
+fn row<'a>(config: &Config, profile: &'a Profile, logins: &mut LoginStates<'a>) -> Row<'a> {
+    let key = |k| profile.get(k);
+    let kind = config.kind(&profile.name);
     let (sso_session, account_id, role_name, login) = match &kind {
-        Ok(ProfileKind::Sso { session, account_id, role_name }) => (
-            Some(session.name.clone()),
-            Some(account_id.clone()),
-            Some(role_name.clone()),
-            Some(logins.state(&TokenKey::Session(session.name.clone()))),
+        Ok(ProfileKind::Sso { .. }) => (
+            key("sso_session"),
+            key("sso_account_id"),
+            key("sso_role_name"),
+            key("sso_session").map(|s| logins.state(Login::Session(s))),
         ),
-        Ok(ProfileKind::SsoToken { session }) => (
-            Some(session.name.clone()),
+        Ok(ProfileKind::SsoToken { .. }) => (
+            key("sso_session"),
             None,
             None,
-            Some(logins.state(&TokenKey::Session(session.name.clone()))),
+            key("sso_session").map(|s| logins.state(Login::Session(s))),
         ),
-        Ok(ProfileKind::LegacySso { start_url, account_id, role_name, .. }) => (
+        Ok(ProfileKind::LegacySso { .. }) => (
             None,
-            Some(account_id.clone()),
-            Some(role_name.clone()),
-            Some(logins.state(&TokenKey::StartUrl(start_url.clone()))),
+            key("sso_account_id"),
+            key("sso_role_name"),
+            key("sso_start_url").map(|u| logins.state(Login::StartUrl(u))),
         ),
-        Ok(
-            ProfileKind::AssumeRole { role_arn, .. } | ProfileKind::WebIdentity { role_arn, .. },
-        ) => {
-            let (account, role) = split_role_arn(role_arn);
+        Ok(ProfileKind::AssumeRole { .. } | ProfileKind::WebIdentity { .. }) => {
+            let (account, role) = key("role_arn").map_or((None, None), split_role_arn);
             (None, account, role, None)
         }
-        Ok(ProfileKind::Static { account_id, .. }) => (None, account_id.clone(), None, None),
-        _ => (None, profile.get("aws_account_id").map(str::to_owned), None, None),
+        _ => (None, key("aws_account_id"), None, None),
     };
+    let kind = kind.as_ref().map(ProfileKind::label).map_err(ToString::to_string);
     Row { profile, kind, sso_session, account_id, role_name, login }
 }
 
 /// `arn:aws:iam::123456789012:role/path/Name` → (`123456789012`, `Name`).
-fn split_role_arn(arn: &str) -> (Option<String>, Option<String>) {
+fn split_role_arn(arn: &str) -> (Option<&str>, Option<&str>) {
     let mut parts = arn.splitn(6, ':');
-    let account = parts.nth(4).filter(|a| !a.is_empty()).map(str::to_owned);
-    let role = parts.next().and_then(|r| r.rsplit('/').next()).map(str::to_owned);
+    let account = parts.nth(4).filter(|a| !a.is_empty());
+    let role = parts.next().and_then(|r| r.rsplit('/').next());
     (account, role)
 }
 
-/// The state of each SSO login, read once per session from the shared token cache.
-struct LoginStates {
-    cache: Option<TokenCache>,
-    now: Timestamp,
-    seen: HashMap<String, &'static str>,
+/// Which login a profile uses: an sso-session, or (legacy) a start URL.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Login<'a> {
+    Session(&'a str),
+    StartUrl(&'a str),
 }
 
-impl LoginStates {
+/// The state of each SSO login, read once per session from the shared token cache.
+struct LoginStates<'a> {
+    cache: Option<TokenCache>,
+    now: Timestamp,
+    seen: HashMap<Login<'a>, &'static str>,
+}
+
+impl<'a> LoginStates<'a> {
     fn new(cache: Option<TokenCache>, now: Timestamp) -> Self {
         Self { cache, now, seen: HashMap::new() }
     }
 
-    fn state(&mut self, key: &TokenKey) -> &'static str {
-        let stem = key.file_stem();
-        if let Some(state) = self.seen.get(&stem) {
+    fn state(&mut self, login: Login<'a>) -> &'static str {
+        if let Some(state) = self.seen.get(&login) {
             return state;
         }
-        let token = self.cache.as_ref().and_then(|c| c.load(key).ok().flatten());
+        let key = match login {
+            Login::Session(name) => TokenKey::Session(name.to_owned()),
+            Login::StartUrl(url) => TokenKey::StartUrl(url.to_owned()),
+        };
+        let token = self.cache.as_ref().and_then(|c| c.load(&key).ok().flatten());
         let state = match token {
             None => "logged-out",
             Some(t) if !t.is_expired(self.now) => "logged-in",
             Some(t) if t.can_refresh(self.now) => "refreshable",
             Some(_) => "expired",
         };
-        self.seen.insert(stem, state);
+        self.seen.insert(login, state);
         state
     }
 }
@@ -148,7 +158,7 @@ fn render_json(rows: &[Row<'_>]) -> String {
                 .collect();
             let mut object = json!({
                 "name": r.profile.name,
-                "kind": r.kind.as_ref().map_or("invalid", ProfileKind::label),
+                "kind": r.kind.as_ref().map_or("invalid", |k| *k),
                 "source": match r.profile.source {
                     ProfileSource::Config => "config",
                     ProfileSource::Credentials => "credentials",
@@ -179,9 +189,9 @@ fn render_table(rows: &[Row<'_>], current: Option<&str>) -> String {
         .map(|r| {
             [
                 r.profile.name.as_str(),
-                r.kind.as_ref().map_or("invalid", ProfileKind::label),
-                r.account_id.as_deref().unwrap_or("-"),
-                r.role_name.as_deref().unwrap_or("-"),
+                r.kind.as_ref().map_or("invalid", |k| *k),
+                r.account_id.unwrap_or("-"),
+                r.role_name.unwrap_or("-"),
                 r.profile.get("region").unwrap_or("-"),
                 r.login.unwrap_or("-"),
             ]
@@ -228,7 +238,7 @@ mod tests {
     fn role_arns_give_account_and_role_name() {
         assert_eq!(
             split_role_arn("arn:aws:iam::123456789012:role/path/to/Admin"),
-            (Some("123456789012".into()), Some("Admin".into()))
+            (Some("123456789012"), Some("Admin"))
         );
         assert_eq!(split_role_arn("not-an-arn"), (None, None));
     }

@@ -182,8 +182,9 @@ fn show_device(prompt: &DevicePrompt, no_browser: bool, env: &Env) {
 
 /// Open `url` with `$BROWSER` (each `:`-separated entry tried in turn; `%s` is replaced by
 /// the URL, else the URL is appended as one argument), else `xdg-open` / `open` when present.
-/// The browser runs on its own: the login goes on while it loads the page.
-fn open_browser(url: &str, env: &Env) {
+/// The browser runs on its own: the login goes on while it loads the page. `false` when no
+/// browser could be started.
+pub(crate) fn open_browser(url: &str, env: &Env) -> bool {
     let commands: Vec<Vec<String>> = match env.get("BROWSER") {
         Some(browsers) => browsers
             .split(':')
@@ -210,9 +211,10 @@ fn open_browser(url: &str, env: &Env) {
         if let Ok(mut child) = spawned {
             // Reap it whenever it ends; never wait for it here.
             std::thread::spawn(move || child.wait());
-            return;
+            return true;
         }
     }
+    false
 }
 
 fn with_url(mut argv: Vec<String>, url: &str) -> Vec<String> {

@@ -18,7 +18,9 @@ use awsctx_core::switch::{
     Action, ActiveBinding, ExportMode, ProfileEnv, Resolution, ShellState, Skipped,
     managed_changes, pins_list, refresh_due, resolve_binding, var,
 };
-use awsctx_login::provider::{CredentialProvider, LoginTarget, ProviderError, ProviderSettings};
+use awsctx_login::provider::{
+    CredentialProvider, LoginTarget, MfaError, ProviderError, ProviderSettings,
+};
 use jiff::Timestamp;
 use nu_ansi_term::Color;
 
@@ -736,7 +738,11 @@ pub(crate) fn fetch_keys(ctx: &Context, config: &Config, profile: &str, trigger:
     let mut provider = CredentialProvider::new(config, &ctx.env, settings)
         .on_lock_wait(|wait| ui::notice(&wait.to_string()));
     if trigger == Trigger::Hook {
-        provider = provider.with_lock_deadline(HOOK_LOCK_DEADLINE);
+        // A prompt never waits on the keyboard: an MFA role's keys come from the cache or
+        // from an explicit `awsctx PROFILE`.
+        provider = provider
+            .with_lock_deadline(HOOK_LOCK_DEADLINE)
+            .with_mfa_prompt(|_| Err(MfaError::NotAsked));
     }
     match provider.credentials(profile) {
         Ok(found) => Keys::Got(found.credentials),

@@ -4,7 +4,11 @@
 // Tests say loudly on stderr what they skipped.
 #![allow(clippy::print_stderr)]
 
+mod chain;
 mod configure;
+mod console;
+mod doctor;
+mod exec;
 mod export;
 mod hooks;
 mod interop;

@@ -1,0 +1,139 @@
+//! `awsctx console`: the federation sign-in against the mock's `/federation` (reached through
+//! `AWS_ENDPOINT_URL_SIGNIN`): the URL signs the browser in as the profile, lands on the right
+//! console page, and never shows up anywhere but stdout with `--print` or in `$BROWSER`.
+
+use std::time::Duration;
+
+use awsctx_tests::{Fault, Operation};
+use jiff::SignedDuration;
+
+use crate::support::{FakeBrowser, Sandbox, stderr, stdout, success};
+
+fn logged_in() -> Sandbox {
+    let sandbox = Sandbox::new();
+    sandbox.seed_token(SignedDuration::from_hours(8));
+    sandbox
+}
+
+#[test]
+fn print_gives_a_url_that_signs_the_browser_in_as_the_profile() {
+    let sandbox = logged_in();
+    let out = success(sandbox.awsctx().args(["console", "dev", "--print"]));
+    let url = stdout(&out);
+    assert!(
+        url.starts_with(&format!(
+            "{}/federation?Action=login&Issuer=&Destination=",
+            sandbox.mock.url()
+        )),
+        "{url}"
+    );
+    assert!(url.ends_with('\n') && url.lines().count() == 1);
+    assert_eq!(stderr(&out), "");
+
+    let page = awsctx_tests::browse(&url).expect("the mock answers");
+    assert!(page.is_success(), "{}", page.body);
+    let sessions = sandbox.mock.console_sessions();
+    assert_eq!(sessions.len(), 1);
+    let issued = &sandbox.mock.issued_credentials()[0];
+    assert_eq!(sessions[0].arn, issued.arn, "signed in with the profile's keys");
+    assert_eq!(sessions[0].account_id, sandbox.account);
+    assert_eq!(
+        sessions[0].destination,
+        "https://eu-west-1.console.aws.amazon.com/console/home?region=eu-west-1"
+    );
+    let token_call = &sandbox.mock.requests_for(Operation::GetSigninToken)[0];
+    assert_eq!(token_call.query_param("SessionDuration"), None);
+}
+
+#[test]
+fn service_and_region_choose_the_console_page() {
+    let sandbox = logged_in();
+    let out = success(sandbox.awsctx().args([
+        "console",
+        "dev",
+        "--print",
+        "--service",
+        "s3",
+        "--region",
+        "us-west-2",
+    ]));
+    awsctx_tests::browse(&stdout(&out)).expect("the mock answers");
+    assert_eq!(
+        sandbox.mock.console_sessions()[0].destination,
+        "https://us-west-2.console.aws.amazon.com/s3/home?region=us-west-2"
+    );
+}
+
+#[test]
+fn the_current_profile_is_the_default() {
+    let sandbox = logged_in();
+    let out = success(sandbox.awsctx().env("AWS_PROFILE", "dev").args(["console", "--print"]));
+    awsctx_tests::browse(&stdout(&out)).expect("the mock answers");
+    assert_eq!(sandbox.mock.console_sessions()[0].account_id, sandbox.account);
+}
+
+#[test]
+fn without_print_the_url_goes_to_the_browser_and_nowhere_else() {
+    let sandbox = logged_in();
+    let browser = FakeBrowser::recording(sandbox.home.path());
+    let out = success(sandbox.awsctx().env("BROWSER", &browser.script).args(["console", "dev"]));
+    let urls = browser.wait_for(1, Duration::from_secs(5));
+    assert_eq!(urls.len(), 1);
+    assert_eq!(stdout(&out), "");
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "awsctx: opened the AWS console as `dev` ({} · {}) in the browser\n",
+            sandbox.account, sandbox.role
+        )
+    );
+    let token = urls[0].rsplit("SigninToken=").next().unwrap();
+    assert!(!stderr(&out).contains(token));
+    sandbox.assert_no_secret_in(&stderr(&out));
+    awsctx_tests::browse(&urls[0]).expect("the mock answers");
+    assert_eq!(sandbox.mock.console_sessions().len(), 1);
+}
+
+#[test]
+fn no_browser_is_an_error_that_points_at_print() {
+    let sandbox = logged_in();
+    let out =
+        sandbox.awsctx().env("PATH", "/nonexistent").args(["console", "dev"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), "");
+    assert!(
+        stderr(&out).starts_with("awsctx: error: no browser could be opened"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("`awsctx console dev --print`"));
+}
+
+#[test]
+fn long_term_keys_are_refused_with_a_way_out() {
+    let sandbox = Sandbox::new();
+    let out = sandbox.awsctx().args(["console", "keys", "--print"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "awsctx: error: profile `keys` has long-term keys; the console sign-in needs temporary credentials\n\
+         hint: sign in with an SSO or role profile (a role on these keys: `role_arn = ...` with `source_profile = keys`)\n"
+    );
+    assert!(sandbox.mock.requests().is_empty());
+}
+
+#[test]
+fn a_refused_signin_token_is_one_line_without_any_secret() {
+    let sandbox = logged_in();
+    sandbox.mock.inject(Operation::GetSigninToken, [Fault::Status(400)]);
+    let out = sandbox.awsctx().args(["console", "dev", "--print"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), "");
+    let err = stderr(&out);
+    assert!(
+        err.starts_with("awsctx: error: console sign-in getSigninToken at `http://127.0.0.1:"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    sandbox.assert_no_secret_in(&err);
+}

@@ -1,0 +1,254 @@
+//! `awsctx doctor`: the exact report (insta snapshots, temp paths, ports and times filtered)
+//! for a healthy set-up against the mock, and for each broken set-up it detects, with the
+//! exit code that goes with it.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::os::unix::fs::PermissionsExt;
+use std::process::Output;
+
+use awsctx_core::cache::{RoleCredentials, TokenKey};
+use awsctx_core::secret::Secret;
+use jiff::{SignedDuration, Timestamp};
+
+use crate::support::{Sandbox, seconds_from_now, stdout};
+
+/// A set-up that passes every check: the hook loaded, a session and a legacy profile logged
+/// in, cached keys, a role profile (so STS is probed), files private, the mock answering.
+fn healthy() -> Sandbox {
+    let sandbox = Sandbox::new();
+    sandbox.write_config(&format!(
+        "{}\n[profile deploy]\nrole_arn = arn:aws:iam::{}:role/Deploy\nsource_profile = dev\n",
+        sandbox.default_config(),
+        sandbox.account
+    ));
+    let issued = sandbox.seed_token(SignedDuration::from_hours(8));
+    let session = sandbox.tokens().load(&TokenKey::Session("corp".into())).unwrap().unwrap();
+    let legacy = awsctx_core::cache::SsoToken {
+        client_id: None,
+        client_secret: None,
+        refresh_token: None,
+        registration_expires_at: None,
+        ..session
+    };
+    sandbox.tokens().store(&TokenKey::StartUrl(sandbox.mock.start_url()), &legacy).unwrap();
+    drop(issued);
+    sandbox.seed_credentials(&RoleCredentials {
+        access_key_id: "ASIADOCTOR".into(),
+        secret_access_key: Secret::new("doctor-secret"),
+        session_token: Some(Secret::new("doctor-token")),
+        expiration: Some(seconds_from_now(SignedDuration::from_hours(1))),
+        account_id: Some(sandbox.account.clone()),
+    });
+    sandbox
+}
+
+/// `awsctx doctor` as in a shell with the hook loaded, plus `env`.
+fn doctor(sandbox: &Sandbox, env: &[(&str, &str)]) -> Output {
+    sandbox
+        .awsctx()
+        .env("SHELL", "/bin/bash")
+        .env("_AWSCTX_PWD", sandbox.home.path())
+        .envs(env.iter().copied())
+        .arg("doctor")
+        .output()
+        .expect("run awsctx doctor")
+}
+
+/// The report, snapshotted with what changes from run to run filtered out; `code` is the
+/// exit code it must come with.
+fn check(name: &str, sandbox: &Sandbox, out: &Output, code: i32) {
+    let text = stdout(out);
+    assert_eq!(out.status.code(), Some(code), "{text}{}", crate::support::stderr(out));
+    for line in text.lines() {
+        assert!(line.starts_with("✓ ") || line.starts_with("✗ "), "not a check line: {line}");
+    }
+    sandbox.assert_no_secret_in(&text);
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(&regex_escape(&sandbox.home.path().display().to_string()), "[HOME]");
+    settings.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]");
+    settings.add_filter(r"\(\d+ ms\)", "([N] ms)");
+    settings.add_filter(r"valid for (\d+h )?\d+[ms]", "valid for [TIME]");
+    settings.bind(|| insta::assert_snapshot!(name, text));
+}
+
+fn regex_escape(text: &str) -> String {
+    text.chars().fold(String::new(), |mut out, c| {
+        if "\\.+*?()|[]{}^$#&-~".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+        out
+    })
+}
+
+/// A server that answers every request `404` with a `Date` `offset` away from now.
+fn skewed_server(offset: SignedDuration) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut seen = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => seen.extend_from_slice(&buf[..n]),
+                }
+            }
+            let date = (Timestamp::now() + offset).strftime("%a, %d %b %Y %H:%M:%S GMT");
+            let _ = stream.write_all(
+                format!("HTTP/1.1 404 Not Found\r\nDate: {date}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                    .as_bytes(),
+            );
+        }
+    });
+    url
+}
+
+/// A loopback port nothing listens on.
+fn closed_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[test]
+fn healthy_setup_passes_every_check() {
+    let sandbox = healthy();
+    check("healthy", &sandbox, &doctor(&sandbox, &[]), 0);
+}
+
+#[test]
+fn an_expired_login_that_can_be_refreshed_is_not_a_failure() {
+    let sandbox = healthy();
+    sandbox.seed_token(SignedDuration::from_mins(-5));
+    let out = doctor(&sandbox, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).contains(
+        "✓ sso-session `corp`: token expired but refreshable; the next command renews it without a login\n"
+    ));
+}
+
+#[test]
+fn missing_hook_names_the_rc_line_of_the_shell() {
+    let sandbox = healthy();
+    for (shell, line) in [
+        ("/bin/bash", "add `eval \"$(awsctx hook bash)\"` to ~/.bashrc"),
+        ("/usr/bin/zsh", "add `eval \"$(awsctx hook zsh)\"` to ~/.zshrc"),
+        ("/usr/bin/fish", "add `awsctx hook fish | source` to ~/.config/fish/config.fish"),
+    ] {
+        let out = sandbox.awsctx().env("SHELL", shell).arg("doctor").output().unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let first = stdout(&out).lines().next().unwrap().to_owned();
+        assert_eq!(
+            first,
+            format!("✗ shell hook: not loaded in this shell; {line}, then open a new shell")
+        );
+    }
+    let out = sandbox.awsctx().env("SHELL", "/bin/bash").arg("doctor").output().unwrap();
+    check("hook_missing", &sandbox, &out, 1);
+}
+
+#[test]
+fn config_syntax_error_is_named_by_file_and_line() {
+    let sandbox = healthy();
+    sandbox.write_config("[profile ok]\nregion = eu-west-1\n[profile broken\nregion = x\n");
+    check("config_syntax_error", &sandbox, &doctor(&sandbox, &[]), 1);
+}
+
+#[test]
+fn ignored_lines_and_unusable_profiles_are_listed_by_file_and_line() {
+    let sandbox = healthy();
+    sandbox.write_config(&format!(
+        "{}\n[nodefault]\nregion = eu-west-1\n\n\
+         [profile orphan]\nrole_arn = arn:aws:iam::123456789012:role/X\nsource_profile = nowhere\n\n\
+         [profile a]\nrole_arn = arn:aws:iam::123456789012:role/A\nsource_profile = b\n\n\
+         [profile b]\nrole_arn = arn:aws:iam::123456789012:role/B\nsource_profile = a\n\n\
+         [profile lost]\nsso_session = gone\nsso_account_id = 1\nsso_role_name = R\n\n\
+         [profile only-settings]\nregion = eu-west-1\n",
+        sandbox.default_config()
+    ));
+    check("config_problems", &sandbox, &doctor(&sandbox, &[]), 1);
+}
+
+#[test]
+fn expired_and_missing_logins_name_the_login_command() {
+    let sandbox = healthy();
+    let mut token = sandbox.tokens().load(&TokenKey::Session("corp".into())).unwrap().unwrap();
+    token.expires_at = seconds_from_now(SignedDuration::from_mins(-10));
+    token.refresh_token = None;
+    sandbox.tokens().store(&TokenKey::Session("corp".into()), &token).unwrap();
+    sandbox.write_config(&format!(
+        "{}\n[sso-session other]\nsso_start_url = https://other.awsapps.com/start\nsso_region = us-east-1\n",
+        sandbox.default_config()
+    ));
+    check("logins_expired_and_missing", &sandbox, &doctor(&sandbox, &[]), 1);
+}
+
+#[test]
+fn a_clock_ten_minutes_off_is_a_failure() {
+    let sandbox = healthy();
+    let skewed = skewed_server(SignedDuration::from_mins(10));
+    let out = doctor(&sandbox, &[("AWS_ENDPOINT_URL_SSO_OIDC", &skewed)]);
+    check("clock_skew", &sandbox, &out, 1);
+    let ahead = skewed_server(SignedDuration::from_mins(-2));
+    let out = doctor(&sandbox, &[("AWS_ENDPOINT_URL_SSO_OIDC", &ahead)]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).contains("✓ clock: this machine's clock is 2 min ahead of SSO OIDC"));
+}
+
+#[test]
+fn open_cache_files_and_directories_get_the_chmod_that_fixes_them() {
+    let sandbox = healthy();
+    let token = sandbox.tokens().path(&TokenKey::Session("corp".into()));
+    std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let cli_cache = sandbox.path(".aws/cli/cache");
+    std::fs::set_permissions(&cli_cache, std::fs::Permissions::from_mode(0o777)).unwrap();
+    check("file_modes", &sandbox, &doctor(&sandbox, &[]), 1);
+}
+
+#[test]
+fn an_unreachable_endpoint_names_its_override() {
+    let sandbox = healthy();
+    let url = format!("http://127.0.0.1:{}", closed_port());
+    check(
+        "endpoint_unreachable",
+        &sandbox,
+        &doctor(&sandbox, &[("AWS_ENDPOINT_URL_SSO", &url)]),
+        1,
+    );
+}
+
+#[test]
+fn a_bad_proxy_url_stops_the_network_checks() {
+    let sandbox = healthy();
+    let out = doctor(&sandbox, &[("HTTPS_PROXY", "http://[::1"), ("NO_PROXY", "localhost")]);
+    check("proxy_invalid", &sandbox, &out, 1);
+}
+
+#[test]
+fn a_proxy_is_shown_without_its_password() {
+    let sandbox = healthy();
+    let out = doctor(
+        &sandbox,
+        &[("HTTPS_PROXY", "http://bob:hunter2@127.0.0.1:9"), ("NO_PROXY", "127.0.0.1")],
+    );
+    let text = stdout(&out);
+    assert!(text.contains(
+        "✓ proxy: `HTTPS_PROXY` = `http://***@127.0.0.1:9`, `NO_PROXY` = `127.0.0.1` (the endpoint checks go through it)\n"
+    ), "{text}");
+    assert!(!text.contains("hunter2"));
+    assert_eq!(out.status.code(), Some(0), "`NO_PROXY` keeps the mock reachable: {text}");
+}
+
+#[test]
+fn a_missing_or_empty_ca_bundle_is_a_failure() {
+    let sandbox = healthy();
+    let missing = sandbox.path("missing.pem");
+    let out = doctor(&sandbox, &[("AWS_CA_BUNDLE", missing.to_str().unwrap())]);
+    check("ca_bundle_missing", &sandbox, &out, 1);
+    let not_pem = sandbox.path("not.pem");
+    std::fs::write(&not_pem, "this is not a certificate\n").unwrap();
+    let out = doctor(&sandbox, &[("AWS_CA_BUNDLE", not_pem.to_str().unwrap())]);
+    check("ca_bundle_not_pem", &sandbox, &out, 1);
+}
