@@ -37,6 +37,11 @@ pub(crate) fn fallback_hint(err: &anyhow::Error) -> Option<String> {
             return match error {
                 ProviderError::Network(error) => network_hint(error),
                 ProviderError::Lock(error) => lock_hint(error),
+                ProviderError::AssumeRole { source, .. } if busy(source) => network_hint(source),
+                ProviderError::AssumeRole { .. } => Some(
+                    "check the profile's `role_arn`, `external_id` and `source_profile` against the role's trust policy; `awsctx doctor` checks the set-up"
+                        .to_owned(),
+                ),
                 _ => None,
             };
         }
@@ -47,15 +52,20 @@ pub(crate) fn fallback_hint(err: &anyhow::Error) -> Option<String> {
     })
 }
 
+/// A service error that says "later": a server failure or throttling.
+fn busy(error: &awsctx_login::Error) -> bool {
+    error.aws().is_some_and(|aws| {
+        aws.status == 429
+            || aws.status >= 500
+            || aws.is("ThrottlingException")
+            || aws.is("Throttling")
+    })
+}
+
 fn network_hint(error: &awsctx_login::Error) -> Option<String> {
     use awsctx_login::Error;
     let hint = match error {
-        Error::Service(aws)
-            if aws.status == 429
-                || aws.status >= 500
-                || aws.is("ThrottlingException")
-                || aws.is("Throttling") =>
-        {
+        Error::Service(_) if busy(error) => {
             "the service is failing or busy: run the command again in a minute"
         }
         Error::Service(_) => {

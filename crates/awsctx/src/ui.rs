@@ -37,14 +37,31 @@ pub(crate) fn report(err: &anyhow::Error) -> ExitCode {
         .find_map(|e| e.downcast_ref::<UserError>())
         .and_then(|u| u.hint.clone())
         .or_else(|| crate::credentials::fallback_hint(err));
-    // `{:#}` joins the context chain on one line: "reading `x`: permission denied".
-    let message = format!("{err:#}").replace('\n', " ");
+    let message = one_line(err);
     let paint = Paint::stderr();
     eprintln!("awsctx: {} {message}", paint.style(Color::Red.bold(), "error:"));
     if let Some(hint) = hint {
         eprintln!("{} {hint}", paint.style(Color::Cyan.bold(), "hint:"));
     }
     ExitCode::FAILURE
+}
+
+/// The error and its causes on one line: "reading `x`: permission denied". A cause that the
+/// error before it already quotes (library errors name their cause in their own message) is
+/// not said twice.
+fn one_line(err: &anyhow::Error) -> String {
+    let mut message = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if message.contains(&text) {
+            continue;
+        }
+        if !message.is_empty() {
+            message.push_str(": ");
+        }
+        message.push_str(&text);
+    }
+    message.replace('\n', " ")
 }
 
 /// Print a usage error for the subcommand at `path` (e.g. `["configure", "sso"]`) the way

@@ -731,17 +731,20 @@ const HOOK_LOCK_DEADLINE: Duration = Duration::from_secs(5);
 /// `credential_process`). Never a browser. From the hook, network calls and lock waits are
 /// short, so a prompt is never held up for long.
 pub(crate) fn fetch_keys(ctx: &Context, config: &Config, profile: &str, trigger: Trigger) -> Keys {
-    let settings = match provider_settings(ctx, profile, trigger) {
-        Ok(settings) => settings,
+    let (settings, deadline) = match provider_settings(ctx, profile, trigger)
+        .and_then(|s| Ok((s, ctx.lock_deadline()?)))
+    {
+        Ok(found) => found,
         Err(err) => return Keys::Missing { reason: format!("{err:#}") },
     };
     let mut provider = CredentialProvider::new(config, &ctx.env, settings)
+        .with_lock_deadline(deadline)
         .on_lock_wait(|wait| ui::notice(&wait.to_string()));
     if trigger == Trigger::Hook {
         // A prompt never waits on the keyboard: an MFA role's keys come from the cache or
         // from an explicit `awsctx PROFILE`.
         provider = provider
-            .with_lock_deadline(HOOK_LOCK_DEADLINE)
+            .with_lock_deadline(deadline.min(HOOK_LOCK_DEADLINE))
             .with_mfa_prompt(|_| Err(MfaError::NotAsked));
     }
     match provider.credentials(profile) {

@@ -138,7 +138,9 @@ fn the_external_id_is_sent_and_its_absence_is_refused_by_sts() {
         "{err}"
     );
     assert!(err.contains("AccessDenied"), "{err}");
-    assert_eq!(err.lines().count(), 1, "{err}");
+    assert_eq!(err.lines().count(), 2, "one error line and its hint: {err}");
+    assert_eq!(err.matches("AccessDenied").count(), 1, "said once: {err}");
+    assert!(err.lines().nth(1).is_some_and(|l| l.starts_with("hint: ")), "{err}");
     sandbox.assert_no_secret_in(&err);
 }
 

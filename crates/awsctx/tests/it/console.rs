@@ -134,6 +134,7 @@ fn a_refused_signin_token_is_one_line_without_any_secret() {
         err.starts_with("awsctx: error: console sign-in getSigninToken at `http://127.0.0.1:"),
         "{err}"
     );
-    assert_eq!(err.lines().count(), 1, "{err}");
+    assert_eq!(err.lines().count(), 2, "one error line and its hint: {err}");
+    assert!(err.lines().nth(1).is_some_and(|l| l.starts_with("hint: ")), "{err}");
     sandbox.assert_no_secret_in(&err);
 }

@@ -655,6 +655,10 @@ enum Call {
     ListAccountRoles,
     /// `logout`: errors are ignored, as by the AWS CLI.
     Logout,
+    /// `credential-process` of a role profile on the SSO profile `dev`.
+    AssumeRole,
+    /// `console --print`.
+    GetSigninToken,
 }
 
 impl Call {
@@ -669,6 +673,8 @@ impl Call {
             Call::ListAccounts => Operation::ListAccounts,
             Call::ListAccountRoles => Operation::ListAccountRoles,
             Call::Logout => Operation::Logout,
+            Call::AssumeRole => Operation::AssumeRole,
+            Call::GetSigninToken => Operation::GetSigninToken,
         }
     }
 
@@ -682,6 +688,8 @@ impl Call {
             }
             Call::ListAccounts | Call::ListAccountRoles => &["populate", "--sso-session", "corp"],
             Call::Logout => &["logout", "--sso-session", "corp"],
+            Call::AssumeRole => &["credential-process", "--profile", "role"],
+            Call::GetSigninToken => &["console", "dev", "--print"],
         }
     }
 
@@ -694,6 +702,15 @@ impl Call {
             Call::RefreshExpiredToken => drop(sb.seed_token(SignedDuration::from_mins(-5))),
             Call::RefreshValidToken => drop(sb.seed_token(SignedDuration::from_mins(5))),
             _ => drop(sb.seed_token(SignedDuration::from_hours(8))),
+        }
+        if self == Call::AssumeRole {
+            let mut config = sb.default_config();
+            let _ = write!(
+                config,
+                "\n[profile role]\nrole_arn = arn:aws:iam::{}:role/Deploy\nsource_profile = dev\n",
+                sb.account
+            );
+            sb.write_config(&config);
         }
         sb
     }
@@ -734,6 +751,30 @@ fn expected(call: Call, fault: &Fault, times: u64) -> Outcome {
     }
     if retryable(fault) && !persistent {
         return Outcome::Success { calls };
+    }
+    if call == Call::AssumeRole {
+        return failure(match fault {
+            Fault::Status(503) => "ServiceUnavailable",
+            Fault::Status(_) => "InternalFailure",
+            Fault::Throttle => "Throttling",
+            Fault::Slow(_) => "timed out after 1 s (attempts: 3)",
+            Fault::DropConnection => "(attempts: 3)",
+            Fault::MalformedJson => "returned a malformed response (HTTP 200)",
+            Fault::ExpiredToken => "ExpiredToken",
+            Fault::RevokedToken => "InvalidClientTokenId",
+        });
+    }
+    if call == Call::GetSigninToken {
+        // The sign-in endpoint answers errors in plain text, without an AWS code.
+        return failure(match fault {
+            Fault::Status(500) => "failed: HTTP 500",
+            Fault::Status(_) => "failed: HTTP 503",
+            Fault::Throttle => "failed: HTTP 429",
+            Fault::Slow(_) => "timed out after 1 s (attempts: 3)",
+            Fault::DropConnection => "(attempts: 3)",
+            Fault::MalformedJson => "returned a malformed response (HTTP 200)",
+            Fault::ExpiredToken | Fault::RevokedToken => "failed: HTTP 400",
+        });
     }
     match fault {
         // A refused refresh counts as a finished session, as in botocore.
@@ -795,6 +836,12 @@ fn network_cases() -> Vec<(Call, Fault, u64)> {
         cases.push((Call::RefreshValidToken, fault.clone(), ATTEMPTS));
         cases.push((Call::Logout, fault.clone(), ATTEMPTS));
     }
+    for call in [Call::AssumeRole, Call::GetSigninToken] {
+        for fault in &faults {
+            let modes: &[u64] = if retryable(fault) { &[1, ATTEMPTS] } else { &[1] };
+            cases.extend(modes.iter().map(|&n| (call, fault.clone(), n)));
+        }
+    }
     cases.extend([
         (Call::GetRoleCredentials, Fault::Status(503), ATTEMPTS),
         (Call::GetRoleCredentials, Fault::Throttle, ATTEMPTS),
@@ -832,11 +879,12 @@ fn network_case(call: Call, fault: &Fault, times: u64) -> Result<(), String> {
     check(!err_text.contains("panicked at"), "panicked")?;
     secrets.extend(sb.secrets());
     // Keys on stdout are what `credential-process` is for; nothing else may show a secret.
-    let shown = if out.status.success() && call.args()[0] == "credential-process" {
-        err_text.clone()
-    } else {
-        format!("{out_text}{err_text}")
-    };
+    let shown =
+        if out.status.success() && ["credential-process", "console"].contains(&call.args()[0]) {
+            err_text.clone()
+        } else {
+            format!("{out_text}{err_text}")
+        };
     check(!secrets.iter().any(|s| shown.contains(s.as_str())), "a secret was shown")?;
     let calls = sb.mock.count(op);
     match expected {
@@ -875,8 +923,11 @@ fn network_case(call: Call, fault: &Fault, times: u64) -> Result<(), String> {
             check(lines[0].starts_with("awsctx: error: "), "no error line")?;
             check(lines[1].starts_with("hint: "), "no hint")?;
             check(lines[0].contains(text), &format!("the error does not say `{text}`"))?;
+            check(lines[0].matches(text).count() == 1, "the error says it twice")?;
             if !text.starts_with("the pending") {
-                let place = format!("{} at `{}`", op.name(), sb.mock.url());
+                // The sign-in endpoint's operation is its `Action`, `getSigninToken`.
+                let name = op.name().replace("GetSigninToken", "getSigninToken");
+                let place = format!("{name} at `{}`", sb.mock.url());
                 check(lines[0].contains(&place), "the error does not name the call's endpoint")?;
             }
             check(calls == want, &format!("{calls} calls, expected {want}"))?;
