@@ -515,11 +515,24 @@ fn stalled(sb: &Sandbox, op: Operation, mut cmd: Command) -> Child {
     child
 }
 
-/// A sandbox whose config also has `dev2`: the same SSO session, another account.
+/// Profile `role`: a role assumed with the keys of the SSO profile `dev`.
+fn add_role_profile(sb: &Sandbox) {
+    let mut config = sb.default_config();
+    let _ = write!(
+        config,
+        "\n[profile role]\nrole_arn = arn:aws:iam::{}:role/Deploy\nsource_profile = dev\n",
+        sb.account
+    );
+    sb.write_config(&config);
+}
+
+/// A sandbox whose config also has `role` and `dev2` (the same SSO session as `dev`, another
+/// account).
 fn two_profiles() -> Sandbox {
     let sb = Sandbox::new();
+    add_role_profile(&sb);
     let other = sb.mock.accounts()[1].id.clone();
-    let mut config = sb.default_config();
+    let mut config = std::fs::read_to_string(sb.path(".aws/config")).unwrap();
     let _ = write!(
         config,
         "\n[profile dev2]\nsso_session = corp\nsso_account_id = {other}\nsso_role_name = {}\n",
@@ -531,20 +544,28 @@ fn two_profiles() -> Sandbox {
 
 #[test]
 fn a_lock_holder_killed_mid_flight_releases_at_once() {
-    // The role-credential lock (held during GetRoleCredentials) and the token's refresh lock
-    // (held during CreateToken, with the role-credential lock too).
-    for (op, left) in [
-        (Operation::GetRoleCredentials, SignedDuration::from_hours(8)),
-        (Operation::CreateToken, SignedDuration::from_mins(5)),
+    // The role-credential lock (held during GetRoleCredentials), the token's refresh lock
+    // (held during CreateToken, with the role-credential lock too), and a role's lock (held
+    // during AssumeRole).
+    for (op, left, profile) in [
+        (Operation::GetRoleCredentials, SignedDuration::from_hours(8), "dev"),
+        (Operation::CreateToken, SignedDuration::from_mins(5), "dev"),
+        (Operation::AssumeRole, SignedDuration::from_hours(8), "role"),
     ] {
         let sb = Sandbox::new();
+        add_role_profile(&sb);
         sb.seed_token(left);
-        let mut holder = stalled(&sb, op, credential_process(&sb));
+        let run = || {
+            let mut cmd = awsctx(&sb);
+            cmd.args(["credential-process", "--profile", profile]);
+            cmd
+        };
+        let mut holder = stalled(&sb, op, run());
         holder.kill().unwrap();
         holder.wait().unwrap();
         // The default deadline (30 s) applies: the next caller must not need any of it.
         let started = Instant::now();
-        let out = credential_process(&sb).output().unwrap();
+        let out = run().output().unwrap();
         let took = started.elapsed();
         assert!(out.status.success(), "{op}: {}", stderr(&out));
         assert_eq!(stderr(&out), "", "{op}: the next caller never waited");
@@ -631,13 +652,35 @@ fn a_hung_lock_holder_makes_waiters_give_up_naming_its_pid() {
     assert!(holder.try_wait().unwrap().is_none(), "the holder is still alive");
     holder.kill().unwrap();
     holder.wait().unwrap();
+
+    // A role's lock, held by a process stalled in AssumeRole.
+    let mut cmd = awsctx(&sb);
+    cmd.args(["credential-process", "--profile", "role"]);
+    let mut holder = stalled(&sb, Operation::AssumeRole, cmd);
+    let pid = holder.id();
+    let role_lock = std::fs::read_dir(&locks)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .find(|name| name.starts_with("assume-role-"))
+        .expect("the role's lock file");
+    assert_eq!(
+        wait("role"),
+        format!(
+            "awsctx: waiting for pid {pid} (assuming the role of profile `role`)\n\
+             awsctx: error: `LOCKS/{role_lock}` is locked by pid {pid} and did not come free within 1s\n\
+             hint: pid {pid} is still at it: run the command again later, or stop it (`kill {pid}`)\n"
+        )
+    );
+    assert_eq!(sb.mock.count(Operation::AssumeRole), 1, "the waiter made no call");
+    holder.kill().unwrap();
+    holder.wait().unwrap();
 }
 
 // ---------------------------------------------------------------------------------------------
 // Network faults
 
 /// Every call the product makes, with the command that makes it and the state it needs.
-/// (`AssumeRole` is not made yet: role chaining is still `Unsupported` in the provider.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Call {
     /// `login` (device code): registration, device authorization, token polling.
@@ -704,13 +747,7 @@ impl Call {
             _ => drop(sb.seed_token(SignedDuration::from_hours(8))),
         }
         if self == Call::AssumeRole {
-            let mut config = sb.default_config();
-            let _ = write!(
-                config,
-                "\n[profile role]\nrole_arn = arn:aws:iam::{}:role/Deploy\nsource_profile = dev\n",
-                sb.account
-            );
-            sb.write_config(&config);
+            add_role_profile(&sb);
         }
         sb
     }
