@@ -74,17 +74,17 @@ impl Rng {
     }
 }
 
-/// `n` kill delays covering `[0, span)`: one in each of `n` equal slices (so the whole run is
-/// covered, write included), at a random point of its slice, in random order.
-fn kill_delays(rng: &mut Rng, n: usize, span: Duration) -> Vec<Duration> {
+/// `n` kill points, as fractions of a run's length, covering `[0, 1.3)` (past the end, so
+/// that runs get through the write too): one in each of `n` equal slices, at a random point of
+/// its slice, in random order.
+fn kill_points(rng: &mut Rng, n: usize) -> Vec<f64> {
     #[allow(clippy::cast_precision_loss)]
-    let mut delays: Vec<Duration> =
-        (0..n).map(|i| span.mul_f64((i as f64 + rng.unit()) / n as f64)).collect();
-    for i in (1..delays.len()).rev() {
+    let mut points: Vec<f64> = (0..n).map(|i| 1.3 * (i as f64 + rng.unit()) / n as f64).collect();
+    for i in (1..points.len()).rev() {
         let j = usize::try_from(rng.next() % (i as u64 + 1)).unwrap_or(0);
-        delays.swap(i, j);
+        points.swap(i, j);
     }
-    delays
+    points
 }
 
 /// How a writer ended.
@@ -94,7 +94,7 @@ enum End {
     Exited(i32),
 }
 
-/// Spawn `cmd`, SIGKILL it after `delay` (unless it ended first), and reap it.
+/// Spawn `cmd` and SIGKILL it after `delay`, unless it ended first.
 fn run_and_kill(mut cmd: Command, delay: Duration) -> End {
     let mut child: Child = cmd
         .stdin(Stdio::null())
@@ -102,10 +102,19 @@ fn run_and_kill(mut cmd: Command, delay: Duration) -> End {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn awsctx");
-    std::thread::sleep(delay);
-    // `kill` is SIGKILL on Unix; on a child that already exited it does nothing harmful.
-    let _ = child.kill();
-    let status = child.wait().expect("reap awsctx");
+    let deadline = Instant::now() + delay;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("poll awsctx") {
+            break status;
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            // `kill` is SIGKILL on Unix.
+            let _ = child.kill();
+            break child.wait().expect("reap awsctx");
+        }
+        std::thread::sleep((deadline - now).min(Duration::from_micros(200)));
+    };
     match (status.signal(), status.code()) {
         (Some(9), _) => End::Killed,
         (_, Some(code)) => End::Exited(code),
@@ -113,23 +122,40 @@ fn run_and_kill(mut cmd: Command, delay: Duration) -> End {
     }
 }
 
-/// The median wall time of uninterrupted runs of the writer (`prepare` resets the state
-/// before each; the first run only warms up), for spreading kill delays over a whole run.
-fn median_run_time(mut prepare: impl FnMut(usize) -> Command) -> Duration {
-    let runs = 5;
-    let mut times: Vec<Duration> = (0..=runs)
-        .map(|i| {
-            let mut cmd = prepare(i);
-            let started = Instant::now();
-            let out = cmd.stdin(Stdio::null()).output().expect("run awsctx");
-            let took = started.elapsed();
-            assert!(out.status.success(), "an uninterrupted run failed:\n{}", stderr(&out));
-            took
-        })
-        .skip(1)
-        .collect();
-    times.sort();
-    times[runs / 2]
+/// How long an uninterrupted run of the writer takes, kept current: the load of the machine
+/// changes while the kills go on (other tests run beside these), so a run is timed again
+/// every few kills and the kill delays follow the median of the last three.
+#[derive(Debug, Default)]
+struct RunClock {
+    times: Vec<Duration>,
+}
+
+impl RunClock {
+    /// Time one uninterrupted run of `cmd`, which must succeed.
+    fn time(&mut self, mut cmd: Command) {
+        let started = Instant::now();
+        let out = cmd.stdin(Stdio::null()).output().expect("run awsctx");
+        let took = started.elapsed();
+        assert!(out.status.success(), "an uninterrupted run failed:\n{}", stderr(&out));
+        self.times.push(took);
+    }
+
+    /// The delay of a kill at `point` (a fraction of a run).
+    fn delay(&self, point: f64) -> Duration {
+        let mut last: Vec<Duration> = self.times.iter().rev().take(3).copied().collect();
+        last.sort();
+        last[last.len() / 2].mul_f64(point)
+    }
+
+    /// How many runs to time before kill number `i`: four to start with (the first warms
+    /// up), then one every 25 kills.
+    fn due(i: usize) -> usize {
+        match i {
+            0 => 4,
+            i if i % 25 == 0 => 1,
+            _ => 0,
+        }
+    }
 }
 
 /// A reader polling files while the writers run and get killed: every read must pass
@@ -274,12 +300,8 @@ fn populate_killed_at_random_points_leaves_the_config_and_its_backup_whole() {
     };
 
     // The two versions a run writes, alternating the access so that every run rewrites
-    // the block; and how long a whole run takes.
+    // the block.
     let mut versions = vec![v0.clone()];
-    let span = median_run_time(|i| {
-        sb.mock.set_access(if i % 2 == 0 { all.clone() } else { half.clone() });
-        populate()
-    });
     let va = {
         sb.mock.set_access(all.clone());
         crate::support::success(&mut populate());
@@ -310,16 +332,27 @@ fn populate_killed_at_random_points_leaves_the_config_and_its_backup_whole() {
     let reader = Reader::start(vec![(config.clone(), whole(true)), (backup.clone(), whole(true))]);
 
     let mut tally = Tally::default();
-    let mut current = vb.clone();
-    let mut backed_up = std::fs::read_to_string(&backup).unwrap();
-    assert_eq!(backed_up, va);
-    for delay in kill_delays(&mut rng, KILLS, span.mul_f64(1.3)) {
-        let (access, next) = if current == va { (half.clone(), &vb) } else { (all.clone(), &va) };
+    let mut clock = RunClock::default();
+    let (mut current, mut backed_up) = (vb.clone(), va.clone());
+    // The access that makes the next version, and that version.
+    let next_of = |current: &str| {
+        if current == va { (half.clone(), vb.clone()) } else { (all.clone(), va.clone()) }
+    };
+    for (i, point) in kill_points(&mut rng, KILLS).into_iter().enumerate() {
+        for _ in 0..RunClock::due(i) {
+            let (access, next) = next_of(&current);
+            sb.mock.set_access(access);
+            clock.time(populate());
+            assert_eq!(std::fs::read_to_string(&config).unwrap(), next);
+            (current, backed_up) = (next, current);
+        }
+        let delay = clock.delay(point);
+        let (access, next) = next_of(&current);
         sb.mock.set_access(access);
         let end = run_and_kill(populate(), delay);
         let text = std::fs::read_to_string(&config).expect("the config is there, as UTF-8");
         assert!(
-            text == current || text == *next,
+            text == current || text == next,
             "after a kill at {delay:?} the config is neither the previous nor the next version"
         );
         // Equal to a version parsed above; the editor reads it back byte for byte.
@@ -341,11 +374,12 @@ fn populate_killed_at_random_points_leaves_the_config_and_its_backup_whole() {
         &["config", "config.awsctx.bak", ".config.awsctx.lock", "sso", "cli", "credentials"],
     );
     eprintln!(
-        "populate: {tally:?}, {temps} temp files left by kills inside a write, {reads} reads, span {span:?}"
+        "populate: {tally:?}, {temps} temp files left by kills inside a write, {reads} reads, runs {:?}",
+        clock.times
     );
     tally.assert_covers_the_write("populate");
     // Stray temp files are never taken for the config: the next run reads the real file.
-    let (access, next) = if current == va { (half, vb) } else { (all, va) };
+    let (access, next) = next_of(&current);
     sb.mock.set_access(access);
     crate::support::success(&mut populate());
     assert_eq!(std::fs::read_to_string(&config).unwrap(), next);
@@ -400,16 +434,19 @@ fn a_token_refresh_killed_at_random_points_leaves_the_old_token_or_a_whole_new_o
         sb.seed_token(SignedDuration::from_mins(5));
         std::fs::read(&token_path).expect("seeded token")
     };
-    let span = median_run_time(|_| {
-        prepare();
-        credential_process(&sb)
-    });
+    prepare();
     let reader = Reader::start(vec![(
         token_path.clone(),
         Box::new(|bytes| botocore_token(bytes.ok_or("missing")?).map(drop)),
     )]);
     let mut tally = Tally::default();
-    for delay in kill_delays(&mut rng, KILLS, span.mul_f64(1.3)) {
+    let mut clock = RunClock::default();
+    for (i, point) in kill_points(&mut rng, KILLS).into_iter().enumerate() {
+        for _ in 0..RunClock::due(i) {
+            prepare();
+            clock.time(credential_process(&sb));
+        }
+        let delay = clock.delay(point);
         let old = prepare();
         let end = run_and_kill(credential_process(&sb), delay);
         let now = std::fs::read(&token_path).expect("the token file is there");
@@ -427,7 +464,10 @@ fn a_token_refresh_killed_at_random_points_leaves_the_old_token_or_a_whole_new_o
     }
     let reads = reader.finish();
     let temps = stray_temps(token_path.parent().unwrap(), &[&file_name(&token_path)]);
-    eprintln!("token refresh: {tally:?}, {temps} temp files left, {reads} reads, span {span:?}");
+    eprintln!(
+        "token refresh: {tally:?}, {temps} temp files left, {reads} reads, runs {:?}",
+        clock.times
+    );
     tally.assert_covers_the_write("token refresh");
     // Stray temp files are not tokens: the cache lists the one real file.
     let entries: Vec<_> = sb.tokens().entries().unwrap().map(|e| e.unwrap().path).collect();
@@ -445,16 +485,19 @@ fn a_credential_fetch_killed_at_random_points_leaves_the_old_entry_or_a_whole_ne
         sb.seed_credentials(&expired);
         std::fs::read(&path).expect("seeded credentials")
     };
-    let span = median_run_time(|_| {
-        prepare();
-        credential_process(&sb)
-    });
+    prepare();
     let reader = Reader::start(vec![(
         path.clone(),
         Box::new(|bytes| cli_credentials(bytes.ok_or("missing")?).map(drop)),
     )]);
     let mut tally = Tally::default();
-    for delay in kill_delays(&mut rng, KILLS, span.mul_f64(1.3)) {
+    let mut clock = RunClock::default();
+    for (i, point) in kill_points(&mut rng, KILLS).into_iter().enumerate() {
+        for _ in 0..RunClock::due(i) {
+            prepare();
+            clock.time(credential_process(&sb));
+        }
+        let delay = clock.delay(point);
         let old = prepare();
         let end = run_and_kill(credential_process(&sb), delay);
         let now = std::fs::read(&path).expect("the credential file is there");
@@ -469,7 +512,10 @@ fn a_credential_fetch_killed_at_random_points_leaves_the_old_entry_or_a_whole_ne
     }
     let reads = reader.finish();
     let temps = stray_temps(path.parent().unwrap(), &[&file_name(&path)]);
-    eprintln!("credentials: {tally:?}, {temps} temp files left, {reads} reads, span {span:?}");
+    eprintln!(
+        "credentials: {tally:?}, {temps} temp files left, {reads} reads, runs {:?}",
+        clock.times
+    );
     tally.assert_covers_the_write("credentials");
     // The next run reads the real entry, never a temp file (which holds other keys).
     let fresh = RoleCredentials {
