@@ -5,8 +5,9 @@
 //! error with a hint, within a bound, with no panic and no secret; a failed write on a hostile
 //! config changes none of its bytes.
 //!
-//! Kill delays are spread over the measured run time of an uninterrupted writer. Set
-//! `AWSCTX_TEST_SEED` to replay the delays of a failed run (its seed is printed).
+//! Kill delays are spread over the run time of an uninterrupted writer (timed again every 25
+//! kills, as the load changes), and a reader polls each file while the kills go on. Set
+//! `AWSCTX_TEST_SEED` to replay the kill points of a failed run (its seed is printed).
 
 use std::fmt::Write as _;
 use std::os::unix::process::ExitStatusExt;
