@@ -45,8 +45,7 @@ pub(crate) fn run_bare(
         if action == Action::Stay {
             ui::notice("nothing to unset: awsctx has not changed this shell");
         }
-        session.finish(&action, Trigger::Command)?;
-        return Ok(ExitCode::SUCCESS);
+        return session.finish(&action, Trigger::Command);
     }
     match profile {
         Some(name) => switch(ctx, name),
@@ -75,9 +74,9 @@ fn switch(ctx: &Context, name: &str) -> anyhow::Result<ExitCode> {
     let binding = session.resolve(false)?;
     let pwd = session.pwd.clone();
     let action = session.state.choose(&pwd, binding.as_ref(), &target);
-    session.finish(&action, Trigger::Command)?;
+    let code = session.finish(&action, Trigger::Command)?;
     record_history(ctx, &target);
-    Ok(ExitCode::SUCCESS)
+    Ok(code)
 }
 
 /// The profile must exist in the config: one line naming the file, a hint naming `list`.
@@ -284,6 +283,9 @@ pub(crate) struct Session<'a> {
     now: Timestamp,
     /// Statements to run after the variables change (fish's refresh timer).
     extra: String,
+    /// Why an explicit switch got no keys: the switch happens (the old keys must go), then
+    /// this is the command's error, so `awsctx prod && terraform plan` stops.
+    key_failure: Option<anyhow::Error>,
 }
 
 impl<'a> Session<'a> {
@@ -327,6 +329,7 @@ impl<'a> Session<'a> {
             mode,
             now: Timestamp::now(),
             extra: String::new(),
+            key_failure: None,
         })
     }
 
@@ -367,7 +370,9 @@ impl<'a> Session<'a> {
     /// Carry out `action`, print the shell code on stdout and the report on stderr. From the
     /// hook an error is reported once and the state still moves on (a prompt never retries a
     /// failing run on every prompt).
-    pub(crate) fn finish(mut self, action: &Action, trigger: Trigger) -> anyhow::Result<()> {
+    /// Apply `action`, print the shell code, and give the exit code: failure when an explicit
+    /// switch got no keys (the switch itself still happens).
+    pub(crate) fn finish(mut self, action: &Action, trigger: Trigger) -> anyhow::Result<ExitCode> {
         let changes = match self.apply(action, trigger) {
             Ok(changes) => changes,
             Err(err) if trigger == Trigger::Hook => {
@@ -376,7 +381,9 @@ impl<'a> Session<'a> {
             }
             Err(err) => return Err(err),
         };
-        self.print(&changes)
+        let failure = self.key_failure.take();
+        self.print(&changes)?;
+        Ok(failure.map_or(ExitCode::SUCCESS, |err| ui::report(&err)))
     }
 
     /// One line for an error the hook met, once per shell per message.
@@ -497,13 +504,27 @@ impl<'a> Session<'a> {
     }
 
     fn report_keys(&mut self, profile: &str, keys: &Keys, trigger: Trigger) {
+        if trigger == Trigger::Command {
+            self.key_failure = match keys {
+                Keys::Got(_) | Keys::NotWanted => None,
+                Keys::LoginRequired { login, reason, .. } => Some(ui::error(
+                    format!("no keys for `{profile}`: {reason}"),
+                    format!("run `{login}`, then `awsctx {profile}` again"),
+                )),
+                Keys::Unreachable { reason } | Keys::Missing { reason } => Some(ui::error(
+                    format!("no keys for `{profile}`: {reason}"),
+                    "`awsctx doctor` checks the set-up",
+                )),
+            };
+            return;
+        }
         let (marker, line) = match keys {
             Keys::Got(_) | Keys::NotWanted => return,
             Keys::Unreachable { reason } => (
                 format!("unreachable:{profile}"),
                 format!("no keys for `{profile}` yet: {reason} (trying again in a minute)"),
             ),
-            Keys::LoginRequired { session } => (
+            Keys::LoginRequired { session, .. } => (
                 format!("expired:{session}"),
                 format!("SSO session \"{session}\" expired — run awsctx login"),
             ),
@@ -707,9 +728,13 @@ pub(crate) enum Keys {
     Got(RoleCredentials),
     /// `AWSCTX_EXPORT=profile`: keys are not exported.
     NotWanted,
-    /// The SSO login behind the profile has expired.
+    /// The SSO login behind the profile has expired (or there is none).
     LoginRequired {
         session: String,
+        /// The command that fixes it: `awsctx login --sso-session S` (or `--profile P`).
+        login: String,
+        /// Why, in the provider's words: "SSO session `corp` is not logged in".
+        reason: String,
     },
     /// Keys cannot be had, and why (one line).
     Missing {
@@ -746,7 +771,9 @@ pub(crate) fn fetch_keys(ctx: &Context, config: &Config, profile: &str, trigger:
     }
     match provider.credentials(profile) {
         Ok(found) => Keys::Got(found.credentials),
-        Err(ProviderError::LoginRequired { target, .. }) => Keys::LoginRequired {
+        Err(ProviderError::LoginRequired { target, reason }) => Keys::LoginRequired {
+            login: target.login_command(),
+            reason: format!("{target} {reason}"),
             session: match target {
                 LoginTarget::Session(name) | LoginTarget::Profile(name) => name,
             },
