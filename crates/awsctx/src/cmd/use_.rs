@@ -145,7 +145,8 @@ fn list_or_pick(ctx: &Context) -> anyhow::Result<ExitCode> {
     let ordered = recent_first(&load_history(ctx), &names);
     match pick(&ordered)? {
         Some(choice) => switch(ctx, &choice),
-        None => Ok(ExitCode::FAILURE),
+        // Cancelled: quiet, and 130 as fzf and shells say for an interrupt.
+        None => Ok(ExitCode::from(130)),
     }
 }
 
