@@ -6,6 +6,8 @@ use std::fmt::Write as _;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::{ExitCode, Stdio};
+
+use clap::CommandFactory as _;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -79,15 +81,58 @@ fn switch(ctx: &Context, name: &str) -> anyhow::Result<ExitCode> {
     Ok(code)
 }
 
-/// The profile must exist in the config: one line naming the file, a hint naming `list`.
+/// The profile must exist: one line, and a hint with the nearest name (a typo of a profile or
+/// of a command), else `list`.
 pub(crate) fn require_profile(config: &Config, name: &str) -> anyhow::Result<()> {
     if config.profile(name).is_some() {
         return Ok(());
     }
+    let commands = crate::cli::Cli::command();
+    let hint = match closest(name, commands.get_subcommands().map(clap::Command::get_name)) {
+        Some(command) => format!("did you mean the command `awsctx {command}`?"),
+        None => match closest(name, config.profiles.keys().map(String::as_str)) {
+            Some(profile) => format!("did you mean `{profile}`? `awsctx list` shows the profiles"),
+            None => "`awsctx list` shows the profiles; `awsctx populate --sso-session NAME` generates them"
+                .to_owned(),
+        },
+    };
     Err(ui::error(
-        format!("profile `{name}` not found in `{}`", config.paths.config.display()),
-        "`awsctx list` shows the profiles; `awsctx populate --sso-session NAME` generates them",
+        format!("profile `{name}` not found in the AWS config or credentials file"),
+        hint,
     ))
+}
+
+/// The candidate nearest to `typed`: the same but for case, or at most two edits away.
+fn closest<'a>(typed: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let typed_lower = typed.to_lowercase();
+    candidates
+        .map(|c| (if c.to_lowercase() == typed_lower { 0 } else { edit_distance(typed, c) }, c))
+        .filter(|(d, _)| *d <= if typed.chars().count() <= 5 { 1 } else { 2 })
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Edit distance by characters, a swap of two neighbours counting as one edit (`lsit`).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
 }
 
 fn print_current(ctx: &Context) -> anyhow::Result<ExitCode> {
@@ -811,6 +856,30 @@ fn provider_settings(
         http,
         allow_network: true,
     })
+}
+
+#[cfg(test)]
+mod typo_tests {
+    use super::closest;
+
+    #[test]
+    fn typos_of_commands_and_profiles_find_their_nearest_name() {
+        let names = ["list", "login", "status"];
+        assert_eq!(closest("lsit", names.into_iter()), Some("list"));
+        assert_eq!(
+            closest("Prod-ReadOnly", ["prod-readonly", "dev"].into_iter()),
+            Some("prod-readonly")
+        );
+        assert_eq!(
+            closest("dev", ["prod", "staging"].into_iter()),
+            None,
+            "short names need a near match"
+        );
+        assert_eq!(
+            closest("payments-prod-admin", ["payments-prod-admn"].into_iter()),
+            Some("payments-prod-admn")
+        );
+    }
 }
 
 #[cfg(test)]

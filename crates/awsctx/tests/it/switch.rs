@@ -413,14 +413,20 @@ fn switch_commands_refuse_unknown_profiles_and_pin_needs_one() {
     let out = sb.awsctx(&sb.home, &["nope"]).env("_AWSCTX_SHELL", "bash").output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(out.stdout, b"", "nothing for the shell to eval");
-    let config = sb.home.join(".aws/config");
     assert_eq!(
         stderr(&out),
-        format!(
-            "awsctx: error: profile `nope` not found in `{}`\nhint: `awsctx list` shows the profiles; `awsctx populate --sso-session NAME` generates them\n",
-            config.display()
-        )
+        "awsctx: error: profile `nope` not found in the AWS config or credentials file\n\
+         hint: `awsctx list` shows the profiles; `awsctx populate --sso-session NAME` generates them\n"
     );
+    // A typo of a command or of a profile name gets the nearest name as its hint.
+    let out = sb.awsctx(&sb.home, &["lsit"]).env("_AWSCTX_SHELL", "bash").output().unwrap();
+    assert!(
+        stderr(&out).ends_with("hint: did you mean the command `awsctx list`?\n"),
+        "{}",
+        stderr(&out)
+    );
+    let out = sb.awsctx(&sb.home, &["DEV"]).env("_AWSCTX_SHELL", "bash").output().unwrap();
+    assert!(stderr(&out).contains("hint: did you mean `dev`?"), "{}", stderr(&out));
     let out = sb.awsctx(&sb.home, &["pin", "nope"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let out = sb.awsctx(&sb.home, &["pin"]).output().unwrap();
