@@ -84,6 +84,7 @@ run cd "$DEMO_WORK"
 
 section "Keys for other tools"
 run "awsctx export payments-ro --format env | sed -E 's/=(.{8}).*/=\\1…/'"
+run "awsctx export payments-ro --format process | head -3"
 check 'awsctx export payments-ro --format process | grep -q "\"Version\": 1"' "credential_process JSON"
 run "awsctx exec payments-ro -- sh -c 'echo \"in the child: AWS_PROFILE=\$AWS_PROFILE\"'"
 check '[[ $(awsctx exec payments-ro -- sh -c "echo \$AWS_PROFILE") == payments-ro ]]' "exec gives the child the profile"

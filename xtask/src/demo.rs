@@ -55,19 +55,20 @@ pub(crate) fn run(interactive: bool) -> anyhow::Result<()> {
         if std::env::var_os("NO_COLOR").is_some() {
             bash.env("NO_COLOR", "1");
         }
-        let status = if interactive {
+        if interactive {
             let rc = work.join("bashrc");
             std::fs::write(
                 &rc,
-                "eval \"$(awsctx hook bash)\"\nPS1='(awsctx demo) \\w \\$ '\necho 'awsctx demo shell: sandbox home, mock IAM Identity Center. Try: awsctx login --sso-session corp; exit to leave.'\n",
+                "eval \"$(awsctx hook bash)\"\nPS1='(awsctx demo) \\w \\$ '\necho 'awsctx demo shell: sandbox home, mock IAM Identity Center. Try: awsctx login --sso-session corp, then awsctx populate --sso-session corp; exit to leave.'\n",
             )?;
             std::fs::write(home.join(".aws/config"), demo_config())?;
-            bash.arg("--rcfile").arg(&rc).arg("-i").status()?
-        } else {
-            bash.arg(crate::root().join("xtask/demo.sh")).status()?
-        };
+            // Leaving the sandbox shell is never a failure, whatever its last command said.
+            bash.arg("--rcfile").arg(&rc).arg("-i").status()?;
+            return Ok(());
+        }
+        let status = bash.arg(crate::root().join("xtask/demo.sh")).status()?;
         if !status.success() {
-            bail!("the demo failed (exit {status})");
+            bail!("the demo failed ({status})");
         }
         Ok(())
     })();

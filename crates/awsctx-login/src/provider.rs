@@ -239,8 +239,8 @@ impl fmt::Display for LoginReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Self::Expired => "has expired",
-            Self::Missing => "has expired (no login found)",
-            Self::Refused => "has expired (the SSO portal refused its token)",
+            Self::Missing => "is not logged in",
+            Self::Refused => "was refused by the SSO portal (the login expired or was revoked)",
         })
     }
 }

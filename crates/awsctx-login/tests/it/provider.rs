@@ -330,7 +330,10 @@ fn a_revoked_token_means_a_login_is_needed() {
         matches!(&err, ProviderError::LoginRequired { reason: LoginReason::Refused, .. }),
         "{err}"
     );
-    assert!(err.to_string().starts_with("SSO session `corp` has expired"), "{err}");
+    assert!(
+        err.to_string().starts_with("SSO session `corp` was refused by the SSO portal"),
+        "{err}"
+    );
     assert_eq!(f.mock.count(Operation::GetRoleCredentials), 1, "401 is not retried");
     assert!(f.creds_cache().load(&f.dev_key()).unwrap().is_none());
 }

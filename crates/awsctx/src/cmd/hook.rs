@@ -78,6 +78,5 @@ pub(crate) fn run_hook_env(args: &ShellArgs, ctx: &Context) -> anyhow::Result<Ex
     };
     let pwd = session.pwd.clone();
     let action = session.state.arrive(&pwd, binding.as_ref());
-    session.finish(&action, Trigger::Hook)?;
-    Ok(ExitCode::SUCCESS)
+    session.finish(&action, Trigger::Hook)
 }

@@ -67,6 +67,5 @@ pub(crate) fn follow(ctx: &Context) -> anyhow::Result<ExitCode> {
     let pwd = session.pwd.clone();
     session.state.manual = None;
     let action = session.state.arrive(&pwd, binding.as_ref());
-    session.finish(&action, Trigger::Command)?;
-    Ok(ExitCode::SUCCESS)
+    session.finish(&action, Trigger::Command)
 }

@@ -196,7 +196,12 @@ impl Status {
             }
             return aligned(&lines);
         };
-        let from = self.profile_from.map(|v| format!(" (from `{v}`)")).unwrap_or_default();
+        // The hook's own variable is an implementation detail: the `set by` line says more.
+        let from = self
+            .profile_from
+            .filter(|v| !v.starts_with("_AWSCTX"))
+            .map(|v| format!(" (from `{v}`)"))
+            .unwrap_or_default();
         lines.push(("profile", format!("{profile}{from}")));
         if let Some(switcher) = &self.switcher {
             switcher.render(&mut lines);

@@ -6,6 +6,8 @@ use std::fmt::Write as _;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::{ExitCode, Stdio};
+
+use clap::CommandFactory as _;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -45,8 +47,7 @@ pub(crate) fn run_bare(
         if action == Action::Stay {
             ui::notice("nothing to unset: awsctx has not changed this shell");
         }
-        session.finish(&action, Trigger::Command)?;
-        return Ok(ExitCode::SUCCESS);
+        return session.finish(&action, Trigger::Command);
     }
     match profile {
         Some(name) => switch(ctx, name),
@@ -75,20 +76,63 @@ fn switch(ctx: &Context, name: &str) -> anyhow::Result<ExitCode> {
     let binding = session.resolve(false)?;
     let pwd = session.pwd.clone();
     let action = session.state.choose(&pwd, binding.as_ref(), &target);
-    session.finish(&action, Trigger::Command)?;
+    let code = session.finish(&action, Trigger::Command)?;
     record_history(ctx, &target);
-    Ok(ExitCode::SUCCESS)
+    Ok(code)
 }
 
-/// The profile must exist in the config: one line naming the file, a hint naming `list`.
+/// The profile must exist: one line, and a hint with the nearest name (a typo of a profile or
+/// of a command), else `list`.
 pub(crate) fn require_profile(config: &Config, name: &str) -> anyhow::Result<()> {
     if config.profile(name).is_some() {
         return Ok(());
     }
+    let commands = crate::cli::Cli::command();
+    let hint = match closest(name, commands.get_subcommands().map(clap::Command::get_name)) {
+        Some(command) => format!("did you mean the command `awsctx {command}`?"),
+        None => match closest(name, config.profiles.keys().map(String::as_str)) {
+            Some(profile) => format!("did you mean `{profile}`? `awsctx list` shows the profiles"),
+            None => "`awsctx list` shows the profiles; `awsctx populate --sso-session NAME` generates them"
+                .to_owned(),
+        },
+    };
     Err(ui::error(
-        format!("profile `{name}` not found in `{}`", config.paths.config.display()),
-        "`awsctx list` shows the profiles; `awsctx populate --sso-session NAME` generates them",
+        format!("profile `{name}` not found in the AWS config or credentials file"),
+        hint,
     ))
+}
+
+/// The candidate nearest to `typed`: the same but for case, or at most two edits away.
+fn closest<'a>(typed: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let typed_lower = typed.to_lowercase();
+    candidates
+        .map(|c| (if c.to_lowercase() == typed_lower { 0 } else { edit_distance(typed, c) }, c))
+        .filter(|(d, _)| *d <= if typed.chars().count() <= 5 { 1 } else { 2 })
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Edit distance by characters, a swap of two neighbours counting as one edit (`lsit`).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
 }
 
 fn print_current(ctx: &Context) -> anyhow::Result<ExitCode> {
@@ -146,7 +190,8 @@ fn list_or_pick(ctx: &Context) -> anyhow::Result<ExitCode> {
     let ordered = recent_first(&load_history(ctx), &names);
     match pick(&ordered)? {
         Some(choice) => switch(ctx, &choice),
-        None => Ok(ExitCode::FAILURE),
+        // Cancelled: quiet, and 130 as fzf and shells say for an interrupt.
+        None => Ok(ExitCode::from(130)),
     }
 }
 
@@ -284,6 +329,9 @@ pub(crate) struct Session<'a> {
     now: Timestamp,
     /// Statements to run after the variables change (fish's refresh timer).
     extra: String,
+    /// Why an explicit switch got no keys: the switch happens (the old keys must go), then
+    /// this is the command's error, so `awsctx prod && terraform plan` stops.
+    key_failure: Option<anyhow::Error>,
 }
 
 impl<'a> Session<'a> {
@@ -327,6 +375,7 @@ impl<'a> Session<'a> {
             mode,
             now: Timestamp::now(),
             extra: String::new(),
+            key_failure: None,
         })
     }
 
@@ -367,7 +416,9 @@ impl<'a> Session<'a> {
     /// Carry out `action`, print the shell code on stdout and the report on stderr. From the
     /// hook an error is reported once and the state still moves on (a prompt never retries a
     /// failing run on every prompt).
-    pub(crate) fn finish(mut self, action: &Action, trigger: Trigger) -> anyhow::Result<()> {
+    /// Apply `action`, print the shell code, and give the exit code: failure when an explicit
+    /// switch got no keys (the switch itself still happens).
+    pub(crate) fn finish(mut self, action: &Action, trigger: Trigger) -> anyhow::Result<ExitCode> {
         let changes = match self.apply(action, trigger) {
             Ok(changes) => changes,
             Err(err) if trigger == Trigger::Hook => {
@@ -376,7 +427,9 @@ impl<'a> Session<'a> {
             }
             Err(err) => return Err(err),
         };
-        self.print(&changes)
+        let failure = self.key_failure.take();
+        self.print(&changes)?;
+        Ok(failure.map_or(ExitCode::SUCCESS, |err| ui::report(&err)))
     }
 
     /// One line for an error the hook met, once per shell per message.
@@ -497,13 +550,27 @@ impl<'a> Session<'a> {
     }
 
     fn report_keys(&mut self, profile: &str, keys: &Keys, trigger: Trigger) {
+        if trigger == Trigger::Command {
+            self.key_failure = match keys {
+                Keys::Got(_) | Keys::NotWanted => None,
+                Keys::LoginRequired { login, reason, .. } => Some(ui::error(
+                    format!("no keys for `{profile}`: {reason}"),
+                    format!("run `{login}`, then `awsctx {profile}` again"),
+                )),
+                Keys::Unreachable { reason } | Keys::Missing { reason } => Some(ui::error(
+                    format!("no keys for `{profile}`: {reason}"),
+                    "`awsctx doctor` checks the set-up",
+                )),
+            };
+            return;
+        }
         let (marker, line) = match keys {
             Keys::Got(_) | Keys::NotWanted => return,
             Keys::Unreachable { reason } => (
                 format!("unreachable:{profile}"),
                 format!("no keys for `{profile}` yet: {reason} (trying again in a minute)"),
             ),
-            Keys::LoginRequired { session } => (
+            Keys::LoginRequired { session, .. } => (
                 format!("expired:{session}"),
                 format!("SSO session \"{session}\" expired — run awsctx login"),
             ),
@@ -707,9 +774,13 @@ pub(crate) enum Keys {
     Got(RoleCredentials),
     /// `AWSCTX_EXPORT=profile`: keys are not exported.
     NotWanted,
-    /// The SSO login behind the profile has expired.
+    /// The SSO login behind the profile has expired (or there is none).
     LoginRequired {
         session: String,
+        /// The command that fixes it: `awsctx login --sso-session S` (or `--profile P`).
+        login: String,
+        /// Why, in the provider's words: "SSO session `corp` is not logged in".
+        reason: String,
     },
     /// Keys cannot be had, and why (one line).
     Missing {
@@ -749,7 +820,9 @@ pub(crate) fn fetch_keys(ctx: &Context, config: &Config, profile: &str, trigger:
     }
     match provider.credentials(profile) {
         Ok(found) => Keys::Got(found.credentials),
-        Err(ProviderError::LoginRequired { target, .. }) => Keys::LoginRequired {
+        Err(ProviderError::LoginRequired { target, reason }) => Keys::LoginRequired {
+            login: target.login_command(),
+            reason: format!("{target} {reason}"),
             session: match target {
                 LoginTarget::Session(name) | LoginTarget::Profile(name) => name,
             },
@@ -786,6 +859,30 @@ fn provider_settings(
         http,
         allow_network: true,
     })
+}
+
+#[cfg(test)]
+mod typo_tests {
+    use super::closest;
+
+    #[test]
+    fn typos_of_commands_and_profiles_find_their_nearest_name() {
+        let names = ["list", "login", "status"];
+        assert_eq!(closest("lsit", names.into_iter()), Some("list"));
+        assert_eq!(
+            closest("Prod-ReadOnly", ["prod-readonly", "dev"].into_iter()),
+            Some("prod-readonly")
+        );
+        assert_eq!(
+            closest("dev", ["prod", "staging"].into_iter()),
+            None,
+            "short names need a near match"
+        );
+        assert_eq!(
+            closest("payments-prod-admin", ["payments-prod-admn"].into_iter()),
+            Some("payments-prod-admn")
+        );
+    }
 }
 
 #[cfg(test)]

@@ -138,7 +138,7 @@ fn a_needed_login_is_an_error_with_the_login_command_and_no_browser() {
     assert_eq!(stdout(&out), "", "the command never ran");
     assert_eq!(
         stderr(&out),
-        "awsctx: error: SSO session `corp` has expired (no login found)\nhint: run `awsctx login --sso-session corp`\n"
+        "awsctx: error: SSO session `corp` is not logged in\nhint: run `awsctx login --sso-session corp`\n"
     );
     assert!(browser.urls().is_empty());
 }

@@ -203,8 +203,8 @@ fn every_failure_is_one_clear_line_and_leaves_no_corrupt_cache() {
         (vec![Fault::Slow(Duration::from_secs(3)); 3], "timed out after 500 ms (attempts: 3)"),
         (vec![Fault::MalformedJson], "returned a malformed response (HTTP 200)"),
         (vec![Fault::Status(500); 3], "InternalServerException"),
-        (vec![Fault::ExpiredToken], "SSO session `corp` has expired"),
-        (vec![Fault::RevokedToken], "SSO session `corp` has expired"),
+        (vec![Fault::ExpiredToken], "SSO session `corp` was refused by the SSO portal"),
+        (vec![Fault::RevokedToken], "SSO session `corp` was refused by the SSO portal"),
     ];
     for (faults, expected) in cases {
         let sandbox = Sandbox::new();
@@ -241,14 +241,14 @@ fn a_revoked_session_and_an_expired_token_say_how_to_log_in() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         stderr(&out),
-        "awsctx: error: SSO session `corp` has expired (the SSO portal refused its token)\nhint: run `awsctx login --sso-session corp`\n"
+        "awsctx: error: SSO session `corp` was refused by the SSO portal (the login expired or was revoked)\nhint: run `awsctx login --sso-session corp`\n"
     );
 
     let legacy = Sandbox::new();
     let out = legacy.awsctx().args(["export", "legacy"]).output().unwrap();
     assert_eq!(
         stderr(&out),
-        "awsctx: error: SSO session of profile `legacy` has expired (no login found)\nhint: run `awsctx login --profile legacy`\n"
+        "awsctx: error: SSO session of profile `legacy` is not logged in\nhint: run `awsctx login --profile legacy`\n"
     );
     assert!(legacy.mock.requests().is_empty());
 }

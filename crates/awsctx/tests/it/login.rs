@@ -279,7 +279,7 @@ fn logout_removes_the_token_and_role_credentials_and_status_tells_the_state() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         stderr(&out),
-        "awsctx: error: SSO session `corp` has expired (no login found)\nhint: run `awsctx login --sso-session corp`\n"
+        "awsctx: error: SSO session `corp` is not logged in\nhint: run `awsctx login --sso-session corp`\n"
     );
 }
 

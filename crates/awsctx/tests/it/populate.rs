@@ -458,7 +458,7 @@ fn no_token_an_expired_or_a_revoked_one_asks_for_a_login() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         stderr(&out),
-        "awsctx: error: SSO session `corp` has expired (no login found)\nhint: run `awsctx login --sso-session corp`\n"
+        "awsctx: error: SSO session `corp` is not logged in\nhint: run `awsctx login --sso-session corp`\n"
     );
 
     let past = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(60);
@@ -477,7 +477,7 @@ fn no_token_an_expired_or_a_revoked_one_asks_for_a_login() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         stderr(&out),
-        "awsctx: error: SSO session `corp` has expired (the SSO portal refused its token)\nhint: run `awsctx login --sso-session corp`\n"
+        "awsctx: error: SSO session `corp` was refused by the SSO portal (the login expired or was revoked)\nhint: run `awsctx login --sso-session corp`\n"
     );
     assert_eq!(sandbox.config_text(), sandbox.session_section("corp"), "nothing written");
 }

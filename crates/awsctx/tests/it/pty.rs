@@ -184,7 +184,7 @@ fn the_built_in_picker_filters_on_the_terminal_and_switches() {
     assert!(listed.contains("  1  prod-ro"), "{listed}");
     t.session.send_line("").unwrap();
     let (_, status) = t.run("");
-    assert_eq!(status, 1, "a cancelled pick fails");
+    assert_eq!(status, 130, "a cancelled pick exits 130, as fzf does");
     t.expect_var("AWS_PROFILE", Some("prod-ro"));
 }
 

@@ -389,19 +389,44 @@ fn an_expired_login_switches_the_profile_without_keys_and_says_so_in_one_line() 
 }
 
 #[test]
+fn an_explicit_switch_without_a_login_still_drops_the_old_keys_but_fails_with_a_hint() {
+    let mut sb = Sandbox::new();
+    sb.forget_login();
+    sb.set_env("AWS_ACCESS_KEY_ID", "AKIAOLDKEYOFANOTHERPROFILE");
+    let home = sb.dir("");
+    let out = sb.awsctx(&home, &["dev"]).env("_AWSCTX_SHELL", "bash").output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "`awsctx dev && terraform plan` must stop");
+    assert_eq!(
+        stderr(&out),
+        "awsctx: dev · 111122223333 · Admin · eu-west-1 · no keys\n\
+         awsctx: error: no keys for `dev`: SSO session `corp` is not logged in\n\
+         hint: run `awsctx login --sso-session corp`, then `awsctx dev` again\n"
+    );
+    let code = stdout(&out);
+    assert!(code.contains("export AWS_PROFILE='dev'"), "{code}");
+    assert!(code.contains("unset -v AWS_ACCESS_KEY_ID"), "old keys must go: {code}");
+}
+
+#[test]
 fn switch_commands_refuse_unknown_profiles_and_pin_needs_one() {
     let sb = Sandbox::new();
     let out = sb.awsctx(&sb.home, &["nope"]).env("_AWSCTX_SHELL", "bash").output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(out.stdout, b"", "nothing for the shell to eval");
-    let config = sb.home.join(".aws/config");
     assert_eq!(
         stderr(&out),
-        format!(
-            "awsctx: error: profile `nope` not found in `{}`\nhint: `awsctx list` shows the profiles; `awsctx populate --sso-session NAME` generates them\n",
-            config.display()
-        )
+        "awsctx: error: profile `nope` not found in the AWS config or credentials file\n\
+         hint: `awsctx list` shows the profiles; `awsctx populate --sso-session NAME` generates them\n"
     );
+    // A typo of a command or of a profile name gets the nearest name as its hint.
+    let out = sb.awsctx(&sb.home, &["lsit"]).env("_AWSCTX_SHELL", "bash").output().unwrap();
+    assert!(
+        stderr(&out).ends_with("hint: did you mean the command `awsctx list`?\n"),
+        "{}",
+        stderr(&out)
+    );
+    let out = sb.awsctx(&sb.home, &["DEV"]).env("_AWSCTX_SHELL", "bash").output().unwrap();
+    assert!(stderr(&out).contains("hint: did you mean `dev`?"), "{}", stderr(&out));
     let out = sb.awsctx(&sb.home, &["pin", "nope"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let out = sb.awsctx(&sb.home, &["pin"]).output().unwrap();
