@@ -808,7 +808,8 @@ enum Outcome {
     /// One error line naming the call, its endpoint and this text (the AWS code, or what
     /// went wrong), then a hint; after this many calls.
     Failure { text: &'static str, calls: u64 },
-    /// The session is over: the login line and its hint, exactly.
+    /// The session is over: the login line (`SSO session `corp` REASON`) and its hint,
+    /// exactly.
     LoginRequired { reason: &'static str, calls: u64 },
 }
 
@@ -826,8 +827,11 @@ fn expected(call: Call, fault: &Fault, times: u64) -> Outcome {
     let persistent = times >= ATTEMPTS;
     let calls = if retryable(fault) { times.min(ATTEMPTS) + u64::from(!persistent) } else { 1 };
     let failure = |text| Outcome::Failure { text, calls };
-    let refused = Outcome::LoginRequired { reason: " (the SSO portal refused its token)", calls };
-    let expired = Outcome::LoginRequired { reason: "", calls };
+    let refused = Outcome::LoginRequired {
+        reason: "was refused by the SSO portal (the login expired or was revoked)",
+        calls,
+    };
+    let expired = Outcome::LoginRequired { reason: "has expired", calls };
     match call {
         Call::Logout => return Outcome::Success { calls: 1 },
         Call::RefreshValidToken => return Outcome::Success { calls },
@@ -1020,7 +1024,7 @@ fn network_case(call: Call, fault: &Fault, times: u64) -> Result<(), String> {
             check(out.status.code() == Some(1), "expected exit 1")?;
             check(out_text.is_empty(), "stdout on failure")?;
             let login = format!(
-                "awsctx: error: SSO session `corp` has expired{reason}\nhint: run `awsctx login --sso-session corp`\n"
+                "awsctx: error: SSO session `corp` {reason}\nhint: run `awsctx login --sso-session corp`\n"
             );
             check(err_text == login, "not the login error")?;
             check(calls == want, &format!("{calls} calls, expected {want}"))?;
@@ -1286,7 +1290,7 @@ fn corrupt_cache_entries_count_as_missing_and_are_replaced_whole() {
         prop_assert_eq!(out.status.code(), Some(1));
         prop_assert_eq!(
             stderr(&out),
-            "awsctx: error: SSO session `corp` has expired (no login found)\nhint: run `awsctx login --sso-session corp`\n"
+            "awsctx: error: SSO session `corp` is not logged in\nhint: run `awsctx login --sso-session corp`\n"
         );
         prop_assert_eq!(std::fs::read(&token_path).unwrap(), bytes, "the token file was touched");
         prop_assert_eq!(sb.mock.count(Operation::GetRoleCredentials), calls + 1);
