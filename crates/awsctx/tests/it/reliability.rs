@@ -808,7 +808,8 @@ enum Outcome {
     /// One error line naming the call, its endpoint and this text (the AWS code, or what
     /// went wrong), then a hint; after this many calls.
     Failure { text: &'static str, calls: u64 },
-    /// The session is over: the login line and its hint, exactly.
+    /// The session is over: the login line (`SSO session `corp` REASON`) and its hint,
+    /// exactly.
     LoginRequired { reason: &'static str, calls: u64 },
 }
 
