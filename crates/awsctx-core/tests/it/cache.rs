@@ -358,25 +358,8 @@ fn refreshed_token_drops_the_old_refresh_token_when_none_is_returned() {
     assert_eq!(far.expires_at, Timestamp::MAX);
 }
 
-fn testdata_dir() -> Option<PathBuf> {
-    // CI clones the repo beside `shared/`; a git worktree sits one level deeper. Take the
-    // nearest ancestor that has it.
-    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    crate_dir.ancestors().map(|dir| dir.join("shared/testdata")).find(|dir| dir.is_dir())
-}
-
-#[allow(clippy::print_stderr)]
 fn botocore_cases() -> Option<Value> {
-    let Some(dir) = testdata_dir() else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "shared/testdata is missing next to the repository"
-        );
-        eprintln!("!!! SKIPPED: shared/testdata not found above {}", env!("CARGO_MANIFEST_DIR"));
-        return None;
-    };
-    let path = dir.join("botocore/sso-token-provider-cases.extracted.json");
-    Some(serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap())
+    crate::config_testdata::testdata_json("botocore/sso-token-provider-cases.extracted.json")
 }
 
 /// botocore's `SSOTokenProvider._refresher` + `DeferredRefreshableToken`, decided by the pure
