@@ -97,7 +97,7 @@ complete -c awsctx -n "__fish_awsctx_using_subcommand configure; and __fish_seen
 complete -c awsctx -n "__fish_awsctx_using_subcommand configure; and __fish_seen_subcommand_from sso" -s h -l help -d 'Print help'
 complete -c awsctx -n "__fish_awsctx_using_subcommand configure; and __fish_seen_subcommand_from help" -f -a "sso" -d 'The SSO wizard; every prompt is also a flag'
 complete -c awsctx -n "__fish_awsctx_using_subcommand configure; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c awsctx -n "__fish_awsctx_using_subcommand populate" -l sso-session -r
+complete -c awsctx -n "__fish_awsctx_using_subcommand populate" -l sso-session -d 'The `[sso-session]` whose access to write (default: the only one in the config)' -r
 complete -c awsctx -n "__fish_awsctx_using_subcommand populate" -l template -d 'Profile-name template: `{account_name}`, `{account_id}`, `{role_name}`, `{session}`' -r
 complete -c awsctx -n "__fish_awsctx_using_subcommand populate" -l prefix -d 'Prefix for every generated name' -r
 complete -c awsctx -n "__fish_awsctx_using_subcommand populate" -l region -d '`region` for every generated profile' -r

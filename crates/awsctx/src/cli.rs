@@ -230,8 +230,9 @@ pub(crate) struct ConfigureSsoArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct PopulateArgs {
+    /// The `[sso-session]` whose access to write (default: the only one in the config)
     #[arg(long)]
-    pub(crate) sso_session: String,
+    pub(crate) sso_session: Option<String>,
     /// Profile-name template: `{account_name}`, `{account_id}`, `{role_name}`, `{session}`
     #[arg(long, default_value = "{account_name}-{role_name}")]
     pub(crate) template: String,

@@ -35,6 +35,12 @@ pub(crate) fn run(args: &ListArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let mut logins = LoginStates::new(tokens, Timestamp::now());
     let rows: Vec<Row<'_>> =
         config.profiles.values().map(|p| row(config, p, &mut logins)).collect();
+    if !args.json && rows.is_empty() {
+        crate::ui::notice(&format!(
+            "no profiles in `{}`: `awsctx configure sso` sets one up, `awsctx populate` writes one per account and role",
+            config.paths.config.display()
+        ));
+    }
     if !args.json {
         for row in &rows {
             if let Err(error) = &row.kind {

@@ -28,7 +28,6 @@ use crate::ui::{self, Paint, usage_error};
 const LIST_LIMIT: usize = 10;
 
 pub(crate) fn run(args: &PopulateArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
-    let session_name = args.sso_session.as_str();
     let template = match Template::parse(&args.template) {
         Ok(template) => template,
         Err(err) => usage_error(&["populate"], ErrorKind::InvalidValue, &err.to_string()),
@@ -43,6 +42,24 @@ pub(crate) fn run(args: &PopulateArgs, ctx: &Context) -> anyhow::Result<ExitCode
         );
     }
     let config = ctx.config()?;
+    let sessions: Vec<&String> = config.sso_sessions.keys().collect();
+    let session_name = match (&args.sso_session, sessions.as_slice()) {
+        (Some(name), _) => name.as_str(),
+        (None, [only]) => only.as_str(),
+        (None, []) => usage_error(
+            &["populate"],
+            ErrorKind::MissingRequiredArgument,
+            "no `[sso-session]` in the AWS config: `awsctx configure sso` sets one up",
+        ),
+        (None, many) => usage_error(
+            &["populate"],
+            ErrorKind::MissingRequiredArgument,
+            &format!(
+                "which SSO session? pass `--sso-session` with one of {}",
+                many.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+            ),
+        ),
+    };
     let session = config.sso_session(session_name).map_err(|err| {
         ui::error(
             err.to_string(),

@@ -442,6 +442,24 @@ fn template_prefix_and_region_shape_the_profiles() {
 }
 
 #[test]
+fn the_only_session_is_the_default_and_several_need_a_choice() {
+    let sandbox = corp(MockConfig::default().accounts(5));
+    assert_ok(&sandbox.run(&["populate"]));
+    let written = std::fs::read_to_string(sandbox.config_path()).unwrap();
+    assert_eq!(generated(&written, "corp").len(), access_of(&sandbox.mock.accounts()).len());
+
+    let both = format!("{}{}", sandbox.session_section("corp"), sandbox.session_section("lab"));
+    sandbox.write_config(&both);
+    let out = sandbox.run(&["populate"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("pass `--sso-session` with one of `corp`, `lab`"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn a_bad_template_is_a_usage_error() {
     let sandbox = corp(MockConfig::default());
     let out = sandbox.run(&["populate", "--sso-session", "corp", "--template", "{account}"]);
