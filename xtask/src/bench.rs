@@ -37,6 +37,12 @@ pub(crate) struct Measured {
 
 type RowFn = fn(&Bench) -> anyhow::Result<Measured>;
 
+/// The mock's session (`mock-sso serve` accepts this start URL).
+const SESSION_CORP: &str = "[sso-session corp]\nsso_start_url = https://d-90670ca0b1.awsapps.com/start\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n";
+
+/// A profile `dev` on the mock's first account and role.
+const DEV_PROFILE: &str = "[profile dev]\nsso_session = corp\nsso_account_id = 111111111111\nsso_role_name = AdministratorAccess\nregion = eu-west-1\n";
+
 /// The rows, in DESIGN.md's order.
 const ROWS: &[(&str, RowFn)] = &[
     ("prompt", row_prompt),
@@ -159,15 +165,16 @@ impl Bench {
         Ok(home)
     }
 
-    /// A sandbox home whose config has the mock's session `corp` and a profile `dev` (its first
-    /// account and role), logged in with the device code (`mock-sso serve --auto-approve`).
-    pub(crate) fn logged_in_home(&self, name: &str, mock: &MockProcess) -> anyhow::Result<PathBuf> {
+    /// A sandbox home whose config has the mock's session `corp` and then `profiles`, logged in
+    /// with the device code (`mock-sso serve --auto-approve`).
+    pub(crate) fn logged_in_home(
+        &self,
+        name: &str,
+        mock: &MockProcess,
+        profiles: &str,
+    ) -> anyhow::Result<PathBuf> {
         let home = self.home(name)?;
-        std::fs::write(
-            home.join(".aws/config"),
-            "[sso-session corp]\nsso_start_url = https://d-90670ca0b1.awsapps.com/start\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n\n\
-             [profile dev]\nsso_session = corp\nsso_account_id = 111111111111\nsso_role_name = AdministratorAccess\nregion = eu-west-1\n",
-        )?;
+        std::fs::write(home.join(".aws/config"), format!("{SESSION_CORP}\n{profiles}"))?;
         let login = self
             .awsctx(&home)
             .envs(mock.endpoint_env())
@@ -410,7 +417,7 @@ echo "theirs $(per {THEIRS} _direnv_hook)"
 fn row_enter(bench: &Bench) -> anyhow::Result<Measured> {
     let direnv = which("direnv").context("direnv is not installed (apt-get install direnv)")?;
     let mock = bench.mock(&["--auto-approve"])?;
-    let home = bench.logged_in_home("enter", &mock)?;
+    let home = bench.logged_in_home("enter", &mock, DEV_PROFILE)?;
     let awsctx = |dir: &Path, args: &[&str]| {
         let mut cmd = bench.awsctx(&home);
         cmd.envs(mock.endpoint_env()).env("PWD", dir).current_dir(dir).args(args);
@@ -480,7 +487,7 @@ fn set_executable(path: &Path) -> anyhow::Result<()> {
 /// each of its runs asks the mock's portal: that is what botocore costs).
 fn row_export(bench: &Bench) -> anyhow::Result<Measured> {
     let mock = bench.mock(&["--auto-approve"])?;
-    let home = bench.logged_in_home("export", &mock)?;
+    let home = bench.logged_in_home("export", &mock, DEV_PROFILE)?;
     let awsctx = |args: &[&str]| {
         let mut cmd = bench.awsctx(&home);
         cmd.envs(mock.endpoint_env()).args(args);
@@ -520,9 +527,7 @@ fn row_populate(bench: &Bench) -> anyhow::Result<Measured> {
     const POPULATE_RATE: usize = 100;
     // The mock's defaults: 20 per page, accounts alternate 2 and 1 roles (one page each).
     const PAGE_SIZE: usize = 20;
-    const START_URL: &str = "https://d-90670ca0b1.awsapps.com/start";
 
-    let home = bench.home("populate")?;
     let mock = bench.mock(&[
         "--accounts",
         &ACCOUNTS.to_string(),
@@ -530,26 +535,10 @@ fn row_populate(bench: &Bench) -> anyhow::Result<Measured> {
         &POPULATE_RATE.to_string(),
         "--auto-approve",
     ])?;
-    std::fs::write(
-        home.join(".aws/config"),
-        format!(
-            "[sso-session bench-populate]\nsso_start_url = {START_URL}\nsso_region = us-east-1\n"
-        ),
-    )?;
-    let login = bench
-        .awsctx(&home)
-        .envs(mock.endpoint_env())
-        .args(["login", "--sso-session", "bench-populate", "--use-device-code", "--no-browser"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .output()
-        .context("running awsctx login")?;
-    if !login.status.success() {
-        bail!("awsctx login failed: {}", String::from_utf8_lossy(&login.stderr).trim());
-    }
+    let home = bench.logged_in_home("populate", &mock, "")?;
 
     let mut cmd = bench.awsctx(&home);
-    cmd.envs(mock.endpoint_env()).args(["populate", "--sso-session", "bench-populate"]);
+    cmd.envs(mock.endpoint_env()).args(["populate", "--sso-session", "corp"]);
     let start = Instant::now();
     let out = cmd.output().context("running awsctx populate")?;
     let elapsed = start.elapsed();
@@ -614,7 +603,7 @@ fn json_number(json: &str, key: &str) -> anyhow::Result<u64> {
 fn row_single_flight(bench: &Bench) -> anyhow::Result<Measured> {
     const CALLERS: usize = 50;
     let mock = bench.mock(&["--auto-approve"])?;
-    let home = bench.logged_in_home("single-flight", &mock)?;
+    let home = bench.logged_in_home("single-flight", &mock, DEV_PROFILE)?;
     let awsctx = |args: &[&str]| {
         let mut cmd = bench.awsctx(&home);
         cmd.envs(mock.endpoint_env()).args(args).stdout(Stdio::null()).stderr(Stdio::piped());
