@@ -9,6 +9,7 @@
 //! - [`time`]: the timestamp formats of the AWS files (`Z` in caches, `+00:00` in exports).
 //! - [`env`]: a snapshot of the process environment, so every rule is testable.
 //! - [`secret`]: a string that never prints.
+//! - [`text`]: untrusted text made safe for a terminal.
 
 pub mod binding;
 pub mod cache;
@@ -18,4 +19,5 @@ pub mod file;
 pub mod secret;
 pub mod shell;
 pub mod switch;
+pub mod text;
 pub mod time;
