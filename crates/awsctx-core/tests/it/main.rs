@@ -6,5 +6,6 @@ mod config_location;
 mod config_parser;
 mod config_profile;
 mod config_testdata;
+mod hook_state;
 mod reliability;
 mod shell;
