@@ -2,7 +2,8 @@
 
 #![allow(clippy::print_stderr)] // this module is where the binary talks to the user
 
-use std::io::IsTerminal;
+use std::fmt::Write as _;
+use std::io::{IsTerminal, Write as _};
 use std::process::ExitCode;
 
 use clap::CommandFactory as _;
@@ -39,11 +40,19 @@ pub(crate) fn report(err: &anyhow::Error) -> ExitCode {
         .or_else(|| crate::credentials::fallback_hint(err));
     let message = one_line(err);
     let paint = Paint::stderr();
-    eprintln!("awsctx: {} {message}", paint.style(Color::Red.bold(), "error:"));
+    let mut text = format!("awsctx: {} {message}\n", paint.style(Color::Red.bold(), "error:"));
     if let Some(hint) = hint {
-        eprintln!("{} {hint}", paint.style(Color::Cyan.bold(), "hint:"));
+        let _ = writeln!(text, "{} {hint}", paint.style(Color::Cyan.bold(), "hint:"));
     }
+    write_stderr(&text);
     ExitCode::FAILURE
+}
+
+/// `text` in one write: a message is never torn by other output to the same terminal (the
+/// echo of what the user types meanwhile, another process's line).
+fn write_stderr(text: &str) {
+    // Nowhere left to say anything: nothing to do about it.
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
 /// The error and its causes on one line: "reading `x`: permission denied". A cause that the
@@ -82,7 +91,7 @@ pub(crate) fn usage_error(path: &[&str], kind: ErrorKind, message: &str) -> ! {
 
 /// A one-line notice on stderr: `awsctx: ...`.
 pub(crate) fn notice(message: &str) {
-    eprintln!("awsctx: {message}");
+    write_stderr(&format!("awsctx: {message}\n"));
 }
 
 /// Whether to colour a stream: only a terminal, never with `NO_COLOR`.

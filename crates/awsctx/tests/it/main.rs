@@ -11,6 +11,7 @@ mod doctor;
 mod exec;
 mod export;
 mod hooks;
+mod hookstate;
 mod interop;
 mod list;
 mod login;
