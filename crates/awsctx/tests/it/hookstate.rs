@@ -4,7 +4,10 @@
 
 use std::fmt::Write as _;
 use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
 use std::time::Duration;
+
+use awsctx_core::binding::StateDir;
 
 use crate::switch::{BIN, DEV, Sandbox, lines, shells, stderr, stdout};
 
@@ -171,14 +174,7 @@ fn a_broken_binding_reports_its_error_once_per_directory_and_starts_nothing_more
     sb.dir("repo/sub");
     assert!(sb.awsctx(&repo, &["pin", "broken"]).output().unwrap().status.success());
     for shell in shells() {
-        let count = sb.root.join(format!("count.{shell}"));
-        let wrapper = sb.root.join(format!("wrapper.{shell}"));
-        std::fs::write(
-            &wrapper,
-            format!("#!/bin/sh\necho \"$*\" >> '{}'\nexec '{BIN}' \"$@\"\n", count.display()),
-        )
-        .unwrap();
-        std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let (wrapper, count) = counting_wrapper(&sb, shell);
         let set_bin = match shell {
             "fish" => format!("set -g _AWSCTX_BIN '{}'", wrapper.display()),
             _ => format!("_AWSCTX_BIN='{}'", wrapper.display()),
@@ -204,4 +200,65 @@ fn a_broken_binding_reports_its_error_once_per_directory_and_starts_nothing_more
             "{shell}: one process per directory, none per prompt"
         );
     }
+}
+
+#[test]
+fn past_two_kib_of_pins_the_hook_asks_awsctx_at_each_directory_change_and_still_switches() {
+    let sb = Sandbox::new();
+    sb.seed_keys(DEV, Duration::from_secs(3570));
+    let pinned = sb.dir("plain/pinned");
+    StateDir::new(sb.home.join(".local/state/awsctx"))
+        .update_pins(|pins| {
+            for n in 0..100 {
+                pins.insert(
+                    sb.root.join(format!("elsewhere/{n:03}-{}", "x".repeat(40))),
+                    "dev".into(),
+                );
+            }
+            pins.insert(pinned.clone(), "dev".into());
+        })
+        .unwrap();
+    for shell in shells() {
+        let (wrapper, count) = counting_wrapper(&sb, shell);
+        let dump = sb.root.join(format!("state.{shell}"));
+        let set_bin = match shell {
+            "fish" => format!("set -g _AWSCTX_BIN '{}'", wrapper.display()),
+            _ => format!("_AWSCTX_BIN='{}'", wrapper.display()),
+        };
+        let script = format!(
+            "cd '{root}'\nprompt\n{set_bin}\nshow _AWSCTX_PINS\ncd plain\nprompt\nprompt\nshow AWS_PROFILE\n\
+             cd pinned\nprompt\nshow AWS_PROFILE\nstatevars > '{dump}'",
+            root = sb.root.display(),
+            dump = dump.display(),
+        );
+        let out = sb.run(shell, &script);
+        let err = stderr(&out);
+        assert_eq!(
+            lines(&stdout(&out)),
+            ["_AWSCTX_PINS unset", "AWS_PROFILE unset", "AWS_PROFILE=<dev>"],
+            "{shell}: {err}"
+        );
+        let calls = std::fs::read_to_string(&count).unwrap_or_default();
+        assert_eq!(
+            lines(&calls),
+            [format!("hook-env {shell}"), format!("hook-env {shell}")],
+            "{shell}: one process per directory change, none per prompt"
+        );
+        let entries = state_entries(&std::fs::read(&dump).unwrap());
+        let total: usize = entries.iter().map(String::len).sum();
+        assert!(total <= STATE_BOUND, "{shell}: {total} bytes of state: {entries:?}");
+    }
+}
+
+/// A wrapper around the binary that logs each run's arguments: (the wrapper, its log).
+fn counting_wrapper(sb: &Sandbox, shell: &str) -> (PathBuf, PathBuf) {
+    let count = sb.root.join(format!("count.{shell}"));
+    let wrapper = sb.root.join(format!("wrapper.{shell}"));
+    std::fs::write(
+        &wrapper,
+        format!("#!/bin/sh\necho \"$*\" >> '{}'\nexec '{BIN}' \"$@\"\n", count.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (wrapper, count)
 }
