@@ -656,13 +656,10 @@ fn report_skipped(skipped: &Skipped) {
     ui::notice(&line);
 }
 
-/// `text` safe for a terminal line: control characters escaped.
+/// `text` safe for a terminal line: control and bidi characters escaped, cut to a bound (a
+/// `.aws-profile` may name a 4 KiB "profile").
 fn display(text: &str) -> String {
-    if text.chars().any(char::is_control) {
-        text.escape_debug().to_string()
-    } else {
-        text.to_owned()
-    }
+    awsctx_core::text::escape(text).into_owned()
 }
 
 fn time_left(expiration: Timestamp, now: Timestamp) -> String {
