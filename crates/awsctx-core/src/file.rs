@@ -693,6 +693,21 @@ mod tests {
     }
 
     #[test]
+    fn a_planted_backup_link_is_replaced_not_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("authorized_keys");
+        std::fs::write(&victim, "keep").unwrap();
+        let path = dir.path().join("config");
+        let backup = dir.path().join("config.bak");
+        std::fs::write(&path, "one").unwrap();
+        symlink(&victim, &backup).unwrap();
+        write_atomic_with_backup(&path, &backup, b"two", 0o600).unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+        assert!(std::fs::symlink_metadata(&backup).unwrap().file_type().is_file());
+        assert_eq!(std::fs::read_to_string(&backup).unwrap(), "one");
+    }
+
+    #[test]
     fn a_busy_lock_names_its_holder_and_times_out() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.lock");
