@@ -83,9 +83,10 @@ fn a_users_own_secret_and_the_hooks_state_reach_no_child_process_of_the_shell_or
     let process = sb.root.join("process.sh");
     std::fs::write(
         &process,
-        format!(
-            "#!/bin/sh\nenv > \"$1\"\necho '{{\"Version\": 1, \"AccessKeyId\": \"AKIAPROCESSKEY01\", \"SecretAccessKey\": \"processsecret\"}}'\n"
-        ),
+        r#"#!/bin/sh
+env > "$1"
+echo '{"Version": 1, "AccessKeyId": "AKIAPROCESSKEY01", "SecretAccessKey": "processsecret"}'
+"#,
     )
     .unwrap();
     std::fs::set_permissions(&process, std::fs::Permissions::from_mode(0o755)).unwrap();
