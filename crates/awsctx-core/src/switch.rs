@@ -984,7 +984,7 @@ mod tests {
         let pins = (0..400).map(|n| format!("/pinned/{n}")).collect::<Vec<_>>().join("\n");
         let mut s = ShellState {
             pwd: Some(deep.clone()),
-            pins: Some(pins.clone()),
+            pins: Some(pins),
             bound: Some(deep.clone()),
             manual: Some(deep.clone()),
             ..ShellState::default()

@@ -64,7 +64,7 @@ pub(crate) fn render_hook(shell: Shell, bin: &str) -> anyhow::Result<String> {
 
 /// What the hook runs when the directory changed (and may be bound) or keys are due: decide
 /// what this directory's shell should have, and print it as code. Never fails the prompt:
-/// an error is one line, once per shell, and the state still moves on.
+/// an error is one line, once per shell and directory, and the directory counts as looked at.
 pub(crate) fn run_hook_env(args: &ShellArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let shell = shell_of(args.shell);
     let mut session = match Session::new(ctx, shell, Trigger::Hook) {

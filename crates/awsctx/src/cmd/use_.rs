@@ -401,10 +401,9 @@ impl<'a> Session<'a> {
         let resolution = self.resolve_with(&pins, &trust)?;
         self.state.pins = Some(pins_list(&pins));
         // A repository can nest any number of files; the nearest are the ones to act on.
-        let reported = resolution.skipped.iter().filter(|s| s.marker().is_some());
-        for skipped in reported.take(MAX_REPORTED) {
-            let first = skipped.marker().is_none_or(|m| self.state.warn_once(&m));
-            if first || !hook {
+        let reported = resolution.skipped.iter().filter_map(|s| Some((s, s.marker()?)));
+        for (skipped, marker) in reported.take(MAX_REPORTED) {
+            if self.state.warn_once(&marker) || !hook {
                 report_skipped(skipped);
             }
         }
@@ -567,11 +566,11 @@ impl<'a> Session<'a> {
         if !self.state.fits() {
             return Err(ui::error(
                 format!(
-                    "switching to `{}` needs {} bytes of shell state, over awsctx's bound of {STATE_BOUND}: the shell's own `AWS_*` values (kept for `awsctx -u`) or the profile names are too long",
+                    "switching to `{}` needs {} bytes of shell state, over the {STATE_BOUND} awsctx allows: the shell's own `AWS_*` values, kept for `awsctx -u`, are too long",
                     display(profile),
                     self.state.size()
                 ),
-                "unset the long `AWS_*` variables (`unset AWS_SESSION_TOKEN`), or use `awsctx exec PROFILE -- CMD`",
+                "unset the longest of them first (`unset AWS_SESSION_TOKEN`), or run the command with `awsctx exec PROFILE -- CMD`",
             ));
         }
         Ok(())

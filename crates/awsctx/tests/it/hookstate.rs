@@ -263,3 +263,33 @@ fn counting_wrapper(sb: &Sandbox, shell: &str) -> (PathBuf, PathBuf) {
     std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
     (wrapper, count)
 }
+
+#[test]
+fn a_switch_that_would_outgrow_the_state_is_refused_and_changes_nothing() {
+    let sb = Sandbox::new();
+    sb.seed_keys(DEV, Duration::from_secs(3570));
+    // The user's own token, to be kept for `awsctx -u`: more than the state may hold.
+    let token = "IQoJb3JpZ2luX2VjE".repeat(450);
+    for shell in shells() {
+        let script = format!(
+            "cd '{}'\nsetvar AWS_SESSION_TOKEN '{token}'\nprompt\nawsctx dev || echo failed\n\
+             show AWS_PROFILE _AWSCTX_SAVED _AWSCTX_PROFILE\nsh -c 'echo child ran'",
+            sb.root.display()
+        );
+        let out = sb.run(shell, &script);
+        let err = stderr(&out);
+        assert!(
+            err.contains("awsctx: error: switching to `dev` needs ")
+                && err.contains("hint: unset the longest of them first"),
+            "{shell}: {err}"
+        );
+        assert!(!err.contains("awsctx: dev ·"), "{shell}: no switch line for a refused switch");
+        let expected =
+            ["AWS_PROFILE unset", "_AWSCTX_SAVED unset", "_AWSCTX_PROFILE unset", "child ran"];
+        assert!(
+            stdout(&out).ends_with(&format!("{}\n", expected.join("\n"))),
+            "{shell}: {}",
+            stdout(&out)
+        );
+    }
+}
