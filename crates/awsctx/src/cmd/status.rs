@@ -52,7 +52,7 @@ pub(crate) struct Keys {
 /// Where the shell's profile came from and the per-directory state (no values of keys).
 #[derive(Debug, Default, Serialize)]
 pub(crate) struct Switcher {
-    /// Whether the hook has run in this shell (its state variables are present).
+    /// Whether the hook has run in this shell (it handed its state to this command).
     pub(crate) hook: bool,
     /// `command`, `pin` or `file`; `None` when awsctx set no profile here.
     pub(crate) origin: Option<&'static str>,
