@@ -187,3 +187,74 @@ fn a_huge_answer_is_a_one_line_error_not_an_abort() {
     let out = run_limited(&mut sandbox.command(&["populate", "--sso-session", "corp"]));
     assert_ok(&out);
 }
+
+/// The processes (other than zombies) whose environment holds `marker`.
+fn processes_marked(marker: &str) -> Vec<String> {
+    let needle = marker.as_bytes();
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
+        let Ok(environ) = std::fs::read(entry.path().join("environ")) else { continue };
+        if environ.windows(needle.len()).any(|w| w == needle) {
+            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+            found.push(format!(
+                "{}: {}",
+                entry.file_name().to_string_lossy(),
+                String::from_utf8_lossy(&cmdline).replace('\0', " ")
+            ));
+        }
+    }
+    found
+}
+
+#[test]
+fn a_hanging_credential_process_is_killed_with_its_children_at_the_prompts_deadline() {
+    let sb = crate::switch::Sandbox::new();
+    // A child that hangs and a grandchild that would outlive it.
+    sb.add_profile("[profile slow]\ncredential_process = sh -c 'sleep 30 & sleep 30'");
+    let repo = sb.dir("repo");
+    assert!(sb.awsctx(&repo, &["pin", "slow"]).output().unwrap().status.success());
+    // The shells side by side: each waits out the deadline.
+    std::thread::scope(|scope| {
+        for shell in crate::switch::shells() {
+            let (sb, repo) = (&sb, &repo);
+            scope.spawn(move || hanging_credential_process_in(sb, repo, shell));
+        }
+    });
+}
+
+fn hanging_credential_process_in(sb: &crate::switch::Sandbox, repo: &std::path::Path, shell: &str) {
+    // Everything the shell starts inherits the marker: what is left can be found.
+    let marker = format!("{shell}-{}-deadline", std::process::id());
+    let script = format!(
+        "setvar AWSCTX_TEST_MARKER {marker}\ncd '{}'\nprompt\nshow AWS_PROFILE\nprompt\n",
+        repo.display()
+    );
+    let started = std::time::Instant::now();
+    let out = sb.run(shell, &script);
+    let took = started.elapsed();
+    let err = stderr(&out);
+    // A generous bound (the deadline is 5 s): the point is "not 30 s".
+    assert!(took < std::time::Duration::from_secs(15), "{shell}: the prompt took {took:?}");
+    assert_eq!(stdout(&out), "AWS_PROFILE=<slow>\n", "{shell}: {err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{shell}: the switch and one error line:\n{err}");
+    assert_eq!(lines[0], "awsctx: slow · no keys", "{shell}");
+    assert!(
+        lines[1].starts_with(
+            "awsctx: no keys for `slow`: profile `slow`: `sh` did not finish within 5 s and was stopped"
+        ) && lines[1].ends_with("`awsctx slow` waits for it"),
+        "{shell}: {}",
+        lines[1]
+    );
+    // Nothing it started survives (the kernel may take a moment to reap them).
+    let marker = format!("AWSCTX_TEST_MARKER={marker}");
+    let mut left = processes_marked(&marker);
+    for _ in 0..20 {
+        if left.is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        left = processes_marked(&marker);
+    }
+    assert!(left.is_empty(), "{shell}: left behind: {left:?}");
+}
