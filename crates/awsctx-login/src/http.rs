@@ -220,7 +220,7 @@ impl HttpClient {
         }
         if let Some(path) = &settings.ca_bundle {
             let bad = |reason: String| Error::CaBundle { path: path.clone(), reason };
-            let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+            let pem = read_ca_bundle(path).map_err(bad)?;
             let certs =
                 reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| bad(error_chain(&e)))?;
             if certs.is_empty() {
@@ -373,6 +373,10 @@ async fn execute(
 ) -> Result<Response, SendFailure> {
     let mut response = client.execute(request).await.map_err(|e| SendFailure::from_reqwest(&e))?;
     let status = response.status().as_u16();
+    // A length announced past the cap is refused before a byte of it is read.
+    if response.content_length().is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return Err(SendFailure::TooLarge { status });
+    }
     let headers = response.headers().clone();
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(|e| SendFailure::from_reqwest(&e))? {
@@ -382,6 +386,21 @@ async fn execute(
         body.extend_from_slice(&chunk);
     }
     Ok(Response { status, headers, body })
+}
+
+/// Largest CA bundle read: the whole Mozilla bundle is about 250 KiB.
+const MAX_CA_BUNDLE_BYTES: u64 = 16 << 20;
+
+/// The bytes of a PEM bundle, refused past [`MAX_CA_BUNDLE_BYTES`] (`/dev/zero` included).
+fn read_ca_bundle(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut pem = Vec::new();
+    file.take(MAX_CA_BUNDLE_BYTES + 1).read_to_end(&mut pem).map_err(|e| e.to_string())?;
+    if pem.len() as u64 > MAX_CA_BUNDLE_BYTES {
+        return Err(format!("larger than {} MiB: not a CA bundle", MAX_CA_BUNDLE_BYTES >> 20));
+    }
+    Ok(pem)
 }
 
 /// The causes of an error, innermost last, without reqwest's own line (which names the

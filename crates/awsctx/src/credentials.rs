@@ -80,6 +80,9 @@ fn network_hint(error: &awsctx_login::Error) -> Option<String> {
         Error::ListingTooLarge { .. } => {
             "no organization needs that many: check `AWS_ENDPOINT_URL_SSO` and the proxy; `awsctx doctor` checks the endpoints"
         }
+        Error::CaBundle { .. } => {
+            "point `AWS_CA_BUNDLE` (or the profile's `ca_bundle`) at a PEM file; `awsctx doctor` checks it"
+        }
         Error::PendingAuthorizationExpired => "run `awsctx login` again",
         _ => return None,
     };

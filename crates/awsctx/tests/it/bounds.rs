@@ -188,6 +188,18 @@ fn a_huge_answer_is_a_one_line_error_not_an_abort() {
     assert_ok(&out);
 }
 
+#[test]
+fn a_ca_bundle_without_end_is_read_to_a_cap() {
+    let sandbox = corp(MockConfig::default());
+    let out = run_limited(
+        sandbox.command(&["populate", "--sso-session", "corp"]).env("AWS_CA_BUNDLE", "/dev/zero"),
+    );
+    assert_one_line_error(
+        &out,
+        &["cannot use the CA bundle `/dev/zero`: larger than 16 MiB: not a CA bundle"],
+    );
+}
+
 /// The processes (other than zombies) whose environment holds `marker`.
 fn processes_marked(marker: &str) -> Vec<String> {
     let needle = marker.as_bytes();
