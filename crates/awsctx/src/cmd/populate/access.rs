@@ -29,9 +29,9 @@ const MAX_THROTTLE_ROUNDS: u32 = 30;
 const THROTTLE_PAUSE: Duration = Duration::from_secs(1);
 
 /// What the role listings of all accounts may bring together: 100 000 profiles (about 17 MB
-/// of config, half of what awsctx reads back) and 128 MiB of answers (a page of roles is a
-/// few hundred bytes). Each account's listing also has [`ListingCaps::ROLES`].
-const ALL_ROLES: ListingCaps = ListingCaps { pages: 200_000, items: 100_000, bytes: 128 << 20 };
+/// of config, half of what awsctx reads back) and 64 MiB of answers (that many roles are
+/// ~12 MB on the wire). Each account's listing also has [`ListingCaps::ROLES`].
+const ALL_ROLES: ListingCaps = ListingCaps { pages: 200_000, items: 100_000, bytes: 64 << 20 };
 
 /// An account and the roles the user has in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
