@@ -235,9 +235,8 @@ fn non_interactive_without_a_login_writes_nothing_and_names_the_way_to_log_in() 
     let out = sandbox.run(&args);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stderr(&out).ends_with(
-            "hint: run `awsctx login --sso-session corp`, then this command again\n"
-        ),
+        stderr(&out)
+            .ends_with("hint: run `awsctx login --sso-session corp`, then this command again\n"),
         "{}",
         stderr(&out)
     );
@@ -404,7 +403,9 @@ fn the_wizard_names_the_role_as_populate_does_and_populate_keeps_what_it_set() {
     sandbox.mock.set_access(accounts);
     assert_ok(&sandbox.run(&["populate", "--sso-session", "corp"]));
     let text = sandbox.config_text();
-    assert!(text.contains("sso_role_name = AdministratorAccess\nregion = ap-south-1\noutput = text\n"));
+    assert!(
+        text.contains("sso_role_name = AdministratorAccess\nregion = ap-south-1\noutput = text\n")
+    );
     let config = awsctx_core::config::Config::from_sources(&text, "").unwrap();
     for profile in config.profiles_using_sso_session("corp") {
         let expected = (profile.get("sso_account_id") == Some(gone.id.as_str())
