@@ -4,6 +4,11 @@
 //! `[profile NAME]` and `[sso-session NAME]` sections in the AWS CLI's order, updating them in
 //! place when they exist. Without a terminal (or with `--non-interactive`) every value comes
 //! from a flag, the session's existing section, or a default; a missing one is a usage error.
+//!
+//! All or nothing: the login (with the session as given, before it is in the file), the
+//! listing and every answer come first, then one write. The profile name offered is the one
+//! `populate` gives the role; the region chosen is kept in the session section as its
+//! default for `populate`.
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
