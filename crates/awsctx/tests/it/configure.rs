@@ -248,8 +248,9 @@ const MESSY: &str = "# mine\r\n[default]\r\nregion=eu-central-1   ; odd\r\n\r\n[
 
 #[test]
 fn a_failing_configure_leaves_the_file_byte_for_byte() {
-    // (what fails, how the mock or the token cache is set up for it)
-    let cases: [(&str, fn(&Sandbox)); 5] = [
+    /// What fails, and how the mock or the token cache is set up for it.
+    type Case = (&'static str, fn(&Sandbox));
+    let cases: [Case; 5] = [
         ("the login is refused in the browser", |s| s.mock.set_deny_authorization(true)),
         ("the login's registration loses its connection", |s| {
             s.mock.inject(Operation::RegisterClient, std::iter::repeat_n(Fault::DropConnection, 4));
