@@ -15,14 +15,16 @@ mod model;
 pub mod parse;
 pub mod profile;
 
-pub use edit::{ConfigDocument, EditError, SectionName};
+pub use edit::{ConfigDocument, EditError, ManagedProfile, SectionName};
 pub use location::{ConfigPaths, selected_profile};
 pub use model::{
     Config, FileKind, FileLine, Location, Map, Profile, ProfileSource, Section, Value, Warning,
     WarningKind,
 };
 pub use parse::SyntaxError;
-pub use profile::{ChainLink, ProfileError, ProfileKind, RoleSource, SsoSession};
+pub use profile::{
+    ChainLink, ProfileError, ProfileKind, RoleSource, SESSION_DEFAULT_REGION, SsoSession,
+};
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
@@ -54,7 +56,7 @@ pub enum ConfigError {
     Syntax { at: FileLine, kind: SyntaxError },
 }
 
-/// Why [`read_capped`] gave no bytes.
+/// Why [`read_config_file`] gave no bytes.
 #[derive(Debug)]
 pub(crate) enum ReadError {
     Io(std::io::Error),
@@ -63,7 +65,7 @@ pub(crate) enum ReadError {
 
 /// The bytes of `path` (through symlinks), at most [`MAX_FILE_BYTES`]; `None` when there is
 /// no such file. A larger file is refused before it is read whole.
-pub(crate) fn read_capped(path: &Path) -> Result<Option<Vec<u8>>, ReadError> {
+pub(crate) fn read_config_file(path: &Path) -> Result<Option<Vec<u8>>, ReadError> {
     let file = match std::fs::File::open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),

@@ -426,7 +426,7 @@ impl Config {
 
 /// The bytes of `path` as text; a missing file is empty.
 pub(crate) fn read_optional(path: &Path) -> Result<String, ConfigError> {
-    let bytes = match super::read_capped(path) {
+    let bytes = match super::read_config_file(path) {
         Ok(Some(bytes)) => bytes,
         Ok(None) => return Ok(String::new()),
         Err(ReadError::TooLarge) => return Err(ConfigError::TooLarge { path: path.to_owned() }),
