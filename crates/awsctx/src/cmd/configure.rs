@@ -147,13 +147,14 @@ fn first_login(
     Ok((token, is_new))
 }
 
-/// `awsctx login --sso-session NAME` (with this wizard's `--use-device-code` and
-/// `--no-browser`), on a fresh context so that it reads the session just written.
+/// `awsctx login --sso-session NAME` (with this wizard's `--use-device-code`, `--use-pkce`
+/// and `--no-browser`), on a fresh context so that it reads the session just written.
 fn log_in(args: &ConfigureSsoArgs, ctx: &Context, name: &str) -> anyhow::Result<()> {
     let login = LoginArgs {
         sso_session: Some(name.to_owned()),
         profile: None,
         use_device_code: args.use_device_code,
+        use_pkce: args.use_pkce,
         no_browser: args.no_browser,
     };
     let code = super::login::run(&login, &Context::new(ctx.env.clone()))?;

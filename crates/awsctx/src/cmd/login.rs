@@ -38,8 +38,19 @@ pub(crate) fn run(args: &LoginArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
         Err(Choice::Error(error)) => return Err(error),
     };
     let provider = ctx.provider(profile.as_deref(), true)?;
-    let flow =
-        if args.use_device_code { LoginFlow::DeviceCode } else { LoginFlow::AuthorizationCode };
+    let flow = if args.use_device_code {
+        LoginFlow::DeviceCode
+    } else if args.use_pkce || matches!(session, LoginSession::Legacy { .. }) {
+        // Legacy profiles have only the device code: nothing to choose, nothing to say.
+        LoginFlow::AuthorizationCode
+    } else if let Some(reason) = remote_reason(&ctx.env, container_marker) {
+        crate::ui::notice(&format!(
+            "using the device code: {reason}; `--use-pkce` uses a browser on this host instead"
+        ));
+        LoginFlow::DeviceCode
+    } else {
+        LoginFlow::AuthorizationCode
+    };
     let options = LoginOptions { flow, profile, ..LoginOptions::default() };
     let mut spinner: Option<Spinner> = None;
     let outcome = provider.login(&session, &options, |event| match event {
@@ -134,6 +145,50 @@ pub(crate) fn choose_session(
             ),
             "pass `--sso-session NAME` (or `--profile P`)",
         ))),
+    }
+}
+
+/// Why the browser flow would likely fail here, when it would: its redirect goes to a
+/// loopback port of this host, which the browser must run on. Over SSH the browser that opens
+/// is usually on another machine (even through a `$BROWSER` helper that forwards URLs); in a
+/// container or on Linux without a display there is no browser, unless `$BROWSER` names one.
+fn remote_reason(
+    env: &Env,
+    container: impl FnOnce(&Env) -> Option<&'static str>,
+) -> Option<String> {
+    if let Some(name) =
+        ["SSH_CONNECTION", "SSH_TTY", "SSH_CLIENT"].into_iter().find(|name| env.get(name).is_some())
+    {
+        return Some(format!("this is an SSH session (`{name}` is set)"));
+    }
+    if env.get("BROWSER").is_some() {
+        return None;
+    }
+    if let Some(marker) = container(env) {
+        return Some(format!("this is a container ({marker})"));
+    }
+    if cfg!(target_os = "linux")
+        && env.get("DISPLAY").is_none()
+        && env.get("WAYLAND_DISPLAY").is_none()
+    {
+        return Some("there is no display (`DISPLAY` and `WAYLAND_DISPLAY` are unset)".to_owned());
+    }
+    None
+}
+
+/// What says this process runs in a container: the files Docker and Podman leave, or the
+/// variables systemd-nspawn, Podman and Kubernetes set.
+fn container_marker(env: &Env) -> Option<&'static str> {
+    if Path::new("/.dockerenv").exists() {
+        Some("`/.dockerenv` exists")
+    } else if Path::new("/run/.containerenv").exists() {
+        Some("`/run/.containerenv` exists")
+    } else if env.get("container").is_some() {
+        Some("`container` is set")
+    } else if env.get("KUBERNETES_SERVICE_HOST").is_some() {
+        Some("`KUBERNETES_SERVICE_HOST` is set")
+    } else {
+        None
     }
 }
 
@@ -297,6 +352,32 @@ mod tests {
             with_url(vec!["open".into(), "-u=%s".into()], url),
             ["open".to_owned(), format!("-u={url}")]
         );
+    }
+
+    #[test]
+    fn ssh_a_container_or_no_display_choose_the_device_code_unless_browser_names_one() {
+        let reason = |pairs: &[(&str, &str)], container: Option<&'static str>| {
+            remote_reason(&Env::from_pairs(pairs.iter().copied()), |_| container)
+        };
+        let display = ("DISPLAY", ":0");
+        assert_eq!(
+            reason(&[display, ("SSH_TTY", "/dev/pts/1"), ("BROWSER", "firefox")], None).as_deref(),
+            Some("this is an SSH session (`SSH_TTY` is set)")
+        );
+        assert_eq!(
+            reason(&[display], Some("`/.dockerenv` exists")).as_deref(),
+            Some("this is a container (`/.dockerenv` exists)")
+        );
+        assert_eq!(reason(&[display, ("BROWSER", "w3m")], Some("`/.dockerenv` exists")), None);
+        assert_eq!(reason(&[display], None), None);
+        assert_eq!(reason(&[("WAYLAND_DISPLAY", "wayland-0")], None), None);
+        if cfg!(target_os = "linux") {
+            assert_eq!(
+                reason(&[], None).as_deref(),
+                Some("there is no display (`DISPLAY` and `WAYLAND_DISPLAY` are unset)")
+            );
+            assert_eq!(reason(&[("BROWSER", "w3m")], None), None);
+        }
     }
 
     #[test]
