@@ -27,6 +27,8 @@ pub(crate) fn run(args: &ServeArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let server = CredentialServer::bind(addr).map_err(|e| {
         crate::ui::error(e.to_string(), "choose another `--port`, or leave it out for any free one")
     })?;
+    // Taken before the variables are printed: whoever reads them may stop the server at once.
+    let mut signals = Signals::new([SIGINT, SIGTERM, SIGHUP])?;
     if !args.bind.is_loopback() {
         crate::ui::notice(&format!(
             "warning: `--bind {}` lets other hosts reach the server: only the token keeps them from the keys",
@@ -44,7 +46,6 @@ pub(crate) fn run(args: &ServeArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
         server.local_addr()
     ));
     let stopper = server.stopper();
-    let mut signals = Signals::new([SIGINT, SIGTERM, SIGHUP])?;
     std::thread::spawn(move || {
         if signals.forever().next().is_some() {
             stopper.stop();

@@ -18,6 +18,7 @@ mod populate;
 mod pty;
 mod quoting;
 mod reliability;
+mod server;
 mod support;
 mod switch;
 
