@@ -198,7 +198,8 @@ fn end_like(status: ExitStatus) -> ExitCode {
     }
     let Some(signal) = status.signal() else { return ExitCode::FAILURE };
     // A core of awsctx would say nothing about CMD's crash.
-    let _ = rustix::process::setrlimit(Resource::Core, Rlimit { current: Some(0), maximum: None });
+    let limit = rustix::process::getrlimit(Resource::Core);
+    let _ = rustix::process::setrlimit(Resource::Core, Rlimit { current: Some(0), ..limit });
     // Returns only for a signal whose default is to be ignored: say it as shells do.
     let _ = signal_hook::low_level::emulate_default_handler(signal);
     ExitCode::from(u8::try_from(128 + signal).unwrap_or(1))
