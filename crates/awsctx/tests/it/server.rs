@@ -323,3 +323,18 @@ fn serve_on_another_address_warns_that_others_can_reach_it() {
         "{err}"
     );
 }
+
+#[test]
+fn a_default_profile_with_keys_of_its_own_is_warned_about() {
+    let sandbox = Sandbox::new();
+    sandbox.seed_token(SignedDuration::from_hours(8));
+    sandbox.write_config(&format!(
+        "{}\n[default]\naws_access_key_id = AKIADEFAULT\naws_secret_access_key = default-secret\n",
+        sandbox.default_config()
+    ));
+    let out = success(sandbox.awsctx().args(["exec", "dev", "--server", "--", "true"]));
+    assert_eq!(
+        stderr(&out),
+        "awsctx: warning: profile `default` has credentials of its own: SDKs in the command use them before the server\n"
+    );
+}
