@@ -1,7 +1,7 @@
 //! `awsctx serve PROFILE [--port N] [--bind ADDR]`: the AWS container credential protocol in
 //! the foreground, for containers and other processes that cannot be started by `awsctx exec
-//! --server`. It prints the two variables a client needs, answers until Ctrl-C (or `SIGTERM`,
-//! `SIGHUP`), and exits 0.
+//! --server`. It prints the variables a client needs (the server, its token, the profile's
+//! region), answers until Ctrl-C (or `SIGTERM`, `SIGHUP`), and exits 0.
 //!
 //! Every answer comes from the credential provider (cache, token refresh, portal, role chain):
 //! keys with less than 15 minutes left are renewed before they are handed out. The server never
@@ -22,7 +22,7 @@ use crate::cli::ServeArgs;
 use crate::context::Context;
 
 pub(crate) fn run(args: &ServeArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
-    let (mut keys, _) = ServedKeys::start(ctx, &args.profile)?;
+    let (mut keys, found) = ServedKeys::start(ctx, &args.profile)?;
     let addr = SocketAddr::new(args.bind, args.port);
     let server = CredentialServer::bind(addr).map_err(|e| {
         crate::ui::error(e.to_string(), "choose another `--port`, or leave it out for any free one")
@@ -35,13 +35,23 @@ pub(crate) fn run(args: &ServeArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
             args.bind
         ));
     }
-    crate::print_stdout(&format!(
+    let mut variables = format!(
         "AWS_CONTAINER_CREDENTIALS_FULL_URI={}\nAWS_CONTAINER_AUTHORIZATION_TOKEN={}\n",
         server.url(),
         server.token().expose()
-    ));
+    );
+    let mut docker = String::from(
+        "-e AWS_CONTAINER_CREDENTIALS_FULL_URI -e AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    );
+    if let Some(region) = &found.region {
+        variables.push_str("AWS_REGION=");
+        variables.push_str(region);
+        variables.push('\n');
+        docker.push_str(" -e AWS_REGION");
+    }
+    crate::print_stdout(&variables);
     crate::ui::notice(&format!(
-        "serving the credentials of `{}` on {} until Ctrl-C; a container on this host: `docker run --network host -e AWS_CONTAINER_CREDENTIALS_FULL_URI -e AWS_CONTAINER_AUTHORIZATION_TOKEN IMAGE` with the two variables above exported",
+        "serving the credentials of `{}` on {} until Ctrl-C; a container on this host: `docker run --network host {docker} IMAGE` with the variables above exported",
         args.profile,
         server.local_addr()
     ));

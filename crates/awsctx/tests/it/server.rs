@@ -57,6 +57,7 @@ impl Served {
         };
         let url = value("AWS_CONTAINER_CREDENTIALS_FULL_URI");
         let token = value("AWS_CONTAINER_AUTHORIZATION_TOKEN");
+        assert_eq!(value("AWS_REGION"), "eu-west-1", "the profile's region");
         Self { child, url, token }
     }
 
