@@ -420,9 +420,10 @@ impl ConfigDocument {
     /// Write the document to `path`: under an exclusive lock on `.<name>.awsctx.lock` beside
     /// it, check that the file still holds what this document was read from (a concurrent
     /// change is an error, never overwritten), then replace it atomically, keeping the
-    /// previous version as `<path>.awsctx.bak`. A symlinked file is written through the link.
+    /// previous version as `<path>.awsctx.bak`. A symlinked file is written through the link;
+    /// a file the user cannot write (read-only, another user's) is an error, left as it was.
     pub fn save(&self, path: &Path) -> Result<(), EditError> {
-        let _lock = FileLock::acquire(&lock_path(path), LOCK_DEADLINE, |_| {})?;
+        let _lock = FileLock::acquire_beside(&lock_path(path), LOCK_DEADLINE, |_| {})?;
         let text = self.text();
         let current = read_bytes(path)?;
         if current == text.as_bytes() {

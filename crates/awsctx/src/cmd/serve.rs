@@ -40,9 +40,8 @@ pub(crate) fn run(args: &ServeArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
         server.url(),
         server.token().expose()
     );
-    let mut docker = String::from(
-        "-e AWS_CONTAINER_CREDENTIALS_FULL_URI -e AWS_CONTAINER_AUTHORIZATION_TOKEN",
-    );
+    let mut docker =
+        String::from("-e AWS_CONTAINER_CREDENTIALS_FULL_URI -e AWS_CONTAINER_AUTHORIZATION_TOKEN");
     if let Some(region) = &found.region {
         variables.push_str("AWS_REGION=");
         variables.push_str(region);

@@ -10,6 +10,7 @@ mod console;
 mod doctor;
 mod exec;
 mod export;
+mod files;
 mod hooks;
 mod interop;
 mod list;
