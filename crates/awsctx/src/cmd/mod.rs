@@ -17,7 +17,7 @@ mod list;
 mod login;
 mod logout;
 mod pin;
-mod populate;
+pub(crate) mod populate;
 mod serve;
 mod status;
 mod trust;
