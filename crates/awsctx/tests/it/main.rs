@@ -20,6 +20,7 @@ mod populate;
 mod pty;
 mod quoting;
 mod reliability;
+mod server;
 mod support;
 mod switch;
 

@@ -779,7 +779,7 @@ impl Call {
             Call::ListAccounts | Call::ListAccountRoles => &["populate", "--sso-session", "corp"],
             Call::Logout => &["logout", "--sso-session", "corp"],
             Call::AssumeRole => &["credential-process", "--profile", "role"],
-            Call::GetSigninToken => &["console", "dev", "--print"],
+            Call::GetSigninToken => &["console", "dev", "--federate", "--print"],
         }
     }
 
