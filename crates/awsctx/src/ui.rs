@@ -36,12 +36,7 @@ pub(crate) fn error(message: impl Into<String>, hint: impl Into<String>) -> anyh
 
 /// Print `awsctx: error: ...` (and `hint: ...`) and give exit code 1.
 pub(crate) fn report(err: &anyhow::Error) -> ExitCode {
-    let hint = err
-        .chain()
-        .find_map(|e| e.downcast_ref::<UserError>())
-        .and_then(|u| u.hint.clone())
-        .or_else(|| crate::credentials::fallback_hint(err));
-    let message = one_line(err);
+    let (message, hint) = message_and_hint(err);
     let paint = Paint::stderr();
     let mut text = format!("awsctx: {} {message}\n", paint.style(Color::Red.bold(), "error:"));
     if let Some(hint) = hint {
@@ -56,6 +51,16 @@ pub(crate) fn report(err: &anyhow::Error) -> ExitCode {
 fn write_stderr(text: &str) {
     // Nowhere left to say anything: nothing to do about it.
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
+/// What [`report`] prints: the error on one line, and the hint when there is one.
+pub(crate) fn message_and_hint(err: &anyhow::Error) -> (String, Option<String>) {
+    let hint = err
+        .chain()
+        .find_map(|e| e.downcast_ref::<UserError>())
+        .and_then(|u| u.hint.clone())
+        .or_else(|| crate::credentials::fallback_hint(err));
+    (one_line(err), hint)
 }
 
 /// The error and its causes on one line: "reading `x`: permission denied". A cause that the
