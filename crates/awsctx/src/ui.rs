@@ -2,7 +2,8 @@
 
 #![allow(clippy::print_stderr)] // this module is where the binary talks to the user
 
-use std::io::IsTerminal;
+use std::fmt::Write as _;
+use std::io::{IsTerminal, Write as _};
 use std::process::ExitCode;
 use std::sync::{Mutex, PoisonError};
 
@@ -37,11 +38,19 @@ pub(crate) fn error(message: impl Into<String>, hint: impl Into<String>) -> anyh
 pub(crate) fn report(err: &anyhow::Error) -> ExitCode {
     let (message, hint) = message_and_hint(err);
     let paint = Paint::stderr();
-    eprintln!("awsctx: {} {message}", paint.style(Color::Red.bold(), "error:"));
+    let mut text = format!("awsctx: {} {message}\n", paint.style(Color::Red.bold(), "error:"));
     if let Some(hint) = hint {
-        eprintln!("{} {hint}", paint.style(Color::Cyan.bold(), "hint:"));
+        let _ = writeln!(text, "{} {hint}", paint.style(Color::Cyan.bold(), "hint:"));
     }
+    write_stderr(&text);
     ExitCode::FAILURE
+}
+
+/// `text` in one write: a message is never torn by other output to the same terminal (the
+/// echo of what the user types meanwhile, another process's line).
+fn write_stderr(text: &str) {
+    // Nowhere left to say anything: nothing to do about it.
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
 /// What [`report`] prints: the error on one line, and the hint when there is one.
@@ -90,13 +99,13 @@ pub(crate) fn usage_error(path: &[&str], kind: ErrorKind, message: &str) -> ! {
 
 /// A one-line notice on stderr: `awsctx: ...`.
 pub(crate) fn notice(message: &str) {
-    eprintln!("awsctx: {message}");
+    write_stderr(&format!("awsctx: {message}\n"));
 }
 
 /// A one-line warning on stderr: `awsctx: warning: ...`.
 pub(crate) fn warning(message: &str) {
     let paint = Paint::stderr();
-    eprintln!("awsctx: {} {message}", paint.style(Color::Yellow.bold(), "warning:"));
+    write_stderr(&format!("awsctx: {} {message}\n", paint.style(Color::Yellow.bold(), "warning:")));
 }
 
 /// A file awsctx passed over (a planted link, another user's file): said once per file and

@@ -73,7 +73,7 @@ pub(crate) fn run(args: &ConsoleArgs, ctx: &Context) -> anyhow::Result<ExitCode>
         crate::print_stdout(&format!("{}\n", url.expose()));
         return Ok(ExitCode::SUCCESS);
     }
-    if !super::login::open_browser(url.expose(), &ctx.env) {
+    if !super::login::open_browser(url.expose(), ctx.child_env()) {
         return Err(crate::ui::error(
             "no browser could be opened (`BROWSER` is unset and neither `xdg-open` nor `open` was found)",
             format!(
@@ -117,7 +117,7 @@ fn shortcut(
         crate::print_stdout(&format!("{url}\n"));
         return Ok(ExitCode::SUCCESS);
     }
-    if !super::login::open_browser(&url, &ctx.env) {
+    if !super::login::open_browser(&url, ctx.child_env()) {
         return Err(crate::ui::error(
             "no browser could be opened (`BROWSER` is unset and neither `xdg-open` nor `open` was found)",
             format!(
