@@ -2,11 +2,12 @@
 #   eval "$(awsctx hook zsh)"
 #
 # Defines the `awsctx` function (commands that switch this shell have their output evaluated),
-# a `chpwd` hook (so `cd repo && aws ...` already has the repo's profile) and a `precmd` hook
-# (keys refreshed before they expire).
+# a `chpwd` hook (so `cd repo && aws ...` already has the repo's profile), and `precmd` and
+# `preexec` hooks (keys refreshed before they expire, also on the first command after an idle
+# hour, before it runs).
 #
-# Cost per prompt when nothing changed: one string compare and one integer compare on
-# builtins (`EPOCHSECONDS` from zsh/datetime), no process. A directory change runs
+# Cost per prompt or command line when nothing changed: one string compare and one integer
+# compare on builtins (`EPOCHSECONDS` from zsh/datetime), no process. A directory change runs
 # `awsctx hook-env` (one process) only when a pin or a `.aws-profile` is above the new
 # directory or a binding is in effect now.
 #
@@ -98,6 +99,7 @@ _awsctx_precmd() {
 }
 
 autoload -Uz add-zsh-hook
+add-zsh-hook preexec _awsctx_precmd
 # Once, however often this is sourced; first, so prompt themes (starship, powerlevel10k) see
 # the new profile.
 if (( ! ${+precmd_functions} )) || (( ! ${precmd_functions[(Ie)_awsctx_precmd]} )); then
