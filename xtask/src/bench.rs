@@ -365,8 +365,6 @@ fn row_prompt(bench: &Bench) -> anyhow::Result<Measured> {
     let script = format!(
         r#"eval "$('{bin}' hook bash)"
 eval "$('{direnv}' hook bash)"
-# The prompt alone (the pre-command check has its own row).
-trap - DEBUG
 cd '{dir}'
 _awsctx_hook
 _AWSCTX_BIN='{wrapper}'
@@ -441,7 +439,8 @@ fn row_command(bench: &Bench) -> anyhow::Result<Measured> {
     let script = format!(
         r#"eval "$('{bin}' hook bash)"
 cd '{dir}'
-_awsctx_hook
+# The first prompt: the hook looks at the directory and installs the trap.
+eval "$PROMPT_COMMAND"
 _AWSCTX_BIN='{wrapper}'
 us() {{ local t=${{EPOCHREALTIME/./}}; echo "${{t#0}}"; }}
 lines=$(printf ':\n%.0s' $(seq {LINES}))
@@ -453,6 +452,7 @@ c=$(us); eval "$lines"; d=$(us)
 trap - DEBUG
 e=$(us); for ((i = 0; i < {LINES}; i++)); do _awsctx_hook; done; f=$(us)
 g=$(us); for ((i = 0; i < {LINES}; i++)); do :; done; h=$(us)
+[[ "$with" == *_awsctx_hook* ]] || echo "no trap: $with"
 echo "ours $(( ((d - c) - (b - a)) * 1000 / {LINES} ))"
 echo "prompt $(( ((f - e) - (h - g)) * 1000 / {LINES} ))"
 "#,
@@ -466,6 +466,7 @@ echo "prompt $(( ((f - e) - (h - g)) * 1000 / {LINES} ))"
         sandbox_env(&mut cmd, &home);
         cmd.args(["--norc", "--noprofile", "-c", &script]).current_dir(&dir);
         let out = crate::output(&mut cmd)?;
+        anyhow::ensure!(!out.contains("no trap:"), "the hook installed no `DEBUG` trap: {out}");
         let value = |label: &str| -> anyhow::Result<u64> {
             out.lines()
                 .find_map(|l| l.strip_prefix(label)?.trim().parse::<i64>().ok())

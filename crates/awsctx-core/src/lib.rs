@@ -6,6 +6,7 @@
 //! - [`shell`]: quoting and rendering of environment changes for bash, zsh and fish.
 //! - [`binding`]: per-directory profiles: pins, `.aws-profile` files and their trust records.
 //! - [`switch`]: a shell's switcher state (the hook's `_AWSCTX_*` variables) and its rules.
+//! - [`refresh`]: the record of a key refresh the hook left to the background.
 //! - [`time`]: the timestamp formats of the AWS files (`Z` in caches, `+00:00` in exports).
 //! - [`env`]: a snapshot of the process environment, so every rule is testable.
 //! - [`secret`]: a string that never prints.
@@ -16,6 +17,7 @@ pub mod cache;
 pub mod config;
 pub mod env;
 pub mod file;
+pub mod refresh;
 pub mod secret;
 pub mod shell;
 pub mod switch;

@@ -531,7 +531,7 @@ impl<'a> Session<'a> {
         }
         let saved = self.state.saved.clone().unwrap_or_default();
         let got = match &keys {
-            Keys::Got(creds) => Some(creds),
+            Keys::Got(creds) | Keys::Later { old: Some(creds), .. } => Some(creds),
             _ => None,
         };
         let target = ProfileEnv { profile, region: facts.region.as_deref(), keys: got };
@@ -540,8 +540,15 @@ impl<'a> Session<'a> {
             Keys::Got(k) => k.expiration.map(|exp| refresh_due(exp, self.now, RETRY_SECS)),
             // Try again in a minute, not at every prompt.
             Keys::Unreachable { .. } => Some(self.now.as_second() + RETRY_SECS),
+            Keys::Later { retry_at, .. } => {
+                Some(retry_at.unwrap_or(self.now.as_second() + RETRY_SECS))
+            }
             _ => None,
         };
+        if matches!(keys, Keys::Got(_)) {
+            // Renewed: a later failure is news again.
+            self.state.forget_warning(&format!("unreachable:{profile}"));
+        }
         if let Some(session) = &facts.session
             && got.is_some()
         {
@@ -601,7 +608,7 @@ impl<'a> Session<'a> {
     fn report_keys(&mut self, profile: &str, keys: &Keys, trigger: Trigger) {
         if trigger == Trigger::Command {
             self.key_failure = match keys {
-                Keys::Got(_) | Keys::NotWanted => None,
+                Keys::Got(_) | Keys::NotWanted | Keys::Later { .. } => None,
                 Keys::LoginRequired { login, reason, .. } => Some(ui::error(
                     format!("no keys for `{profile}`: {reason}"),
                     format!("run `{login}`, then `awsctx {profile}` again"),
@@ -614,7 +621,17 @@ impl<'a> Session<'a> {
             return;
         }
         let (marker, line) = match keys {
-            Keys::Got(_) | Keys::NotWanted => return,
+            Keys::Got(_) | Keys::NotWanted | Keys::Later { reason: None, .. } => return,
+            Keys::Later { reason: Some(reason), retry_at, old } => {
+                let wait = retry_at.map_or(60, |at| at - self.now.as_second()).max(60) / 60;
+                let what = if old.is_some() { "could not renew the keys" } else { "no keys" };
+                (
+                    format!("unreachable:{profile}"),
+                    format!(
+                        "{what} for `{profile}`: {reason} (trying again in {wait}m; `awsctx status` shows it)"
+                    ),
+                )
+            }
             Keys::Unreachable { reason } => (
                 format!("unreachable:{profile}"),
                 format!("no keys for `{profile}` yet: {reason} (trying again in a minute)"),
@@ -826,34 +843,61 @@ pub(crate) enum Keys {
     Unreachable {
         reason: String,
     },
+    /// Keys need the network, and the hook left that to a background refresh: the old keys
+    /// (while they last) until it is done, `retry_at` when to look again (epoch seconds;
+    /// `None` from an offline look, before a refresh was started), and why the last refresh
+    /// failed, if it did.
+    Later {
+        old: Option<RoleCredentials>,
+        retry_at: Option<i64>,
+        reason: Option<String>,
+    },
 }
 
-/// How long the hook may wait on one network attempt.
-const HOOK_REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
-const HOOK_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
-/// The most a prompt waits for keys, all waits together: network calls, another process's
-/// fetch, and a `credential_process` (killed with everything it started when time is up).
+/// The most a prompt waits for keys without the network, all waits together: another
+/// process's fetch, and a `credential_process` (killed with everything it started when time
+/// is up).
 const HOOK_DEADLINE: Duration = Duration::from_secs(5);
+/// The most the background refresh waits for keys, all waits together.
+const BACKGROUND_DEADLINE: Duration = Duration::from_secs(120);
 
 /// A profile's keys: the one place that knows where keys come from (the credential provider:
 /// cache, then a token refresh and the SSO portal, the profile's own keys, its
-/// `credential_process`). Never a browser. From the hook, network calls and lock waits are
-/// short, so a prompt is never held up for long.
+/// `credential_process`). Never a browser. From the hook, the network is left to a background
+/// refresh that the prompt waits on for a second at most (`cmd/refresh.rs`).
 pub(crate) fn fetch_keys(ctx: &Context, config: &Config, profile: &str, trigger: Trigger) -> Keys {
-    let (settings, deadline) = match provider_settings(ctx, profile, trigger)
-        .and_then(|s| Ok((s, ctx.lock_deadline()?)))
-    {
-        Ok(found) => found,
-        Err(err) => return Keys::Missing { reason: format!("{err:#}") },
-    };
+    match trigger {
+        Trigger::Hook => crate::cmd::refresh::keys_at_prompt(ctx, config, profile),
+        Trigger::Command => fetch_keys_with(ctx, config, profile, Fetch::Command),
+    }
+}
+
+/// How [`fetch_keys_with`] may get keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fetch {
+    /// The user waits for it: every way, MFA asked on the terminal.
+    Command,
+    /// The background refresh: nobody at the keyboard, so no MFA prompt.
+    Background,
+    /// The cache and the profile's own keys only (the caller starts a refresh for the rest).
+    Offline,
+}
+
+pub(crate) fn fetch_keys_with(ctx: &Context, config: &Config, profile: &str, how: Fetch) -> Keys {
+    let (settings, deadline) =
+        match provider_settings(ctx, profile, how).and_then(|s| Ok((s, ctx.lock_deadline()?))) {
+            Ok(found) => found,
+            Err(err) => return Keys::Missing { reason: format!("{err:#}") },
+        };
     let mut provider = CredentialProvider::new(config, ctx.child_env(), settings)
         .with_lock_deadline(deadline)
         .on_lock_wait(|wait| ui::notice(&wait.to_string()));
-    if trigger == Trigger::Hook {
-        // A prompt never waits on the keyboard: an MFA role's keys come from the cache or
-        // from an explicit `awsctx PROFILE`.
+    if how != Fetch::Command {
+        // Nobody waits on the keyboard: an MFA role's keys come from the cache or from an
+        // explicit `awsctx PROFILE`.
+        let deadline = if how == Fetch::Offline { HOOK_DEADLINE } else { BACKGROUND_DEADLINE };
         provider = provider
-            .with_deadline(Instant::now() + HOOK_DEADLINE)
+            .with_deadline(Instant::now() + deadline)
             .with_mfa_prompt(|_| Err(MfaError::NotAsked));
     }
     match provider.credentials(profile) {
@@ -865,15 +909,15 @@ pub(crate) fn fetch_keys(ctx: &Context, config: &Config, profile: &str, trigger:
                 LoginTarget::Session(name) | LoginTarget::Profile(name) => name,
             },
         },
+        Err(ProviderError::NotCached { .. }) => {
+            Keys::Later { old: old_keys(&provider, profile), retry_at: None, reason: None }
+        }
         Err(err @ (ProviderError::Network(_) | ProviderError::Lock(_))) => {
-            // Keys that are old but not yet expired still work meanwhile.
-            match provider.cached(profile) {
-                Ok(Some(old))
-                    if old.credentials.expiration.is_some_and(|e| e > Timestamp::now()) =>
-                {
-                    Keys::Got(old.credentials)
-                }
-                _ => Keys::Unreachable { reason: err.to_string() },
+            // For a command, keys that are old but not yet expired still work meanwhile; the
+            // background refresh records the failure instead.
+            match old_keys(&provider, profile).filter(|_| how == Fetch::Command) {
+                Some(old) => Keys::Got(old),
+                None => Keys::Unreachable { reason: err.to_string() },
             }
         }
         // Not tried again at every prompt: only a command waits for it.
@@ -884,22 +928,22 @@ pub(crate) fn fetch_keys(ctx: &Context, config: &Config, profile: &str, trigger:
     }
 }
 
-fn provider_settings(
-    ctx: &Context,
-    profile: &str,
-    trigger: Trigger,
-) -> anyhow::Result<ProviderSettings> {
-    let mut http = ctx.http_settings(Some(profile))?;
-    if trigger == Trigger::Hook {
-        http.request_timeout = http.request_timeout.min(HOOK_REQUEST_TIMEOUT);
-        http.connect_timeout = http.connect_timeout.min(HOOK_CONNECT_TIMEOUT);
-        http.max_attempts = http.max_attempts.min(2);
+/// Cached keys that are old but not yet expired: they still work meanwhile.
+fn old_keys(provider: &CredentialProvider<'_>, profile: &str) -> Option<RoleCredentials> {
+    match provider.cached(profile) {
+        Ok(Some(old)) if old.credentials.expiration.is_some_and(|e| e > Timestamp::now()) => {
+            Some(old.credentials)
+        }
+        _ => None,
     }
+}
+
+fn provider_settings(ctx: &Context, profile: &str, how: Fetch) -> anyhow::Result<ProviderSettings> {
     Ok(ProviderSettings {
         home: ctx.home()?,
         state_dir: ctx.state_dir()?,
-        http,
-        allow_network: true,
+        http: ctx.http_settings(Some(profile))?,
+        allow_network: how != Fetch::Offline,
     })
 }
 

@@ -2,7 +2,9 @@
 //! command after they fell due, `cd D && cmd` with D's profile, and the pre-command check
 //! chained with the other tools that use bash's `DEBUG` trap.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use awsctx_tests::{Fault, Operation};
 
 use crate::switch::{DEV, Sandbox, lines, shells, stderr, stdout};
 
@@ -131,5 +133,112 @@ fn with_bash_preexec_the_check_runs_as_one_of_its_preexec_functions() {
         seen[1].starts_with("AWS_ACCESS_KEY_ID=<ASIA") && !seen[1].contains(&old),
         "renewed by bash-preexec's preexec: {text}{}",
         stderr(&out)
+    );
+}
+
+#[test]
+fn prompts_against_a_portal_twenty_seconds_slow_return_within_a_second_and_get_the_keys_later() {
+    let sb = Sandbox::new();
+    // Keys inside the renewal window: each prompt that finds them due needs the portal.
+    let old = sb.seed_keys(DEV, Duration::from_secs(300));
+    let repo = sb.dir("repo");
+    assert!(sb.awsctx(&repo, &["pin", "dev"]).output().unwrap().status.success());
+    sb.mock.inject(
+        Operation::GetRoleCredentials,
+        std::iter::repeat_n(Fault::Slow(Duration::from_secs(20)), 100),
+    );
+    let started = Instant::now();
+    let script = |shell: &str| {
+        let (due, now) = match shell {
+            "fish" => ("set -g _AWSCTX_DUE 0; set -g _awsctx_due 1", "(date +%s%N)"),
+            _ => ("_AWSCTX_DUE=0", "$(date +%s%N)"),
+        };
+        let timed = format!("{due}\necho start {now}\nprompt\necho end {now}\n").repeat(5);
+        // The background refresh ends about 20 s after the first prompt started it.
+        format!(
+            "cd '{repo}'\nprompt\nshow AWS_ACCESS_KEY_ID\n{timed}sleep 21\n{due}\nprompt\nshow AWS_ACCESS_KEY_ID",
+            repo = repo.display()
+        )
+    };
+    std::thread::scope(|scope| {
+        let runs: Vec<_> = shells()
+            .into_iter()
+            .map(|shell| {
+                let script = script(shell);
+                let sb = &sb;
+                scope.spawn(move || (shell, sb.run(shell, &script)))
+            })
+            .collect();
+        for run in runs {
+            let (shell, out) = run.join().expect("shell thread");
+            let (text, err) = (stdout(&out), stderr(&out));
+            let seen = lines(&text);
+            assert_eq!(
+                seen.first(),
+                Some(&&*format!("AWS_ACCESS_KEY_ID=<{old}>")),
+                "{shell}: {text}{err}"
+            );
+            let stamps: Vec<u128> = seen
+                .iter()
+                .filter_map(|l| l.strip_prefix("start ").or_else(|| l.strip_prefix("end ")))
+                .map(|n| n.parse().expect("nanoseconds"))
+                .collect();
+            assert_eq!(stamps.len(), 10, "{shell}: {text}{err}");
+            for pair in stamps.chunks(2) {
+                let took = Duration::from_nanos(u64::try_from(pair[1] - pair[0]).unwrap());
+                assert!(took < Duration::from_secs(1), "{shell}: a prompt took {took:?}: {err}");
+            }
+            let last = seen.last().unwrap();
+            assert!(
+                last.starts_with("AWS_ACCESS_KEY_ID=<ASIA") && !last.contains(&old),
+                "{shell}: the keys the background refresh fetched: {text}{err}"
+            );
+        }
+    });
+    assert!(started.elapsed() < Duration::from_secs(45));
+    // One refresh for all three shells (they share the cache), none started per prompt.
+    assert_eq!(sb.mock.requests_for(Operation::GetRoleCredentials).len(), 1);
+}
+
+#[test]
+fn a_failing_refresh_backs_off_is_said_once_and_status_shows_the_next_try() {
+    let mut sb = Sandbox::new();
+    sb.set_env("AWS_MAX_ATTEMPTS", "1");
+    let old = sb.seed_keys(DEV, Duration::from_secs(300));
+    let repo = sb.dir("repo");
+    assert!(sb.awsctx(&repo, &["pin", "dev"]).output().unwrap().status.success());
+    sb.mock.inject(Operation::GetRoleCredentials, std::iter::repeat_n(Fault::Status(500), 20));
+    let force = |shell: &str| match shell {
+        "fish" => "set -g _AWSCTX_DUE 0; set -g _awsctx_due 1",
+        _ => "_AWSCTX_DUE=0",
+    };
+    for shell in shells() {
+        let due = force(shell);
+        let script = format!(
+            "cd '{}'\nprompt\n{due}\nprompt\n{due}\nprompt\n{due}\nprompt\nshow AWS_ACCESS_KEY_ID\nawsctx status",
+            repo.display()
+        );
+        let out = sb.run(shell, &script);
+        let (text, err) = (stdout(&out), stderr(&out));
+        assert!(text.starts_with(&format!("AWS_ACCESS_KEY_ID=<{old}>\n")), "{shell}: {text}{err}");
+        assert_eq!(
+            err.matches("could not renew the keys for `dev`").count(),
+            1,
+            "{shell}: said once: {err}"
+        );
+        assert!(err.contains("(trying again in 1m; `awsctx status` shows it)"), "{shell}: {err}");
+        let refresh = text.lines().find(|l| l.starts_with("refresh")).unwrap_or_default();
+        assert!(
+            refresh.contains("failed 1 in a row") && refresh.contains("next try in "),
+            "{shell}: {text}"
+        );
+        // The shells share the record: the next one starts from no failure.
+        let _ = std::fs::remove_dir_all(sb.home.join(".local/state/awsctx/refresh"));
+    }
+    // One try per shell: the later prompts waited for the next try.
+    assert_eq!(
+        sb.mock.requests_for(Operation::GetRoleCredentials).len(),
+        shells().len(),
+        "one portal call per shell"
     );
 }
