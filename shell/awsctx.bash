@@ -9,7 +9,8 @@
 # command line: keys stay fresh, but `cd D && cmd` switches at the next command line).
 #
 # Cost per prompt or command when nothing changed: two string compares and one integer
-# compare on builtins, no process. A directory change runs `awsctx hook-env` (one process)
+# compare on builtins, no process; a prompt also reads one line of awsctx's `changes` file
+# (builtin `read`), so pins, trust records and logins changed in another shell are followed. A directory change runs `awsctx hook-env` (one process)
 # only when a pin or a `.aws-profile` is above the new directory or a binding is in effect
 # now; keys are refreshed (one process) when the clock passes `_AWSCTX_DUE`.
 #
@@ -33,13 +34,14 @@ _awsctx_run() (
 
 awsctx() {
   case "${1-}" in
-    login)
+    login | logout)
       _awsctx_run "$@" || return
-      # Pick up the new session at the next prompt.
-      [[ -n "${_AWSCTX_PROFILE-}" ]] && _AWSCTX_DUE=0
+      # This shell follows at once (others at their next prompt): keys back, or dropped.
+      # shellcheck disable=SC2119 # as at a prompt: no argument
+      _awsctx_hook
       return 0
       ;;
-    logout | list | ls | status | export | credential-process | exec | console | configure | \
+    list | ls | status | export | credential-process | exec | console | configure | \
       populate | hook | completions | doctor | help | hook-env | -c | --current | -h | --help | -V | --version)
       _awsctx_run "$@"
       ;;
@@ -76,6 +78,8 @@ _awsctx_maybe_bound() {
   done
 }
 
+# At a prompt, with no argument; from the `DEBUG` trap (and bash-preexec), with one.
+# shellcheck disable=SC2120
 _awsctx_hook() {
   local __awsctx_status=$?
   # The clock, read here only.
@@ -83,7 +87,15 @@ _awsctx_hook() {
   [[ -z "$__awsctx_now" ]] && printf -v __awsctx_now '%(%s)T' -1
   # Not while completing a word (a completion function runs commands too).
   [[ -n "${COMP_LINE-}" ]] && return "$__awsctx_status"
-  if [[ "${_AWSCTX_PWD-}" != "$PWD" ]]; then
+  # At a prompt (the trap passes an argument): have pins, trust records or logins changed,
+  # in this shell or another? One builtin `read` of one line.
+  local __awsctx_seen=${_AWSCTX_SEEN-}
+  if (($# == 0)) && [[ -n "${_AWSCTX_CHANGES-}" ]]; then
+    read -r __awsctx_seen 2>/dev/null <"$_AWSCTX_CHANGES" || :
+  fi
+  if [[ "$__awsctx_seen" != "${_AWSCTX_SEEN-}" ]]; then
+    eval "$(export "${!_AWSCTX_@}"; exec "$_AWSCTX_BIN" hook-env bash)"
+  elif [[ "${_AWSCTX_PWD-}" != "$PWD" ]]; then
     if [[ -z "${_AWSCTX_PINS+set}" || -n "${_AWSCTX_BOUND-}" ]] || _awsctx_maybe_bound; then
       # `_awsctx_run` inlined: the command substitution is already the subshell.
       eval "$(export "${!_AWSCTX_@}"; exec "$_AWSCTX_BIN" hook-env bash)"

@@ -7,7 +7,9 @@
 # hour, before it runs).
 #
 # Cost per prompt or command line when nothing changed: one string compare and one integer
-# compare on builtins (`EPOCHSECONDS` from zsh/datetime), no process. A directory change runs
+# compare on builtins (`EPOCHSECONDS` from zsh/datetime), no process; a prompt also reads one
+# line of awsctx's `changes` file (builtin `read`), so pins, trust records and logins changed
+# in another shell are followed. A directory change runs
 # `awsctx hook-env` (one process) only when a pin or a `.aws-profile` is above the new
 # directory or a binding is in effect now.
 #
@@ -34,13 +36,13 @@ _awsctx_run() (
 awsctx() {
   emulate -L zsh
   case "${1-}" in
-    login)
+    login | logout)
       _awsctx_run "$@" || return
-      # Pick up the new session at the next prompt.
-      [[ -n "${_AWSCTX_PROFILE-}" ]] && _AWSCTX_DUE=0
+      # This shell follows at once (others at their next prompt): keys back, or dropped.
+      _awsctx_precmd
       return 0
       ;;
-    logout | list | ls | status | export | credential-process | exec | console | configure | \
+    list | ls | status | export | credential-process | exec | console | configure | \
       populate | hook | completions | doctor | help | hook-env | -c | --current | -h | --help | -V | --version)
       _awsctx_run "$@"
       ;;
@@ -89,7 +91,15 @@ _awsctx_chpwd() {
 _awsctx_precmd() {
   local __awsctx_status=$?
   emulate -L zsh
-  if [[ "${_AWSCTX_PWD-}" != "$PWD" ]]; then
+  # At a prompt (preexec passes the command line): have pins, trust records or logins changed,
+  # in this shell or another? One builtin `read` of one line.
+  local __awsctx_seen=${_AWSCTX_SEEN-}
+  if (( $# == 0 )) && [[ -n "${_AWSCTX_CHANGES-}" ]]; then
+    { read -r __awsctx_seen <"$_AWSCTX_CHANGES" } 2>/dev/null
+  fi
+  if [[ "$__awsctx_seen" != "${_AWSCTX_SEEN-}" ]]; then
+    eval "$(typeset -gx -m '_AWSCTX_*'; exec "$_AWSCTX_BIN" hook-env zsh)"
+  elif [[ "${_AWSCTX_PWD-}" != "$PWD" ]]; then
     _awsctx_chpwd
   # Digits only (`<->`): zsh would evaluate anything else as an arithmetic expression.
   elif [[ "${_AWSCTX_DUE-}" == <-> ]] && (( EPOCHSECONDS >= _AWSCTX_DUE )); then

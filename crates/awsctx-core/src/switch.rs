@@ -76,6 +76,10 @@ pub mod var {
     /// Messages already shown in this shell: one short hash of each message's marker per
     /// line, the newest [`super::MAX_WARNED`].
     pub const WARNED: &str = "_AWSCTX_WARNED";
+    /// The file that changes with pins, trust records and logins (`StateDir::changes_path`).
+    pub const CHANGES: &str = "_AWSCTX_CHANGES";
+    /// Its line when `hook-env` last ran: the hook asks again when the file says otherwise.
+    pub const SEEN: &str = "_AWSCTX_SEEN";
     /// Set by the hook's `awsctx` function: the shell whose code a command prints.
     pub const SHELL: &str = "_AWSCTX_SHELL";
     /// The hook's own: the awsctx binary it runs.
@@ -85,8 +89,9 @@ pub mod var {
     pub const PREFIX: &str = "_AWSCTX_";
 
     /// Every state variable the binary writes.
-    pub const ALL: [&str; 11] =
-        [PWD, PINS, BOUND, DUE, PROFILE, PREV, ORIGIN, MANUAL, RESTORE, SAVED, WARNED];
+    pub const ALL: [&str; 13] = [
+        PWD, PINS, BOUND, DUE, PROFILE, PREV, ORIGIN, MANUAL, RESTORE, SAVED, WARNED, CHANGES, SEEN,
+    ];
 }
 
 /// All `_AWSCTX_*` variables of one shell together take at most this many bytes (`NAME=value`
@@ -436,6 +441,8 @@ pub struct ShellState {
     pub restore: Option<String>,
     pub saved: Option<SavedEnv>,
     pub warned: Vec<String>,
+    pub changes: Option<PathBuf>,
+    pub seen: Option<String>,
 }
 
 impl ShellState {
@@ -460,6 +467,8 @@ impl ShellState {
                 let skip = markers.len().saturating_sub(MAX_WARNED);
                 markers[skip..].iter().map(|m| (*m).to_owned()).collect()
             }),
+            changes: path(var::CHANGES),
+            seen: text(var::SEEN),
         }
     }
 
@@ -487,6 +496,8 @@ impl ShellState {
         put(var::RESTORE, self.restore.clone());
         put(var::SAVED, self.saved.as_ref().map(SavedEnv::encode));
         put(var::WARNED, (!self.warned.is_empty()).then(|| self.warned.join("\n")));
+        put(var::CHANGES, self.changes.as_ref().map(|p| p.to_string_lossy().into_owned()));
+        put(var::SEEN, self.seen.clone());
         let over = |out: &BTreeMap<&str, String>| state_size(out) > STATE_BOUND;
         if over(&out) {
             out.remove(var::PINS);

@@ -342,6 +342,8 @@ pub(crate) struct Session<'a> {
     now: Timestamp,
     /// Statements to run after the variables change (fish's refresh timer).
     extra: String,
+    /// The line of the state directory's `changes` file when this run started.
+    changes_seen: String,
     /// Why an explicit switch got no keys: the switch happens (the old keys must go), then
     /// this is the command's error, so `awsctx prod && terraform plan` stops.
     key_failure: Option<anyhow::Error>,
@@ -359,6 +361,17 @@ impl<'a> Session<'a> {
         };
         let shell: Shell = name.parse()?;
         Self::new(ctx, shell, Trigger::Command)
+    }
+
+    /// Pins, trust records or logins changed since this shell last looked (in another shell,
+    /// say): keys in effect are looked at again now, as if due (a logout drops them, a new
+    /// login brings them back).
+    pub(crate) fn look_again_after_changes(&mut self) {
+        let seen = self.state.seen.as_deref().unwrap_or_default();
+        if self.state.changes.is_some() && seen != self.changes_seen && self.state.profile.is_some()
+        {
+            self.state.due = Some(self.now.as_second());
+        }
     }
 
     /// Whether a command runs through the hook's function.
@@ -387,6 +400,7 @@ impl<'a> Session<'a> {
             state,
             mode,
             now: Timestamp::now(),
+            changes_seen: ctx.state_dir().map(|s| s.changes_seen()).unwrap_or_default(),
             extra: String::new(),
             key_failure: None,
         })
@@ -471,6 +485,10 @@ impl<'a> Session<'a> {
     /// The state has changed (or not) without a switch: print what differs.
     pub(crate) fn print(mut self, changes: &[EnvChange]) -> anyhow::Result<()> {
         self.state.pwd = Some(self.pwd.clone());
+        if let Ok(state_dir) = self.ctx.state_dir() {
+            self.state.changes = Some(state_dir.changes_path());
+            self.state.seen = Some(std::mem::take(&mut self.changes_seen));
+        }
         if self.shell == Shell::Fish {
             self.fish_timer();
         }

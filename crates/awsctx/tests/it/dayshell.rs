@@ -242,3 +242,59 @@ fn a_failing_refresh_backs_off_is_said_once_and_status_shows_the_next_try() {
         "one portal call per shell"
     );
 }
+
+#[test]
+fn a_pin_made_in_another_shell_switches_this_one_at_its_next_prompt() {
+    let sb = Sandbox::new();
+    sb.seed_keys(DEV, Duration::from_secs(3570));
+    let repo = sb.dir("repo");
+    for shell in shells() {
+        let _ = std::fs::remove_dir_all(sb.home.join(".local/state/awsctx"));
+        // The other shell: awsctx run without this shell's state, in the same directory.
+        let script = format!(
+            "cd '{repo}'\nprompt\nshow AWS_PROFILE\n'{bin}' pin dev\nprompt\nshow AWS_PROFILE\n\
+             '{bin}' unpin\nprompt\nshow AWS_PROFILE",
+            repo = repo.display(),
+            bin = crate::switch::BIN,
+        );
+        let out = sb.run(shell, &script);
+        assert_eq!(
+            lines(&stdout(&out)),
+            ["AWS_PROFILE unset", "AWS_PROFILE=<dev>", "AWS_PROFILE unset"],
+            "{shell}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn a_logout_and_a_new_login_in_another_shell_are_followed_at_the_next_prompt() {
+    let mut sb = Sandbox::new();
+    let browser = crate::support::FakeBrowser::start(&sb.root);
+    sb.set_env("BROWSER", &browser.script.display().to_string());
+    for shell in shells() {
+        sb.seed_login();
+        let old = sb.seed_keys(DEV, Duration::from_secs(3570));
+        let script = format!(
+            "cd '{root}'\nprompt\nawsctx dev\n'{bin}' logout\nprompt\nshow AWS_PROFILE AWS_ACCESS_KEY_ID\n\
+             '{bin}' login --sso-session corp --use-device-code >/dev/null 2>&1\nprompt\nshow AWS_ACCESS_KEY_ID\n\
+             awsctx logout\nshow AWS_ACCESS_KEY_ID AWS_SESSION_TOKEN",
+            root = sb.root.display(),
+            bin = crate::switch::BIN,
+        );
+        let out = sb.run(shell, &script);
+        let (text, err) = (stdout(&out), stderr(&out));
+        let seen = lines(&text);
+        assert_eq!(seen.len(), 5, "{shell}: {text}{err}");
+        assert_eq!(seen[..2], ["AWS_PROFILE=<dev>", "AWS_ACCESS_KEY_ID unset"], "{shell}: {err}");
+        assert!(
+            seen[2].starts_with("AWS_ACCESS_KEY_ID=<ASIA") && !seen[2].contains(&old),
+            "{shell}: the new login's keys: {text}{err}"
+        );
+        assert_eq!(
+            seen[3..],
+            ["AWS_ACCESS_KEY_ID unset", "AWS_SESSION_TOKEN unset"],
+            "{shell}: a logout here drops the keys at once: {err}"
+        );
+    }
+}
