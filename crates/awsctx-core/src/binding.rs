@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 
 use crate::env::Env;
 use crate::file::{FileError, FileLock, write_atomic};
+use crate::lookup::AccountNames;
 
 /// The name of the file a repository uses to name its profile.
 pub const PROFILE_FILE: &str = ".aws-profile";
@@ -69,6 +70,11 @@ impl StateDir {
         self.dir.join("trust.json")
     }
 
+    /// Account names by account id, as `populate` and `configure sso` learned them.
+    pub fn accounts_path(&self) -> PathBuf {
+        self.dir.join("accounts.json")
+    }
+
     /// The lock file guarding `name` (single-flight locks of the credential provider live here too).
     pub fn lock_path(&self, name: &str) -> PathBuf {
         self.dir.join("locks").join(format!("{name}.lock"))
@@ -80,6 +86,22 @@ impl StateDir {
 
     pub fn load_trust(&self) -> Result<TrustStore, BindingError> {
         read_json(&self.trust_path()).map(Option::unwrap_or_default)
+    }
+
+    /// The account names known so far (none when the file is missing).
+    pub fn load_account_names(&self) -> Result<AccountNames, BindingError> {
+        read_json(&self.accounts_path()).map(Option::unwrap_or_default)
+    }
+
+    /// Change the account names under the state lock.
+    pub fn update_account_names(
+        &self,
+        change: impl FnOnce(&mut AccountNames),
+    ) -> Result<(), BindingError> {
+        let _lock = FileLock::acquire(&self.lock_path("state"), LOCK_DEADLINE, |_| {})?;
+        let mut names = self.load_account_names()?;
+        change(&mut names);
+        write_json(&self.accounts_path(), &names)
     }
 
     /// Change the pins under the state lock: read, apply `change`, write atomically.

@@ -17,13 +17,17 @@ use awsctx_login::{Endpoint, HttpClient, Partition, Service, run_blocking};
 
 use crate::cli::ConsoleArgs;
 use crate::context::Context;
+use crate::target::Usage;
 
 /// `Issuer` of the login URL: empty, as granted sends it (the console then has no "return to
 /// the issuer" page to send a signed-out user to).
 const ISSUER: &str = "";
 
 pub(crate) fn run(args: &ConsoleArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
-    let profile = args.profile.clone().unwrap_or_else(|| selected_profile(&ctx.env));
+    let profile = match &args.profile {
+        Some(typed) => crate::target::profile_for(ctx, typed, Usage::Command("console"))?,
+        None => selected_profile(&ctx.env),
+    };
     let found = crate::credentials::resolve(ctx, &profile)?;
     let keys = &found.credentials;
     if keys.session_token.is_none() {

@@ -16,6 +16,7 @@ use awsctx_login::provider::ProfileCredentials;
 
 use crate::cli::ExecArgs;
 use crate::context::Context;
+use crate::target::Usage;
 
 /// Exit status when CMD is not found, as in shells.
 const NOT_FOUND: u8 = 127;
@@ -44,6 +45,7 @@ const HOOK_STATE_PREFIX: &str = "_AWSCTX_";
 
 pub(crate) fn run(args: ExecArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let ExecArgs { profile, command: words } = args;
+    let profile = crate::target::profile_for(ctx, &profile, Usage::Exec)?;
     let found = crate::credentials::resolve(ctx, &profile)?;
     let Some((program, rest)) = words.split_first() else {
         anyhow::bail!("no command given after `--`");

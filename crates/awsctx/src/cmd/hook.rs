@@ -50,6 +50,12 @@ pub(crate) fn render_hook(shell: Shell, bin: &str) -> anyhow::Result<String> {
             "\ncompdef _clap_dynamic_completer_awsctx awsctx",
             "\nif (( $+functions[compdef] )); then\n  compdef _clap_dynamic_completer_awsctx awsctx\nfi",
         );
+        // A whole account id or ARN completes to its profiles, which do not start with what
+        // was typed: `-U` lets them replace the word instead of being filtered out.
+        registration = registration.replace(
+            "[[ -n $other ]] && _describe -V 'values' other",
+            "if [[ ${words[CURRENT]} == <-> || ${words[CURRENT]} == arn:* ]]; then\n            [[ -n $other ]] && _describe -V 'values' other -U\n        else\n            [[ -n $other ]] && _describe -V 'values' other\n        fi",
+        );
     }
     out.push_str("\n# Tab-completion of commands, flags and profile names (clap_complete).\n");
     if shell == Shell::Bash {

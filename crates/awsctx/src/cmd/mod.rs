@@ -20,7 +20,7 @@ mod pin;
 mod populate;
 mod status;
 mod trust;
-mod use_;
+pub(crate) mod use_;
 
 pub(crate) fn run(cli: Cli, ctx: &Context) -> anyhow::Result<ExitCode> {
     let Some(command) = cli.command else {

@@ -7,12 +7,14 @@ use awsctx_core::switch::ShellState;
 
 use crate::cmd::use_::{Session, Trigger, current_dir, require_profile};
 use crate::context::Context;
+use crate::target::Usage;
 use crate::ui;
 
 pub(crate) fn run_pin(args: &crate::cli::PinArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
-    let profile = match &args.profile {
-        Some(profile) => profile.clone(),
-        None => ShellState::from_env(&ctx.env)
+    let profile = if let Some(typed) = &args.profile {
+        crate::target::profile_for(ctx, typed, Usage::Command("pin"))?
+    } else {
+        let profile = ShellState::from_env(&ctx.env)
             .profile
             .or_else(|| ctx.env.get("AWS_PROFILE").map(str::to_owned))
             .ok_or_else(|| {
@@ -20,9 +22,10 @@ pub(crate) fn run_pin(args: &crate::cli::PinArgs, ctx: &Context) -> anyhow::Resu
                     "no profile to pin: this shell has none",
                     "`awsctx pin PROFILE` names one",
                 )
-            })?,
+            })?;
+        require_profile(ctx.config()?, &profile)?;
+        profile
     };
-    require_profile(ctx.config()?, &profile)?;
     let dir = current_dir(ctx)?;
     let mut previous = None;
     ctx.state_dir()?.update_pins(|pins| {

@@ -2,6 +2,7 @@
 //! [`Session`], the switcher glue that `hook-env`, `pin` and `allow`/`deny` share: read the
 //! shell's state, find the binding, fetch keys, print the shell code and the one-line report.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -15,11 +16,13 @@ use awsctx_core::binding::{Pins, TrustStore};
 use awsctx_core::cache::RoleCredentials;
 use awsctx_core::config::{Config, ProfileKind};
 use awsctx_core::file::write_atomic;
+use awsctx_core::lookup::{AccountNames, Identity};
 use awsctx_core::shell::{EnvChange, Shell, render};
 use awsctx_core::switch::{
     Action, ActiveBinding, ExportMode, ProfileEnv, Resolution, ShellState, Skipped,
     managed_changes, pins_list, refresh_due, resolve_binding, var,
 };
+use awsctx_core::text::escape;
 use awsctx_login::provider::{
     CredentialProvider, LoginTarget, MfaError, ProviderError, ProviderSettings,
 };
@@ -27,6 +30,7 @@ use jiff::Timestamp;
 use nu_ansi_term::Color;
 
 use crate::context::Context;
+use crate::target::Usage;
 use crate::ui;
 
 /// Bare `awsctx` with its flags: `PROFILE`, `-`, `-u`, `-c`, or nothing (list / picker).
@@ -61,18 +65,19 @@ pub(crate) fn run(args: &crate::cli::UseArgs, ctx: &Context) -> anyhow::Result<E
 }
 
 fn switch(ctx: &Context, name: &str) -> anyhow::Result<ExitCode> {
-    let mut session = Session::hooked(ctx, &format!("awsctx {name}"))?;
+    let mut session = Session::hooked(ctx, &format!("awsctx {}", escape(name)))?;
     let target = if name == "-" {
-        session.state.prev.clone().ok_or_else(|| {
+        let prev = session.state.prev.clone().ok_or_else(|| {
             ui::error(
                 "no previous profile in this shell",
                 "`awsctx PROFILE` switches; `awsctx -` then switches back",
             )
-        })?
+        })?;
+        require_profile(ctx.config()?, &prev)?;
+        prev
     } else {
-        name.to_owned()
+        crate::target::profile_for(ctx, name, Usage::Switch)?
     };
-    require_profile(ctx.config()?, &target)?;
     let binding = session.resolve(false)?;
     let pwd = session.pwd.clone();
     let action = session.state.choose(&pwd, binding.as_ref(), &target);
@@ -188,7 +193,10 @@ fn list_or_pick(ctx: &Context) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let ordered = recent_first(&load_history(ctx), &names);
-    match pick(&ordered)? {
+    let accounts = crate::target::account_names(ctx);
+    let choices: Vec<Choice> =
+        ordered.iter().map(|name| Choice::of(config, name, &accounts)).collect();
+    match pick(&choices)? {
         Some(choice) => switch(ctx, &choice),
         // Cancelled: quiet, and 130 as fzf and shells say for an interrupt.
         None => Ok(ExitCode::from(130)),
@@ -203,60 +211,92 @@ fn recent_first(history: &[String], names: &[&str]) -> Vec<String> {
     out
 }
 
+/// One line of the picker: a profile and what it stands for, all of it searchable.
+#[derive(Debug, Clone)]
+pub(crate) struct Choice {
+    pub(crate) name: String,
+    /// Account id, account name and role, as far as known: `111122223333 app-dev Admin`.
+    pub(crate) details: String,
+}
+
+impl Choice {
+    pub(crate) fn of(config: &Config, name: &str, accounts: &AccountNames) -> Self {
+        let identity = config.profile(name).map(Identity::of);
+        let account = identity.and_then(|i| i.account);
+        let parts = [
+            account.map(Cow::Borrowed),
+            account.and_then(|a| accounts.get(a)).map(escape),
+            identity.and_then(|i| i.role).map(escape),
+        ];
+        let details = parts.into_iter().flatten().collect::<Vec<_>>().join("  ");
+        Self { name: name.to_owned(), details }
+    }
+
+    /// Whether every term is in the name or the details, ignoring case.
+    fn matches(&self, terms: &[String]) -> bool {
+        let text = format!("{} {}", self.name, self.details).to_lowercase();
+        terms.iter().all(|t| text.contains(t.as_str()))
+    }
+}
+
 /// Let the user choose: `fzf` when installed, else a line-based filter on the terminal.
-fn pick(names: &[String]) -> anyhow::Result<Option<String>> {
-    if names.is_empty() {
+pub(crate) fn pick(choices: &[Choice]) -> anyhow::Result<Option<String>> {
+    if choices.is_empty() {
         return Err(ui::error(
             "there are no profiles to choose from",
             "`awsctx configure sso` writes one; `awsctx populate --sso-session NAME` writes many",
         ));
     }
-    match pick_with_fzf(names) {
+    match pick_with_fzf(choices) {
         Ok(choice) => Ok(choice),
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => pick_builtin(names),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => pick_builtin(choices),
         Err(err) => Err(err).context("running `fzf`"),
     }
 }
 
-fn pick_with_fzf(names: &[String]) -> std::io::Result<Option<String>> {
+/// fzf shows and searches `name<TAB>details`; the name is what comes back.
+fn pick_with_fzf(choices: &[Choice]) -> std::io::Result<Option<String>> {
     let mut child = std::process::Command::new("fzf")
-        .args(["--height=40%", "--reverse", "--no-multi", "--prompt=profile> "])
+        .args(["--height=40%", "--reverse", "--no-multi", "--prompt=profile> ", "--delimiter=\t"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()?;
     if let Some(mut stdin) = child.stdin.take() {
+        let lines: Vec<String> =
+            choices.iter().map(|c| format!("{}\t{}", c.name, c.details)).collect();
         // fzf may exit before reading everything (a quick ESC): not an error.
-        let _ = stdin.write_all(names.join("\n").as_bytes());
+        let _ = stdin.write_all(lines.join("\n").as_bytes());
     }
     let out = child.wait_with_output()?;
-    let choice = String::from_utf8_lossy(&out.stdout).trim_end_matches('\n').to_owned();
+    let line = String::from_utf8_lossy(&out.stdout).trim_end_matches('\n').to_owned();
+    let choice = line.split('\t').next().unwrap_or_default().to_owned();
     Ok((out.status.success() && !choice.is_empty()).then_some(choice))
 }
 
-/// The built-in picker: numbered matches on the terminal, type to filter, a number to choose.
-fn pick_builtin(names: &[String]) -> anyhow::Result<Option<String>> {
+/// The built-in picker: numbered matches on the terminal, type to filter (by profile name,
+/// account id, account name or role), a number to choose.
+fn pick_builtin(choices: &[Choice]) -> anyhow::Result<Option<String>> {
     const SHOWN: usize = 15;
     let tty = fs_err::OpenOptions::new().read(true).write(true).open("/dev/tty")?;
     let mut input = std::io::BufReader::new(tty.try_clone()?);
     let mut out = tty;
     let mut filter = String::new();
+    let width = choices.iter().map(|c| c.name.chars().count()).max().unwrap_or(0);
     loop {
         let terms: Vec<String> = filter.split_whitespace().map(str::to_lowercase).collect();
-        let matches: Vec<&String> = names
-            .iter()
-            .filter(|n| terms.iter().all(|t| n.to_lowercase().contains(t.as_str())))
-            .collect();
+        let matches: Vec<&Choice> = choices.iter().filter(|c| c.matches(&terms)).collect();
         if matches.len() == 1 && !filter.is_empty() {
-            return Ok(Some(matches[0].clone()));
+            return Ok(Some(matches[0].name.clone()));
         }
-        for (i, name) in matches.iter().take(SHOWN).enumerate() {
-            writeln!(out, "{:>3}  {name}", i + 1)?;
+        for (i, choice) in matches.iter().take(SHOWN).enumerate() {
+            let line = format!("{:>3}  {:<width$}  {}", i + 1, choice.name, choice.details);
+            writeln!(out, "{}", line.trim_end())?;
         }
         if matches.len() > SHOWN {
             writeln!(out, "     … {} more: type to filter", matches.len() - SHOWN)?;
         }
         if matches.is_empty() {
-            writeln!(out, "no profile matches `{filter}`")?;
+            writeln!(out, "no profile matches `{}`", escape(&filter))?;
         }
         write!(out, "profile (text filters, number picks, empty cancels)> ")?;
         out.flush()?;
@@ -269,10 +309,10 @@ fn pick_builtin(names: &[String]) -> anyhow::Result<Option<String>> {
             return Ok(None);
         }
         if let Ok(n) = line.parse::<usize>()
-            && let Some(name) = n.checked_sub(1).and_then(|i| matches.get(i))
+            && let Some(choice) = n.checked_sub(1).and_then(|i| matches.get(i))
             && n <= SHOWN
         {
-            return Ok(Some((*name).clone()));
+            return Ok(Some(choice.name.clone()));
         }
         line.clone_into(&mut filter);
     }

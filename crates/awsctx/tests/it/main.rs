@@ -4,6 +4,7 @@
 // Tests say loudly on stderr what they skipped.
 #![allow(clippy::print_stderr)]
 
+mod accounts;
 mod chain;
 mod configure;
 mod console;

@@ -247,3 +247,45 @@ fn zsh_completes_profile_names_with_tab_once_compinit_ran() {
     assert!(out.contains("awsctx: prod-ro · 444455556666"), "TAB completed the name: {out}");
     t.expect_var("AWS_PROFILE", Some("prod-ro"));
 }
+
+#[test]
+fn an_account_id_of_several_profiles_opens_the_picker_with_only_them() {
+    if !shells().contains(&"bash") {
+        return;
+    }
+    let sb = Sandbox::new();
+    sb.add_profile(&format!(
+        "[profile dev-ro]\nsso_session = corp\nsso_account_id = {}\nsso_role_name = ReadOnly",
+        DEV.0
+    ));
+    sb.seed_keys((DEV.0, "ReadOnly"), Duration::from_secs(3600));
+    let mut t = Term::start(&sb, "bash", &sb.root);
+    t.session.send_line("PATH=/nonexistent awsctx 111122223333").unwrap();
+    let listed = t.session.expect("empty cancels)> ").unwrap();
+    let listed = String::from_utf8_lossy(listed.before()).into_owned();
+    assert!(listed.contains("dev     111122223333  Admin"), "{listed}");
+    assert!(listed.contains("dev-ro  111122223333  ReadOnly"), "{listed}");
+    assert!(!listed.contains("prod-ro"), "only the account's profiles: {listed}");
+    // The role filters (the details are searched too).
+    t.session.send_line("readonly").unwrap();
+    let (out, status) = t.run("");
+    assert_eq!(status, 0, "{out}");
+    t.expect_var("AWS_PROFILE", Some("dev-ro"));
+}
+
+#[test]
+fn zsh_tab_on_an_account_id_puts_its_profile_in_its_place() {
+    if !shells().contains(&"zsh") {
+        return;
+    }
+    let sb = Sandbox::new();
+    let mut t = Term::start(&sb, "zsh", &sb.root);
+    t.type_line("autoload -Uz compinit && compinit -u");
+    t.type_line(&format!("source '{}'", sb.hook_file("zsh").display()));
+    t.session.send(format!("awsctx {}\t", PROD.0)).unwrap();
+    // zle redraws the line with the profile in place of the account id.
+    t.session.expect("awsctx prod-ro").unwrap();
+    let (out, _) = t.run("");
+    assert!(out.contains("awsctx: prod-ro · 444455556666"), "{out}");
+    t.expect_var("AWS_PROFILE", Some("prod-ro"));
+}
