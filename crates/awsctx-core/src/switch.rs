@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 
 use crate::binding::{
-    PROFILE_FILE, Pins, Trust, TrustStore, parse_profile_file, read_profile_file,
+    BoundProfile, PROFILE_FILE, Pins, Trust, TrustStore, parse_profile_file, read_profile_file,
 };
 use crate::cache::{REUSE_WINDOW, RoleCredentials};
 use crate::env::Env;
@@ -55,14 +55,21 @@ pub mod var {
     pub const DUE: &str = "_AWSCTX_DUE";
     /// The profile awsctx set.
     pub const PROFILE: &str = "_AWSCTX_PROFILE";
+    /// The region chosen with the profile (`--region`, a binding's `region`); unset: the
+    /// profile's own.
+    pub const REGION: &str = "_AWSCTX_REGION";
     /// The profile before it, for `awsctx -`.
     pub const PREV: &str = "_AWSCTX_PREV";
+    /// The region chosen with the previous profile.
+    pub const PREV_REGION: &str = "_AWSCTX_PREV_REGION";
     /// Where the profile came from: `command`, `pin` or `file`.
     pub const ORIGIN: &str = "_AWSCTX_ORIGIN";
     /// The directory a manual switch was made in, while it overrides a binding.
     pub const MANUAL: &str = "_AWSCTX_MANUAL";
     /// The profile to go back to on leaving the bound tree; empty = the user's own values.
     pub const RESTORE: &str = "_AWSCTX_RESTORE";
+    /// The region chosen with the profile to go back to.
+    pub const RESTORE_REGION: &str = "_AWSCTX_RESTORE_REGION";
     /// The user's own values of the managed variables (JSON: name → value or null).
     pub const SAVED: &str = "_AWSCTX_SAVED";
     /// Messages already shown in this shell, one marker per line.
@@ -71,8 +78,22 @@ pub mod var {
     pub const SHELL: &str = "_AWSCTX_SHELL";
 
     /// Every state variable the binary writes.
-    pub const ALL: [&str; 11] =
-        [PWD, PINS, BOUND, DUE, PROFILE, PREV, ORIGIN, MANUAL, RESTORE, SAVED, WARNED];
+    pub const ALL: [&str; 14] = [
+        PWD,
+        PINS,
+        BOUND,
+        DUE,
+        PROFILE,
+        REGION,
+        PREV,
+        PREV_REGION,
+        ORIGIN,
+        MANUAL,
+        RESTORE,
+        RESTORE_REGION,
+        SAVED,
+        WARNED,
+    ];
 }
 
 /// Why a switcher setting cannot be used.
@@ -198,8 +219,16 @@ pub struct ActiveBinding {
     /// The directory that holds the pin or the file.
     pub root: PathBuf,
     pub profile: String,
+    /// The region the binding asks for; `None`: the profile's own.
+    pub region: Option<String>,
     /// [`Origin::Pin`] or [`Origin::File`].
     pub origin: Origin,
+}
+
+impl ActiveBinding {
+    fn new(root: &Path, bound: BoundProfile, origin: Origin) -> Self {
+        Self { root: root.to_owned(), profile: bound.profile, region: bound.region, origin }
+    }
 }
 
 /// A binding the search passed over, and why: the hook says so once per shell.
@@ -250,19 +279,15 @@ pub fn resolve_binding(
 ) -> Resolution {
     let mut out = Resolution::default();
     for level in dir.ancestors() {
-        if let Some(profile) = pins.get(level) {
-            if known(profile) {
-                out.binding = Some(ActiveBinding {
-                    root: level.to_owned(),
-                    profile: profile.to_owned(),
-                    origin: Origin::Pin,
-                });
+        if let Some(bound) = pins.get(level) {
+            if known(&bound.profile) {
+                out.binding = Some(ActiveBinding::new(level, bound.clone(), Origin::Pin));
                 return out;
             }
             out.skipped.push(Skipped::UnknownProfile {
                 root: level.to_owned(),
                 file: None,
-                profile: profile.to_owned(),
+                profile: bound.profile.clone(),
             });
             continue;
         }
@@ -275,8 +300,8 @@ pub fn resolve_binding(
                 continue;
             }
         };
-        let profile = match parse_profile_file(&path, &content) {
-            Ok(profile) => profile,
+        let bound = match parse_profile_file(&path, &content) {
+            Ok(bound) => bound,
             Err(err) => {
                 out.skipped.push(Skipped::Unreadable { path, reason: err.to_string() });
                 continue;
@@ -284,15 +309,18 @@ pub fn resolve_binding(
         };
         match trust.check(&path, &content) {
             Trust::Denied => out.skipped.push(Skipped::Denied { path }),
-            Trust::Unknown => out.skipped.push(Skipped::Untrusted { path, profile }),
-            Trust::Allowed if !known(&profile) => out.skipped.push(Skipped::UnknownProfile {
-                root: level.to_owned(),
-                file: Some(path),
-                profile,
-            }),
+            Trust::Unknown => {
+                out.skipped.push(Skipped::Untrusted { path, profile: bound.profile });
+            }
+            Trust::Allowed if !known(&bound.profile) => {
+                out.skipped.push(Skipped::UnknownProfile {
+                    root: level.to_owned(),
+                    file: Some(path),
+                    profile: bound.profile,
+                });
+            }
             Trust::Allowed => {
-                out.binding =
-                    Some(ActiveBinding { root: level.to_owned(), profile, origin: Origin::File });
+                out.binding = Some(ActiveBinding::new(level, bound, Origin::File));
                 return out;
             }
         }
@@ -318,8 +346,8 @@ pub fn pins_list(pins: &Pins) -> String {
 pub enum Action {
     /// The profile in effect stays (keys may still need a refresh).
     Stay,
-    /// Switch to this profile.
-    Switch { profile: String, origin: Origin },
+    /// Switch to this profile, in this region (`None`: the profile's own).
+    Switch { profile: String, origin: Origin, region: Option<String> },
     /// Put back the user's own values: awsctx has nothing in effect.
     Restore,
 }
@@ -333,10 +361,14 @@ pub struct ShellState {
     pub bound: Option<PathBuf>,
     pub due: Option<i64>,
     pub profile: Option<String>,
+    /// The region chosen with the profile (`None`: the profile's own).
+    pub region: Option<String>,
     pub prev: Option<String>,
+    pub prev_region: Option<String>,
     pub origin: Option<Origin>,
     pub manual: Option<PathBuf>,
     pub restore: Option<String>,
+    pub restore_region: Option<String>,
     pub saved: Option<SavedEnv>,
     pub warned: Vec<String>,
 }
@@ -352,10 +384,13 @@ impl ShellState {
             bound: path(var::BOUND),
             due: env.get(var::DUE).and_then(|d| d.parse().ok()),
             profile: text(var::PROFILE),
+            region: text(var::REGION),
             prev: text(var::PREV),
+            prev_region: text(var::PREV_REGION),
             origin: env.get(var::ORIGIN).and_then(Origin::parse),
             manual: path(var::MANUAL),
             restore: text(var::RESTORE),
+            restore_region: text(var::RESTORE_REGION),
             saved: env.get(var::SAVED).and_then(SavedEnv::decode),
             warned: env.get(var::WARNED).map_or_else(Vec::new, |w| {
                 w.split('\n').filter(|m| !m.is_empty()).map(str::to_owned).collect()
@@ -377,10 +412,13 @@ impl ShellState {
         put(var::BOUND, path(&self.bound));
         put(var::DUE, self.due.map(|d| d.to_string()));
         put(var::PROFILE, self.profile.clone());
+        put(var::REGION, self.region.clone());
         put(var::PREV, self.prev.clone());
+        put(var::PREV_REGION, self.prev_region.clone());
         put(var::ORIGIN, self.origin.map(|o| o.name().to_owned()));
         put(var::MANUAL, path(&self.manual));
         put(var::RESTORE, self.restore.clone());
+        put(var::RESTORE_REGION, self.restore_region.clone());
         put(var::SAVED, self.saved.as_ref().map(SavedEnv::encode));
         put(var::WARNED, (!self.warned.is_empty()).then(|| self.warned.join("\n")));
         out
@@ -417,34 +455,61 @@ impl ShellState {
         match binding {
             Some(b) => {
                 if self.bound.is_none() {
-                    self.restore = self.profile.clone();
+                    self.remember_restore();
                 }
                 self.bound = Some(b.root.clone());
-                if self.profile.as_deref() == Some(b.profile.as_str()) {
+                if self.profile.as_deref() == Some(b.profile.as_str()) && self.region == b.region {
                     self.origin = Some(b.origin);
                     Action::Stay
                 } else {
-                    Action::Switch { profile: b.profile.clone(), origin: b.origin }
+                    Action::Switch {
+                        profile: b.profile.clone(),
+                        origin: b.origin,
+                        region: b.region.clone(),
+                    }
                 }
             }
-            None if self.bound.take().is_some() => match self.restore.take() {
-                Some(profile) if self.profile.as_deref() == Some(profile.as_str()) => {
-                    self.origin = Some(Origin::Command);
-                    Action::Stay
+            None if self.bound.take().is_some() => {
+                let region = self.restore_region.take();
+                match self.restore.take() {
+                    Some(profile)
+                        if self.profile.as_deref() == Some(profile.as_str())
+                            && self.region == region =>
+                    {
+                        self.origin = Some(Origin::Command);
+                        Action::Stay
+                    }
+                    Some(profile) => Action::Switch { profile, origin: Origin::Command, region },
+                    None if self.profile.is_some() => Action::Restore,
+                    None => Action::Stay,
                 }
-                Some(profile) => Action::Switch { profile, origin: Origin::Command },
-                None if self.profile.is_some() => Action::Restore,
-                None => Action::Stay,
-            },
+            }
             None => Action::Stay,
         }
     }
 
-    /// The user asked for `profile` in `pwd` (`awsctx PROFILE`, `use`, `-`). Inside a bound
-    /// tree the choice overrides the binding until the shell leaves `pwd`.
-    pub fn choose(&mut self, pwd: &Path, binding: Option<&ActiveBinding>, profile: &str) -> Action {
+    /// What to go back to on leaving the bound tree being entered: what is in effect now.
+    fn remember_restore(&mut self) {
+        self.restore = self.profile.clone();
+        self.restore_region = self.profile.as_ref().and(self.region.clone());
+    }
+
+    /// The user asked for `profile` (in `region`, or the profile's own) in `pwd` (`awsctx
+    /// PROFILE`, `use`, `-`, `--region`). Inside a bound tree the choice overrides the binding
+    /// until the shell leaves `pwd`.
+    pub fn choose(
+        &mut self,
+        pwd: &Path,
+        binding: Option<&ActiveBinding>,
+        profile: &str,
+        region: Option<&str>,
+    ) -> Action {
         self.manual_here(pwd, binding);
-        Action::Switch { profile: profile.to_owned(), origin: Origin::Command }
+        Action::Switch {
+            profile: profile.to_owned(),
+            origin: Origin::Command,
+            region: region.map(str::to_owned),
+        }
     }
 
     /// `awsctx -u`: back to the user's own values. Inside a bound tree the binding stays
@@ -452,6 +517,7 @@ impl ShellState {
     pub fn unset(&mut self, pwd: &Path, binding: Option<&ActiveBinding>) -> Action {
         self.manual_here(pwd, binding);
         self.restore = None;
+        self.restore_region = None;
         if self.profile.is_some() || self.saved.is_some() { Action::Restore } else { Action::Stay }
     }
 
@@ -459,7 +525,7 @@ impl ShellState {
         self.pwd = Some(pwd.to_owned());
         if let Some(b) = binding {
             if self.bound.is_none() {
-                self.restore = self.profile.clone();
+                self.remember_restore();
             }
             self.bound = Some(b.root.clone());
             self.manual = Some(pwd.to_owned());
@@ -467,23 +533,28 @@ impl ShellState {
             // Not in a bound tree (whatever the state thought): nothing to override.
             if self.bound.take().is_some() {
                 self.restore = None;
+                self.restore_region = None;
             }
             self.manual = None;
         }
     }
 
-    /// Record a switch to `profile`: the user's own values are saved first if awsctx had
-    /// nothing in effect; the old profile becomes the previous one.
-    pub fn switched(&mut self, env: &Env, profile: &str, origin: Origin) {
+    /// Record a switch to `profile` in `region`: the user's own values are saved first if
+    /// awsctx had nothing in effect; the old profile (with its region) becomes the previous
+    /// one.
+    pub fn switched(&mut self, env: &Env, profile: &str, region: Option<&str>, origin: Origin) {
         if self.saved.is_none() {
             self.saved = Some(SavedEnv::capture(env));
         }
+        let old_region = self.region.take();
         if let Some(old) = self.profile.take()
-            && old != profile
+            && (old != profile || old_region.as_deref() != region)
         {
             self.prev = Some(old);
+            self.prev_region = old_region;
         }
         self.profile = Some(profile.to_owned());
+        self.region = region.map(str::to_owned);
         self.origin = Some(origin);
     }
 
@@ -492,6 +563,7 @@ impl ShellState {
         let saved = self.saved.take().unwrap_or_else(|| SavedEnv::capture(env));
         if let Some(old) = self.profile.take() {
             self.prev = Some(old);
+            self.prev_region = self.region.take();
         }
         self.origin = None;
         self.due = None;
@@ -577,18 +649,25 @@ mod tests {
     use crate::secret::Secret;
 
     fn bound(root: &str, profile: &str) -> ActiveBinding {
-        ActiveBinding { root: root.into(), profile: profile.into(), origin: Origin::Pin }
+        ActiveBinding {
+            root: root.into(),
+            profile: profile.into(),
+            region: None,
+            origin: Origin::Pin,
+        }
     }
 
     fn switch(profile: &str, origin: Origin) -> Action {
-        Action::Switch { profile: profile.into(), origin }
+        Action::Switch { profile: profile.into(), origin, region: None }
     }
 
     /// Apply an action the way the binary does (keys aside).
     fn apply(state: &mut ShellState, env: &Env, action: &Action) {
         match action {
             Action::Stay => {}
-            Action::Switch { profile, origin } => state.switched(env, profile, *origin),
+            Action::Switch { profile, origin, region } => {
+                state.switched(env, profile, region.as_deref(), *origin);
+            }
             Action::Restore => {
                 state.restored(env);
             }
@@ -599,7 +678,7 @@ mod tests {
     fn entering_and_leaving_a_bound_tree_restores_the_profile_before_it() {
         let env = Env::default();
         let mut s = ShellState::default();
-        let a = s.choose(Path::new("/home"), None, "prod");
+        let a = s.choose(Path::new("/home"), None, "prod", None);
         apply(&mut s, &env, &a);
         let repo = bound("/home/repo", "dev");
         let a = s.arrive(Path::new("/home/repo/src"), Some(&repo));
@@ -638,7 +717,7 @@ mod tests {
         let mut s = ShellState::default();
         let a = s.arrive(Path::new("/r"), Some(&repo));
         apply(&mut s, &env, &a);
-        let a = s.choose(Path::new("/r/a"), Some(&repo), "prod");
+        let a = s.choose(Path::new("/r/a"), Some(&repo), "prod", None);
         apply(&mut s, &env, &a);
         assert_eq!(s.manual.as_deref(), Some(Path::new("/r/a")));
         assert_eq!(s.arrive(Path::new("/r/a/deeper"), Some(&repo)), Action::Stay);
@@ -655,11 +734,53 @@ mod tests {
     }
 
     #[test]
+    fn a_region_goes_with_its_profile_to_dash_and_to_the_restore_after_a_bound_tree() {
+        let env = Env::default();
+        let mut s = ShellState::default();
+        let a = s.choose(Path::new("/"), None, "dev", Some("us-west-2"));
+        apply(&mut s, &env, &a);
+        assert_eq!(s.region.as_deref(), Some("us-west-2"));
+        // The same profile in another region is a switch `-` can undo.
+        let a = s.choose(Path::new("/"), None, "dev", None);
+        apply(&mut s, &env, &a);
+        assert_eq!((s.prev.as_deref(), s.prev_region.as_deref()), (Some("dev"), Some("us-west-2")));
+        let a = s.choose(Path::new("/"), None, "dev", Some("us-west-2"));
+        apply(&mut s, &env, &a);
+        // A binding with a region of its own; leaving it brings back dev in us-west-2.
+        let repo = ActiveBinding { region: Some("eu-central-1".into()), ..bound("/r", "dev") };
+        let a = s.arrive(Path::new("/r"), Some(&repo));
+        assert_eq!(
+            a,
+            Action::Switch {
+                profile: "dev".into(),
+                origin: Origin::Pin,
+                region: Some("eu-central-1".into())
+            }
+        );
+        apply(&mut s, &env, &a);
+        assert_eq!(s.arrive(Path::new("/r/x"), Some(&repo)), Action::Stay);
+        let a = s.arrive(Path::new("/"), None);
+        assert_eq!(
+            a,
+            Action::Switch {
+                profile: "dev".into(),
+                origin: Origin::Command,
+                region: Some("us-west-2".into())
+            }
+        );
+        apply(&mut s, &env, &a);
+        // -u forgets the region with the profile; `-` brings both back.
+        let a = s.unset(Path::new("/"), None);
+        apply(&mut s, &env, &a);
+        assert_eq!((s.region.as_ref(), s.prev_region.as_deref()), (None, Some("us-west-2")));
+    }
+
+    #[test]
     fn unset_inside_a_bound_tree_sticks_until_leaving_and_leaving_restores_nothing() {
         let env = Env::default();
         let repo = bound("/r", "dev");
         let mut s = ShellState::default();
-        let a = s.choose(Path::new("/"), None, "prod");
+        let a = s.choose(Path::new("/"), None, "prod", None);
         apply(&mut s, &env, &a);
         let a = s.arrive(Path::new("/r"), Some(&repo));
         apply(&mut s, &env, &a);
@@ -776,7 +897,7 @@ mod tests {
         std::fs::create_dir_all(&inner).unwrap();
         std::fs::write(inner.join(PROFILE_FILE), "prod\n").unwrap();
         let mut pins = Pins::default();
-        pins.insert(outer.clone(), "dev".into());
+        pins.insert(outer.clone(), BoundProfile::named("dev"));
         let mut trust = TrustStore::default();
         let known = |p: &str| p == "dev" || p == "prod";
 

@@ -21,7 +21,8 @@ use crate::complete::{profile_candidates, profile_or_account};
     after_help = "Docs: `awsctx hook --help` for the shell set-up; https://github.com/awsctx/awsctx"
 )]
 pub(crate) struct Cli {
-    /// Switch this shell to PROFILE; `-` switches back to the previous one
+    /// Switch this shell to PROFILE (or an account id, an ARN, an account name); `-` switches
+    /// back to the previous one
     #[arg(value_name = "PROFILE", add = ArgValueCompleter::new(profile_or_account))]
     pub(crate) profile: Option<String>,
 
@@ -32,6 +33,17 @@ pub(crate) struct Cli {
     /// Print this shell's current profile
     #[arg(short = 'c', long = "current", conflicts_with = "profile")]
     pub(crate) current: bool,
+
+    /// Use the profile in REGION (`AWS_REGION`, `AWS_DEFAULT_REGION`); without a profile,
+    /// change only the region of the current one
+    #[arg(
+        short = 'r',
+        long = "region",
+        value_name = "REGION",
+        value_parser = parse_region,
+        conflicts_with_all = ["unset", "current"]
+    )]
+    pub(crate) region: Option<String>,
 
     #[command(subcommand)]
     pub(crate) command: Option<Command>,
@@ -84,9 +96,21 @@ pub(crate) enum Command {
 
 #[derive(Debug, Args)]
 pub(crate) struct UseArgs {
-    /// The profile to switch to; `-` switches back
+    /// The profile to switch to (or an account id, an ARN, an account name); `-` switches back
     #[arg(add = ArgValueCompleter::new(profile_or_account))]
     pub(crate) profile: String,
+    /// Use the profile in REGION
+    #[arg(short = 'r', long, value_name = "REGION", value_parser = parse_region)]
+    pub(crate) region: Option<String>,
+}
+
+/// A region name, as AWS spells them (`eu-central-1`).
+fn parse_region(text: &str) -> Result<String, String> {
+    if awsctx_core::binding::is_region(text) {
+        Ok(text.to_owned())
+    } else {
+        Err("not a region name (e.g. `eu-central-1`)".to_owned())
+    }
 }
 
 #[derive(Debug, Args)]
@@ -255,6 +279,9 @@ pub(crate) struct PinArgs {
     /// The profile (default: this shell's current one)
     #[arg(add = ArgValueCompleter::new(profile_or_account))]
     pub(crate) profile: Option<String>,
+    /// Use the profile in REGION here
+    #[arg(short = 'r', long, value_name = "REGION", value_parser = parse_region)]
+    pub(crate) region: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -274,7 +274,8 @@ proptest! {
         let text = String::from_utf8_lossy(&bytes);
         let first = trimmed_lines(&text).into_iter().find(|l| !l.is_empty() && !l.starts_with('#'));
         match parse_profile_file(path, &bytes) {
-            Ok(name) => {
+            Ok(bound) => {
+                let name = bound.profile;
                 prop_assert_eq!(Some(name.as_str()), first);
                 prop_assert!(!name.is_empty() && name.trim() == name);
                 prop_assert!(!name.chars().any(char::is_control), "{:?}", name);
@@ -286,6 +287,11 @@ proptest! {
                     BindingError::InvalidProfileName { name, .. } => {
                         prop_assert!(first.is_some_and(|l| l.chars().any(char::is_control)));
                         prop_assert!(!name.chars().any(char::is_control), "escaped: {:?}", name);
+                    }
+                    // A later `KEY = VALUE` line with an unknown key or a bad value.
+                    BindingError::InvalidSetting { line, .. } => {
+                        prop_assert!(line.contains('='), "{}", line);
+                        prop_assert!(!line.chars().any(char::is_control), "escaped: {:?}", line);
                     }
                     other => prop_assert!(false, "unexpected error {}", other),
                 }
@@ -312,7 +318,7 @@ proptest! {
         let direct = parse_profile_file(&repo.join(PROFILE_FILE), &bytes);
         match (found, direct) {
             (Ok(Some(binding)), Ok(name)) => {
-                prop_assert_eq!(binding.profile, name);
+                prop_assert_eq!(binding.profile, name.profile);
                 prop_assert_eq!(binding.root, repo);
             }
             (Err(found), Err(direct)) => prop_assert_eq!(found.to_string(), direct.to_string()),

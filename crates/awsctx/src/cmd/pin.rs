@@ -3,6 +3,7 @@
 
 use std::process::ExitCode;
 
+use awsctx_core::binding::BoundProfile;
 use awsctx_core::switch::ShellState;
 
 use crate::cmd::use_::{Session, Trigger, current_dir, require_profile};
@@ -27,16 +28,17 @@ pub(crate) fn run_pin(args: &crate::cli::PinArgs, ctx: &Context) -> anyhow::Resu
         profile
     };
     let dir = current_dir(ctx)?;
+    let bound = BoundProfile { profile, region: args.region.clone(), account: None };
     let mut previous = None;
     ctx.state_dir()?.update_pins(|pins| {
-        previous = pins.get(&dir).map(str::to_owned);
-        pins.insert(dir.clone(), profile.clone());
+        previous = pins.get(&dir).cloned();
+        pins.insert(dir.clone(), bound.clone());
     })?;
     match previous {
-        Some(old) if old != profile => {
-            ui::notice(&format!("pinned `{}` to {profile} (was {old})", dir.display()));
+        Some(old) if old != bound => {
+            ui::notice(&format!("pinned `{}` to {bound} (was {old})", dir.display()));
         }
-        _ => ui::notice(&format!("pinned `{}` to {profile}", dir.display())),
+        _ => ui::notice(&format!("pinned `{}` to {bound}", dir.display())),
     }
     follow(ctx)
 }

@@ -65,6 +65,9 @@ pub(crate) struct Switcher {
     /// What leaving the bound tree brings back: a profile, or `None` for the shell's own
     /// settings.
     pub(crate) restore: Option<String>,
+    /// The region chosen with the profile (`--region`, a binding's `region`) instead of the
+    /// profile's own.
+    pub(crate) region: Option<String>,
     /// The profile `awsctx -` switches back to.
     pub(crate) previous: Option<String>,
     /// The nearest binding of the current directory, as the hook sees it now.
@@ -81,6 +84,9 @@ pub(crate) struct Binding {
     /// The `.aws-profile` file.
     pub(crate) file: Option<String>,
     pub(crate) profile: String,
+    /// The region the binding asks for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) region: Option<String>,
     /// `applies`, `untrusted` (run `awsctx allow`), `denied`, `unknown-profile`, `unreadable`.
     pub(crate) state: &'static str,
 }
@@ -213,7 +219,12 @@ impl Status {
             [("account", &self.account_id), ("role", &self.role_name), ("region", &self.region)]
         {
             if let Some(value) = value {
-                lines.push((label, value.clone()));
+                let chosen = self.switcher.as_ref().and_then(|s| s.region.as_ref());
+                if label == "region" && chosen == Some(value) {
+                    lines.push((label, format!("{value} (chosen for this shell)")));
+                } else {
+                    lines.push((label, value.clone()));
+                }
             }
         }
         if let Some(keys) = &self.keys {
@@ -271,6 +282,7 @@ impl Switcher {
             bound: path(&state.bound),
             manual: path(&state.manual),
             restore: state.restore.clone(),
+            region: state.profile.as_ref().and(state.region.clone()),
             previous: state.prev.clone(),
             ..Self::default()
         };
@@ -305,6 +317,7 @@ impl Switcher {
                     root: path.parent().map(display).unwrap_or_default(),
                     file: Some(display(path)),
                     profile: profile.clone(),
+                    region: None,
                     state: "untrusted",
                 },
                 Skipped::Denied { path } => Binding {
@@ -312,6 +325,7 @@ impl Switcher {
                     root: path.parent().map(display).unwrap_or_default(),
                     file: Some(display(path)),
                     profile: String::new(),
+                    region: None,
                     state: "denied",
                 },
                 Skipped::UnknownProfile { root, file, profile } => Binding {
@@ -319,6 +333,7 @@ impl Switcher {
                     root: display(root),
                     file: file.as_deref().map(display),
                     profile: profile.clone(),
+                    region: None,
                     state: "unknown-profile",
                 },
                 Skipped::Unreadable { path, .. } => Binding {
@@ -326,6 +341,7 @@ impl Switcher {
                     root: path.parent().map(display).unwrap_or_default(),
                     file: Some(display(path)),
                     profile: String::new(),
+                    region: None,
                     state: "unreadable",
                 },
             },
@@ -335,6 +351,7 @@ impl Switcher {
                     .then(|| display(&active.root.join(PROFILE_FILE))),
                 root: display(&active.root),
                 profile: active.profile,
+                region: active.region,
                 state: "applies",
             },
             (None, None) => return Ok(None),
@@ -367,7 +384,10 @@ impl Switcher {
                 _ => format!("pin at `{}`", here.root),
             };
             let state = match here.state {
-                "applies" => format!("profile `{}`", here.profile),
+                "applies" => match &here.region {
+                    Some(region) => format!("profile `{}` in {region}", here.profile),
+                    None => format!("profile `{}`", here.profile),
+                },
                 "untrusted" => {
                     format!("profile `{}`, not allowed: run `awsctx allow`", here.profile)
                 }

@@ -33,13 +33,11 @@ use crate::context::Context;
 use crate::target::Usage;
 use crate::ui;
 
-/// Bare `awsctx` with its flags: `PROFILE`, `-`, `-u`, `-c`, or nothing (list / picker).
-pub(crate) fn run_bare(
-    profile: Option<&str>,
-    unset: bool,
-    current: bool,
-    ctx: &Context,
-) -> anyhow::Result<ExitCode> {
+/// Bare `awsctx` with its flags: `PROFILE`, `-`, `-u`, `-c`, `--region` (with a profile, or
+/// alone), or nothing (list / picker).
+pub(crate) fn run_bare(cli: &crate::cli::Cli, ctx: &Context) -> anyhow::Result<ExitCode> {
+    let (profile, unset, current) = (cli.profile.as_deref(), cli.unset, cli.current);
+    let region = cli.region.as_deref();
     if current {
         return print_current(ctx);
     }
@@ -53,20 +51,38 @@ pub(crate) fn run_bare(
         }
         return session.finish(&action, Trigger::Command);
     }
-    match profile {
-        Some(name) => switch(ctx, name),
-        None => list_or_pick(ctx),
+    match (profile, region) {
+        (Some(name), _) => switch(ctx, name, region),
+        (None, Some(region)) => switch_region(ctx, region),
+        (None, None) => list_or_pick(ctx),
     }
 }
 
-/// `awsctx use PROFILE`.
+/// `awsctx use PROFILE [--region R]`.
 pub(crate) fn run(args: &crate::cli::UseArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
-    switch(ctx, &args.profile)
+    switch(ctx, &args.profile, args.region.as_deref())
 }
 
-fn switch(ctx: &Context, name: &str) -> anyhow::Result<ExitCode> {
+/// `awsctx --region R` alone: the profile in effect stays, in region R.
+fn switch_region(ctx: &Context, region: &str) -> anyhow::Result<ExitCode> {
+    let mut session = Session::hooked(ctx, &format!("awsctx --region {region}"))?;
+    let Some(profile) = session.state.profile.clone() else {
+        return Err(ui::error(
+            "awsctx has no profile in this shell to change the region of",
+            format!("`awsctx PROFILE --region {region}` switches to a profile in that region"),
+        ));
+    };
+    let binding = session.resolve(false)?;
+    let pwd = session.pwd.clone();
+    let action = session.state.choose(&pwd, binding.as_ref(), &profile, Some(region));
+    session.finish(&action, Trigger::Command)
+}
+
+/// Switch to what `name` means (`-`: the previous profile, in its region unless `region`
+/// says otherwise).
+fn switch(ctx: &Context, name: &str, region: Option<&str>) -> anyhow::Result<ExitCode> {
     let mut session = Session::hooked(ctx, &format!("awsctx {}", escape(name)))?;
-    let target = if name == "-" {
+    let (target, region) = if name == "-" {
         let prev = session.state.prev.clone().ok_or_else(|| {
             ui::error(
                 "no previous profile in this shell",
@@ -74,13 +90,13 @@ fn switch(ctx: &Context, name: &str) -> anyhow::Result<ExitCode> {
             )
         })?;
         require_profile(ctx.config()?, &prev)?;
-        prev
+        (prev, region.map(str::to_owned).or_else(|| session.state.prev_region.clone()))
     } else {
-        crate::target::profile_for(ctx, name, Usage::Switch)?
+        (crate::target::profile_for(ctx, name, Usage::Switch)?, region.map(str::to_owned))
     };
     let binding = session.resolve(false)?;
     let pwd = session.pwd.clone();
-    let action = session.state.choose(&pwd, binding.as_ref(), &target);
+    let action = session.state.choose(&pwd, binding.as_ref(), &target, region.as_deref());
     let code = session.finish(&action, Trigger::Command)?;
     record_history(ctx, &target);
     Ok(code)
@@ -197,7 +213,7 @@ fn list_or_pick(ctx: &Context) -> anyhow::Result<ExitCode> {
     let choices: Vec<Choice> =
         ordered.iter().map(|name| Choice::of(config, name, &accounts)).collect();
     match pick(&choices)? {
-        Some(choice) => switch(ctx, &choice),
+        Some(choice) => switch(ctx, &choice, None),
         // Cancelled: quiet, and 130 as fzf and shells say for an interrupt.
         None => Ok(ExitCode::from(130)),
     }
@@ -509,9 +525,12 @@ impl<'a> Session<'a> {
                     self.state.due = None;
                     return Ok(Vec::new());
                 }
-                self.switch_to(&profile, None, Trigger::Hook)
+                let region = self.state.region.clone();
+                self.switch_to(&profile, None, region.as_deref(), Trigger::Hook)
             }
-            Action::Switch { profile, origin } => self.switch_to(profile, Some(*origin), trigger),
+            Action::Switch { profile, origin, region } => {
+                self.switch_to(profile, Some(*origin), region.as_deref(), trigger)
+            }
             Action::Restore => {
                 let old = self.state.profile.clone();
                 let changes = self.state.restored(&self.ctx.env);
@@ -523,15 +542,21 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// Switch to (or, with `origin` `None`, refresh) `profile`: keys, variables, report.
+    /// Switch to (or, with `origin` `None`, refresh) `profile` in `region` (`None`: the
+    /// profile's own): keys, variables, report.
     fn switch_to(
         &mut self,
         profile: &str,
         origin: Option<awsctx_core::switch::Origin>,
+        region: Option<&str>,
         trigger: Trigger,
     ) -> anyhow::Result<Vec<EnvChange>> {
         let config = self.ctx.config()?;
-        let facts = ProfileFacts::of(config, profile);
+        let mut facts = ProfileFacts::of(config, profile);
+        // awsctx sets the region variables only from the profile or an explicit choice.
+        if let Some(region) = region {
+            facts.region = Some(region.to_owned());
+        }
         let keys = if self.mode.wants_keys() {
             fetch_keys(self.ctx, config, profile, trigger)
         } else {
@@ -539,7 +564,7 @@ impl<'a> Session<'a> {
         };
         let refresh = origin.is_none();
         if let Some(origin) = origin {
-            self.state.switched(&self.ctx.env, profile, origin);
+            self.state.switched(&self.ctx.env, profile, region, origin);
         }
         let saved = self.state.saved.clone().unwrap_or_default();
         let got = match &keys {

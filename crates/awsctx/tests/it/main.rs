@@ -18,6 +18,7 @@ mod login;
 mod populate;
 mod pty;
 mod quoting;
+mod region;
 mod reliability;
 mod support;
 mod switch;
