@@ -144,6 +144,9 @@ pub(crate) struct ListArgs {
     /// Print JSON: one array, one object per profile
     #[arg(long)]
     pub(crate) json: bool,
+    /// Only profiles whose name, account id, account name or role contain every word
+    #[arg(value_name = "FILTER")]
+    pub(crate) filter: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -28,6 +28,8 @@ pub(crate) struct Status {
     /// `sso`, `role`, `static`, `process`, ...
     pub(crate) kind: Option<&'static str>,
     pub(crate) account_id: Option<String>,
+    /// The portal's name of the account, as `populate` kept it.
+    pub(crate) account_name: Option<String>,
     pub(crate) role_name: Option<String>,
     pub(crate) region: Option<String>,
     pub(crate) keys: Option<Keys>,
@@ -137,6 +139,9 @@ impl Status {
         let Some(profile) = status.profile.clone() else { return Ok(status) };
         let provider = ctx.provider(Some(&profile), false)?;
         status.fill_from_config(&provider, &profile, now);
+        let names = crate::target::account_names(ctx);
+        status.account_name =
+            status.account_id.as_deref().and_then(|a| names.get(a)).map(str::to_owned);
         Ok(status)
     }
 
@@ -215,8 +220,12 @@ impl Status {
         if let Some(kind) = self.kind {
             lines.push(("kind", kind.to_owned()));
         }
+        let account = self.account_id.as_ref().map(|id| match &self.account_name {
+            Some(name) => format!("{id} ({})", awsctx_core::text::escape(name)),
+            None => id.clone(),
+        });
         for (label, value) in
-            [("account", &self.account_id), ("role", &self.role_name), ("region", &self.region)]
+            [("account", &account), ("role", &self.role_name), ("region", &self.region)]
         {
             if let Some(value) = value {
                 let chosen = self.switcher.as_ref().and_then(|s| s.region.as_ref());

@@ -608,7 +608,7 @@ impl<'a> Session<'a> {
         }
         let line = parts.join(" · ");
         let paint = ui::Paint::stderr();
-        let prod = looks_like_production(&self.ctx.env, profile, account.as_deref(), facts);
+        let prod = is_production(self.ctx, profile, account.as_deref(), facts);
         let line =
             if prod && paint.enabled() { paint.style(Color::Red.bold(), &line) } else { line };
         ui::notice(&line);
@@ -762,6 +762,23 @@ fn looks_like_production(
             if pattern.contains(['*', '?']) { glob(&pattern, &c) } else { c.contains(&pattern) }
         })
     })
+}
+
+/// Whether `profile` looks like production (see [`looks_like_production`]), its account's
+/// name taken from the profile's `sso_account_name`, else from the names `populate` kept.
+pub(crate) fn is_production(
+    ctx: &Context,
+    profile: &str,
+    account: Option<&str>,
+    facts: &ProfileFacts,
+) -> bool {
+    if looks_like_production(&ctx.env, profile, account, facts) {
+        return true;
+    }
+    let kept = crate::target::account_names(ctx);
+    let Some(name) = account.and_then(|a| kept.get(a)) else { return false };
+    let named = ProfileFacts { account_name: Some(name.to_owned()), ..ProfileFacts::default() };
+    looks_like_production(&ctx.env, profile, account, &named)
 }
 
 /// `*` and `?` over chars.

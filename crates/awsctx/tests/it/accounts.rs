@@ -213,3 +213,58 @@ fn completing_an_account_id_offers_its_profiles() {
         );
     }
 }
+
+#[test]
+fn populate_keeps_account_names_and_list_shows_and_filters_by_them() {
+    use awsctx_tests::{Account, MockConfig};
+
+    use crate::populate::{assert_ok, corp};
+    let sb = corp(MockConfig::default().with_accounts(vec![
+        Account::new("111122223333", "payments", &["Admin", "ReadOnly"]),
+        Account::new("444455556666", "billing-live", &["ReadOnly"]),
+        Account::new("777788889999", "evil\u{1b}]0;pwned\u{7}", &["ReadOnly"]),
+    ]));
+    // A dry run keeps nothing; a real run keeps the names beside the config, not in it.
+    assert_ok(&sb.run(&["populate", "--dry-run"]));
+    let names = sb.home.path().join(".local/state/awsctx/accounts.json");
+    assert!(!names.exists(), "a dry run writes nothing");
+    assert_ok(&sb.run(&["populate"]));
+    assert!(!sb.config_text().contains("payments\n"), "{}", sb.config_text());
+    let kept: serde_json::Value = serde_json::from_slice(&std::fs::read(&names).unwrap()).unwrap();
+    assert_eq!(kept["444455556666"], "billing-live");
+
+    let out = sb.run(&["list"]);
+    assert_ok(&out);
+    let table = crate::populate::stdout(&out);
+    assert!(table.starts_with("  PROFILE"), "{table}");
+    assert!(table.lines().next().unwrap().contains("ACCOUNT       ACCOUNT NAME"), "{table}");
+    assert!(table.contains("444455556666  billing-live"), "{table}");
+    assert!(table.contains("evil\\u{1b}]0;pwned\\u{7}"), "shown escaped: {table}");
+    assert!(!table.contains('\u{1b}'), "{table}");
+
+    let out = sb.run(&["list", "PAYMENTS"]);
+    let text = crate::populate::stdout(&out);
+    let rows: Vec<&str> =
+        text.lines().skip(1).map(|l| l.split_whitespace().next().unwrap()).collect();
+    assert_eq!(rows, ["payments-Admin", "payments-ReadOnly"]);
+    let out = sb.run(&["list", "--json", "billing", "readonly"]);
+    let json: serde_json::Value = serde_json::from_str(&crate::populate::stdout(&out)).unwrap();
+    assert_eq!(json.as_array().unwrap().len(), 1, "{json}");
+    assert_eq!(json[0]["account_name"], "billing-live");
+    let out = sb.run(&["list", "nothing-like-it"]);
+    assert_eq!(out.status.code(), Some(1));
+
+    // The account's name stands for its profile.
+    let out = sb.command(&["billing-live"]).env("_AWSCTX_SHELL", "bash").output().unwrap();
+    assert!(
+        crate::populate::stdout(&out).contains("export AWS_PROFILE='billing-live-ReadOnly'"),
+        "{}",
+        crate::populate::stderr(&out)
+    );
+    let out = sb.command(&["status"]).env("AWS_PROFILE", "payments-Admin").output().unwrap();
+    assert!(
+        crate::populate::stdout(&out).contains("account  111122223333 (payments)\n"),
+        "{}",
+        crate::populate::stdout(&out)
+    );
+}

@@ -289,3 +289,26 @@ fn zsh_tab_on_an_account_id_puts_its_profile_in_its_place() {
     assert!(out.contains("awsctx: prod-ro · 444455556666"), "{out}");
     t.expect_var("AWS_PROFILE", Some("prod-ro"));
 }
+
+#[test]
+fn the_built_in_picker_finds_profiles_by_account_name() {
+    if !shells().contains(&"bash") {
+        return;
+    }
+    let sb = Sandbox::new();
+    let out = sb.awsctx(&sb.root, &["populate"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut t = Term::start(&sb, "bash", &sb.root);
+    t.session.send_line("PATH=/nonexistent awsctx").unwrap();
+    t.session.expect("empty cancels)> ").unwrap();
+    // `prod-ro` is in the account the portal calls `app-prod`: its name does not say so.
+    t.session.send_line("app-prod").unwrap();
+    let listed = t.session.expect("empty cancels)> ").unwrap();
+    let listed = String::from_utf8_lossy(listed.before()).into_owned();
+    assert!(listed.contains("prod-ro            444455556666  app-prod  ReadOnly"), "{listed}");
+    assert!(listed.contains("app-prod-ReadOnly  444455556666  app-prod  ReadOnly"), "{listed}");
+    assert!(!listed.contains("111122223333"), "only the app-prod account: {listed}");
+    t.session.send_line("").unwrap();
+    let (_, status) = t.run("");
+    assert_eq!(status, 130);
+}
