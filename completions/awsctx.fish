@@ -107,6 +107,7 @@ complete -c awsctx -n "__fish_awsctx_using_subcommand populate" -l prune -d 'Rem
 complete -c awsctx -n "__fish_awsctx_using_subcommand populate" -l dry-run -d 'Show the diff; change nothing'
 complete -c awsctx -n "__fish_awsctx_using_subcommand populate" -s h -l help -d 'Print help'
 complete -c awsctx -n "__fish_awsctx_using_subcommand pin" -s r -l region -d 'Use the profile in REGION here' -r
+complete -c awsctx -n "__fish_awsctx_using_subcommand pin" -l account -d 'Refuse the pin unless its profile is in account ID (implied when pinning by account id or ARN)' -r
 complete -c awsctx -n "__fish_awsctx_using_subcommand pin" -s h -l help -d 'Print help'
 complete -c awsctx -n "__fish_awsctx_using_subcommand unpin" -s h -l help -d 'Print help'
 complete -c awsctx -n "__fish_awsctx_using_subcommand allow" -s h -l help -d 'Print help'

@@ -240,6 +240,15 @@ pub enum Skipped {
     Denied { path: PathBuf },
     /// A pin (`file: None`) or file naming a profile the config does not have.
     UnknownProfile { root: PathBuf, file: Option<PathBuf>, profile: String },
+    /// A pin or file that expects its profile in `expected`, whose profile is in another
+    /// account (`actual`), or does not say which (`None`): refused.
+    WrongAccount {
+        root: PathBuf,
+        file: Option<PathBuf>,
+        profile: String,
+        expected: String,
+        actual: Option<String>,
+    },
     /// A `.aws-profile` that is not a profile file (empty, control characters, too large,
     /// unreadable): the reason, one line.
     Unreadable { path: PathBuf, reason: String },
@@ -256,6 +265,9 @@ impl Skipped {
             Self::UnknownProfile { root, profile, .. } => {
                 Some(format!("unknown:{}:{profile}", root.display()))
             }
+            Self::WrongAccount { root, profile, expected, .. } => {
+                Some(format!("account:{}:{profile}:{expected}", root.display()))
+            }
             Self::Unreadable { path, .. } => Some(format!("unreadable:{}", path.display())),
         }
     }
@@ -269,26 +281,57 @@ pub struct Resolution {
     pub skipped: Vec<Skipped>,
 }
 
+/// What the config says of a profile a binding names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownProfile {
+    /// The account it is in, when its keys say (see [`crate::lookup::Identity`]).
+    pub account: Option<String>,
+}
+
+/// Why a binding's own profile cannot be used: `None` when it can.
+fn refusal(
+    root: &Path,
+    file: Option<&Path>,
+    bound: &BoundProfile,
+    known: Option<KnownProfile>,
+) -> Option<Skipped> {
+    let Some(known) = known else {
+        return Some(Skipped::UnknownProfile {
+            root: root.to_owned(),
+            file: file.map(Path::to_owned),
+            profile: bound.profile.clone(),
+        });
+    };
+    let expected = bound.account.as_ref()?;
+    (known.account.as_ref() != Some(expected)).then(|| Skipped::WrongAccount {
+        root: root.to_owned(),
+        file: file.map(Path::to_owned),
+        profile: bound.profile.clone(),
+        expected: expected.clone(),
+        actual: known.account,
+    })
+}
+
 /// The nearest binding at or above `dir` that applies. At one level a pin beats a file.
-/// `known` says whether the config has a profile (only called when a binding is found).
+/// `known` gives what the config says of a profile (`None`: no such profile); it is only
+/// called when a binding is found. A binding that expects an account its profile is not in is
+/// refused.
 pub fn resolve_binding(
     dir: &Path,
     pins: &Pins,
     trust: &TrustStore,
-    mut known: impl FnMut(&str) -> bool,
+    mut known: impl FnMut(&str) -> Option<KnownProfile>,
 ) -> Resolution {
     let mut out = Resolution::default();
     for level in dir.ancestors() {
         if let Some(bound) = pins.get(level) {
-            if known(&bound.profile) {
-                out.binding = Some(ActiveBinding::new(level, bound.clone(), Origin::Pin));
-                return out;
+            match refusal(level, None, bound, known(&bound.profile)) {
+                None => {
+                    out.binding = Some(ActiveBinding::new(level, bound.clone(), Origin::Pin));
+                    return out;
+                }
+                Some(skipped) => out.skipped.push(skipped),
             }
-            out.skipped.push(Skipped::UnknownProfile {
-                root: level.to_owned(),
-                file: None,
-                profile: bound.profile.clone(),
-            });
             continue;
         }
         let path = level.join(PROFILE_FILE);
@@ -312,17 +355,13 @@ pub fn resolve_binding(
             Trust::Unknown => {
                 out.skipped.push(Skipped::Untrusted { path, profile: bound.profile });
             }
-            Trust::Allowed if !known(&bound.profile) => {
-                out.skipped.push(Skipped::UnknownProfile {
-                    root: level.to_owned(),
-                    file: Some(path),
-                    profile: bound.profile,
-                });
-            }
-            Trust::Allowed => {
-                out.binding = Some(ActiveBinding::new(level, bound, Origin::File));
-                return out;
-            }
+            Trust::Allowed => match refusal(level, Some(&path), &bound, known(&bound.profile)) {
+                None => {
+                    out.binding = Some(ActiveBinding::new(level, bound, Origin::File));
+                    return out;
+                }
+                Some(skipped) => out.skipped.push(skipped),
+            },
         }
     }
     out
@@ -890,6 +929,33 @@ mod tests {
     }
 
     #[test]
+    fn a_binding_expecting_another_account_is_refused() {
+        let mut pins = Pins::default();
+        let bound = |account: &str| BoundProfile {
+            account: Some(account.into()),
+            ..BoundProfile::named("prod")
+        };
+        let known = |_: &str| Some(KnownProfile { account: Some("444455556666".into()) });
+        pins.insert("/r".into(), bound("444455556666"));
+        let trust = TrustStore::default();
+        let r = resolve_binding(Path::new("/r/x"), &pins, &trust, known);
+        assert_eq!(r.binding.unwrap().profile, "prod");
+        pins.insert("/r".into(), bound("111122223333"));
+        let r = resolve_binding(Path::new("/r/x"), &pins, &trust, known);
+        assert_eq!(r.binding, None);
+        assert!(matches!(
+            &r.skipped[..],
+            [Skipped::WrongAccount { expected, actual: Some(actual), .. }]
+                if expected == "111122223333" && actual == "444455556666"
+        ));
+        // A profile that does not say its account cannot be checked: refused too.
+        let r = resolve_binding(Path::new("/r"), &pins, &trust, |_| {
+            Some(KnownProfile { account: None })
+        });
+        assert!(matches!(&r.skipped[..], [Skipped::WrongAccount { actual: None, .. }]));
+    }
+
+    #[test]
     fn resolution_skips_untrusted_denied_and_unknown_bindings_and_goes_on_upward() {
         let tmp = tempfile::tempdir().unwrap();
         let outer = tmp.path().join("outer");
@@ -899,7 +965,10 @@ mod tests {
         let mut pins = Pins::default();
         pins.insert(outer.clone(), BoundProfile::named("dev"));
         let mut trust = TrustStore::default();
-        let known = |p: &str| p == "dev" || p == "prod";
+        let known = |p: &str| {
+            (p == "dev" || p == "prod")
+                .then(|| KnownProfile { account: Some(format!("{p}-account")) })
+        };
 
         let r = resolve_binding(&inner, &pins, &trust, known);
         assert_eq!(r.binding.as_ref().unwrap().profile, "dev");
@@ -911,7 +980,9 @@ mod tests {
         let r = resolve_binding(&inner, &pins, &trust, known);
         assert_eq!(r.binding.unwrap().origin, Origin::File);
 
-        let r = resolve_binding(&inner, &pins, &trust, |p| p == "dev");
+        let r = resolve_binding(&inner, &pins, &trust, |p| {
+            (p == "dev").then_some(KnownProfile { account: None })
+        });
         assert!(matches!(&r.skipped[..], [Skipped::UnknownProfile { file: Some(_), .. }]));
 
         trust.deny(&inner.join(PROFILE_FILE));

@@ -285,6 +285,19 @@ pub(crate) struct PinArgs {
     /// Use the profile in REGION here
     #[arg(short = 'r', long, value_name = "REGION", value_parser = parse_region)]
     pub(crate) region: Option<String>,
+    /// Refuse the pin unless its profile is in account ID (implied when pinning by account
+    /// id or ARN)
+    #[arg(long, value_name = "ID", value_parser = parse_account)]
+    pub(crate) account: Option<String>,
+}
+
+/// An account id: twelve digits.
+fn parse_account(text: &str) -> Result<String, String> {
+    if awsctx_core::lookup::is_account_id(text) {
+        Ok(text.to_owned())
+    } else {
+        Err("an account id is twelve digits".to_owned())
+    }
 }
 
 #[derive(Debug, Args)]

@@ -11,6 +11,7 @@ mod cmd;
 mod complete;
 mod context;
 mod credentials;
+mod guard;
 mod target;
 mod ui;
 

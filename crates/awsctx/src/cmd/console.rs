@@ -28,6 +28,7 @@ pub(crate) fn run(args: &ConsoleArgs, ctx: &Context) -> anyhow::Result<ExitCode>
         Some(typed) => crate::target::profile_for(ctx, typed, Usage::Command("console"))?,
         None => selected_profile(&ctx.env),
     };
+    crate::guard::confirm(ctx, &profile, "opening the console")?;
     let found = crate::credentials::resolve(ctx, &profile)?;
     let keys = &found.credentials;
     if keys.session_token.is_none() {

@@ -46,6 +46,7 @@ const HOOK_STATE_PREFIX: &str = "_AWSCTX_";
 pub(crate) fn run(args: ExecArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let ExecArgs { profile, command: words } = args;
     let profile = crate::target::profile_for(ctx, &profile, Usage::Exec)?;
+    crate::guard::confirm(ctx, &profile, "running a command")?;
     let found = crate::credentials::resolve(ctx, &profile)?;
     let Some((program, rest)) = words.split_first() else {
         anyhow::bail!("no command given after `--`");

@@ -89,7 +89,8 @@ pub(crate) struct Binding {
     /// The region the binding asks for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) region: Option<String>,
-    /// `applies`, `untrusted` (run `awsctx allow`), `denied`, `unknown-profile`, `unreadable`.
+    /// `applies`, `untrusted` (run `awsctx allow`), `denied`, `unknown-profile`,
+    /// `wrong-account` (the profile is not in the account it expects), `unreadable`.
     pub(crate) state: &'static str,
 }
 
@@ -316,7 +317,8 @@ impl Switcher {
         let state_dir = ctx.state_dir()?;
         let (pins, trust) = (state_dir.load_pins()?, state_dir.load_trust()?);
         let config = ctx.config()?;
-        let resolution = resolve_binding(&dir, &pins, &trust, |p| config.profile(p).is_some());
+        let resolution =
+            resolve_binding(&dir, &pins, &trust, |p| crate::cmd::use_::known_profile(config, p));
         // The nearest one: what applies, or the one passed over on the way there.
         let display = |p: &std::path::Path| p.display().to_string();
         let binding = match (resolution.skipped.first(), resolution.binding) {
@@ -344,6 +346,14 @@ impl Switcher {
                     profile: profile.clone(),
                     region: None,
                     state: "unknown-profile",
+                },
+                Skipped::WrongAccount { root, file, profile, .. } => Binding {
+                    kind: if file.is_some() { "file" } else { "pin" },
+                    root: display(root),
+                    file: file.as_deref().map(display),
+                    profile: profile.clone(),
+                    region: None,
+                    state: "wrong-account",
                 },
                 Skipped::Unreadable { path, .. } => Binding {
                     kind: "file",
@@ -403,6 +413,12 @@ impl Switcher {
                 "denied" => "denied (`awsctx allow` trusts it)".to_owned(),
                 "unknown-profile" => {
                     format!("profile `{}`, which is not in the config", here.profile)
+                }
+                "wrong-account" => {
+                    format!(
+                        "profile `{}`, refused: not in the account the binding expects",
+                        here.profile
+                    )
                 }
                 _ => "not a profile file".to_owned(),
             };

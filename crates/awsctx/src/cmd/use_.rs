@@ -19,7 +19,7 @@ use awsctx_core::file::write_atomic;
 use awsctx_core::lookup::{AccountNames, Identity};
 use awsctx_core::shell::{EnvChange, Shell, render};
 use awsctx_core::switch::{
-    Action, ActiveBinding, ExportMode, ProfileEnv, Resolution, ShellState, Skipped,
+    Action, ActiveBinding, ExportMode, KnownProfile, ProfileEnv, Resolution, ShellState, Skipped,
     managed_changes, pins_list, refresh_due, resolve_binding, var,
 };
 use awsctx_core::text::escape;
@@ -94,6 +94,7 @@ fn switch(ctx: &Context, name: &str, region: Option<&str>) -> anyhow::Result<Exi
     } else {
         (crate::target::profile_for(ctx, name, Usage::Switch)?, region.map(str::to_owned))
     };
+    crate::guard::confirm(ctx, &target, "switching")?;
     let binding = session.resolve(false)?;
     let pwd = session.pwd.clone();
     let action = session.state.choose(&pwd, binding.as_ref(), &target, region.as_deref());
@@ -456,10 +457,10 @@ impl<'a> Session<'a> {
         let mut config_error = None;
         let resolution =
             resolve_binding(&self.pwd, pins, trust, |profile| match self.ctx.config() {
-                Ok(config) => config.profile(profile).is_some(),
+                Ok(config) => known_profile(config, profile),
                 Err(err) => {
                     config_error.get_or_insert(err);
-                    false
+                    None
                 }
             });
         match config_error {
@@ -695,6 +696,12 @@ fn same_dir(a: &Path, b: &Path) -> bool {
     }
 }
 
+/// What a binding needs to know of its profile: that it exists, and its account.
+pub(crate) fn known_profile(config: &Config, profile: &str) -> Option<KnownProfile> {
+    let profile = config.profile(profile)?;
+    Some(KnownProfile { account: Identity::of(profile).account.map(str::to_owned) })
+}
+
 fn report_skipped(skipped: &Skipped) {
     let line = match skipped {
         Skipped::Untrusted { path, profile } => format!(
@@ -713,6 +720,20 @@ fn report_skipped(skipped: &Skipped) {
             root.display(),
             display(profile)
         ),
+        Skipped::WrongAccount { root, file, profile, expected, actual } => {
+            let what = match file {
+                Some(file) => format!("`{}`", file.display()),
+                None => format!("the pin at `{}`", root.display()),
+            };
+            let actual = match actual {
+                Some(account) => format!("is in account {account}"),
+                None => "does not say which account it is in".to_owned(),
+            };
+            format!(
+                "{what} expects account {expected}, but profile `{}` {actual} — refused; fix the binding or the profile",
+                display(profile)
+            )
+        }
         Skipped::Unreadable { reason, .. } => format!("{reason} — fix or remove it"),
     };
     ui::notice(&line);

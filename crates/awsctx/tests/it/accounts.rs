@@ -163,7 +163,10 @@ fn exec_export_console_and_pin_take_an_account_id_or_arn_too() {
 
     let repo = sb.dir("repo");
     let out = sb.awsctx(&repo, &["pin", "444455556666"]).output().unwrap();
-    assert_eq!(stderr(&out), format!("awsctx: pinned `{}` to prod-ro\n", repo.display()));
+    assert_eq!(
+        stderr(&out),
+        format!("awsctx: pinned `{}` to prod-ro (account 444455556666)\n", repo.display())
+    );
     let out = sb.awsctx(&repo, &["exec", "111122223333", "--", "true"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(

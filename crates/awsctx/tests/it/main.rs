@@ -11,6 +11,7 @@ mod console;
 mod doctor;
 mod exec;
 mod export;
+mod guard;
 mod hooks;
 mod interop;
 mod list;

@@ -312,3 +312,47 @@ fn the_built_in_picker_finds_profiles_by_account_name() {
     let (_, status) = t.run("");
     assert_eq!(status, 130);
 }
+
+#[test]
+fn a_production_profile_waits_for_its_name_typed_when_confirmations_are_on() {
+    if !shells().contains(&"bash") {
+        return;
+    }
+    let mut sb = Sandbox::new();
+    sb.seed_keys(DEV, Duration::from_secs(3600));
+    sb.seed_keys(PROD, Duration::from_secs(3600));
+    sb.set_env("AWSCTX_CONFIRM_PROD", "1");
+    let repo = sb.dir("repo");
+    assert!(sb.awsctx(&repo, &["pin", "prod-ro"]).output().unwrap().status.success());
+    let mut t = Term::start(&sb, "bash", &sb.root);
+    let question = "looks like production; type its name to go on with switching: ";
+    // A wrong answer: nothing switches.
+    t.session.send_line("awsctx prod-ro").unwrap();
+    t.session.expect(question).unwrap();
+    t.session.send_line("prod").unwrap();
+    let (out, status) = t.run("");
+    assert_eq!(status, 1, "{out}");
+    assert!(out.contains("awsctx: error: not confirmed: nothing done with `prod-ro`"), "{out}");
+    t.expect_var("AWS_PROFILE", None);
+    // The name: it switches.
+    t.session.send_line("awsctx prod-ro").unwrap();
+    t.session.expect(question).unwrap();
+    t.session.send_line("prod-ro").unwrap();
+    let (out, status) = t.run("");
+    assert_eq!(status, 0, "{out}");
+    t.expect_var("AWS_PROFILE", Some("prod-ro"));
+    // Not production: no question; and the hook never asks.
+    let out = t.type_line("awsctx dev");
+    assert!(!out.contains("looks like production"), "{out}");
+    t.expect_var("AWS_PROFILE", Some("dev"));
+    let out = t.type_line("cd repo");
+    assert!(!out.contains("looks like production"), "{out}");
+    t.expect_var("AWS_PROFILE", Some("prod-ro"));
+    // exec asks too.
+    t.session.send_line("cd .. && awsctx exec prod-ro -- echo ran-it").unwrap();
+    t.session.expect("type its name to go on with running a command: ").unwrap();
+    t.session.send_line("prod-ro").unwrap();
+    let (out, status) = t.run("");
+    assert_eq!(status, 0, "{out}");
+    assert!(out.contains("ran-it"), "{out}");
+}
