@@ -4,6 +4,9 @@
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
+use std::sync::{Mutex, PoisonError};
+
+use awsctx_core::file::IgnoredFile;
 
 use clap::CommandFactory as _;
 use clap::error::ErrorKind;
@@ -99,6 +102,23 @@ pub(crate) fn usage_error(path: &[&str], kind: ErrorKind, message: &str) -> ! {
 /// A one-line notice on stderr: `awsctx: ...`.
 pub(crate) fn notice(message: &str) {
     eprintln!("awsctx: {message}");
+}
+
+/// A one-line warning on stderr: `awsctx: warning: ...`.
+pub(crate) fn warning(message: &str) {
+    let paint = Paint::stderr();
+    eprintln!("awsctx: {} {message}", paint.style(Color::Yellow.bold(), "warning:"));
+}
+
+/// A file awsctx passed over (a planted link, another user's file): said once per file and
+/// reason, however often the command looks at it.
+pub(crate) fn ignored_file(ignored: &IgnoredFile) {
+    static SAID: Mutex<Vec<IgnoredFile>> = Mutex::new(Vec::new());
+    let mut said = SAID.lock().unwrap_or_else(PoisonError::into_inner);
+    if !said.contains(ignored) {
+        said.push(ignored.clone());
+        warning(&ignored.to_string());
+    }
 }
 
 /// Whether to colour a stream: only a terminal, never with `NO_COLOR`.

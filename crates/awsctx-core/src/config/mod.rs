@@ -15,14 +15,16 @@ mod model;
 pub mod parse;
 pub mod profile;
 
-pub use edit::{ConfigDocument, EditError, SectionName};
+pub use edit::{ConfigDocument, EditError, ManagedProfile, SectionName};
 pub use location::{ConfigPaths, selected_profile};
 pub use model::{
     Config, FileKind, FileLine, Location, Map, Profile, ProfileSource, Section, Value, Warning,
     WarningKind,
 };
 pub use parse::SyntaxError;
-pub use profile::{ChainLink, ProfileError, ProfileKind, RoleSource, SsoSession};
+pub use profile::{
+    ChainLink, ProfileError, ProfileKind, RoleSource, SESSION_DEFAULT_REGION, SsoSession,
+};
 
 use std::path::PathBuf;
 

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use awsctx_core::cache::SsoToken;
 use awsctx_core::config::{Config, ProfileKind};
 use awsctx_core::env::Env;
 use awsctx_login::flow::{AuthorizePrompt, DevicePrompt};
@@ -37,22 +38,35 @@ pub(crate) fn run(args: &LoginArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
         }
         Err(Choice::Error(error)) => return Err(error),
     };
+    log_in(ctx, &session, profile, args.use_device_code, args.no_browser)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Log in to `session` (with `profile`'s endpoint settings), showing the URL and code as the
+/// AWS CLI does; the token is stored in the cache and returned. The session need not be in
+/// the config file yet: `configure sso` logs in before it writes anything.
+pub(crate) fn log_in(
+    ctx: &Context,
+    session: &LoginSession,
+    profile: Option<String>,
+    use_device_code: bool,
+    no_browser: bool,
+) -> anyhow::Result<SsoToken> {
     let provider = ctx.provider(profile.as_deref(), true)?;
-    let flow =
-        if args.use_device_code { LoginFlow::DeviceCode } else { LoginFlow::AuthorizationCode };
+    let flow = if use_device_code { LoginFlow::DeviceCode } else { LoginFlow::AuthorizationCode };
     let options = LoginOptions { flow, profile, ..LoginOptions::default() };
     let mut spinner: Option<Spinner> = None;
-    let outcome = provider.login(&session, &options, |event| match event {
+    let outcome = provider.login(session, &options, |event| match event {
         LoginEvent::CallbackUnavailable { reason } => {
             crate::ui::notice(&format!("{reason}; using the device code instead"));
         }
         LoginEvent::Authorize(prompt) => {
-            show_authorize(prompt, args.no_browser, &ctx.env);
+            show_authorize(prompt, no_browser, &ctx.env);
             let deadline = Instant::now() + options.pkce_timing.callback_deadline;
             spinner = Spinner::start(deadline, "waiting for the browser");
         }
         LoginEvent::Device(prompt) => {
-            show_device(prompt, args.no_browser, &ctx.env);
+            show_device(prompt, no_browser, &ctx.env);
             let left = prompt.expires_at.duration_since(Timestamp::now());
             let left = Duration::try_from(left).unwrap_or_default();
             spinner = Spinner::start(Instant::now() + left, "waiting for the approval");
@@ -66,7 +80,7 @@ pub(crate) fn run(args: &LoginArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
         );
     }
     eprintln!("Successfully logged into Start URL: {}", session.start_url());
-    Ok(ExitCode::SUCCESS)
+    Ok(outcome.token)
 }
 
 /// Why no session could be chosen: a usage error (exit 2) or another failure.

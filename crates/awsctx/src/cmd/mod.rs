@@ -17,7 +17,7 @@ mod list;
 mod login;
 mod logout;
 mod pin;
-mod populate;
+pub(crate) mod populate;
 mod status;
 mod trust;
 pub(crate) mod use_;

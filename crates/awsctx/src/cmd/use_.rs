@@ -15,7 +15,7 @@ use anyhow::Context as _;
 use awsctx_core::binding::{Pins, TrustStore};
 use awsctx_core::cache::RoleCredentials;
 use awsctx_core::config::{Config, ProfileKind};
-use awsctx_core::file::write_atomic;
+use awsctx_core::file::{read_private, write_private};
 use awsctx_core::lookup::{AccountNames, Identity};
 use awsctx_core::shell::{EnvChange, Shell, render};
 use awsctx_core::switch::{
@@ -339,11 +339,14 @@ fn history_path(ctx: &Context) -> anyhow::Result<PathBuf> {
     Ok(ctx.state_dir()?.path().join("history.json"))
 }
 
-/// Recently used profiles, most recent first. A missing or damaged file is an empty history.
+/// Recently used profiles, most recent first. A missing, damaged or untrusted file is an
+/// empty history.
 fn load_history(ctx: &Context) -> Vec<String> {
+    /// A hundred profile names; anything much larger is not ours.
+    const MAX_BYTES: u64 = 1 << 20;
     history_path(ctx)
         .ok()
-        .and_then(|path| std::fs::read(path).ok())
+        .and_then(|path| read_private(&path, MAX_BYTES).ok().flatten())
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
         .unwrap_or_default()
 }
@@ -358,7 +361,7 @@ fn record_history(ctx: &Context, profile: &str) {
     history.truncate(KEEP);
     if let Ok(mut bytes) = serde_json::to_vec(&history) {
         bytes.push(b'\n');
-        let _ = write_atomic(&path, &bytes, 0o600, true);
+        let _ = write_private(&path, &bytes);
     }
 }
 
@@ -739,13 +742,10 @@ fn report_skipped(skipped: &Skipped) {
     ui::notice(&line);
 }
 
-/// `text` safe for a terminal line: control characters escaped.
+/// `text` safe for a terminal line: control and bidi characters escaped, cut to a bound (a
+/// `.aws-profile` may name a 4 KiB "profile").
 fn display(text: &str) -> String {
-    if text.chars().any(char::is_control) {
-        text.escape_debug().to_string()
-    } else {
-        text.to_owned()
-    }
+    escape(text).into_owned()
 }
 
 fn time_left(expiration: Timestamp, now: Timestamp) -> String {

@@ -11,6 +11,7 @@ mod console;
 mod doctor;
 mod exec;
 mod export;
+mod files;
 mod guard;
 mod hooks;
 mod interop;
@@ -25,7 +26,7 @@ mod support;
 mod switch;
 
 /// A Python that can `import MODULE`: `$AWSCTX_PYTHON`, else `python3`. Missing: a loud skip,
-/// or a failure under `CI=true` (CI installs boto3 and moto in a venv).
+/// or a failure under `CI=true` (CI installs boto3, moto and awscli in a venv).
 pub(crate) fn python_with(module: &str) -> Option<std::path::PathBuf> {
     let python = std::env::var_os("AWSCTX_PYTHON")
         .map_or_else(|| "python3".into(), std::path::PathBuf::from);
@@ -49,7 +50,7 @@ pub(crate) fn python_with(module: &str) -> Option<std::path::PathBuf> {
         python.display()
     );
     eprintln!(
-        "SKIPPED: `{module}` is not installed for {} (set AWSCTX_PYTHON to a Python with boto3)",
+        "SKIPPED: `{module}` is not installed for {} (set AWSCTX_PYTHON to a Python with boto3, moto and awscli)",
         python.display()
     );
     None
