@@ -141,6 +141,12 @@ fn network_hint(error: &awsctx_login::Error) -> Option<String> {
         Error::MalformedResponse { .. } => {
             "the endpoint does not answer like AWS: check `AWS_ENDPOINT_URL*` and the proxy; `awsctx doctor` checks the endpoints"
         }
+        Error::ListingTooLarge { .. } => {
+            "no organization needs that many: check `AWS_ENDPOINT_URL_SSO` and the proxy; `awsctx doctor` checks the endpoints"
+        }
+        Error::CaBundle { .. } => {
+            "point `AWS_CA_BUNDLE` (or the profile's `ca_bundle`) at a PEM file; `awsctx doctor` checks it"
+        }
         Error::PendingAuthorizationExpired => "run `awsctx login` again",
         _ => return None,
     };

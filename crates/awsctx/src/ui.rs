@@ -51,18 +51,23 @@ pub(crate) fn report(err: &anyhow::Error) -> ExitCode {
     if err.downcast_ref::<Cancelled>().is_some() {
         return ExitCode::from(130);
     }
-    let hint = err
-        .chain()
-        .find_map(|e| e.downcast_ref::<UserError>())
-        .and_then(|u| u.hint.clone())
-        .or_else(|| crate::credentials::fallback_hint(err));
-    let message = one_line(err);
+    let (message, hint) = message_and_hint(err);
     let paint = Paint::stderr();
     eprintln!("awsctx: {} {message}", paint.style(Color::Red.bold(), "error:"));
     if let Some(hint) = hint {
         eprintln!("{} {hint}", paint.style(Color::Cyan.bold(), "hint:"));
     }
     ExitCode::FAILURE
+}
+
+/// What [`report`] prints: the error on one line, and the hint when there is one.
+pub(crate) fn message_and_hint(err: &anyhow::Error) -> (String, Option<String>) {
+    let hint = err
+        .chain()
+        .find_map(|e| e.downcast_ref::<UserError>())
+        .and_then(|u| u.hint.clone())
+        .or_else(|| crate::credentials::fallback_hint(err));
+    (one_line(err), hint)
 }
 
 /// The error and its causes on one line: "reading `x`: permission denied". A cause that the

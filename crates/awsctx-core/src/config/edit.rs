@@ -127,6 +127,12 @@ pub enum EditError {
     EditCrossesMarker { line: usize },
     #[error("cannot read `{path}`: {source}", path = path.display())]
     Read { path: PathBuf, source: std::io::Error },
+    #[error(
+        "`{path}` is larger than {} MiB: awsctx does not read a config file that big",
+        super::MAX_FILE_BYTES >> 20,
+        path = path.display()
+    )]
+    TooLarge { path: PathBuf },
     #[error("`{path}` is not UTF-8 text", path = path.display())]
     NotUtf8 { path: PathBuf },
     #[error("`{path}` changed on disk since it was read; read it again and redo the change", path = path.display())]
@@ -588,9 +594,9 @@ fn lock_path(path: &Path) -> PathBuf {
 
 /// The bytes at `path` (through symlinks); a missing file is empty.
 fn read_bytes(path: &Path) -> Result<Vec<u8>, EditError> {
-    match std::fs::read(resolve_symlinks(path)) {
-        Ok(bytes) => Ok(bytes),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-        Err(source) => Err(EditError::Read { path: path.to_owned(), source }),
+    match super::read_config_file(&resolve_symlinks(path)) {
+        Ok(bytes) => Ok(bytes.unwrap_or_default()),
+        Err(super::ReadError::TooLarge) => Err(EditError::TooLarge { path: path.to_owned() }),
+        Err(super::ReadError::Io(source)) => Err(EditError::Read { path: path.to_owned(), source }),
     }
 }

@@ -171,7 +171,7 @@ fn first_login(
         ctx,
         &LoginSession::Session(session.clone()),
         None,
-        args.use_device_code,
+        super::login::asked_flow(args.use_device_code, args.use_pkce),
         args.no_browser,
     )
 }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{ExitCode, Stdio};
 
 use clap::CommandFactory as _;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use awsctx_core::binding::{Pins, TrustStore};
@@ -895,10 +895,12 @@ pub(crate) enum Keys {
     },
 }
 
-/// How long the hook may wait on the network or on another process's fetch.
+/// How long the hook may wait on one network attempt.
 const HOOK_REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
 const HOOK_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
-const HOOK_LOCK_DEADLINE: Duration = Duration::from_secs(5);
+/// The most a prompt waits for keys, all waits together: network calls, another process's
+/// fetch, and a `credential_process` (killed with everything it started when time is up).
+const HOOK_DEADLINE: Duration = Duration::from_secs(5);
 
 /// A profile's keys: the one place that knows where keys come from (the credential provider:
 /// cache, then a token refresh and the SSO portal, the profile's own keys, its
@@ -918,7 +920,7 @@ pub(crate) fn fetch_keys(ctx: &Context, config: &Config, profile: &str, trigger:
         // A prompt never waits on the keyboard: an MFA role's keys come from the cache or
         // from an explicit `awsctx PROFILE`.
         provider = provider
-            .with_lock_deadline(deadline.min(HOOK_LOCK_DEADLINE))
+            .with_deadline(Instant::now() + HOOK_DEADLINE)
             .with_mfa_prompt(|_| Err(MfaError::NotAsked));
     }
     match provider.credentials(profile) {
@@ -940,6 +942,10 @@ pub(crate) fn fetch_keys(ctx: &Context, config: &Config, profile: &str, trigger:
                 }
                 _ => Keys::Unreachable { reason: err.to_string() },
             }
+        }
+        // Not tried again at every prompt: only a command waits for it.
+        Err(err @ ProviderError::ProcessTimeout { .. }) => {
+            Keys::Missing { reason: format!("{err}; `awsctx {profile}` waits for it") }
         }
         Err(err) => Keys::Missing { reason: err.to_string() },
     }

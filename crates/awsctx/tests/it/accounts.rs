@@ -155,11 +155,14 @@ fn exec_export_console_and_pin_take_an_account_id_or_arn_too() {
         .unwrap();
     assert_eq!(stdout(&out), format!("prod-ro {key}\n"), "{}", stderr(&out));
 
-    // The console signs in with keys the mock issued (not the seeded ones).
-    let fresh = sandbox();
-    let out = fresh.awsctx(&fresh.root, &["console", "444455556666", "--print"]).output().unwrap();
+    // The console link of the account's SSO role.
+    let out = sb.awsctx(&sb.root, &["console", "444455556666", "--print"]).output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).contains("SigninToken="), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("#/console?account_id=444455556666&role_name=ReadOnly"),
+        "{}",
+        stdout(&out)
+    );
 
     let repo = sb.dir("repo");
     let out = sb.awsctx(&repo, &["pin", "444455556666"]).output().unwrap();

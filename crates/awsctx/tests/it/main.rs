@@ -5,6 +5,7 @@
 #![allow(clippy::print_stderr)]
 
 mod accounts;
+mod bounds;
 mod chain;
 mod configure;
 mod console;
@@ -22,6 +23,7 @@ mod pty;
 mod quoting;
 mod region;
 mod reliability;
+mod server;
 mod support;
 mod switch;
 
