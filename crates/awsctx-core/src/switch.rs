@@ -53,6 +53,10 @@ pub mod var {
     pub const BOUND: &str = "_AWSCTX_BOUND";
     /// Epoch seconds when the hook must run `hook-env` to refresh keys; empty = never.
     pub const DUE: &str = "_AWSCTX_DUE";
+    /// Epoch seconds when the keys in effect expire (for prompts: `awsctx_prompt`).
+    pub const EXPIRES: &str = "_AWSCTX_EXPIRES";
+    /// `1` when the profile in effect looks like production (`AWSCTX_PROD_PATTERN`).
+    pub const PROD: &str = "_AWSCTX_PROD";
     /// The profile awsctx set.
     pub const PROFILE: &str = "_AWSCTX_PROFILE";
     /// The region chosen with the profile (`--region`, a binding's `region`); unset: the
@@ -78,11 +82,13 @@ pub mod var {
     pub const SHELL: &str = "_AWSCTX_SHELL";
 
     /// Every state variable the binary writes.
-    pub const ALL: [&str; 14] = [
+    pub const ALL: [&str; 16] = [
         PWD,
         PINS,
         BOUND,
         DUE,
+        EXPIRES,
+        PROD,
         PROFILE,
         REGION,
         PREV,
@@ -399,6 +405,10 @@ pub struct ShellState {
     pub pins: Option<String>,
     pub bound: Option<PathBuf>,
     pub due: Option<i64>,
+    /// When the keys in effect expire (epoch seconds).
+    pub expires: Option<i64>,
+    /// Whether the profile in effect looks like production.
+    pub prod: bool,
     pub profile: Option<String>,
     /// The region chosen with the profile (`None`: the profile's own).
     pub region: Option<String>,
@@ -422,6 +432,8 @@ impl ShellState {
             pins: raw(env, var::PINS).map(str::to_owned),
             bound: path(var::BOUND),
             due: env.get(var::DUE).and_then(|d| d.parse().ok()),
+            expires: env.get(var::EXPIRES).and_then(|d| d.parse().ok()),
+            prod: env.get(var::PROD) == Some("1"),
             profile: text(var::PROFILE),
             region: text(var::REGION),
             prev: text(var::PREV),
@@ -450,6 +462,8 @@ impl ShellState {
         put(var::PINS, self.pins.clone());
         put(var::BOUND, path(&self.bound));
         put(var::DUE, self.due.map(|d| d.to_string()));
+        put(var::EXPIRES, self.expires.map(|d| d.to_string()));
+        put(var::PROD, self.prod.then(|| "1".to_owned()));
         put(var::PROFILE, self.profile.clone());
         put(var::REGION, self.region.clone());
         put(var::PREV, self.prev.clone());
@@ -606,6 +620,8 @@ impl ShellState {
         }
         self.origin = None;
         self.due = None;
+        self.expires = None;
+        self.prod = false;
         let target: BTreeMap<&str, Option<String>> =
             MANAGED.iter().map(|&n| (n, saved.get(n).map(str::to_owned))).collect();
         diff_managed(env, &target)

@@ -577,6 +577,8 @@ impl<'a> Session<'a> {
         };
         let target = ProfileEnv { profile, region: facts.region.as_deref(), keys: got };
         let changes = managed_changes(self.mode, &target, &saved, &self.ctx.env);
+        self.state.expires = got.and_then(|k| k.expiration).map(Timestamp::as_second);
+        self.state.prod = is_production(self.ctx, profile, facts.account.as_deref(), &facts);
         self.state.due = match &keys {
             Keys::Got(k) => k.expiration.map(|exp| refresh_due(exp, self.now, RETRY_SECS)),
             // Try again in a minute, not at every prompt.

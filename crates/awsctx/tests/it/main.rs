@@ -19,6 +19,7 @@ mod interop;
 mod list;
 mod login;
 mod populate;
+mod prompt;
 mod pty;
 mod quoting;
 mod region;
