@@ -745,7 +745,7 @@ _awsctx() {
             return 0
             ;;
         awsctx__subcmd__hook)
-            opts="-h --help bash zsh fish"
+            opts="-h --help bash zsh fish nu"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -759,7 +759,7 @@ _awsctx() {
             return 0
             ;;
         awsctx__subcmd__hook__subcmd__env)
-            opts="-h --help bash zsh fish"
+            opts="-h --help bash zsh fish nu"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

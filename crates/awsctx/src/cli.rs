@@ -86,10 +86,11 @@ pub(crate) enum Command {
     Allow(TrustArgs),
     /// Refuse the `.aws-profile` file of DIR
     Deny(TrustArgs),
-    /// Print the shell hook: `eval "$(awsctx hook bash)"`, `awsctx hook fish | source`
+    /// Print the shell hook: `eval "$(awsctx hook bash)"`, `awsctx hook fish | source`, `awsctx
+    /// hook nu | save -f FILE` (then `source FILE` in config.nu)
     Hook(ShellArgs),
     /// Print a static completion script (for packagers; the hook already completes)
-    Completions(ShellArgs),
+    Completions(CompletionArgs),
     /// Check the set-up: hook, config, tokens, clock, file modes, endpoints
     Doctor,
     /// What the hook runs on a directory change or near expiry (prints shell code)
@@ -341,6 +342,22 @@ pub(crate) enum ShellName {
     Bash,
     Zsh,
     Fish,
+    /// Nushell
+    Nu,
+}
+
+/// The shells with static completion scripts (Nushell's hook completes by itself).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CompletionArgs {
+    #[arg(value_enum)]
+    pub(crate) shell: CompletionShell,
 }
 
 #[derive(Debug, Args)]

@@ -15,12 +15,14 @@ use crate::context::Context;
 const BASH: &str = include_str!("../../../../shell/awsctx.bash");
 const ZSH: &str = include_str!("../../../../shell/awsctx.zsh");
 const FISH: &str = include_str!("../../../../shell/awsctx.fish");
+const NU: &str = include_str!("../../../../shell/awsctx.nu");
 
 pub(crate) fn shell_of(name: ShellName) -> Shell {
     match name {
         ShellName::Bash => Shell::Bash,
         ShellName::Zsh => Shell::Zsh,
         ShellName::Fish => Shell::Fish,
+        ShellName::Nu => Shell::Nu,
     }
 }
 
@@ -37,6 +39,8 @@ pub(crate) fn render_hook(shell: Shell, bin: &str) -> anyhow::Result<String> {
         Shell::Bash => (BASH, &Bash),
         Shell::Zsh => (ZSH, &Zsh),
         Shell::Fish => (FISH, &Fish),
+        // Its `awsctx` command completes through the binary itself (see the script).
+        Shell::Nu => return Ok(NU.replace("__AWSCTX_BIN__", &quote(shell, bin))),
     };
     let mut out = script.replace("__AWSCTX_BIN__", &quote(shell, bin));
     let mut registration = Vec::new();

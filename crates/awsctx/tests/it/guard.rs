@@ -6,7 +6,7 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use crate::switch::{DEV, PROD, Sandbox, lines, shells, stderr, stdout};
+use crate::switch::{DEV, PROD, Sandbox, lines, shells_and_nu, stderr, stdout};
 
 #[test]
 fn a_binding_that_expects_another_account_is_refused_and_said_once() {
@@ -23,7 +23,7 @@ fn a_binding_that_expects_another_account_is_refused_and_said_once() {
         "cd '{root}'\nprompt\ncd proj\nprompt\nshow AWS_PROFILE\ncd ..\nprompt\ncd proj\nprompt\nshow AWS_PROFILE",
         root = sb.root.display()
     );
-    for shell in shells() {
+    for shell in shells_and_nu() {
         let out = sb.run(shell, &script);
         let err = stderr(&out);
         assert_eq!(

@@ -18,6 +18,7 @@ mod hooks;
 mod interop;
 mod list;
 mod login;
+mod nushell;
 mod populate;
 mod prompt;
 mod pty;

@@ -4,7 +4,7 @@
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
-use crate::switch::{DEV, PROD, Sandbox, lines, shells, stderr, stdout};
+use crate::switch::{DEV, PROD, Sandbox, lines, shells, shells_and_nu, stderr, stdout};
 
 #[test]
 fn a_switch_sets_what_starships_aws_module_reads() {
@@ -43,7 +43,7 @@ fn awsctx_prompt_shows_profile_region_and_time_left_in_red_for_production_withou
     let sb = Sandbox::new();
     sb.seed_keys(DEV, Duration::from_secs(3590));
     sb.seed_keys(PROD, Duration::from_secs(2 * 3600 + 590));
-    for shell in shells() {
+    for shell in shells_and_nu() {
         let count = sb.root.join(format!("prompt-count.{shell}"));
         let wrapper = sb.root.join(format!("prompt-wrapper.{shell}"));
         std::fs::write(
@@ -64,6 +64,20 @@ fn awsctx_prompt_shows_profile_region_and_time_left_in_red_for_production_withou
                 "set -g oldpath $PATH; set -gx PATH /nonexistent",
                 "for i in (string split '' (string repeat -n 200 x)); awsctx_prompt >/dev/null; end",
             ),
+            // The binary is a constant of the Nushell hook: its copy calls the wrapper from the
+            // start (the first prompt and `awsctx dev` are counted too).
+            "nu" => {
+                let path = sb.hook_file("nu");
+                let hook = std::fs::read_to_string(&path).unwrap();
+                let counted = hook.replace(crate::switch::BIN, &wrapper.display().to_string());
+                std::fs::write(&path, counted).unwrap();
+                (
+                    String::new(),
+                    "print $\"<(awsctx_prompt)>\"",
+                    "let oldpath = $env.PATH; $env.PATH = ['/nonexistent']",
+                    "for i in 1..200 { awsctx_prompt | ignore }",
+                )
+            }
             _ => (
                 format!("_AWSCTX_BIN='{}'", wrapper.display()),
                 "awsctx_prompt -v seg; echo \"<$seg>\"",
@@ -71,10 +85,15 @@ fn awsctx_prompt_shows_profile_region_and_time_left_in_red_for_production_withou
                 "for ((i = 0; i < 200; i++)); do awsctx_prompt -v seg; done",
             ),
         };
-        let restore_path = if shell == "fish" { "set -gx PATH $oldpath" } else { "PATH=$oldpath" };
+        let unset = if shell == "nu" { "awsctx -u" } else { "awsctx -u 2>/dev/null" };
+        let restore_path = match shell {
+            "fish" => "set -gx PATH $oldpath",
+            "nu" => "$env.PATH = $oldpath",
+            _ => "PATH=$oldpath",
+        };
         let script = format!(
             "cd '{root}'\nprompt\n{call}\nawsctx dev\n{set_bin}\n{no_path}\n{call}\n{many}\n\
-             setvar AWS_PROFILE mine\n{call}\n{restore_path}\nawsctx -u 2>/dev/null\n{call}",
+             setvar AWS_PROFILE mine\n{call}\n{restore_path}\n{unset}\n{call}",
             root = sb.root.display()
         );
         let out = sb.run(shell, &script);
@@ -85,7 +104,8 @@ fn awsctx_prompt_shows_profile_region_and_time_left_in_red_for_production_withou
             stderr(&out)
         );
         let calls = std::fs::read_to_string(&count).unwrap_or_default();
-        assert_eq!(calls, "-u\n", "{shell}: only `awsctx -u` started awsctx, no prompt did");
+        let expected = if shell == "nu" { "hook-env nu\ndev\n-u\n" } else { "-u\n" };
+        assert_eq!(calls, expected, "{shell}: only the commands started awsctx, no prompt did");
 
         // Production: red, as each shell's prompts write colour.
         let script = format!(
@@ -100,6 +120,7 @@ fn awsctx_prompt_shows_profile_region_and_time_left_in_red_for_production_withou
                 "<\u{1}\u{1b}[31m\u{2}prod-ro (us-east-1) 2h9m\u{1}\u{1b}[0m\u{2}>\n"
             ),
             "zsh" => assert_eq!(text, "<%F{red}prod-ro (us-east-1) 2h9m%f>\n"),
+            "nu" => assert_eq!(text, "<\u{1b}[31mprod-ro (us-east-1) 2h9m\u{1b}[0m>\n"),
             _ => {
                 assert!(text.contains("\u{1b}[31m"), "fish: {text:?}");
                 assert!(text.contains("prod-ro (us-east-1) 2h9m"), "fish: {text:?}");

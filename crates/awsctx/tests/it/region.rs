@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::switch::{DEV, PROD, Sandbox, lines, shells, stderr, stdout};
+use crate::switch::{DEV, PROD, Sandbox, lines, shells_and_nu, stderr, stdout};
 
 #[test]
 fn a_region_goes_with_its_profile_through_dash_and_unset() {
@@ -35,7 +35,7 @@ awsctx use prod-ro -r ap-south-1
 show AWS_PROFILE AWS_REGION",
         root = sb.root.display()
     );
-    for shell in shells() {
+    for shell in shells_and_nu() {
         let out = sb.run(shell, &script);
         let (text, err) = (stdout(&out), stderr(&out));
         let shown: Vec<&str> = lines(&text)
@@ -116,7 +116,7 @@ prompt
 show AWS_PROFILE AWS_REGION",
         root = sb.root.display()
     );
-    for shell in shells() {
+    for shell in shells_and_nu() {
         let _ = std::fs::remove_dir_all(sb.home.join(".local/state/awsctx"));
         let out = sb.run(shell, &script);
         let err = stderr(&out);
