@@ -1,6 +1,6 @@
 # awsctx hook for Nushell, printed by `awsctx hook nu`; load it as zoxide's is loaded:
-#   env.nu:     awsctx hook nu | save -f ($nu.data-dir | path join "awsctx.nu")
-#   config.nu:  source ($nu.data-dir | path join "awsctx.nu")
+#   env.nu:     awsctx hook nu | save -f ~/.awsctx.nu
+#   config.nu:  source ~/.awsctx.nu
 #
 # Defines the `awsctx` command (commands that switch this shell apply what the binary prints:
 # JSON, name -> value or null, never code), `awsctx_prompt`, an `env_change.PWD` hook

@@ -178,7 +178,10 @@ pub(crate) fn hook_hint(ctx: &Context) -> String {
     match shell {
         Some("fish") => "add `awsctx hook fish | source` to ~/.config/fish/config.fish".to_owned(),
         Some("zsh") => "add `eval \"$(awsctx hook zsh)\"` to ~/.zshrc".to_owned(),
-        Some("nu") => "add `awsctx hook nu | save -f ($nu.data-dir | path join awsctx.nu)` to env.nu and `source ($nu.data-dir | path join awsctx.nu)` to config.nu".to_owned(),
+        Some("nu") => {
+            "add `awsctx hook nu | save -f ~/.awsctx.nu` to env.nu and `source ~/.awsctx.nu` to config.nu"
+                .to_owned()
+        }
         _ => "add `eval \"$(awsctx hook bash)\"` to ~/.bashrc".to_owned(),
     }
 }
