@@ -2,8 +2,12 @@
 
 #![allow(clippy::print_stderr)] // this module is where the binary talks to the user
 
-use std::io::IsTerminal;
+use std::fmt::Write as _;
+use std::io::{IsTerminal, Write as _};
 use std::process::ExitCode;
+use std::sync::{Mutex, PoisonError};
+
+use awsctx_core::file::IgnoredFile;
 
 use clap::CommandFactory as _;
 use clap::error::ErrorKind;
@@ -32,18 +36,31 @@ pub(crate) fn error(message: impl Into<String>, hint: impl Into<String>) -> anyh
 
 /// Print `awsctx: error: ...` (and `hint: ...`) and give exit code 1.
 pub(crate) fn report(err: &anyhow::Error) -> ExitCode {
+    let (message, hint) = message_and_hint(err);
+    let paint = Paint::stderr();
+    let mut text = format!("awsctx: {} {message}\n", paint.style(Color::Red.bold(), "error:"));
+    if let Some(hint) = hint {
+        let _ = writeln!(text, "{} {hint}", paint.style(Color::Cyan.bold(), "hint:"));
+    }
+    write_stderr(&text);
+    ExitCode::FAILURE
+}
+
+/// `text` in one write: a message is never torn by other output to the same terminal (the
+/// echo of what the user types meanwhile, another process's line).
+fn write_stderr(text: &str) {
+    // Nowhere left to say anything: nothing to do about it.
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
+/// What [`report`] prints: the error on one line, and the hint when there is one.
+pub(crate) fn message_and_hint(err: &anyhow::Error) -> (String, Option<String>) {
     let hint = err
         .chain()
         .find_map(|e| e.downcast_ref::<UserError>())
         .and_then(|u| u.hint.clone())
         .or_else(|| crate::credentials::fallback_hint(err));
-    let message = one_line(err);
-    let paint = Paint::stderr();
-    eprintln!("awsctx: {} {message}", paint.style(Color::Red.bold(), "error:"));
-    if let Some(hint) = hint {
-        eprintln!("{} {hint}", paint.style(Color::Cyan.bold(), "hint:"));
-    }
-    ExitCode::FAILURE
+    (one_line(err), hint)
 }
 
 /// The error and its causes on one line: "reading `x`: permission denied". A cause that the
@@ -82,7 +99,24 @@ pub(crate) fn usage_error(path: &[&str], kind: ErrorKind, message: &str) -> ! {
 
 /// A one-line notice on stderr: `awsctx: ...`.
 pub(crate) fn notice(message: &str) {
-    eprintln!("awsctx: {message}");
+    write_stderr(&format!("awsctx: {message}\n"));
+}
+
+/// A one-line warning on stderr: `awsctx: warning: ...`.
+pub(crate) fn warning(message: &str) {
+    let paint = Paint::stderr();
+    write_stderr(&format!("awsctx: {} {message}\n", paint.style(Color::Yellow.bold(), "warning:")));
+}
+
+/// A file awsctx passed over (a planted link, another user's file): said once per file and
+/// reason, however often the command looks at it.
+pub(crate) fn ignored_file(ignored: &IgnoredFile) {
+    static SAID: Mutex<Vec<IgnoredFile>> = Mutex::new(Vec::new());
+    let mut said = SAID.lock().unwrap_or_else(PoisonError::into_inner);
+    if !said.contains(ignored) {
+        said.push(ignored.clone());
+        warning(&ignored.to_string());
+    }
 }
 
 /// Whether to colour a stream: only a terminal, never with `NO_COLOR`.

@@ -1,6 +1,7 @@
 //! `awsctx list`: every profile with its kind, account, role, region and SSO login state;
 //! `--json` for scripts (one array, one object per profile, in file order).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::process::ExitCode;
 
@@ -142,54 +143,77 @@ impl<'a> LoginStates<'a> {
     }
 }
 
+/// One JSON object per row, serialized as it is made: the tree of every row at once would cost
+/// ten times the config's own memory.
 fn render_json(rows: &[Row<'_>]) -> String {
-    let array: Vec<Json> = rows
-        .iter()
-        .map(|r| {
-            let properties: Map<String, Json> = r
-                .profile
-                .properties
-                .iter()
-                .map(|(key, value)| {
-                    let value = match value {
-                        _ if SECRET_KEYS.contains(&key.as_str()) => json!(REDACTED),
-                        Value::Simple(v) => json!(v),
-                        Value::Nested(map) => {
-                            Json::Object(map.iter().map(|(k, v)| (k.clone(), json!(v))).collect())
-                        }
-                    };
-                    (key.clone(), value)
-                })
-                .collect();
-            let mut object = json!({
-                "name": r.profile.name,
-                "kind": r.kind.as_ref().map_or("invalid", |k| *k),
-                "source": match r.profile.source {
-                    ProfileSource::Config => "config",
-                    ProfileSource::Credentials => "credentials",
-                    ProfileSource::Both => "both",
-                },
-                "sso_session": r.sso_session,
-                "account_id": r.account_id,
-                "role_name": r.role_name,
-                "region": r.profile.get("region"),
-                "login": r.login,
-                "properties": properties,
-            });
-            if let (Err(error), Some(map)) = (&r.kind, object.as_object_mut()) {
-                map.insert("error".into(), json!(error));
-            }
-            object
-        })
-        .collect();
-    let mut text = serde_json::to_string_pretty(&array).unwrap_or_else(|_| "[]".into());
-    text.push('\n');
-    text
+    let objects = rows.iter().map(|r| {
+        let properties: Map<String, Json> = r
+            .profile
+            .properties
+            .iter()
+            .map(|(key, value)| {
+                let value = match value {
+                    _ if SECRET_KEYS.contains(&key.as_str()) => json!(REDACTED),
+                    Value::Simple(v) => json!(v),
+                    Value::Nested(map) => {
+                        Json::Object(map.iter().map(|(k, v)| (k.clone(), json!(v))).collect())
+                    }
+                };
+                (key.clone(), value)
+            })
+            .collect();
+        let mut object = json!({
+            "name": r.profile.name,
+            "kind": r.kind.as_ref().map_or("invalid", |k| *k),
+            "source": match r.profile.source {
+                ProfileSource::Config => "config",
+                ProfileSource::Credentials => "credentials",
+                ProfileSource::Both => "both",
+            },
+            "sso_session": r.sso_session,
+            "account_id": r.account_id,
+            "role_name": r.role_name,
+            "region": r.profile.get("region"),
+            "login": r.login,
+            "properties": properties,
+        });
+        if let (Err(error), Some(map)) = (&r.kind, object.as_object_mut()) {
+            map.insert("error".into(), json!(error));
+        }
+        object
+    });
+    let mut out = Vec::with_capacity(rows.len() * 512);
+    let mut serializer = serde_json::Serializer::pretty(&mut out);
+    if serde::Serializer::collect_seq(&mut serializer, objects).is_err() {
+        return "[]\n".to_owned();
+    }
+    out.push(b'\n');
+    // serde_json writes UTF-8 only.
+    String::from_utf8(out).unwrap_or_else(|_| "[]\n".to_owned())
+}
+
+/// The widest a column of the table grows, in characters: a longer cell is cut, with `…`
+/// (`--json` has every value whole). One hostile value must not pad every row to its width.
+const MAX_COLUMN: usize = 64;
+
+/// `cell` cut to [`MAX_COLUMN`] characters, and its width.
+fn fit(cell: &str) -> (Cow<'_, str>, usize) {
+    // Bytes bound characters: most cells are ASCII and shorter than the cap.
+    if cell.len() <= MAX_COLUMN {
+        return (Cow::Borrowed(cell), cell.chars().count());
+    }
+    let count = cell.chars().count();
+    if count <= MAX_COLUMN {
+        return (Cow::Borrowed(cell), count);
+    }
+    let mut cut: String = cell.chars().take(MAX_COLUMN - 1).collect();
+    cut.push('…');
+    (Cow::Owned(cut), MAX_COLUMN)
 }
 
 fn render_table(rows: &[Row<'_>], current: Option<&str>) -> String {
     const HEADERS: [&str; 6] = ["PROFILE", "KIND", "ACCOUNT", "ROLE", "REGION", "LOGIN"];
-    let cells: Vec<[&str; 6]> = rows
+    let cells: Vec<[(Cow<'_, str>, usize); 6]> = rows
         .iter()
         .map(|r| {
             [
@@ -200,36 +224,36 @@ fn render_table(rows: &[Row<'_>], current: Option<&str>) -> String {
                 r.profile.get("region").unwrap_or("-"),
                 r.login.unwrap_or("-"),
             ]
+            .map(fit)
         })
         .collect();
     let mut widths = HEADERS.map(str::len);
     for row in &cells {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
+        for (width, (_, cell_width)) in widths.iter_mut().zip(row) {
+            *width = (*width).max(*cell_width);
         }
     }
     let paint = Paint::stdout();
     let mut out = String::with_capacity(rows.len() * 80);
-    let mut line = |marker: &str, row: &[&str; 6], style: Option<nu_ansi_term::Style>| {
-        let mut text = String::from(marker);
-        for (i, (cell, width)) in row.iter().zip(widths).enumerate() {
-            if i + 1 == row.len() {
+    let mut line =
+        |marker: &str, row: &[(Cow<'_, str>, usize); 6], style: Option<nu_ansi_term::Style>| {
+            let mut text = String::from(marker);
+            for (i, ((cell, cell_width), width)) in row.iter().zip(widths).enumerate() {
                 text.push_str(cell);
-            } else {
-                // By hand: `{:<width$}` costs a formatter call per cell, 60 000 of them.
-                text.push_str(cell);
-                let pad = width.saturating_sub(cell.chars().count()) + 2;
-                text.extend(std::iter::repeat_n(' ', pad));
+                if i + 1 < row.len() {
+                    // By hand: `{:<width$}` costs a formatter call per cell, 60 000 of them.
+                    let pad = width.saturating_sub(*cell_width) + 2;
+                    text.extend(std::iter::repeat_n(' ', pad));
+                }
             }
-        }
-        let text = text.trim_end();
-        match style {
-            Some(style) => out.push_str(&paint.style(style, text)),
-            None => out.push_str(text),
-        }
-        out.push('\n');
-    };
-    line("  ", &HEADERS, Some(nu_ansi_term::Style::new().dimmed()));
+            let text = text.trim_end();
+            match style {
+                Some(style) => out.push_str(&paint.style(style, text)),
+                None => out.push_str(text),
+            }
+            out.push('\n');
+        };
+    line("  ", &HEADERS.map(fit), Some(nu_ansi_term::Style::new().dimmed()));
     for (row, cells) in rows.iter().zip(&cells) {
         let is_current = current == Some(row.profile.name.as_str());
         let style = if is_current { Some(Color::Green.bold()) } else { None };

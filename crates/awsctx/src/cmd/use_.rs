@@ -8,16 +8,16 @@ use std::path::{Path, PathBuf};
 use std::process::{ExitCode, Stdio};
 
 use clap::CommandFactory as _;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use awsctx_core::binding::{Pins, TrustStore};
 use awsctx_core::cache::RoleCredentials;
 use awsctx_core::config::{Config, ProfileKind};
-use awsctx_core::file::write_atomic;
+use awsctx_core::file::{read_private, write_private};
 use awsctx_core::shell::{EnvChange, Shell, render};
 use awsctx_core::switch::{
-    Action, ActiveBinding, ExportMode, ProfileEnv, Resolution, ShellState, Skipped,
+    Action, ActiveBinding, ExportMode, ProfileEnv, Resolution, STATE_BOUND, ShellState, Skipped,
     managed_changes, pins_list, refresh_due, resolve_binding, var,
 };
 use awsctx_login::provider::{
@@ -219,7 +219,14 @@ fn pick(names: &[String]) -> anyhow::Result<Option<String>> {
 }
 
 fn pick_with_fzf(names: &[String]) -> std::io::Result<Option<String>> {
-    let mut child = std::process::Command::new("fzf")
+    let mut fzf = std::process::Command::new("fzf");
+    // The hook's state (the user's saved keys) stays with awsctx.
+    for (name, _) in std::env::vars_os() {
+        if name.to_str().is_some_and(|n| n.starts_with(var::PREFIX)) {
+            fzf.env_remove(name);
+        }
+    }
+    let mut child = fzf
         .args(["--height=40%", "--reverse", "--no-multi", "--prompt=profile> "])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -282,11 +289,14 @@ fn history_path(ctx: &Context) -> anyhow::Result<PathBuf> {
     Ok(ctx.state_dir()?.path().join("history.json"))
 }
 
-/// Recently used profiles, most recent first. A missing or damaged file is an empty history.
+/// Recently used profiles, most recent first. A missing, damaged or untrusted file is an
+/// empty history.
 fn load_history(ctx: &Context) -> Vec<String> {
+    /// A hundred profile names; anything much larger is not ours.
+    const MAX_BYTES: u64 = 1 << 20;
     history_path(ctx)
         .ok()
-        .and_then(|path| std::fs::read(path).ok())
+        .and_then(|path| read_private(&path, MAX_BYTES).ok().flatten())
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
         .unwrap_or_default()
 }
@@ -301,7 +311,7 @@ fn record_history(ctx: &Context, profile: &str) {
     history.truncate(KEEP);
     if let Ok(mut bytes) = serde_json::to_vec(&history) {
         bytes.push(b'\n');
-        let _ = write_atomic(&path, &bytes, 0o600, true);
+        let _ = write_private(&path, &bytes);
     }
 }
 
@@ -310,6 +320,9 @@ fn record_history(ctx: &Context, profile: &str) {
 
 /// A failed refresh is tried again after this many seconds.
 const RETRY_SECS: i64 = 60;
+
+/// The most passed-over bindings one run names (the nearest ones).
+const MAX_REPORTED: usize = 3;
 
 /// Why the switcher runs: the user's command (reports always), or the hook (reports once).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -379,17 +392,18 @@ impl<'a> Session<'a> {
         })
     }
 
-    /// The binding that applies here, with `_AWSCTX_PINS` brought up to date. Bindings passed
-    /// over are reported: by the hook once per shell, for a command always.
+    /// The binding that applies here, with `_AWSCTX_PINS` brought up to date. The nearest
+    /// bindings passed over are reported: by the hook once per shell, for a command always.
     pub(crate) fn resolve(&mut self, hook: bool) -> anyhow::Result<Option<ActiveBinding>> {
         let state_dir = self.ctx.state_dir()?;
         let pins = state_dir.load_pins()?;
         let trust = state_dir.load_trust()?;
         let resolution = self.resolve_with(&pins, &trust)?;
         self.state.pins = Some(pins_list(&pins));
-        for skipped in &resolution.skipped {
-            let first = skipped.marker().is_none_or(|m| self.state.warn_once(&m));
-            if first || !hook {
+        // A repository can nest any number of files; the nearest are the ones to act on.
+        let reported = resolution.skipped.iter().filter_map(|s| Some((s, s.marker()?)));
+        for (skipped, marker) in reported.take(MAX_REPORTED) {
+            if self.state.warn_once(&marker) || !hook {
                 report_skipped(skipped);
             }
         }
@@ -413,15 +427,15 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// Carry out `action`, print the shell code on stdout and the report on stderr. From the
-    /// hook an error is reported once and the state still moves on (a prompt never retries a
-    /// failing run on every prompt).
-    /// Apply `action`, print the shell code, and give the exit code: failure when an explicit
-    /// switch got no keys (the switch itself still happens).
+    /// Apply `action`, print the shell code on stdout and the report on stderr, and give the
+    /// exit code: failure when an explicit switch got no keys (the switch itself still
+    /// happens). From the hook an error is reported once and the shell keeps what it had, with
+    /// this directory marked as looked at: the next prompt neither retries nor repeats it.
     pub(crate) fn finish(mut self, action: &Action, trigger: Trigger) -> anyhow::Result<ExitCode> {
         let changes = match self.apply(action, trigger) {
             Ok(changes) => changes,
             Err(err) if trigger == Trigger::Hook => {
+                self.keep_state_before();
                 self.report_error_once(&err);
                 Vec::new()
             }
@@ -432,10 +446,24 @@ impl<'a> Session<'a> {
         Ok(failure.map_or(ExitCode::SUCCESS, |err| ui::report(&err)))
     }
 
-    /// One line for an error the hook met, once per shell per message.
+    /// Undo this run's decision (what it learnt stays: the messages it showed, the pin list);
+    /// a refresh that was due is tried again in a minute, not at every prompt.
+    fn keep_state_before(&mut self) {
+        let (warned, pins) = (std::mem::take(&mut self.state.warned), self.state.pins.take());
+        self.state = self.before.clone();
+        self.state.warned = warned;
+        self.state.pins = pins.or(self.state.pins.take());
+        let now = self.now.as_second();
+        if self.state.due.is_some_and(|due| due <= now) {
+            self.state.due = Some(now + RETRY_SECS);
+        }
+    }
+
+    /// One line for an error the hook met, once per shell for each message and directory.
     pub(crate) fn report_error_once(&mut self, err: &anyhow::Error) {
         let message = format!("{err:#}").replace('\n', " ");
-        if self.state.warn_once(&format!("error:{message}")) {
+        let marker = format!("error:{}\0{message}", self.pwd.display());
+        if self.state.warn_once(&marker) {
             ui::notice(&format!("error: {message}"));
         }
     }
@@ -518,13 +546,34 @@ impl<'a> Session<'a> {
             && got.is_some()
         {
             // Logged in again: a later expiry is news again.
-            self.state.forget_warnings(&format!("expired:{session}"));
+            self.state.forget_warning(&format!("expired:{session}"));
         }
+        self.check_switch(profile, &changes)?;
         if !refresh {
             self.report_switch(profile, &facts, &keys);
         }
         self.report_keys(profile, &keys, trigger);
         Ok(changes)
+    }
+
+    /// Before anything is said about it: the shell can hold what the switch sets (a profile
+    /// value with a NUL byte cannot be switched to), and the state stays within its bound.
+    fn check_switch(&self, profile: &str, changes: &[EnvChange]) -> anyhow::Result<()> {
+        let mut all = changes.to_vec();
+        all.extend(self.state.changes_since(&self.before));
+        render(self.shell, &all)
+            .with_context(|| format!("profile `{}` cannot be switched to", display(profile)))?;
+        if !self.state.fits() {
+            return Err(ui::error(
+                format!(
+                    "switching to `{}` needs {} bytes of shell state, over the {STATE_BOUND} awsctx allows: the shell's own `AWS_*` values, kept for `awsctx -u`, are too long",
+                    display(profile),
+                    self.state.size()
+                ),
+                "unset the longest of them first (`unset AWS_SESSION_TOKEN`), or run the command with `awsctx exec PROFILE -- CMD`",
+            ));
+        }
+        Ok(())
     }
 
     fn report_switch(&self, profile: &str, facts: &ProfileFacts, keys: &Keys) {
@@ -583,25 +632,15 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// fish has no clock: arm one timer that signals the shell when keys are due (and disarm
-    /// the previous one), so a prompt never has to look at the time.
+    /// fish has no clock: (re)arm the hook's timer that signals the shell when keys are due,
+    /// or disarm it, so a prompt never has to look at the time (`shell/awsctx.fish`).
     fn fish_timer(&mut self) {
-        let disarm = "set -q _awsctx_timer; and command kill $_awsctx_timer 2>/dev/null; \
-                      set -e _awsctx_timer\n";
         match self.state.due {
             Some(due) => {
                 let secs = (due - self.now.as_second()).max(1);
-                self.extra.push_str(disarm);
-                // The timer checks that its parent is still this shell before signalling, so
-                // a reused pid is never hit after the shell is gone.
-                let _ = write!(
-                    self.extra,
-                    "command sh -c 'sleep \"$1\"; [ \"$(ps -o ppid= -p $$ | tr -d \" \")\" = \"$2\" ] && kill -USR1 \"$2\"' sh {secs} $fish_pid </dev/null >/dev/null 2>&1 &\n\
-                     set -g _awsctx_timer $last_pid\n\
-                     disown $last_pid 2>/dev/null\n"
-                );
+                let _ = writeln!(self.extra, "_awsctx_arm_timer {secs}");
             }
-            None if self.before.due.is_some() => self.extra.push_str(disarm),
+            None if self.before.due.is_some() => self.extra.push_str("_awsctx_disarm_timer\n"),
             None => {}
         }
     }
@@ -653,13 +692,10 @@ fn report_skipped(skipped: &Skipped) {
     ui::notice(&line);
 }
 
-/// `text` safe for a terminal line: control characters escaped.
+/// `text` safe for a terminal line: control and bidi characters escaped, cut to a bound (a
+/// `.aws-profile` may name a 4 KiB "profile").
 fn display(text: &str) -> String {
-    if text.chars().any(char::is_control) {
-        text.escape_debug().to_string()
-    } else {
-        text.to_owned()
-    }
+    awsctx_core::text::escape(text).into_owned()
 }
 
 fn time_left(expiration: Timestamp, now: Timestamp) -> String {
@@ -792,10 +828,12 @@ pub(crate) enum Keys {
     },
 }
 
-/// How long the hook may wait on the network or on another process's fetch.
+/// How long the hook may wait on one network attempt.
 const HOOK_REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
 const HOOK_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
-const HOOK_LOCK_DEADLINE: Duration = Duration::from_secs(5);
+/// The most a prompt waits for keys, all waits together: network calls, another process's
+/// fetch, and a `credential_process` (killed with everything it started when time is up).
+const HOOK_DEADLINE: Duration = Duration::from_secs(5);
 
 /// A profile's keys: the one place that knows where keys come from (the credential provider:
 /// cache, then a token refresh and the SSO portal, the profile's own keys, its
@@ -808,14 +846,14 @@ pub(crate) fn fetch_keys(ctx: &Context, config: &Config, profile: &str, trigger:
         Ok(found) => found,
         Err(err) => return Keys::Missing { reason: format!("{err:#}") },
     };
-    let mut provider = CredentialProvider::new(config, &ctx.env, settings)
+    let mut provider = CredentialProvider::new(config, ctx.child_env(), settings)
         .with_lock_deadline(deadline)
         .on_lock_wait(|wait| ui::notice(&wait.to_string()));
     if trigger == Trigger::Hook {
         // A prompt never waits on the keyboard: an MFA role's keys come from the cache or
         // from an explicit `awsctx PROFILE`.
         provider = provider
-            .with_lock_deadline(deadline.min(HOOK_LOCK_DEADLINE))
+            .with_deadline(Instant::now() + HOOK_DEADLINE)
             .with_mfa_prompt(|_| Err(MfaError::NotAsked));
     }
     match provider.credentials(profile) {
@@ -837,6 +875,10 @@ pub(crate) fn fetch_keys(ctx: &Context, config: &Config, profile: &str, trigger:
                 }
                 _ => Keys::Unreachable { reason: err.to_string() },
             }
+        }
+        // Not tried again at every prompt: only a command waits for it.
+        Err(err @ ProviderError::ProcessTimeout { .. }) => {
+            Keys::Missing { reason: format!("{err}; `awsctx {profile}` waits for it") }
         }
         Err(err) => Keys::Missing { reason: err.to_string() },
     }
