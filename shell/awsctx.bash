@@ -7,7 +7,8 @@
 # Cost per prompt when nothing changed: two string compares and one integer compare on
 # builtins, no process. A directory change runs `awsctx hook-env` (one process) only when a
 # pin or a `.aws-profile` is above the new directory or a binding is in effect now; keys are
-# refreshed (one process) when `EPOCHSECONDS` passes `_AWSCTX_DUE`.
+# refreshed (one process) when the clock (`EPOCHSECONDS`, or on bash < 5 `SECONDS` from an
+# anchor) passes `_AWSCTX_DUE`. Works on bash 3.2 to 5.x.
 #
 # State lives in shell-local `_AWSCTX_*` variables (never exported: no child process sees it,
 # nor the user's own keys it saves for `awsctx -u`), written only by the binary's output (and
@@ -16,6 +17,13 @@
 # together, whatever a repository holds.
 
 _AWSCTX_BIN=__AWSCTX_BIN__
+_AWSCTX_SHELL_VERSION="bash $BASH_VERSION"
+# The clock: bash 5's `EPOCHSECONDS`, read with no process. Older bash (macOS's 3.2) has
+# none, so the hook counts from one `date` taken now plus the builtin `SECONDS`;
+# every awsctx run sets `_AWSCTX_EPOCH` again (the user may have assigned `SECONDS`).
+if [[ -z "${EPOCHSECONDS-}" && -z "${_AWSCTX_EPOCH-}" ]]; then
+  _AWSCTX_EPOCH=$(($(date +%s) - SECONDS))
+fi
 # State an older hook exported (into this shell's environment, from a parent shell) is taken
 # over, shell-local from now on.
 export -n "${!_AWSCTX_@}"
@@ -74,8 +82,7 @@ _awsctx_maybe_bound() {
 
 _awsctx_hook() {
   local __awsctx_status=$?
-  local __awsctx_now=${EPOCHSECONDS-}
-  [[ -z "$__awsctx_now" ]] && printf -v __awsctx_now '%(%s)T' -1
+  local __awsctx_now=${EPOCHSECONDS:-$((${_AWSCTX_EPOCH:-0} + SECONDS))}
   if [[ "${_AWSCTX_PWD-}" != "$PWD" ]]; then
     if [[ -z "${_AWSCTX_PINS+set}" || -n "${_AWSCTX_BOUND-}" ]] || _awsctx_maybe_bound; then
       # `_awsctx_run` inlined: the command substitution is already the subshell.

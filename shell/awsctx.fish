@@ -19,6 +19,7 @@
 # repository holds.
 
 set -g _AWSCTX_BIN __AWSCTX_BIN__
+set -g _AWSCTX_SHELL_VERSION "fish $version"
 # State an older hook exported (into this shell's environment, from a parent shell) is taken
 # over, unexported from now on.
 for __awsctx_name in (set -n | string match '_AWSCTX_*')

@@ -18,6 +18,7 @@
 
 zmodload zsh/datetime 2>/dev/null
 typeset -g _AWSCTX_BIN=__AWSCTX_BIN__
+typeset -g _AWSCTX_SHELL_VERSION="zsh $ZSH_VERSION"
 # State an older hook exported (into this shell's environment, from a parent shell) is taken
 # over, shell-local from now on.
 typeset -g +x -m '_AWSCTX_*'

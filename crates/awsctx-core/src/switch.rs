@@ -80,6 +80,11 @@ pub mod var {
     pub const SHELL: &str = "_AWSCTX_SHELL";
     /// The hook's own: the awsctx binary it runs.
     pub const BIN: &str = "_AWSCTX_BIN";
+    /// The hook's own: the shell and its version (`bash 3.2.57(1)-release`), for `doctor`.
+    pub const SHELL_VERSION: &str = "_AWSCTX_SHELL_VERSION";
+    /// bash without `EPOCHSECONDS` (before 5.0): epoch seconds when `SECONDS` was 0, the
+    /// hook's spawn-free clock. Set when the hook loads and again by every awsctx run.
+    pub const EPOCH: &str = "_AWSCTX_EPOCH";
 
     /// What every name of the hook's state starts with.
     pub const PREFIX: &str = "_AWSCTX_";

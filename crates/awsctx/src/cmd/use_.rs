@@ -478,6 +478,10 @@ impl<'a> Session<'a> {
         all.extend(self.state.changes_since(&self.before));
         let mut code = render(self.shell, &all)?;
         code.push_str(&self.extra);
+        if self.shell == Shell::Bash && self.ctx.env.get(var::EPOCH).is_some() {
+            // Re-anchor the fallback clock of a bash without `EPOCHSECONDS`.
+            let _ = writeln!(code, "{}=$(({} - SECONDS))", var::EPOCH, self.now.as_second());
+        }
         crate::print_stdout(&code);
         Ok(())
     }
