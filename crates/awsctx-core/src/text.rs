@@ -5,9 +5,13 @@
 //! overrides and isolates become visible `\u{…}` escapes (tab and newline too, since every
 //! message is one line), and the result is cut to a bound so a hostile value cannot flood the
 //! screen.
+//!
+//! The binary also passes every whole line it prints through [`escape_line`] (nothing cut:
+//! the untrusted parts in it were cut already), so a value that missed its [`Untrusted`]
+//! still cannot reach the terminal raw; and JSON it prints through [`escape_json`].
 
 use std::borrow::Cow;
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 /// The most characters of one untrusted value a message shows; the rest becomes `…`.
 pub const MAX_SHOWN: usize = 200;
@@ -29,6 +33,51 @@ pub fn escape(text: &str) -> Cow<'_, str> {
         return Cow::Borrowed(text);
     }
     Cow::Owned(Untrusted(text).to_string())
+}
+
+/// `line` with every unsafe character escaped as [`Untrusted`] does, but nothing cut: for a
+/// whole line awsctx composed, the last guard before the terminal. Text without unsafe
+/// characters (every line awsctx writes itself) is borrowed unchanged.
+pub fn escape_line(line: &str) -> Cow<'_, str> {
+    if !line.chars().any(is_unsafe) {
+        return Cow::Borrowed(line);
+    }
+    let mut out = String::with_capacity(line.len() + 16);
+    for c in line.chars() {
+        push_escaped(&mut out, c);
+    }
+    Cow::Owned(out)
+}
+
+/// Serialized JSON with every unsafe character written as a JSON `\uXXXX` escape: the same
+/// data for `jq` and every parser, but nothing a terminal acts on. `serde_json` already escapes
+/// C0 inside strings; DEL, C1 and the bidi controls it leaves raw can only be inside strings,
+/// and all of them are in the Basic Multilingual Plane, so one `\uXXXX` each is exact. The
+/// newlines of pretty-printing stay.
+pub fn escape_json(json: String) -> String {
+    // Every unsafe character but C0 starts with one of these bytes in UTF-8: a fast scan
+    // first, since `list --json` prints megabytes that almost never hold one.
+    let suspicious = |b: &u8| matches!(*b, 0..=0x1f | 0x7f | 0xc2 | 0xd8 | 0xe2) && *b != b'\n';
+    if !json.as_bytes().iter().any(suspicious) {
+        return json;
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if c != '\n' && is_unsafe(c) {
+            let _ = write!(out, "\\u{:04x}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn push_escaped(out: &mut String, c: char) {
+    if is_unsafe(c) {
+        let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+    } else {
+        out.push(c);
+    }
 }
 
 /// Displays a value from an untrusted source safely (see the module docs).
@@ -83,10 +132,33 @@ mod tests {
     }
 
     #[test]
+    fn whole_lines_are_escaped_but_never_cut() {
+        let line = format!("{}\x1b[2J{}", "a".repeat(300), "b".repeat(300));
+        let shown = escape_line(&line);
+        assert_eq!(shown, format!("{}\\u{{1b}}[2J{}", "a".repeat(300), "b".repeat(300)));
+        assert!(matches!(escape_line("plain · text"), Cow::Borrowed("plain · text")));
+        assert_eq!(escape_line(&escape(&line)), escape(&line), "escaping twice changes nothing");
+    }
+
+    #[test]
+    fn json_keeps_its_data_and_loses_its_controls() {
+        let value = serde_json::json!({"name": "a\u{1b}[31m\u{9b}b\u{7f}\u{202e}c\n", "n": 1});
+        let pretty = serde_json::to_string_pretty(&value).unwrap();
+        let shown = escape_json(pretty.clone());
+        assert!(!shown.chars().any(|c| c != '\n' && is_unsafe(c)), "{shown}");
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&shown).unwrap(), value);
+        let plain = serde_json::to_string_pretty(&serde_json::json!({"a": "é日本🙂"})).unwrap();
+        assert_eq!(escape_json(plain.clone()), plain);
+    }
+
+    #[test]
     fn no_output_ever_holds_an_unsafe_character() {
-        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+        for c in (0..=0x0010_FFFF).filter_map(char::from_u32) {
             let text = format!("a{c}b");
             assert!(!escape(&text).chars().any(is_unsafe), "{:x}", u32::from(c));
+            assert!(!escape_line(&text).chars().any(is_unsafe), "{:x}", u32::from(c));
+            let json = escape_json(serde_json::Value::from(text.as_str()).to_string());
+            assert!(!json.chars().any(is_unsafe), "{:x}", u32::from(c));
         }
     }
 }
