@@ -850,6 +850,7 @@ fn expected(call: Call, fault: &Fault, times: u64) -> Outcome {
             Fault::MalformedJson => "returned a malformed response (HTTP 200)",
             Fault::ExpiredToken => "ExpiredToken",
             Fault::RevokedToken => "InvalidClientTokenId",
+            Fault::Error { .. } | Fault::Field { .. } => unreachable!("not in `network_cases`"),
         });
     }
     if call == Call::GetSigninToken {
@@ -862,6 +863,7 @@ fn expected(call: Call, fault: &Fault, times: u64) -> Outcome {
             Fault::DropConnection => "(attempts: 3)",
             Fault::MalformedJson => "returned a malformed response (HTTP 200)",
             Fault::ExpiredToken | Fault::RevokedToken => "failed: HTTP 400",
+            Fault::Error { .. } | Fault::Field { .. } => unreachable!("not in `network_cases`"),
         });
     }
     match fault {
@@ -883,6 +885,7 @@ fn expected(call: Call, fault: &Fault, times: u64) -> Outcome {
         Fault::ExpiredToken if oidc => failure("ExpiredTokenException"),
         Fault::RevokedToken if oidc => failure("InvalidGrantException"),
         Fault::ExpiredToken | Fault::RevokedToken => refused,
+        Fault::Error { .. } | Fault::Field { .. } => unreachable!("not in `network_cases`"),
     }
 }
 
