@@ -20,6 +20,7 @@ mod quoting;
 mod reliability;
 mod support;
 mod switch;
+mod untrusted;
 
 /// A Python that can `import MODULE`: `$AWSCTX_PYTHON`, else `python3`. Missing: a loud skip,
 /// or a failure under `CI=true` (CI installs boto3 and moto in a venv).
