@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use awsctx_core::config::selected_profile;
+use awsctx_login::browser::BrowserUrl;
 use awsctx_login::console::{ConsoleSignin, console_destination};
 use awsctx_login::provider::endpoint_settings;
 use awsctx_login::sts::Credentials;
@@ -26,7 +27,7 @@ pub(crate) fn run(args: &ConsoleArgs, ctx: &Context) -> anyhow::Result<ExitCode>
     let profile = args.profile.clone().unwrap_or_else(|| selected_profile(&ctx.env));
     let found = crate::credentials::resolve(ctx, &profile)?;
     let keys = &found.credentials;
-    if keys.session_token.is_none() {
+    if keys.session_token().is_none() {
         return Err(crate::ui::error(
             format!(
                 "profile `{profile}` has long-term keys; the console sign-in needs temporary credentials"
@@ -46,10 +47,10 @@ pub(crate) fn run(args: &ConsoleArgs, ctx: &Context) -> anyhow::Result<ExitCode>
     let http = HttpClient::new(&ctx.http_settings(Some(&profile))?, &ctx.env)?;
     let signin = ConsoleSignin::new(&http, endpoint);
     let credentials = Credentials {
-        access_key_id: keys.access_key_id.clone(),
-        secret_access_key: keys.secret_access_key.clone(),
-        session_token: keys.session_token.clone(),
-        expiration: keys.expiration,
+        access_key_id: keys.access_key_id().to_owned(),
+        secret_access_key: keys.secret_access_key().clone(),
+        session_token: keys.session_token().cloned(),
+        expiration: keys.expiration(),
     };
     let token = run_blocking(signin.signin_token(&credentials, None))??;
     let url = signin.login_url(&token, &destination, ISSUER);
@@ -58,7 +59,15 @@ pub(crate) fn run(args: &ConsoleArgs, ctx: &Context) -> anyhow::Result<ExitCode>
         crate::print_stdout(&format!("{}\n", url.expose()));
         return Ok(ExitCode::SUCCESS);
     }
-    if !super::login::open_browser(url.expose(), &ctx.env) {
+    // The sign-in endpoint may be configured: open only what a browser should get, and never
+    // quote the URL (it signs in whoever holds it).
+    let url = BrowserUrl::parse(url.expose()).map_err(|refused| {
+        crate::ui::error(
+            format!("refusing to open the console sign-in URL in a browser: it {refused}"),
+            "check `AWS_ENDPOINT_URL_SIGNIN` and the profile's `endpoint_url`: `awsctx doctor` checks the endpoints",
+        )
+    })?;
+    if !super::login::open_browser(&url, &ctx.env) {
         return Err(crate::ui::error(
             "no browser could be opened (`BROWSER` is unset and neither `xdg-open` nor `open` was found)",
             format!(

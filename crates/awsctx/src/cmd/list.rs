@@ -1,11 +1,17 @@
 //! `awsctx list`: every profile with its kind, account, role, region and SSO login state;
 //! `--json` for scripts (one array, one object per profile, in file order).
+//!
+//! A config can hold anything (a profile name from a portal, a value pasted from a web page):
+//! every cell of the table is escaped and cut ([`escape`]), and the JSON has no raw control
+//! character either ([`escape_json`]).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::process::ExitCode;
 
 use awsctx_core::cache::{TokenCache, TokenKey};
 use awsctx_core::config::{Config, Profile, ProfileKind, ProfileSource, Value};
+use awsctx_core::text::{escape, escape_json};
 use jiff::Timestamp;
 use nu_ansi_term::Color;
 use serde_json::{Map, Value as Json, json};
@@ -184,21 +190,22 @@ fn render_json(rows: &[Row<'_>]) -> String {
         .collect();
     let mut text = serde_json::to_string_pretty(&array).unwrap_or_else(|_| "[]".into());
     text.push('\n');
-    text
+    escape_json(text)
 }
 
 fn render_table(rows: &[Row<'_>], current: Option<&str>) -> String {
     const HEADERS: [&str; 6] = ["PROFILE", "KIND", "ACCOUNT", "ROLE", "REGION", "LOGIN"];
-    let cells: Vec<[&str; 6]> = rows
+    // Borrowed unless a cell needs escaping or cutting, which a normal config never does.
+    let cells: Vec<[Cow<'_, str>; 6]> = rows
         .iter()
         .map(|r| {
             [
-                r.profile.name.as_str(),
-                r.kind.as_ref().map_or("invalid", |k| *k),
-                r.account_id.unwrap_or("-"),
-                r.role_name.unwrap_or("-"),
-                r.profile.get("region").unwrap_or("-"),
-                r.login.unwrap_or("-"),
+                escape(r.profile.name.as_str()),
+                Cow::Borrowed(r.kind.as_ref().map_or("invalid", |k| *k)),
+                escape(r.account_id.unwrap_or("-")),
+                escape(r.role_name.unwrap_or("-")),
+                escape(r.profile.get("region").unwrap_or("-")),
+                Cow::Borrowed(r.login.unwrap_or("-")),
             ]
         })
         .collect();
@@ -210,7 +217,7 @@ fn render_table(rows: &[Row<'_>], current: Option<&str>) -> String {
     }
     let paint = Paint::stdout();
     let mut out = String::with_capacity(rows.len() * 80);
-    let mut line = |marker: &str, row: &[&str; 6], style: Option<nu_ansi_term::Style>| {
+    let mut line = |marker: &str, row: &[&str], style: Option<nu_ansi_term::Style>| {
         let mut text = String::from(marker);
         for (i, (cell, width)) in row.iter().zip(widths).enumerate() {
             if i + 1 == row.len() {
@@ -233,7 +240,7 @@ fn render_table(rows: &[Row<'_>], current: Option<&str>) -> String {
     for (row, cells) in rows.iter().zip(&cells) {
         let is_current = current == Some(row.profile.name.as_str());
         let style = if is_current { Some(Color::Green.bold()) } else { None };
-        line(if is_current { "* " } else { "  " }, cells, style);
+        line(if is_current { "* " } else { "  " }, &cells.each_ref().map(|c| &**c), style);
     }
     out
 }
