@@ -48,6 +48,7 @@ const ROWS: &[(&str, RowFn)] = &[
     ("prompt", row_prompt),
     ("enter", row_enter),
     ("export", row_export),
+    ("server", row_server),
     ("list", row_list),
     ("populate", row_populate),
     ("single-flight", row_single_flight),
@@ -517,6 +518,83 @@ fn row_export(bench: &Bench) -> anyhow::Result<Measured> {
             fmt_duration(spawn_floor()?)
         ),
     })
+}
+
+/// A credential request to `awsctx serve` (the server of `exec --server`) with the keys
+/// cached, as an SDK's container provider makes it (connect, `GET` with the token, read the
+/// JSON), vs `awsctx export P --format env` from the same cache: a request, not a process.
+fn row_server(bench: &Bench) -> anyhow::Result<Measured> {
+    let mock = bench.mock(&["--auto-approve"])?;
+    let home = bench.logged_in_home("server", &mock, DEV_PROFILE)?;
+    let awsctx = |args: &[&str]| {
+        let mut cmd = bench.awsctx(&home);
+        cmd.envs(mock.endpoint_env()).args(args);
+        cmd
+    };
+    let export = median_of(51, || awsctx(&["export", "dev", "--format", "env"]))?;
+
+    let mut server = awsctx(&["serve", "dev"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("starting awsctx serve")?;
+    let measured = (|| {
+        let mut lines = BufReader::new(server.stdout.take().context("serve's stdout")?).lines();
+        let mut value = |name: &str| -> anyhow::Result<String> {
+            let line = lines.next().context("serve printed too little")??;
+            line.strip_prefix(name)
+                .and_then(|l| l.strip_prefix('='))
+                .map(str::to_owned)
+                .with_context(|| format!("serve printed {line:?} instead of {name}"))
+        };
+        let url = value("AWS_CONTAINER_CREDENTIALS_FULL_URI")?;
+        let token = value("AWS_CONTAINER_AUTHORIZATION_TOKEN")?;
+        let addr = url
+            .strip_prefix("http://")
+            .and_then(|u| u.strip_suffix('/'))
+            .context("the server's URL is not http://HOST:PORT/")?
+            .to_owned();
+        // The first request after the export's cached the keys; the measured ones read it too.
+        let mut times = Vec::with_capacity(501);
+        for i in 0..=501 {
+            let start = Instant::now();
+            let answer = credential_request(&addr, &token)?;
+            let elapsed = start.elapsed();
+            if !answer.starts_with("HTTP/1.1 200") || !answer.contains("\"AccessKeyId\"") {
+                bail!("the server answered {}", answer.lines().next().unwrap_or_default());
+            }
+            if i > 0 {
+                times.push(elapsed);
+            }
+        }
+        times.sort();
+        Ok(times[times.len() / 2])
+    })();
+    let _ = Command::new("kill").args(["-INT", &server.id().to_string()]).status();
+    let _ = server.wait();
+    let ours = measured?;
+    Ok(Measured {
+        ours: "GET on `awsctx serve dev`".into(),
+        ours_median: ours,
+        peer: Some(("awsctx export dev --format env".into(), export)),
+        budget: "≤ 2× export's time".into(),
+        pass: ours <= export * 2,
+        note: "keys cached; connect, request, whole answer".into(),
+    })
+}
+
+/// One credential request as botocore's `ContainerMetadataFetcher` sends it; the whole answer.
+fn credential_request(addr: &str, token: &str) -> anyhow::Result<String> {
+    use std::io::{Read, Write};
+    let mut stream =
+        std::net::TcpStream::connect(addr).with_context(|| format!("connecting to {addr}"))?;
+    write!(
+        stream,
+        "GET / HTTP/1.1\r\nHost: {addr}\r\nAccept: application/json\r\nAuthorization: {token}\r\n\r\n"
+    )?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer)?;
+    Ok(answer)
 }
 
 /// `awsctx populate` over 1 000 accounts with the portal's list calls limited to

@@ -13,13 +13,20 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 
 use crate::env::Env;
-use crate::file::{FileError, FileLock, write_atomic};
+use crate::file::{
+    Capped, Distrust, FileError, FileLock, read_capped, read_private, write_private,
+};
+use crate::text;
 
 /// The name of the file a repository uses to name its profile.
 pub const PROFILE_FILE: &str = ".aws-profile";
 
-/// A profile file larger than this is not a profile file; refuse to read it whole.
-const MAX_PROFILE_FILE: u64 = 4096;
+/// A profile file larger than this is not a profile file: a name and a few comments fit.
+/// Reading stops here, whatever the file says its size is (`/proc` files say 0).
+pub const MAX_PROFILE_FILE: u64 = 4096;
+
+/// State files hold one line per pin or trusted file; more than this is not ours.
+const MAX_STATE_FILE: u64 = 16 << 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BindingError {
@@ -31,10 +38,30 @@ pub enum BindingError {
     CorruptState { path: PathBuf, reason: String },
     #[error("`{path}` names no profile (its first line that is not a comment is empty)")]
     EmptyProfileFile { path: PathBuf },
-    #[error("`{path}` names an invalid profile `{name}`: control characters are not allowed")]
-    InvalidProfileName { path: PathBuf, name: String },
-    #[error("`{path}` is too large to be a profile file ({size} bytes)")]
-    ProfileFileTooLarge { path: PathBuf, size: u64 },
+    /// Its first line holds characters no profile name has. The content is never shown: a
+    /// link to `/proc/self/environ` would print the shell's environment.
+    #[error(
+        "`{}` names an invalid profile: its first line holds control or bidi characters",
+        text::Untrusted(&path.to_string_lossy())
+    )]
+    InvalidProfileName { path: PathBuf },
+    #[error(
+        "`{}` is too large to be a profile file (over {MAX_PROFILE_FILE} bytes)",
+        text::Untrusted(&path.to_string_lossy())
+    )]
+    ProfileFileTooLarge { path: PathBuf },
+    /// A symbolic link: it could point anywhere (`/proc`, another repository's secrets).
+    #[error(
+        "`{}` is a symbolic link; awsctx reads profile files only as regular files",
+        text::Untrusted(&path.to_string_lossy())
+    )]
+    ProfileFileLink { path: PathBuf },
+    /// A FIFO, a device, a directory...
+    #[error(
+        "`{}` is a {kind}, not a regular file",
+        text::Untrusted(&path.to_string_lossy())
+    )]
+    ProfileFileNotRegular { path: PathBuf, kind: &'static str },
 }
 
 /// awsctx's own state directory and the files in it.
@@ -102,21 +129,19 @@ impl StateDir {
 
 const LOCK_DEADLINE: Duration = Duration::from_secs(5);
 
+/// A state file that is missing, or not to be trusted (reported), reads as empty.
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>, BindingError> {
-    match std::fs::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-            BindingError::CorruptState { path: path.to_owned(), reason: e.to_string() }
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(FileError::Read { path: path.to_owned(), source }.into()),
-    }
+    let Some(bytes) = read_private(path, MAX_STATE_FILE)? else { return Ok(None) };
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|e| BindingError::CorruptState { path: path.to_owned(), reason: e.to_string() })
 }
 
 fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), BindingError> {
     let mut bytes = serde_json::to_vec_pretty(value)
         .map_err(|e| BindingError::CorruptState { path: path.to_owned(), reason: e.to_string() })?;
     bytes.push(b'\n');
-    write_atomic(path, &bytes, 0o600, true)?;
+    write_private(path, &bytes)?;
     Ok(())
 }
 
@@ -254,36 +279,37 @@ pub fn find_binding(
     Ok(None)
 }
 
-/// The bytes of a profile file, or `None` when there is none (or it is not a regular file).
+/// The bytes of a profile file, or `None` when there is none. The file is opened once,
+/// without following a link at its name and without blocking, checked after opening to be a
+/// regular file, and read up to [`MAX_PROFILE_FILE`]: a repository decides what its
+/// `.aws-profile` is, including a link to `/proc/self/environ` or a FIFO.
 pub fn read_profile_file(path: &Path) -> Result<Option<Vec<u8>>, BindingError> {
-    let meta = match std::fs::metadata(path) {
-        Ok(meta) if meta.is_file() => meta,
-        Ok(_) => return Ok(None),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => return Err(FileError::Read { path: path.to_owned(), source }.into()),
-    };
-    if meta.len() > MAX_PROFILE_FILE {
-        return Err(BindingError::ProfileFileTooLarge { path: path.to_owned(), size: meta.len() });
+    let read = read_capped(path, MAX_PROFILE_FILE)
+        .map_err(|source| FileError::Read { path: path.to_owned(), source })?;
+    let path = path.to_owned();
+    match read {
+        Capped::Missing => Ok(None),
+        Capped::Bytes(bytes) => Ok(Some(bytes)),
+        Capped::TooLarge => Err(BindingError::ProfileFileTooLarge { path }),
+        Capped::Refused(Distrust::NotRegular { kind }) => {
+            Err(BindingError::ProfileFileNotRegular { path, kind })
+        }
+        Capped::Refused(_) => Err(BindingError::ProfileFileLink { path }),
     }
-    std::fs::read(path)
-        .map(Some)
-        .map_err(|source| FileError::Read { path: path.to_owned(), source }.into())
 }
 
 /// The profile a `.aws-profile` names: its first line that is neither blank nor a `#` comment,
-/// trimmed. Control characters are refused: the name ends up in the shell's environment.
+/// trimmed. Characters a terminal would act on (controls, bidi overrides) are refused: the
+/// name ends up in the shell's environment and in messages.
 pub fn parse_profile_file(path: &Path, content: &[u8]) -> Result<String, BindingError> {
-    let text = String::from_utf8_lossy(content);
-    let line = text
+    let content = String::from_utf8_lossy(content);
+    let line = content
         .lines()
         .map(str::trim)
         .find(|l| !l.is_empty() && !l.starts_with('#'))
         .ok_or_else(|| BindingError::EmptyProfileFile { path: path.to_owned() })?;
-    if line.chars().any(char::is_control) {
-        return Err(BindingError::InvalidProfileName {
-            path: path.to_owned(),
-            name: line.escape_debug().to_string(),
-        });
+    if line.chars().any(text::is_unsafe) {
+        return Err(BindingError::InvalidProfileName { path: path.to_owned() });
     }
     Ok(line.to_owned())
 }
@@ -383,7 +409,7 @@ mod tests {
     #[test]
     fn corrupt_state_is_an_error_naming_the_file_not_a_panic() {
         let (_tmp, state) = state();
-        write_atomic(&state.pins_path(), b"{not json", 0o600, true).unwrap();
+        write_private(&state.pins_path(), b"{not json").unwrap();
         let err = state.load_pins().unwrap_err();
         assert!(err.to_string().contains("pins.json"), "{err}");
     }

@@ -135,6 +135,10 @@ pub enum Error {
     #[error("{call} returned a malformed response (HTTP {status}): {}", escape_line(.reason))]
     MalformedResponse { call: Call, status: u16, reason: String },
 
+    /// A listing went past one of awsctx's caps (`portal::ListingCaps`).
+    #[error("{call} failed: more than {limit} (awsctx's limit)")]
+    ListingTooLarge { call: Call, limit: String },
+
     /// A request could not be built (e.g. a token with a line break cannot be a header).
     #[error("{call} failed: cannot build the request: {reason}")]
     InvalidRequest { call: Call, reason: String },

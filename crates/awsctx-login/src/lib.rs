@@ -10,13 +10,15 @@
 //! - [`flow`]: the device-code and authorization-code logins built on the two above.
 //! - [`portal`]: the SSO portal (`GetRoleCredentials`, `ListAccounts`, `ListAccountRoles`, Logout).
 //! - [`sts`]: STS `AssumeRole` and `GetCallerIdentity`, signed with `SigV4`.
-//! - [`console`]: the federated console sign-in URL.
+//! - [`console`]: the federated console sign-in URL and IAM Identity Center shortcut links.
+//! - [`container`]: the AWS container credential protocol on a local port.
 //! - [`probe`]: one-shot reachability and clock probes of an endpoint (`awsctx doctor`).
 //! - [`provider`]: the single-flight credential provider (cache → refresh → fetch), login
 //!   and logout.
 
 pub mod browser;
 pub mod console;
+pub mod container;
 pub mod endpoint;
 pub mod error;
 pub mod flow;

@@ -27,7 +27,7 @@ mod process;
 
 use std::fmt;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use awsctx_core::binding::StateDir;
 use awsctx_core::cache::{
@@ -356,6 +356,14 @@ pub enum ProviderError {
     #[error("profile `{profile}`: `{program}` failed ({status}): {stderr}")]
     ProcessFailed { profile: String, program: String, status: String, stderr: String },
 
+    /// The `credential_process` ran past the caller's deadline (the shell hook's) and was
+    /// killed with its process group.
+    #[error(
+        "profile `{profile}`: `{program}` did not finish within {} and was stopped",
+        roughly(*after)
+    )]
+    ProcessTimeout { profile: String, program: String, after: Duration },
+
     #[error("profile `{profile}`: `{program}` printed unusable credentials: {reason}")]
     ProcessOutput { profile: String, program: String, reason: String },
 
@@ -420,6 +428,15 @@ impl ProviderError {
     }
 }
 
+/// `5 s`, or `300 ms` under a second.
+fn roughly(duration: Duration) -> String {
+    if duration < Duration::from_millis(950) {
+        format!("{} ms", duration.as_millis())
+    } else {
+        format!("{} s", duration.as_secs_f64().round())
+    }
+}
+
 type WaitCallback<'a> = Box<dyn Fn(&LockWait) + 'a>;
 type MfaCallback<'a> = Box<dyn Fn(&MfaPrompt<'_>) -> Result<Secret, MfaError> + 'a>;
 
@@ -432,6 +449,8 @@ pub struct CredentialProvider<'a> {
     tokens: TokenCache,
     credentials: CredentialCache,
     lock_deadline: Duration,
+    /// When every wait of this provider ends (the shell hook's budget), if ever.
+    deadline: Option<Instant>,
     on_wait: Option<WaitCallback<'a>>,
     /// `None`: ask on the terminal ([`mfa::ask_terminal`]).
     mfa_prompt: Option<MfaCallback<'a>>,
@@ -455,6 +474,7 @@ impl<'a> CredentialProvider<'a> {
             credentials: CredentialCache::from_home(&settings.home),
             settings,
             lock_deadline: DEFAULT_LOCK_DEADLINE,
+            deadline: None,
             on_wait: None,
             mfa_prompt: None,
         }
@@ -474,6 +494,17 @@ impl<'a> CredentialProvider<'a> {
     #[must_use]
     pub fn with_lock_deadline(mut self, deadline: Duration) -> Self {
         self.lock_deadline = deadline;
+        self
+    }
+
+    /// End every wait by `deadline`: lock waits, network calls (no attempt and no pause
+    /// between attempts runs past it), and `credential_process`, which then runs in a process
+    /// group of its own and is killed with it. For the shell hook: a prompt is never held
+    /// longer. Without it a `credential_process` runs as long as it takes, as in the AWS CLI.
+    #[must_use]
+    pub fn with_deadline(mut self, deadline: Instant) -> Self {
+        self.deadline = Some(deadline);
+        self.settings.http.deadline = Some(deadline);
         self
     }
 
@@ -591,6 +622,10 @@ impl<'a> CredentialProvider<'a> {
         purpose: &LockPurpose,
         deadline: Duration,
     ) -> Result<FileLock, ProviderError> {
+        let deadline = match self.deadline {
+            Some(end) => deadline.min(end.saturating_duration_since(Instant::now())),
+            None => deadline,
+        };
         let path = self.settings.state_dir.lock_path(name);
         let lock = FileLock::acquire(&path, deadline, |holder| {
             if let Some(callback) = &self.on_wait {
@@ -637,8 +672,14 @@ impl<'a> CredentialProvider<'a> {
                     .profile(&link.profile)
                     .and_then(|p| p.get("aws_account_id"))
                     .filter(|a| !a.is_empty());
-                let credentials =
-                    process::run(self.env, profile, &link.profile, command, fallback_account)?;
+                let credentials = process::run(
+                    self.env,
+                    profile,
+                    &link.profile,
+                    command,
+                    fallback_account,
+                    self.deadline,
+                )?;
                 Ok(plain(credentials, CredentialOrigin::Process))
             }
             ProfileKind::SsoToken { session } => Err(ProviderError::NoRole {

@@ -1,6 +1,7 @@
 //! The command line: every command, flag and help text of awsctx in one place.
 
 use std::ffi::OsString;
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -41,7 +42,7 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Switch this shell to PROFILE (same as `awsctx PROFILE`)
     Use(UseArgs),
-    /// Log in to an SSO session (browser with PKCE by default; device code on request)
+    /// Log in to an SSO session (browser with PKCE; device code on remote hosts or on request)
     Login(LoginArgs),
     /// Log out of an SSO session and remove its tokens and role credentials
     Logout(LogoutArgs),
@@ -56,7 +57,9 @@ pub(crate) enum Command {
     CredentialProcess(CredentialProcessArgs),
     /// Run a command with a profile's credentials in its environment
     Exec(ExecArgs),
-    /// Open the AWS console signed in as a profile
+    /// Serve a profile's credentials to containers (the AWS container credential protocol)
+    Serve(ServeArgs),
+    /// Open the AWS console as a profile (an IAM Identity Center shortcut for SSO profiles)
     Console(ConsoleArgs),
     /// Set up SSO: write an `[sso-session]` and a `[profile]` to `~/.aws/config`
     #[command(subcommand)]
@@ -100,6 +103,10 @@ pub(crate) struct LoginArgs {
     /// Use the device-code flow (for a browser on another device)
     #[arg(long)]
     pub(crate) use_device_code: bool,
+    /// Use the browser flow (PKCE) even where awsctx would choose the device code (over SSH,
+    /// in a container, without a display)
+    #[arg(long, conflicts_with = "use_device_code")]
+    pub(crate) use_pkce: bool,
     /// Print the URL instead of opening a browser
     #[arg(long)]
     pub(crate) no_browser: bool,
@@ -166,9 +173,25 @@ pub(crate) struct CredentialProcessArgs {
 pub(crate) struct ExecArgs {
     #[arg(add = ArgValueCandidates::new(profile_candidates))]
     pub(crate) profile: String,
+    /// Give CMD a credential server on loopback instead of keys: fresh keys for as long as
+    /// it runs (`AWS_CONTAINER_CREDENTIALS_FULL_URI`)
+    #[arg(long)]
+    pub(crate) server: bool,
     /// The command and its arguments (after `--`)
     #[arg(last = true, required = true, value_name = "CMD")]
     pub(crate) command: Vec<OsString>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    #[arg(add = ArgValueCandidates::new(profile_candidates))]
+    pub(crate) profile: String,
+    /// The port to listen on (default: any free one)
+    #[arg(long, default_value_t = 0)]
+    pub(crate) port: u16,
+    /// The address to listen on; anything but loopback lets others reach the server
+    #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    pub(crate) bind: IpAddr,
 }
 
 #[derive(Debug, Args)]
@@ -176,9 +199,13 @@ pub(crate) struct ConsoleArgs {
     /// The profile (default: the current one)
     #[arg(add = ArgValueCandidates::new(profile_candidates))]
     pub(crate) profile: Option<String>,
-    /// Print the sign-in URL instead of opening it
+    /// Print the URL instead of opening it
     #[arg(long)]
     pub(crate) print: bool,
+    /// Sign in through federation with the profile's keys, also for SSO profiles (role chains
+    /// and other profiles always do)
+    #[arg(long)]
+    pub(crate) federate: bool,
     /// Open this service's console (e.g. `s3`, `ec2`)
     #[arg(long)]
     pub(crate) service: Option<String>,
@@ -194,6 +221,7 @@ pub(crate) enum ConfigureCommand {
 }
 
 #[derive(Debug, Args)]
+#[allow(clippy::struct_excessive_bools)] // each is a flag of its own on the command line
 pub(crate) struct ConfigureSsoArgs {
     #[arg(long)]
     pub(crate) start_url: Option<String>,
@@ -220,6 +248,9 @@ pub(crate) struct ConfigureSsoArgs {
     /// Use the device-code flow if a login is needed
     #[arg(long)]
     pub(crate) use_device_code: bool,
+    /// Use the browser flow (PKCE) if a login is needed, even on a remote host
+    #[arg(long, conflicts_with = "use_device_code")]
+    pub(crate) use_pkce: bool,
     /// Print the URL instead of opening a browser if a login is needed
     #[arg(long)]
     pub(crate) no_browser: bool,
@@ -234,7 +265,7 @@ pub(crate) struct PopulateArgs {
     #[arg(long)]
     pub(crate) sso_session: Option<String>,
     /// Profile-name template: `{account_name}`, `{account_id}`, `{role_name}`, `{session}`
-    #[arg(long, default_value = "{account_name}-{role_name}")]
+    #[arg(long, default_value = crate::cmd::populate::DEFAULT_TEMPLATE)]
     pub(crate) template: String,
     /// Prefix for every generated name
     #[arg(long, default_value = "")]

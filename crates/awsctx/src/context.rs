@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use awsctx_core::binding::StateDir;
 use awsctx_core::cache::TokenCache;
-use awsctx_core::config::{Config, ConfigPaths};
+use awsctx_core::config::{Config, ConfigError, ConfigPaths};
 use awsctx_core::env::Env;
 use awsctx_login::http::{HttpSettings, ca_bundle_path};
 use awsctx_login::provider::{CredentialProvider, DEFAULT_LOCK_DEADLINE, ProviderSettings};
@@ -35,10 +35,13 @@ impl Context {
         }
         let paths = ConfigPaths::from_env(&self.env)?;
         let config = Config::load(&paths).map_err(|err| {
-            crate::ui::error(
-                err.to_string(),
-                "fix the line named above; `awsctx doctor` checks the whole set-up",
-            )
+            let hint = match err {
+                ConfigError::TooLarge { .. } => {
+                    "point `AWS_CONFIG_FILE` and `AWS_SHARED_CREDENTIALS_FILE` at your AWS files; `awsctx doctor` checks the whole set-up"
+                }
+                _ => "fix the line named above; `awsctx doctor` checks the whole set-up",
+            };
+            crate::ui::error(err.to_string(), hint)
         })?;
         Ok(self.config.get_or_init(|| config))
     }

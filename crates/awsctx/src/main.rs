@@ -22,6 +22,7 @@ fn main() -> ExitCode {
     clap_complete::CompleteEnv::with_factory(cli::Cli::command).complete();
 
     let cli = cli::Cli::parse();
+    awsctx_core::file::on_ignored_file(ui::ignored_file);
     let ctx = context::Context::from_process();
     let code = match cmd::run(cli, &ctx) {
         Ok(code) => code,

@@ -10,7 +10,9 @@
 use std::fmt::Write as _;
 use std::io::IsTerminal;
 use std::process::ExitCode;
+use std::sync::{Mutex, PoisonError};
 
+use awsctx_core::file::IgnoredFile;
 use awsctx_core::text::escape_line;
 use clap::CommandFactory as _;
 use clap::error::ErrorKind;
@@ -45,12 +47,7 @@ pub(crate) fn report(err: &anyhow::Error) -> ExitCode {
 
 /// The lines [`report`] prints, escaped.
 pub(crate) fn error_text(err: &anyhow::Error, paint: Paint) -> String {
-    let hint = err
-        .chain()
-        .find_map(|e| e.downcast_ref::<UserError>())
-        .and_then(|u| u.hint.clone())
-        .or_else(|| crate::credentials::fallback_hint(err));
-    let message = one_line(err);
+    let (message, hint) = message_and_hint(err);
     let error = paint.style(Color::Red.bold(), "error:");
     let mut text = format!("awsctx: {error} {}\n", escape_line(&message));
     if let Some(hint) = hint {
@@ -58,6 +55,16 @@ pub(crate) fn error_text(err: &anyhow::Error, paint: Paint) -> String {
         let _ = writeln!(text, "{label} {}", escape_line(&hint));
     }
     text
+}
+
+/// What [`report`] prints: the error on one line, and the hint when there is one.
+pub(crate) fn message_and_hint(err: &anyhow::Error) -> (String, Option<String>) {
+    let hint = err
+        .chain()
+        .find_map(|e| e.downcast_ref::<UserError>())
+        .and_then(|u| u.hint.clone())
+        .or_else(|| crate::credentials::fallback_hint(err));
+    (one_line(err), hint)
 }
 
 /// The error and its causes on one line: "reading `x`: permission denied". A cause that the
@@ -111,6 +118,24 @@ pub(crate) fn notice_text(message: &str, style: Option<Style>, paint: Paint) -> 
     match style {
         Some(style) => format!("awsctx: {}", paint.style(style, &message)),
         None => format!("awsctx: {message}"),
+    }
+}
+
+/// A one-line warning on stderr: `awsctx: warning: ...`.
+pub(crate) fn warning(message: &str) {
+    let paint = Paint::stderr();
+    let label = paint.style(Color::Yellow.bold(), "warning:");
+    eprintln!("awsctx: {label} {}", escape_line(message));
+}
+
+/// A file awsctx passed over (a planted link, another user's file): said once per file and
+/// reason, however often the command looks at it.
+pub(crate) fn ignored_file(ignored: &IgnoredFile) {
+    static SAID: Mutex<Vec<IgnoredFile>> = Mutex::new(Vec::new());
+    let mut said = SAID.lock().unwrap_or_else(PoisonError::into_inner);
+    if !said.contains(ignored) {
+        said.push(ignored.clone());
+        warning(&ignored.to_string());
     }
 }
 

@@ -134,6 +134,9 @@ pub enum Fault {
     MalformedJson,
     /// Read the request, then close the connection without a byte of answer.
     DropConnection,
+    /// Answer `200` with a JSON body of this many bytes (the operation's own members, then
+    /// padding), as a hostile or broken server might.
+    HugeBody(usize),
     /// Answer as if the presented token or keys had expired (portal `401`, OIDC
     /// `ExpiredTokenException`, STS `ExpiredToken`). The state is not changed.
     ExpiredToken,

@@ -170,6 +170,12 @@ fn handle_connection(stream: &TcpStream, shared: &Shared) {
             resp.body = replace_field(&resp.body, &name, &value);
             resp
         }
+        Some(Fault::HugeBody(size)) => {
+            let mut resp = dispatch(shared, &req, op);
+            resp.status = 200;
+            resp.body = huge_json(&resp.body, size);
+            resp
+        }
         Some(fault) => fault_response(shared, op, &fault),
         None => dispatch(shared, &req, op),
     };
@@ -358,6 +364,23 @@ fn fault_response(shared: &Shared, op: Operation, fault: &Fault) -> Response {
         (Service::Browser, _) => Response::html(400, "Expired", "The request has expired."),
         (_, _) => Response::text(400, "Invalid or expired session"),
     }
+}
+
+/// `body` (a JSON object, or `{}`) grown to `size` bytes by a `padding` member.
+fn huge_json(body: &[u8], size: usize) -> Vec<u8> {
+    let mut out = match body.iter().rposition(|&b| b == b'}') {
+        Some(end) if body.first() == Some(&b'{') && end > 1 => {
+            let mut head = body[..end].to_vec();
+            head.push(b',');
+            head
+        }
+        _ => b"{".to_vec(),
+    };
+    out.extend_from_slice(b"\"padding\":\"");
+    let fill = size.saturating_sub(out.len() + 2);
+    out.resize(out.len() + fill, b'x');
+    out.extend_from_slice(b"\"}");
+    out
 }
 
 /// `GET /_mock/stats`: `{"RegisterClient":0,...}` in [`Operation::ALL`] order.

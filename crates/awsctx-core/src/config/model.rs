@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use indexmap::IndexMap;
 
 use super::location::ConfigPaths;
-use super::{ConfigError, parse};
+use super::{ConfigError, ReadError, parse};
 
 /// Which of the two shared files a thing comes from; they differ in their section rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -426,10 +426,13 @@ impl Config {
 
 /// The bytes of `path` as text; a missing file is empty.
 pub(crate) fn read_optional(path: &Path) -> Result<String, ConfigError> {
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(String::new()),
-        Err(source) => return Err(ConfigError::Read { path: path.to_owned(), source }),
+    let bytes = match super::read_config_file(path) {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => return Ok(String::new()),
+        Err(ReadError::TooLarge) => return Err(ConfigError::TooLarge { path: path.to_owned() }),
+        Err(ReadError::Io(source)) => {
+            return Err(ConfigError::Read { path: path.to_owned(), source });
+        }
     };
     String::from_utf8(bytes).map_err(|e| {
         let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];

@@ -244,10 +244,11 @@ fn optional_token_fields_of_the_wrong_type_count_as_absent() {
 #[test]
 fn an_unreadable_token_file_is_an_error_naming_the_path() {
     let dir = tempfile::tempdir().unwrap();
-    let cache = TokenCache::new(dir.path());
+    // A folder that is a link to itself cannot be opened, even by root.
+    let looping = dir.path().join("cache");
+    std::os::unix::fs::symlink(&looping, &looping).unwrap();
+    let cache = TokenCache::new(&looping);
     let key = TokenKey::Session("s".into());
-    // A directory where the file should be cannot be read, even by root.
-    std::fs::create_dir(cache.path(&key)).unwrap();
     let err = cache.load(&key).unwrap_err();
     assert!(matches!(&err, CacheError::Read { path, .. } if *path == cache.path(&key)), "{err}");
     assert!(err.to_string().starts_with("cannot read cache file `"), "{err}");
@@ -262,7 +263,7 @@ fn a_token_file_without_read_permission_is_an_error() {
     cache.store(&key, &full_token()).unwrap();
     std::fs::set_permissions(cache.path(&key), std::fs::Permissions::from_mode(0o000)).unwrap();
     if std::fs::read(cache.path(&key)).is_ok() {
-        // Running as root: permissions do not stop reads; the directory case above covers it.
+        // Running as root: permissions do not stop reads; the looping folder above covers it.
         return;
     }
     assert!(matches!(cache.load(&key), Err(CacheError::Read { .. })));
@@ -585,9 +586,10 @@ fn corrupt_or_incomplete_credentials_count_as_missing() {
         std::fs::write(cache.path(&key), text).unwrap();
         assert_eq!(cache.load(&key).unwrap(), None, "{text}");
     }
+    // Not a regular file: passed over like a missing one.
     std::fs::remove_file(cache.path(&key)).unwrap();
     std::fs::create_dir(cache.path(&key)).unwrap();
-    assert!(matches!(cache.load(&key), Err(CacheError::Read { .. })));
+    assert_eq!(cache.load(&key).unwrap(), None);
 }
 
 #[test]

@@ -3,6 +3,7 @@
 mod cache;
 mod config_edit;
 mod config_location;
+mod config_managed;
 mod config_parser;
 mod config_profile;
 mod config_testdata;

@@ -485,6 +485,108 @@ fn credential_process_gets_the_cli_recursion_guard() {
     drop(mock);
 }
 
+/// A provider for `text` with nothing but `PATH` in its environment.
+fn process_provider<'a>(config: &'a Config, env: &'a Env, home: &Path) -> CredentialProvider<'a> {
+    let settings = ProviderSettings {
+        home: home.to_owned(),
+        state_dir: StateDir::new(home.join("state")),
+        http: fast_http(),
+        allow_network: true,
+    };
+    CredentialProvider::new(config, env, settings)
+}
+
+#[test]
+fn a_credential_process_past_the_deadline_is_killed_with_what_it_started() {
+    let home = tempfile::tempdir().unwrap();
+    let pid_file = home.path().join("grandchild.pid");
+    // The grandchild writes its pid, then both hang (the grandchild holding stdout open).
+    let text = format!(
+        "[profile slow]\ncredential_process = sh -c 'sh -c \"echo \\$\\$ > $0; exec sleep 30\" & sleep 30' {}\n",
+        pid_file.display()
+    );
+    let config = Config::from_sources(&text, "").unwrap();
+    let env = Env::from_pairs([("PATH", std::env::var("PATH").unwrap_or_default())]);
+    let provider = process_provider(&config, &env, home.path())
+        .with_deadline(std::time::Instant::now() + Duration::from_millis(500));
+    let started = std::time::Instant::now();
+    let err = provider.credentials("slow").unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+    assert!(matches!(err, ProviderError::ProcessTimeout { .. }), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.starts_with("profile `slow`: `sh` did not finish within ")
+            && text.ends_with(" ms and was stopped"),
+        "{text}"
+    );
+    let pid = std::fs::read_to_string(&pid_file).unwrap_or_default();
+    let pid = pid.trim();
+    assert!(!pid.is_empty(), "the grandchild ran");
+    let alive = |pid: &str| {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+            !stat.rsplit(')').next().unwrap_or_default().trim_start().starts_with('Z')
+        })
+    };
+    for _ in 0..20 {
+        if !alive(pid) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(!alive(pid), "grandchild {pid} survived the deadline");
+}
+
+#[test]
+fn without_a_deadline_a_credential_process_takes_the_time_it_needs() {
+    let text = "[profile slowish]\ncredential_process = sh -c 'sleep 1; printf \"{\\\"Version\\\":1,\\\"AccessKeyId\\\":\\\"AKIASLOW\\\",\\\"SecretAccessKey\\\":\\\"s\\\"}\"'\n";
+    let home = tempfile::tempdir().unwrap();
+    let config = Config::from_sources(text, "").unwrap();
+    let env = Env::from_pairs([("PATH", std::env::var("PATH").unwrap_or_default())]);
+    let got = process_provider(&config, &env, home.path()).credentials("slowish").unwrap();
+    assert_eq!(got.credentials.access_key_id(), "AKIASLOW");
+    // Within a deadline it has, the answer is the same.
+    let got = process_provider(&config, &env, home.path())
+        .with_deadline(std::time::Instant::now() + Duration::from_secs(20))
+        .credentials("slowish")
+        .unwrap();
+    assert_eq!(got.credentials.access_key_id(), "AKIASLOW");
+}
+
+#[test]
+fn a_credential_process_that_prints_without_end_is_read_to_a_cap() {
+    let text = "[profile chatty]\ncredential_process = sh -c 'head -c 100000000 /dev/zero'\n";
+    let home = tempfile::tempdir().unwrap();
+    let config = Config::from_sources(text, "").unwrap();
+    let env = Env::from_pairs([("PATH", std::env::var("PATH").unwrap_or_default())]);
+    let err = process_provider(&config, &env, home.path()).credentials("chatty").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "profile `chatty`: `sh` printed unusable credentials: the output is larger than 1024 KiB"
+    );
+}
+
+#[test]
+fn the_deadline_bounds_network_attempts_and_their_retries() {
+    let f = Fixture::with(MockConfig::default());
+    f.seed_session_token();
+    f.mock.inject(
+        Operation::GetRoleCredentials,
+        std::iter::repeat_n(Fault::Slow(Duration::from_secs(5)), 3),
+    );
+    let started = std::time::Instant::now();
+    let err = f
+        .provider()
+        .with_deadline(std::time::Instant::now() + Duration::from_millis(700))
+        .credentials("dev")
+        .unwrap_err();
+    let took = started.elapsed();
+    // 3 attempts of 2 s each without the deadline.
+    assert!(took < Duration::from_secs(3), "{took:?}");
+    assert!(err.to_string().contains("GetRoleCredentials"), "{err}");
+    assert!(err.to_string().contains("timed out"), "{err}");
+    assert_eq!(f.mock.count(Operation::GetRoleCredentials), 1, "no retry past the deadline");
+}
+
 #[test]
 fn device_login_writes_the_token_and_caches_the_registration_for_the_next_login() {
     let f = Fixture::with(MockConfig::default().auto_approve(true));

@@ -1,9 +1,9 @@
 //! `awsctx list`: every profile with its kind, account, role, region and SSO login state;
 //! `--json` for scripts (one array, one object per profile, in file order).
 //!
-//! A config can hold anything (a profile name from a portal, a value pasted from a web page):
-//! every cell of the table is escaped and cut ([`escape`]), and the JSON has no raw control
-//! character either ([`escape_json`]).
+//! A config can hold anything (a value pasted from a web page, a name a portal made): every
+//! cell of the table is escaped ([`escape_line`]) before it is cut, and the JSON has no raw
+//! control character either ([`escape_json`]).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use awsctx_core::cache::{TokenCache, TokenKey};
 use awsctx_core::config::{Config, Profile, ProfileKind, ProfileSource, Value};
-use awsctx_core::text::{escape, escape_json};
+use awsctx_core::text::{escape_json, escape_line};
 use jiff::Timestamp;
 use nu_ansi_term::Color;
 use serde_json::{Map, Value as Json, json};
@@ -148,99 +148,123 @@ impl<'a> LoginStates<'a> {
     }
 }
 
+/// One JSON object per row, serialized as it is made: the tree of every row at once would cost
+/// ten times the config's own memory.
 fn render_json(rows: &[Row<'_>]) -> String {
-    let array: Vec<Json> = rows
-        .iter()
-        .map(|r| {
-            let properties: Map<String, Json> = r
-                .profile
-                .properties
-                .iter()
-                .map(|(key, value)| {
-                    let value = match value {
-                        _ if SECRET_KEYS.contains(&key.as_str()) => json!(REDACTED),
-                        Value::Simple(v) => json!(v),
-                        Value::Nested(map) => {
-                            Json::Object(map.iter().map(|(k, v)| (k.clone(), json!(v))).collect())
-                        }
-                    };
-                    (key.clone(), value)
-                })
-                .collect();
-            let mut object = json!({
-                "name": r.profile.name,
-                "kind": r.kind.as_ref().map_or("invalid", |k| *k),
-                "source": match r.profile.source {
-                    ProfileSource::Config => "config",
-                    ProfileSource::Credentials => "credentials",
-                    ProfileSource::Both => "both",
-                },
-                "sso_session": r.sso_session,
-                "account_id": r.account_id,
-                "role_name": r.role_name,
-                "region": r.profile.get("region"),
-                "login": r.login,
-                "properties": properties,
-            });
-            if let (Err(error), Some(map)) = (&r.kind, object.as_object_mut()) {
-                map.insert("error".into(), json!(error));
-            }
-            object
-        })
-        .collect();
-    let mut text = serde_json::to_string_pretty(&array).unwrap_or_else(|_| "[]".into());
-    text.push('\n');
-    escape_json(text)
+    let objects = rows.iter().map(|r| {
+        let properties: Map<String, Json> = r
+            .profile
+            .properties
+            .iter()
+            .map(|(key, value)| {
+                let value = match value {
+                    _ if SECRET_KEYS.contains(&key.as_str()) => json!(REDACTED),
+                    Value::Simple(v) => json!(v),
+                    Value::Nested(map) => {
+                        Json::Object(map.iter().map(|(k, v)| (k.clone(), json!(v))).collect())
+                    }
+                };
+                (key.clone(), value)
+            })
+            .collect();
+        let mut object = json!({
+            "name": r.profile.name,
+            "kind": r.kind.as_ref().map_or("invalid", |k| *k),
+            "source": match r.profile.source {
+                ProfileSource::Config => "config",
+                ProfileSource::Credentials => "credentials",
+                ProfileSource::Both => "both",
+            },
+            "sso_session": r.sso_session,
+            "account_id": r.account_id,
+            "role_name": r.role_name,
+            "region": r.profile.get("region"),
+            "login": r.login,
+            "properties": properties,
+        });
+        if let (Err(error), Some(map)) = (&r.kind, object.as_object_mut()) {
+            map.insert("error".into(), json!(error));
+        }
+        object
+    });
+    let mut out = Vec::with_capacity(rows.len() * 512);
+    let mut serializer = serde_json::Serializer::pretty(&mut out);
+    if serde::Serializer::collect_seq(&mut serializer, objects).is_err() {
+        return "[]\n".to_owned();
+    }
+    out.push(b'\n');
+    // serde_json writes UTF-8 only.
+    String::from_utf8(out).map_or_else(|_| "[]\n".to_owned(), escape_json)
+}
+
+/// The widest a column of the table grows, in characters: a longer cell is cut, with `…`
+/// (`--json` has every value whole). One hostile value must not pad every row to its width.
+const MAX_COLUMN: usize = 64;
+
+/// `cell` escaped and cut to [`MAX_COLUMN`] characters, and its width.
+fn fit(cell: &str) -> (Cow<'_, str>, usize) {
+    let cell = escape_line(cell);
+    // Bytes bound characters: most cells are ASCII and shorter than the cap.
+    if cell.len() <= MAX_COLUMN {
+        let count = cell.chars().count();
+        return (cell, count);
+    }
+    let count = cell.chars().count();
+    if count <= MAX_COLUMN {
+        return (cell, count);
+    }
+    let mut cut: String = cell.chars().take(MAX_COLUMN - 1).collect();
+    cut.push('…');
+    (Cow::Owned(cut), MAX_COLUMN)
 }
 
 fn render_table(rows: &[Row<'_>], current: Option<&str>) -> String {
     const HEADERS: [&str; 6] = ["PROFILE", "KIND", "ACCOUNT", "ROLE", "REGION", "LOGIN"];
-    // Borrowed unless a cell needs escaping or cutting, which a normal config never does.
-    let cells: Vec<[Cow<'_, str>; 6]> = rows
+    let cells: Vec<[(Cow<'_, str>, usize); 6]> = rows
         .iter()
         .map(|r| {
             [
-                escape(r.profile.name.as_str()),
-                Cow::Borrowed(r.kind.as_ref().map_or("invalid", |k| *k)),
-                escape(r.account_id.unwrap_or("-")),
-                escape(r.role_name.unwrap_or("-")),
-                escape(r.profile.get("region").unwrap_or("-")),
-                Cow::Borrowed(r.login.unwrap_or("-")),
+                r.profile.name.as_str(),
+                r.kind.as_ref().map_or("invalid", |k| *k),
+                r.account_id.unwrap_or("-"),
+                r.role_name.unwrap_or("-"),
+                r.profile.get("region").unwrap_or("-"),
+                r.login.unwrap_or("-"),
             ]
+            .map(fit)
         })
         .collect();
     let mut widths = HEADERS.map(str::len);
     for row in &cells {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
+        for (width, (_, cell_width)) in widths.iter_mut().zip(row) {
+            *width = (*width).max(*cell_width);
         }
     }
     let paint = Paint::stdout();
     let mut out = String::with_capacity(rows.len() * 80);
-    let mut line = |marker: &str, row: &[&str], style: Option<nu_ansi_term::Style>| {
-        let mut text = String::from(marker);
-        for (i, (cell, width)) in row.iter().zip(widths).enumerate() {
-            if i + 1 == row.len() {
+    let mut line =
+        |marker: &str, row: &[(Cow<'_, str>, usize); 6], style: Option<nu_ansi_term::Style>| {
+            let mut text = String::from(marker);
+            for (i, ((cell, cell_width), width)) in row.iter().zip(widths).enumerate() {
                 text.push_str(cell);
-            } else {
-                // By hand: `{:<width$}` costs a formatter call per cell, 60 000 of them.
-                text.push_str(cell);
-                let pad = width.saturating_sub(cell.chars().count()) + 2;
-                text.extend(std::iter::repeat_n(' ', pad));
+                if i + 1 < row.len() {
+                    // By hand: `{:<width$}` costs a formatter call per cell, 60 000 of them.
+                    let pad = width.saturating_sub(*cell_width) + 2;
+                    text.extend(std::iter::repeat_n(' ', pad));
+                }
             }
-        }
-        let text = text.trim_end();
-        match style {
-            Some(style) => out.push_str(&paint.style(style, text)),
-            None => out.push_str(text),
-        }
-        out.push('\n');
-    };
-    line("  ", &HEADERS, Some(nu_ansi_term::Style::new().dimmed()));
+            let text = text.trim_end();
+            match style {
+                Some(style) => out.push_str(&paint.style(style, text)),
+                None => out.push_str(text),
+            }
+            out.push('\n');
+        };
+    line("  ", &HEADERS.map(fit), Some(nu_ansi_term::Style::new().dimmed()));
     for (row, cells) in rows.iter().zip(&cells) {
         let is_current = current == Some(row.profile.name.as_str());
         let style = if is_current { Some(Color::Green.bold()) } else { None };
-        line(if is_current { "* " } else { "  " }, &cells.each_ref().map(|c| &**c), style);
+        line(if is_current { "* " } else { "  " }, cells, style);
     }
     out
 }

@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use awsctx_core::cache::SsoToken;
 use awsctx_core::config::{Config, ProfileKind};
 use awsctx_core::env::Env;
 use awsctx_core::text::{Untrusted, escape_line};
@@ -42,22 +43,65 @@ pub(crate) fn run(args: &LoginArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
         }
         Err(Choice::Error(error)) => return Err(error),
     };
+    log_in(
+        ctx,
+        &session,
+        profile,
+        asked_flow(args.use_device_code, args.use_pkce),
+        args.no_browser,
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The flow asked for on the command line; `None`: awsctx chooses (see [`log_in`]).
+pub(crate) fn asked_flow(use_device_code: bool, use_pkce: bool) -> Option<LoginFlow> {
+    match (use_device_code, use_pkce) {
+        (true, _) => Some(LoginFlow::DeviceCode),
+        (false, true) => Some(LoginFlow::AuthorizationCode),
+        (false, false) => None,
+    }
+}
+
+/// Log in to `session` (with `profile`'s endpoint settings), showing the URL and code as the
+/// AWS CLI does; the token is stored in the cache and returned. The session need not be in
+/// the config file yet: `configure sso` logs in before it writes anything. Without a `flow`,
+/// the browser flow, unless this host looks remote ([`remote_reason`]): then the device code,
+/// with one line saying why.
+pub(crate) fn log_in(
+    ctx: &Context,
+    session: &LoginSession,
+    profile: Option<String>,
+    flow: Option<LoginFlow>,
+    no_browser: bool,
+) -> anyhow::Result<SsoToken> {
     let provider = ctx.provider(profile.as_deref(), true)?;
-    let flow =
-        if args.use_device_code { LoginFlow::DeviceCode } else { LoginFlow::AuthorizationCode };
+    let flow = match flow {
+        Some(flow) => flow,
+        // Legacy profiles have only the device code: nothing to choose, nothing to say.
+        None if matches!(session, LoginSession::Legacy { .. }) => LoginFlow::DeviceCode,
+        None => match remote_reason(&ctx.env, container_marker) {
+            Some(reason) => {
+                crate::ui::notice(&format!(
+                    "using the device code: {reason}; `--use-pkce` uses a browser on this host instead"
+                ));
+                LoginFlow::DeviceCode
+            }
+            None => LoginFlow::AuthorizationCode,
+        },
+    };
     let options = LoginOptions { flow, profile, ..LoginOptions::default() };
     let mut spinner: Option<Spinner> = None;
-    let outcome = provider.login(&session, &options, |event| match event {
+    let outcome = provider.login(session, &options, |event| match event {
         LoginEvent::CallbackUnavailable { reason } => {
             crate::ui::notice(&format!("{reason}; using the device code instead"));
         }
         LoginEvent::Authorize(prompt) => {
-            show_authorize(prompt, args.no_browser, &ctx.env);
+            show_authorize(prompt, no_browser, &ctx.env);
             let deadline = Instant::now() + options.pkce_timing.callback_deadline;
             spinner = Spinner::start(deadline, "waiting for the browser");
         }
         LoginEvent::Device(prompt) => {
-            show_device(prompt, args.no_browser, &ctx.env);
+            show_device(prompt, no_browser, &ctx.env);
             let left = prompt.expires_at.duration_since(Timestamp::now());
             let left = Duration::try_from(left).unwrap_or_default();
             spinner = Spinner::start(Instant::now() + left, "waiting for the approval");
@@ -71,7 +115,7 @@ pub(crate) fn run(args: &LoginArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
         );
     }
     eprintln!("Successfully logged into Start URL: {}", escape_line(session.start_url()));
-    Ok(ExitCode::SUCCESS)
+    Ok(outcome.token)
 }
 
 /// Why no session could be chosen: a usage error (exit 2) or another failure.
@@ -139,6 +183,50 @@ pub(crate) fn choose_session(
             ),
             "pass `--sso-session NAME` (or `--profile P`)",
         ))),
+    }
+}
+
+/// Why the browser flow would likely fail here, when it would: its redirect goes to a
+/// loopback port of this host, which the browser must run on. Over SSH the browser that opens
+/// is usually on another machine (even through a `$BROWSER` helper that forwards URLs); in a
+/// container or on Linux without a display there is no browser, unless `$BROWSER` names one.
+fn remote_reason(
+    env: &Env,
+    container: impl FnOnce(&Env) -> Option<&'static str>,
+) -> Option<String> {
+    if let Some(name) =
+        ["SSH_CONNECTION", "SSH_TTY", "SSH_CLIENT"].into_iter().find(|name| env.get(name).is_some())
+    {
+        return Some(format!("this is an SSH session (`{name}` is set)"));
+    }
+    if env.get("BROWSER").is_some() {
+        return None;
+    }
+    if let Some(marker) = container(env) {
+        return Some(format!("this is a container ({marker})"));
+    }
+    if cfg!(target_os = "linux")
+        && env.get("DISPLAY").is_none()
+        && env.get("WAYLAND_DISPLAY").is_none()
+    {
+        return Some("there is no display (`DISPLAY` and `WAYLAND_DISPLAY` are unset)".to_owned());
+    }
+    None
+}
+
+/// What says this process runs in a container: the files Docker and Podman leave, or the
+/// variables systemd-nspawn, Podman and Kubernetes set.
+fn container_marker(env: &Env) -> Option<&'static str> {
+    if Path::new("/.dockerenv").exists() {
+        Some("`/.dockerenv` exists")
+    } else if Path::new("/run/.containerenv").exists() {
+        Some("`/run/.containerenv` exists")
+    } else if env.get("container").is_some() {
+        Some("`container` is set")
+    } else if env.get("KUBERNETES_SERVICE_HOST").is_some() {
+        Some("`KUBERNETES_SERVICE_HOST` is set")
+    } else {
+        None
     }
 }
 
@@ -305,6 +393,32 @@ mod tests {
             with_url(vec!["open".into(), "-u=%s".into()], url),
             ["open".to_owned(), format!("-u={url}")]
         );
+    }
+
+    #[test]
+    fn ssh_a_container_or_no_display_choose_the_device_code_unless_browser_names_one() {
+        let reason = |pairs: &[(&str, &str)], container: Option<&'static str>| {
+            remote_reason(&Env::from_pairs(pairs.iter().copied()), |_| container)
+        };
+        let display = ("DISPLAY", ":0");
+        assert_eq!(
+            reason(&[display, ("SSH_TTY", "/dev/pts/1"), ("BROWSER", "firefox")], None).as_deref(),
+            Some("this is an SSH session (`SSH_TTY` is set)")
+        );
+        assert_eq!(
+            reason(&[display], Some("`/.dockerenv` exists")).as_deref(),
+            Some("this is a container (`/.dockerenv` exists)")
+        );
+        assert_eq!(reason(&[display, ("BROWSER", "w3m")], Some("`/.dockerenv` exists")), None);
+        assert_eq!(reason(&[display], None), None);
+        assert_eq!(reason(&[("WAYLAND_DISPLAY", "wayland-0")], None), None);
+        if cfg!(target_os = "linux") {
+            assert_eq!(
+                reason(&[], None).as_deref(),
+                Some("there is no display (`DISPLAY` and `WAYLAND_DISPLAY` are unset)")
+            );
+            assert_eq!(reason(&[("BROWSER", "w3m")], None), None);
+        }
     }
 
     #[test]

@@ -1,26 +1,30 @@
 //! `awsctx populate --sso-session S`: one profile per account and role the login can reach,
 //! written inside a managed block of `~/.aws/config` (one block per session, its markers
-//! naming the session). Every byte outside the block stays as it was; the write goes through
-//! the config editor (atomic, locked, backup kept).
+//! naming the session). Populate owns the headers and the keys it writes there; every other
+//! line, in the block or out, stays the user's. Everything is decided (token, listing, plan)
+//! before the one write, which goes through the config editor (atomic, locked, backup kept).
 
 pub(crate) mod access;
-mod names;
+pub(crate) mod names;
 mod plan;
 
-use std::collections::HashSet;
+pub(crate) use self::names::DEFAULT_TEMPLATE;
+
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use awsctx_core::config::{Config, ConfigDocument, EditError, ProfileSource};
-use awsctx_core::text::escape_line;
+use awsctx_core::config::{
+    Config, ConfigDocument, EditError, ProfileSource, SESSION_DEFAULT_REGION,
+};
+use awsctx_core::text::{Untrusted, escape_line};
 use clap::error::ErrorKind;
 use nu_ansi_term::Color;
 
 use self::access::SessionPortal;
 use self::names::Template;
-use self::plan::{Plan, Settings};
+use self::plan::{Outside, Plan, Settings};
 use crate::cli::PopulateArgs;
 use crate::context::Context;
 use crate::ui::{self, Paint, usage_error};
@@ -67,6 +71,7 @@ pub(crate) fn run(args: &PopulateArgs, ctx: &Context) -> anyhow::Result<ExitCode
             format!("`awsctx configure sso --sso-session {session_name}` creates it"),
         )
     })?;
+    let default_region = session_default_region(config, session_name)?;
     // A broken block is reported before any request is made.
     read_block(&config.paths.config, &block_id(session_name))?;
     let portal = SessionPortal::open(ctx, &session)?;
@@ -82,25 +87,23 @@ pub(crate) fn run(args: &PopulateArgs, ctx: &Context) -> anyhow::Result<ExitCode
     let path = config.paths.config.clone();
     let block_id = block_id(session_name);
     let (document, old_block) = read_block(&path, &block_id)?;
-    let outside = names_outside_block(&document, &block_id, config)?;
+    let outside = outside_block(&document, &block_id, config, session_name)?;
     let settings = Settings {
         session: session_name,
         template: &template,
         prefix: &args.prefix,
         region: args.region.as_deref(),
+        default_region: default_region.as_deref(),
         prune: args.prune,
     };
     let plan = plan::plan(&access, &settings, old_block.as_deref(), &outside)?;
 
     let mut updated = document.clone();
-    if plan.content.is_empty() {
-        updated.remove_managed_block(&block_id)?;
-    } else {
-        updated.set_managed_block(&block_id, &plan.content)?;
-    }
+    updated.set_managed_block(&block_id, &plan.profiles)?;
     let (before, after) = (document.text(), updated.text());
 
-    report_details(session_name, &plan);
+    let backup = ConfigDocument::backup_path(&path);
+    report_details(session_name, &plan, (!args.dry_run).then_some(backup.as_path()));
     if args.dry_run {
         crate::print_stdout(&unified_diff(&before, &after, &path, Paint::stdout()));
         ui::notice(&format!(
@@ -129,16 +132,20 @@ fn block_id(session: &str) -> String {
     format!("sso-session {session}")
 }
 
-/// The session whose managed block defines profile `name`, if one does: such a profile is
-/// rewritten by the next `populate`, so nothing else should edit it.
+/// The session whose managed block defines profile `name`, if one does, with the account id
+/// and role name the profile has there: the next `populate` rewrites those, and keeps the
+/// rest.
 pub(crate) fn populated_by(
     document: &ConfigDocument,
     sessions: impl IntoIterator<Item = String>,
     name: &str,
-) -> Option<String> {
-    sessions.into_iter().find(|session| {
-        let Ok(Some(block)) = document.managed_block(&block_id(session)) else { return false };
-        Config::from_sources(&block, "").is_ok_and(|c| c.profiles.contains_key(name))
+) -> Option<(String, Option<String>, Option<String>)> {
+    sessions.into_iter().find_map(|session| {
+        let block = document.managed_block(&block_id(&session)).ok()??;
+        let config = Config::from_sources(&block, "").ok()?;
+        let profile = config.profiles.get(name)?;
+        let value = |key: &str| profile.get(key).map(str::to_owned);
+        Some((session, value("sso_account_id"), value("sso_role_name")))
     })
 }
 
@@ -154,25 +161,61 @@ fn read_block(path: &Path, block_id: &str) -> anyhow::Result<(ConfigDocument, Op
     Ok((document, block))
 }
 
-/// Profile names defined anywhere but in this session's block: the rest of the config file
-/// (other sessions' blocks included), the credentials file, and `default`.
-fn names_outside_block(
+/// What is defined anywhere but in this session's block (the rest of the config file, other
+/// sessions' blocks included, and the credentials file): profile names, and the account ×
+/// role each profile gives through `session`.
+fn outside_block(
     document: &ConfigDocument,
     block_id: &str,
     config: &Config,
-) -> anyhow::Result<HashSet<String>> {
+    session: &str,
+) -> anyhow::Result<Outside> {
     let mut rest = document.clone();
-    rest.remove_managed_block(block_id)?;
+    rest.set_managed_block(block_id, &[])?;
     let without_block = Config::parse(&rest.text(), "", config.paths.clone())?;
-    let mut names: HashSet<String> = without_block.profiles.into_keys().collect();
-    names.extend(
+    let mut outside = Outside::default();
+    for profile in without_block.profiles.values() {
+        if let (Some(id), Some(role)) =
+            (profile.get("sso_account_id"), profile.get("sso_role_name"))
+            && profile.get("sso_session") == Some(session)
+        {
+            outside.access.entry((id.to_owned(), role.to_owned())).or_insert(profile.name.clone());
+        }
+    }
+    outside.names = without_block.profiles.into_keys().collect();
+    outside.names.extend(
         config
             .profiles
             .values()
             .filter(|p| matches!(p.source, ProfileSource::Credentials | ProfileSource::Both))
             .map(|p| p.name.clone()),
     );
-    Ok(names)
+    Ok(outside)
+}
+
+/// The default region `configure sso` kept for `session`, checked.
+fn session_default_region(config: &Config, session: &str) -> anyhow::Result<Option<String>> {
+    let Some(value) = config
+        .sso_sessions
+        .get(session)
+        .and_then(|s| s.get(SESSION_DEFAULT_REGION))
+        .filter(|v| !v.is_empty())
+    else {
+        return Ok(None);
+    };
+    if !is_region(value) {
+        return Err(ui::error(
+            format!(
+                "`{SESSION_DEFAULT_REGION} = {}` in `[sso-session {session}]` is not a region name",
+                Untrusted(value)
+            ),
+            format!(
+                "fix it in `{}`, or run `awsctx configure sso --sso-session {session} --region REGION`",
+                config.paths.config.display()
+            ),
+        ));
+    }
+    Ok(Some(value.to_owned()))
 }
 
 /// `412 profiles (3 added, 1 removed, 408 unchanged)`; updates only when there are some.
@@ -192,8 +235,9 @@ fn counts(plan: &Plan) -> String {
     )
 }
 
-/// What the user should know beyond the counts: skipped, kept, pruned, refused.
-fn report_details(session: &str, plan: &Plan) {
+/// What the user should know beyond the counts: skipped, covered, kept, pruned, renamed,
+/// settings removed with their profile (`backup` keeps them), refused.
+fn report_details(session: &str, plan: &Plan, backup: Option<&Path>) {
     for skipped in plan.skipped.iter().take(LIST_LIMIT) {
         ui::notice(&format!(
             "populate {session}: skipped `{}` ({} {}): a profile of that name is defined outside the managed block",
@@ -204,6 +248,20 @@ fn report_details(session: &str, plan: &Plan) {
         ui::notice(&format!(
             "populate {session}: skipped {} more profiles whose names are defined outside the managed block",
             plan.skipped.len() - LIST_LIMIT
+        ));
+    }
+    for covered in plan.covered.iter().take(LIST_LIMIT) {
+        ui::notice(&format!(
+            "populate {session}: no new profile for {} {}: profile `{}` gives it already",
+            covered.account_id,
+            covered.role_name,
+            Untrusted(&covered.by)
+        ));
+    }
+    if plan.covered.len() > LIST_LIMIT {
+        ui::notice(&format!(
+            "populate {session}: no new profile for {} more roles that profiles outside the managed block give already",
+            plan.covered.len() - LIST_LIMIT
         ));
     }
     if !plan.kept.is_empty() {
@@ -220,6 +278,34 @@ fn report_details(session: &str, plan: &Plan) {
             plan.pruned.len(),
             if plan.pruned.len() == 1 { "" } else { "s" },
             name_list(&plan.pruned)
+        ));
+    }
+    if !plan.renamed.is_empty() {
+        let renames: Vec<String> = plan
+            .renamed
+            .iter()
+            .map(|(old, new)| format!("{} → {}", Untrusted(old), Untrusted(new)))
+            .collect();
+        ui::notice(&format!(
+            "populate {session}: renamed {} profile{}, your settings with them: {}",
+            plan.renamed.len(),
+            if plan.renamed.len() == 1 { "" } else { "s" },
+            name_list(&renames)
+        ));
+    }
+    for lost in plan.lost.iter().take(LIST_LIMIT) {
+        let keys: Vec<String> = lost.keys.iter().map(|k| Untrusted(k).to_string()).collect();
+        let kept = backup.map_or_else(String::new, |b| format!("; `{}` keeps them", b.display()));
+        ui::notice(&format!(
+            "populate {session}: removed `{}` with settings of yours: {}{kept}",
+            Untrusted(&lost.profile),
+            name_list(&keys)
+        ));
+    }
+    if plan.lost.len() > LIST_LIMIT {
+        ui::notice(&format!(
+            "populate {session}: removed {} more profiles with settings of yours",
+            plan.lost.len() - LIST_LIMIT
         ));
     }
     for refused in &plan.refused {

@@ -8,13 +8,13 @@ use std::path::{Path, PathBuf};
 use std::process::{ExitCode, Stdio};
 
 use clap::CommandFactory as _;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use awsctx_core::binding::{Pins, TrustStore};
 use awsctx_core::cache::RoleCredentials;
 use awsctx_core::config::{Config, ProfileKind};
-use awsctx_core::file::write_atomic;
+use awsctx_core::file::{read_private, write_private};
 use awsctx_core::shell::{EnvChange, Shell, render};
 use awsctx_core::switch::{
     Action, ActiveBinding, ExportMode, ProfileEnv, Resolution, ShellState, Skipped,
@@ -303,11 +303,14 @@ fn history_path(ctx: &Context) -> anyhow::Result<PathBuf> {
     Ok(ctx.state_dir()?.path().join("history.json"))
 }
 
-/// Recently used profiles, most recent first. A missing or damaged file is an empty history.
+/// Recently used profiles, most recent first. A missing, damaged or untrusted file is an
+/// empty history.
 fn load_history(ctx: &Context) -> Vec<String> {
+    /// A hundred profile names; anything much larger is not ours.
+    const MAX_BYTES: u64 = 1 << 20;
     history_path(ctx)
         .ok()
-        .and_then(|path| std::fs::read(path).ok())
+        .and_then(|path| read_private(&path, MAX_BYTES).ok().flatten())
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
         .unwrap_or_default()
 }
@@ -322,7 +325,7 @@ fn record_history(ctx: &Context, profile: &str) {
     history.truncate(KEEP);
     if let Ok(mut bytes) = serde_json::to_vec(&history) {
         bytes.push(b'\n');
-        let _ = write_atomic(&path, &bytes, 0o600, true);
+        let _ = write_private(&path, &bytes);
     }
 }
 
@@ -810,10 +813,12 @@ pub(crate) enum Keys {
     },
 }
 
-/// How long the hook may wait on the network or on another process's fetch.
+/// How long the hook may wait on one network attempt.
 const HOOK_REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
 const HOOK_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
-const HOOK_LOCK_DEADLINE: Duration = Duration::from_secs(5);
+/// The most a prompt waits for keys, all waits together: network calls, another process's
+/// fetch, and a `credential_process` (killed with everything it started when time is up).
+const HOOK_DEADLINE: Duration = Duration::from_secs(5);
 
 /// A profile's keys: the one place that knows where keys come from (the credential provider:
 /// cache, then a token refresh and the SSO portal, the profile's own keys, its
@@ -833,7 +838,7 @@ pub(crate) fn fetch_keys(ctx: &Context, config: &Config, profile: &str, trigger:
         // A prompt never waits on the keyboard: an MFA role's keys come from the cache or
         // from an explicit `awsctx PROFILE`.
         provider = provider
-            .with_lock_deadline(deadline.min(HOOK_LOCK_DEADLINE))
+            .with_deadline(Instant::now() + HOOK_DEADLINE)
             .with_mfa_prompt(|_| Err(MfaError::NotAsked));
     }
     match provider.credentials(profile) {
@@ -855,6 +860,10 @@ pub(crate) fn fetch_keys(ctx: &Context, config: &Config, profile: &str, trigger:
                 }
                 _ => Keys::Unreachable { reason: err.to_string() },
             }
+        }
+        // Not tried again at every prompt: only a command waits for it.
+        Err(err @ ProviderError::ProcessTimeout { .. }) => {
+            Keys::Missing { reason: format!("{err}; `awsctx {profile}` waits for it") }
         }
         Err(err) => Keys::Missing { reason: err.to_string() },
     }

@@ -4,12 +4,14 @@
 // Tests say loudly on stderr what they skipped.
 #![allow(clippy::print_stderr)]
 
+mod bounds;
 mod chain;
 mod configure;
 mod console;
 mod doctor;
 mod exec;
 mod export;
+mod files;
 mod hooks;
 mod interop;
 mod list;
@@ -18,12 +20,13 @@ mod populate;
 mod pty;
 mod quoting;
 mod reliability;
+mod server;
 mod support;
 mod switch;
 mod untrusted;
 
 /// A Python that can `import MODULE`: `$AWSCTX_PYTHON`, else `python3`. Missing: a loud skip,
-/// or a failure under `CI=true` (CI installs boto3 and moto in a venv).
+/// or a failure under `CI=true` (CI installs boto3, moto and awscli in a venv).
 pub(crate) fn python_with(module: &str) -> Option<std::path::PathBuf> {
     let python = std::env::var_os("AWSCTX_PYTHON")
         .map_or_else(|| "python3".into(), std::path::PathBuf::from);
@@ -47,7 +50,7 @@ pub(crate) fn python_with(module: &str) -> Option<std::path::PathBuf> {
         python.display()
     );
     eprintln!(
-        "SKIPPED: `{module}` is not installed for {} (set AWSCTX_PYTHON to a Python with boto3)",
+        "SKIPPED: `{module}` is not installed for {} (set AWSCTX_PYTHON to a Python with boto3, moto and awscli)",
         python.display()
     );
     None

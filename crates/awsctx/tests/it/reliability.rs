@@ -783,7 +783,7 @@ impl Call {
             Call::ListAccounts | Call::ListAccountRoles => &["populate", "--sso-session", "corp"],
             Call::Logout => &["logout", "--sso-session", "corp"],
             Call::AssumeRole => &["credential-process", "--profile", "role"],
-            Call::GetSigninToken => &["console", "dev", "--print"],
+            Call::GetSigninToken => &["console", "dev", "--federate", "--print"],
         }
     }
 
@@ -852,6 +852,7 @@ fn expected(call: Call, fault: &Fault, times: u64) -> Outcome {
             Fault::Slow(_) => "timed out after 1 s (attempts: 3)",
             Fault::DropConnection => "(attempts: 3)",
             Fault::MalformedJson => "returned a malformed response (HTTP 200)",
+            Fault::HugeBody(_) => "the body is larger than 1024 KiB",
             Fault::ExpiredToken => "ExpiredToken",
             Fault::RevokedToken => "InvalidClientTokenId",
             Fault::Error { .. } | Fault::Field { .. } => unreachable!("not in `network_cases`"),
@@ -866,6 +867,7 @@ fn expected(call: Call, fault: &Fault, times: u64) -> Outcome {
             Fault::Slow(_) => "timed out after 1 s (attempts: 3)",
             Fault::DropConnection => "(attempts: 3)",
             Fault::MalformedJson => "returned a malformed response (HTTP 200)",
+            Fault::HugeBody(_) => "the body is larger than 1024 KiB",
             Fault::ExpiredToken | Fault::RevokedToken => "failed: HTTP 400",
             Fault::Error { .. } | Fault::Field { .. } => unreachable!("not in `network_cases`"),
         });
@@ -883,6 +885,7 @@ fn expected(call: Call, fault: &Fault, times: u64) -> Outcome {
         Fault::Slow(_) => failure("timed out after 1 s (attempts: 3)"),
         Fault::DropConnection => failure("(attempts: 3)"),
         Fault::MalformedJson => failure("returned a malformed response (HTTP 200)"),
+        Fault::HugeBody(_) => failure("the body is larger than 1024 KiB"),
         Fault::ExpiredToken if call == Call::LoginCreateToken => {
             failure("the pending authorization expired before it was approved")
         }
@@ -905,6 +908,7 @@ fn network_cases() -> Vec<(Call, Fault, u64)> {
         Fault::Slow(Duration::from_secs(3)),
         Fault::DropConnection,
         Fault::MalformedJson,
+        Fault::HugeBody(4 << 20),
         Fault::ExpiredToken,
         Fault::RevokedToken,
     ];

@@ -186,7 +186,7 @@ fn a_verification_uri_that_is_not_an_https_url_is_never_opened() {
 }
 
 #[test]
-fn a_console_sign_in_url_on_plain_http_to_another_host_is_never_opened() {
+fn a_console_url_on_plain_http_to_another_host_is_never_opened() {
     let sandbox = Sandbox::new();
     sandbox.seed_token(SignedDuration::from_hours(1));
     let browser = FakeBrowser::recording(sandbox.home.path());
@@ -197,13 +197,27 @@ fn a_console_sign_in_url_on_plain_http_to_another_host_is_never_opened() {
         .env("BROWSER", &browser.script)
         .env("AWS_ENDPOINT_URL_SIGNIN", "http://signin.example.test")
         .env("HTTP_PROXY", sandbox.mock.url())
-        .args(["console", "dev"])
+        .args(["console", "dev", "--federate"])
         .output()
         .expect("run awsctx console");
     assert_refused("a plain-http console URL", &out);
     assert!(stderr(&out).contains("signin.example.test"), "{}", stderr(&out));
     assert!(!stderr(&out).contains("SigninToken"), "the URL is never shown");
     assert_eq!(sandbox.mock.count(Operation::GetSigninToken), 1, "the proxy answered");
+
+    // The shortcut link of an SSO profile is made of its start URL.
+    sandbox.write_config(&format!(
+        "{}\n[profile odd-start]\nsso_start_url = http://portal.example.test/start\n\
+         sso_region = us-east-1\nsso_account_id = {}\nsso_role_name = {}\n",
+        sandbox.default_config(),
+        sandbox.account,
+        sandbox.role
+    ));
+    for args in [&["console", "odd-start"][..], &["console", "odd-start", "--print"]] {
+        let out = sandbox.awsctx().env("BROWSER", &browser.script).args(args).output().unwrap();
+        assert_refused(&format!("{args:?}"), &out);
+        assert!(stderr(&out).contains("portal.example.test"), "{}", stderr(&out));
+    }
     assert_eq!(browser.urls(), Vec::<String>::new());
 }
 
