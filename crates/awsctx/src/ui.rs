@@ -8,7 +8,7 @@
 #![allow(clippy::print_stderr)] // this module is where the binary talks to the user
 
 use std::fmt::Write as _;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write as _};
 use std::process::ExitCode;
 use std::sync::{Mutex, PoisonError};
 
@@ -41,7 +41,7 @@ pub(crate) fn error(message: impl Into<String>, hint: impl Into<String>) -> anyh
 
 /// Print `awsctx: error: ...` (and `hint: ...`) and give exit code 1.
 pub(crate) fn report(err: &anyhow::Error) -> ExitCode {
-    eprint!("{}", error_text(err, Paint::stderr()));
+    write_stderr(&error_text(err, Paint::stderr()));
     ExitCode::FAILURE
 }
 
@@ -55,6 +55,13 @@ pub(crate) fn error_text(err: &anyhow::Error, paint: Paint) -> String {
         let _ = writeln!(text, "{label} {}", escape_line(&hint));
     }
     text
+}
+
+/// `text` in one write: a message is never torn by other output to the same terminal (the
+/// echo of what the user types meanwhile, another process's line).
+fn write_stderr(text: &str) {
+    // Nowhere left to say anything: nothing to do about it.
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
 /// What [`report`] prints: the error on one line, and the hint when there is one.
@@ -109,7 +116,7 @@ pub(crate) fn notice(message: &str) {
 /// A notice in `style` on a terminal (the switch line is red for production): escaped first,
 /// then painted.
 pub(crate) fn notice_styled(message: &str, style: Option<Style>) {
-    eprintln!("{}", notice_text(message, style, Paint::stderr()));
+    write_stderr(&format!("{}\n", notice_text(message, style, Paint::stderr())));
 }
 
 /// The line [`notice_styled`] prints.
@@ -125,7 +132,7 @@ pub(crate) fn notice_text(message: &str, style: Option<Style>, paint: Paint) -> 
 pub(crate) fn warning(message: &str) {
     let paint = Paint::stderr();
     let label = paint.style(Color::Yellow.bold(), "warning:");
-    eprintln!("awsctx: {label} {}", escape_line(message));
+    write_stderr(&format!("awsctx: {label} {}\n", escape_line(message)));
 }
 
 /// A file awsctx passed over (a planted link, another user's file): said once per file and

@@ -137,10 +137,10 @@ enum Check {
     Fail(String),
 }
 
-/// The hook exports `_AWSCTX_PWD` at its first prompt; without it, the line for `$SHELL`
-/// (the same hint as a switch without the hook).
+/// The hook sets `_AWSCTX_PWD` at its first prompt and hands it to the awsctx it runs;
+/// without it, the line for `$SHELL` (the same hint as a switch without the hook).
 fn hook(ctx: &Context) -> Check {
-    if ctx.env.get("_AWSCTX_PWD").is_some() {
+    if awsctx_core::switch::hook_loaded(&ctx.env) {
         return Check::Ok("shell hook: loaded in this shell".to_owned());
     }
     let fix = super::use_::hook_hint(ctx);

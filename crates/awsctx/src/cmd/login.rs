@@ -96,12 +96,12 @@ pub(crate) fn log_in(
             crate::ui::notice(&format!("{reason}; using the device code instead"));
         }
         LoginEvent::Authorize(prompt) => {
-            show_authorize(prompt, no_browser, &ctx.env);
+            show_authorize(prompt, no_browser, ctx.child_env());
             let deadline = Instant::now() + options.pkce_timing.callback_deadline;
             spinner = Spinner::start(deadline, "waiting for the browser");
         }
         LoginEvent::Device(prompt) => {
-            show_device(prompt, no_browser, &ctx.env);
+            show_device(prompt, no_browser, ctx.child_env());
             let left = prompt.expires_at.duration_since(Timestamp::now());
             let left = Duration::try_from(left).unwrap_or_default();
             spinner = Spinner::start(Instant::now() + left, "waiting for the approval");

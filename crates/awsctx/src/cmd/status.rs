@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use awsctx_core::binding::PROFILE_FILE;
 use awsctx_core::config::ProfileKind;
-use awsctx_core::switch::{Origin, ShellState, Skipped, resolve_binding};
+use awsctx_core::switch::{Origin, ShellState, Skipped, ancestor_of, hook_loaded, resolve_binding};
 use awsctx_core::text::{escape_json, escape_line};
 use awsctx_core::time::{format_cache, parse_lenient};
 use awsctx_login::provider::{CredentialProvider, LoginSession, TokenState};
@@ -53,7 +53,7 @@ pub(crate) struct Keys {
 /// Where the shell's profile came from and the per-directory state (no values of keys).
 #[derive(Debug, Default, Serialize)]
 pub(crate) struct Switcher {
-    /// Whether the hook has run in this shell (its state variables are present).
+    /// Whether the hook has run in this shell (it handed its state to this command).
     pub(crate) hook: bool,
     /// `command`, `pin` or `file`; `None` when awsctx set no profile here.
     pub(crate) origin: Option<&'static str>,
@@ -265,10 +265,18 @@ fn aligned(lines: &[(&str, String)]) -> String {
 impl Switcher {
     /// The switcher's state variables, and the binding of the current directory.
     fn gather(ctx: &Context, problems: &mut Vec<String>) -> Self {
-        let state = ShellState::from_env(&ctx.env);
+        let mut state = ShellState::from_env(&ctx.env);
+        // A directory the state kept as a hash (too long to keep): named when it is here.
+        if let Ok(here) = current_dir(ctx) {
+            for kept in [&mut state.bound, &mut state.manual] {
+                if let Some(dir) = kept.as_deref().and_then(|k| ancestor_of(k, &here)) {
+                    *kept = Some(dir);
+                }
+            }
+        }
         let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
         let mut switcher = Self {
-            hook: state.pins.is_some(),
+            hook: hook_loaded(&ctx.env),
             origin: state.profile.as_ref().and(state.origin).map(Origin::name),
             bound: path(&state.bound),
             manual: path(&state.manual),

@@ -17,7 +17,7 @@ use awsctx_core::config::{Config, ProfileKind};
 use awsctx_core::file::{read_private, write_private};
 use awsctx_core::shell::{EnvChange, Shell, render};
 use awsctx_core::switch::{
-    Action, ActiveBinding, ExportMode, ProfileEnv, Resolution, ShellState, Skipped,
+    Action, ActiveBinding, ExportMode, ProfileEnv, Resolution, STATE_BOUND, ShellState, Skipped,
     managed_changes, pins_list, refresh_due, resolve_binding, var,
 };
 use awsctx_core::text::{Untrusted, escape_line};
@@ -224,7 +224,14 @@ fn pick(names: &[String]) -> anyhow::Result<Option<String>> {
 /// line starts with the name's index, which fzf hides and gives back, so the choice is the
 /// name itself whatever its escaped form.
 fn pick_with_fzf(names: &[String]) -> std::io::Result<Option<String>> {
-    let mut child = std::process::Command::new("fzf")
+    let mut fzf = std::process::Command::new("fzf");
+    // The hook's state (the user's saved keys) stays with awsctx.
+    for (name, _) in std::env::vars_os() {
+        if name.to_str().is_some_and(|n| n.starts_with(var::PREFIX)) {
+            fzf.env_remove(name);
+        }
+    }
+    let mut child = fzf
         .args([
             "--height=40%",
             "--reverse",
@@ -335,6 +342,9 @@ fn record_history(ctx: &Context, profile: &str) {
 /// A failed refresh is tried again after this many seconds.
 const RETRY_SECS: i64 = 60;
 
+/// The most passed-over bindings one run names (the nearest ones).
+const MAX_REPORTED: usize = 3;
+
 /// Why the switcher runs: the user's command (reports always), or the hook (reports once).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Trigger {
@@ -403,17 +413,18 @@ impl<'a> Session<'a> {
         })
     }
 
-    /// The binding that applies here, with `_AWSCTX_PINS` brought up to date. Bindings passed
-    /// over are reported: by the hook once per shell, for a command always.
+    /// The binding that applies here, with `_AWSCTX_PINS` brought up to date. The nearest
+    /// bindings passed over are reported: by the hook once per shell, for a command always.
     pub(crate) fn resolve(&mut self, hook: bool) -> anyhow::Result<Option<ActiveBinding>> {
         let state_dir = self.ctx.state_dir()?;
         let pins = state_dir.load_pins()?;
         let trust = state_dir.load_trust()?;
         let resolution = self.resolve_with(&pins, &trust)?;
         self.state.pins = Some(pins_list(&pins));
-        for skipped in &resolution.skipped {
-            let first = skipped.marker().is_none_or(|m| self.state.warn_once(&m));
-            if first || !hook {
+        // A repository can nest any number of files; the nearest are the ones to act on.
+        let reported = resolution.skipped.iter().filter_map(|s| Some((s, s.marker()?)));
+        for (skipped, marker) in reported.take(MAX_REPORTED) {
+            if self.state.warn_once(&marker) || !hook {
                 report_skipped(skipped);
             }
         }
@@ -437,15 +448,15 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// Carry out `action`, print the shell code on stdout and the report on stderr. From the
-    /// hook an error is reported once and the state still moves on (a prompt never retries a
-    /// failing run on every prompt).
-    /// Apply `action`, print the shell code, and give the exit code: failure when an explicit
-    /// switch got no keys (the switch itself still happens).
+    /// Apply `action`, print the shell code on stdout and the report on stderr, and give the
+    /// exit code: failure when an explicit switch got no keys (the switch itself still
+    /// happens). From the hook an error is reported once and the shell keeps what it had, with
+    /// this directory marked as looked at: the next prompt neither retries nor repeats it.
     pub(crate) fn finish(mut self, action: &Action, trigger: Trigger) -> anyhow::Result<ExitCode> {
         let changes = match self.apply(action, trigger) {
             Ok(changes) => changes,
             Err(err) if trigger == Trigger::Hook => {
+                self.keep_state_before();
                 self.report_error_once(&err);
                 Vec::new()
             }
@@ -456,10 +467,24 @@ impl<'a> Session<'a> {
         Ok(failure.map_or(ExitCode::SUCCESS, |err| ui::report(&err)))
     }
 
-    /// One line for an error the hook met, once per shell per message.
+    /// Undo this run's decision (what it learnt stays: the messages it showed, the pin list);
+    /// a refresh that was due is tried again in a minute, not at every prompt.
+    fn keep_state_before(&mut self) {
+        let (warned, pins) = (std::mem::take(&mut self.state.warned), self.state.pins.take());
+        self.state = self.before.clone();
+        self.state.warned = warned;
+        self.state.pins = pins.or(self.state.pins.take());
+        let now = self.now.as_second();
+        if self.state.due.is_some_and(|due| due <= now) {
+            self.state.due = Some(now + RETRY_SECS);
+        }
+    }
+
+    /// One line for an error the hook met, once per shell for each message and directory.
     pub(crate) fn report_error_once(&mut self, err: &anyhow::Error) {
         let message = format!("{err:#}").replace('\n', " ");
-        if self.state.warn_once(&format!("error:{message}")) {
+        let marker = format!("error:{}\0{message}", self.pwd.display());
+        if self.state.warn_once(&marker) {
             ui::notice(&format!("error: {message}"));
         }
     }
@@ -542,13 +567,34 @@ impl<'a> Session<'a> {
             && got.is_some()
         {
             // Logged in again: a later expiry is news again.
-            self.state.forget_warnings(&format!("expired:{session}"));
+            self.state.forget_warning(&format!("expired:{session}"));
         }
+        self.check_switch(profile, &changes)?;
         if !refresh {
             self.report_switch(profile, &facts, &keys);
         }
         self.report_keys(profile, &keys, trigger);
         Ok(changes)
+    }
+
+    /// Before anything is said about it: the shell can hold what the switch sets (a profile
+    /// value with a NUL byte cannot be switched to), and the state stays within its bound.
+    fn check_switch(&self, profile: &str, changes: &[EnvChange]) -> anyhow::Result<()> {
+        let mut all = changes.to_vec();
+        all.extend(self.state.changes_since(&self.before));
+        render(self.shell, &all)
+            .with_context(|| format!("profile `{}` cannot be switched to", Untrusted(profile)))?;
+        if !self.state.fits() {
+            return Err(ui::error(
+                format!(
+                    "switching to `{}` needs {} bytes of shell state, over the {STATE_BOUND} awsctx allows: the shell's own `AWS_*` values, kept for `awsctx -u`, are too long",
+                    Untrusted(profile),
+                    self.state.size()
+                ),
+                "unset the longest of them first (`unset AWS_SESSION_TOKEN`), or run the command with `awsctx exec PROFILE -- CMD`",
+            ));
+        }
+        Ok(())
     }
 
     fn report_switch(&self, profile: &str, facts: &ProfileFacts, keys: &Keys) {
@@ -605,25 +651,15 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// fish has no clock: arm one timer that signals the shell when keys are due (and disarm
-    /// the previous one), so a prompt never has to look at the time.
+    /// fish has no clock: (re)arm the hook's timer that signals the shell when keys are due,
+    /// or disarm it, so a prompt never has to look at the time (`shell/awsctx.fish`).
     fn fish_timer(&mut self) {
-        let disarm = "set -q _awsctx_timer; and command kill $_awsctx_timer 2>/dev/null; \
-                      set -e _awsctx_timer\n";
         match self.state.due {
             Some(due) => {
                 let secs = (due - self.now.as_second()).max(1);
-                self.extra.push_str(disarm);
-                // The timer checks that its parent is still this shell before signalling, so
-                // a reused pid is never hit after the shell is gone.
-                let _ = write!(
-                    self.extra,
-                    "command sh -c 'sleep \"$1\"; [ \"$(ps -o ppid= -p $$ | tr -d \" \")\" = \"$2\" ] && kill -USR1 \"$2\"' sh {secs} $fish_pid </dev/null >/dev/null 2>&1 &\n\
-                     set -g _awsctx_timer $last_pid\n\
-                     disown $last_pid 2>/dev/null\n"
-                );
+                let _ = writeln!(self.extra, "_awsctx_arm_timer {secs}");
             }
-            None if self.before.due.is_some() => self.extra.push_str(disarm),
+            None if self.before.due.is_some() => self.extra.push_str("_awsctx_disarm_timer\n"),
             None => {}
         }
     }
@@ -831,7 +867,7 @@ pub(crate) fn fetch_keys(ctx: &Context, config: &Config, profile: &str, trigger:
         Ok(found) => found,
         Err(err) => return Keys::Missing { reason: format!("{err:#}") },
     };
-    let mut provider = CredentialProvider::new(config, &ctx.env, settings)
+    let mut provider = CredentialProvider::new(config, ctx.child_env(), settings)
         .with_lock_deadline(deadline)
         .on_lock_wait(|wait| ui::notice(&wait.to_string()));
     if trigger == Trigger::Hook {

@@ -13,6 +13,7 @@ mod exec;
 mod export;
 mod files;
 mod hooks;
+mod hookstate;
 mod interop;
 mod list;
 mod login;

@@ -11,7 +11,7 @@ use expectrl::{Regex, Session};
 
 use awsctx_tests::{MockConfig, Operation};
 
-use crate::switch::{DEV, PROD, Sandbox, shells};
+use crate::switch::{DEV, PROD, Sandbox, processes_marked, shells, wait_until_gone};
 
 struct Term {
     session: Session,
@@ -281,4 +281,48 @@ fn zsh_completes_profile_names_with_tab_once_compinit_ran() {
     assert_eq!(status, 0, "{out}");
     assert!(out.contains("awsctx: prod-ro · 444455556666"), "TAB completed the name: {out}");
     t.expect_var("AWS_PROFILE", Some("prod-ro"));
+}
+
+#[test]
+fn fish_refresh_timers_die_with_their_shell_even_when_it_is_killed() {
+    if !shells().contains(&"fish") {
+        return;
+    }
+    let sb = Sandbox::new();
+    sb.seed_keys(DEV, Duration::from_secs(3600));
+    sb.seed_keys(PROD, Duration::from_secs(3600));
+    // (timers, sleeps) among the processes this sandbox started.
+    let counts = |sb: &Sandbox| {
+        let procs = processes_marked(&sb.marker);
+        let timers = procs.iter().filter(|(_, cmd)| cmd.contains("kill -USR1")).count();
+        let sleeps = procs.iter().filter(|(_, cmd)| cmd.starts_with("sleep ")).count();
+        (timers, sleeps, procs)
+    };
+    let mut t = Term::start(&sb, "fish", &sb.root);
+    t.type_line("awsctx dev");
+    // Replacing the timer ends the old one with its `sleep`.
+    t.type_line("awsctx prod-ro");
+    t.type_line("awsctx dev");
+    let started = std::time::Instant::now();
+    let (timers, sleeps, procs) = loop {
+        let found = counts(&sb);
+        if (found.0, found.1) == (1, 1) || started.elapsed() > Duration::from_secs(5) {
+            break found;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!((timers, sleeps), (1, 1), "one timer and its sleep: {procs:?}");
+    // `exit`: the shell's exit event ends the timer's whole process group.
+    t.session.send_line("exit").unwrap();
+    let left = wait_until_gone(&sb.marker, Duration::from_secs(5));
+    assert!(left.is_empty(), "left behind after `exit`: {left:?}");
+
+    // A shell killed outright runs no exit handler: the timer notices its parent is gone.
+    let mut t = Term::start(&sb, "fish", &sb.root);
+    t.type_line("awsctx dev");
+    assert_eq!(counts(&sb).0, 1, "{:?}", counts(&sb).2);
+    let pid = t.session.get_process().pid().to_string();
+    assert!(Command::new("kill").args(["-KILL", &pid]).status().unwrap().success());
+    let left = wait_until_gone(&sb.marker, Duration::from_secs(15));
+    assert!(left.is_empty(), "left behind by a killed shell: {left:?}");
 }
