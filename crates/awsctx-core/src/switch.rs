@@ -698,13 +698,16 @@ pub fn managed_changes(
     let mut want: BTreeMap<&str, Option<String>> = BTreeMap::new();
     want.insert("AWS_PROFILE", (mode != ExportMode::Keys).then(|| target.profile.to_owned()));
     let keys = target.keys.filter(|_| mode.wants_keys());
-    want.insert("AWS_ACCESS_KEY_ID", keys.map(|k| k.access_key_id.clone()));
-    want.insert("AWS_SECRET_ACCESS_KEY", keys.map(|k| k.secret_access_key.expose().to_owned()));
+    want.insert("AWS_ACCESS_KEY_ID", keys.map(|k| k.access_key_id().to_owned()));
+    want.insert("AWS_SECRET_ACCESS_KEY", keys.map(|k| k.secret_access_key().expose().to_owned()));
     want.insert(
         "AWS_SESSION_TOKEN",
-        keys.and_then(|k| k.session_token.as_ref()).map(|t| t.expose().to_owned()),
+        keys.and_then(RoleCredentials::session_token).map(|t| t.expose().to_owned()),
     );
-    want.insert("AWS_CREDENTIAL_EXPIRATION", keys.and_then(|k| k.expiration).map(format_export));
+    want.insert(
+        "AWS_CREDENTIAL_EXPIRATION",
+        keys.and_then(RoleCredentials::expiration).map(format_export),
+    );
     for name in ["AWS_REGION", "AWS_DEFAULT_REGION"] {
         let value = target.region.or_else(|| saved.get(name)).map(str::to_owned);
         want.insert(name, value);
@@ -877,13 +880,13 @@ mod tests {
                 EnvChange::set("AWS_REGION", "mine"),
             ]
         );
-        let keys = RoleCredentials {
-            access_key_id: "AKNEW".into(),
-            secret_access_key: Secret::new("s"),
-            session_token: Some(Secret::new("t")),
-            expiration: Some("2030-01-01T00:00:00Z".parse().unwrap()),
-            account_id: None,
-        };
+        let keys = RoleCredentials::new(
+            "AKNEW",
+            Secret::new("s"),
+            Some(Secret::new("t")),
+            Some("2030-01-01T00:00:00Z".parse().unwrap()),
+        )
+        .unwrap();
         let target = ProfileEnv { profile: "dev", region: Some("us-east-1"), keys: Some(&keys) };
         let changes = managed_changes(ExportMode::Keys, &target, &saved, &env);
         assert!(changes.contains(&EnvChange::unset("AWS_PROFILE")));

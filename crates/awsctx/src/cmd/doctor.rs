@@ -20,6 +20,7 @@ use awsctx_core::env::Env;
 use awsctx_core::file::{Distrust, judge_file, judge_folder};
 use awsctx_core::shell::{Shell, quote};
 use awsctx_core::switch::var;
+use awsctx_core::text::escape_line;
 use awsctx_login::endpoint::EndpointSource;
 use awsctx_login::http::HttpSettings;
 use awsctx_login::probe::{Probe, ProbeError, probe};
@@ -110,12 +111,14 @@ impl Report {
         self.line(Color::Red, "✗", text.as_ref());
     }
 
-    /// The mark in colour on a terminal; the text itself stays plain, as it says it all.
+    /// The mark in colour on a terminal; the text itself stays plain, as it says it all. It
+    /// quotes the config, paths and servers' answers, so it is escaped.
     fn line(&self, colour: Color, mark: &str, text: &str) {
         let text = match &self.home_prefix {
             Some(prefix) => text.replace(prefix.as_str(), "~/"),
             None => text.to_owned(),
         };
+        let text = escape_line(&text);
         let mark = if self.paint.enabled() {
             colour.bold().paint(mark).to_string()
         } else {

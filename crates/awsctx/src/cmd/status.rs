@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use awsctx_core::binding::PROFILE_FILE;
 use awsctx_core::config::ProfileKind;
 use awsctx_core::switch::{Origin, ShellState, Skipped, ancestor_of, hook_loaded, resolve_binding};
+use awsctx_core::text::{escape_json, escape_line};
 use awsctx_core::time::{format_cache, parse_lenient};
 use awsctx_login::provider::{CredentialProvider, LoginSession, TokenState};
 use jiff::{SignedDuration, Timestamp};
@@ -102,7 +103,7 @@ pub(crate) fn run(args: &StatusArgs, ctx: &Context) -> anyhow::Result<ExitCode> 
     let text = if args.json {
         let mut json = serde_json::to_string_pretty(&status)?;
         json.push('\n');
-        json
+        escape_json(json)
     } else {
         status.render()
     };
@@ -169,7 +170,7 @@ impl Status {
         if self.keys.is_none() {
             match provider.cached(profile) {
                 Ok(Some(cached)) => {
-                    self.keys = Some(Keys::new("cache", cached.credentials.expiration, now));
+                    self.keys = Some(Keys::new("cache", cached.credentials.expiration(), now));
                 }
                 Ok(None) if matches!(kind, ProfileKind::Static { .. }) => {
                     self.keys = Some(Keys::new("config", None, now));
@@ -250,12 +251,13 @@ impl Status {
     }
 }
 
-/// `label  value` lines, the values aligned.
+/// `label  value` lines, the values aligned. The values quote the environment, the config,
+/// directory names and `.aws-profile` files: each is escaped.
 fn aligned(lines: &[(&str, String)]) -> String {
     let width = lines.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
     let mut out = String::new();
     for (label, value) in lines {
-        let _ = writeln!(out, "{label:width$}  {value}");
+        let _ = writeln!(out, "{label:width$}  {}", escape_line(value));
     }
     out
 }

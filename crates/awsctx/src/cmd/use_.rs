@@ -20,6 +20,7 @@ use awsctx_core::switch::{
     Action, ActiveBinding, ExportMode, ProfileEnv, Resolution, STATE_BOUND, ShellState, Skipped,
     managed_changes, pins_list, refresh_due, resolve_binding, var,
 };
+use awsctx_core::text::{Untrusted, escape_line};
 use awsctx_login::provider::{
     CredentialProvider, LoginTarget, MfaError, ProviderError, ProviderSettings,
 };
@@ -143,7 +144,8 @@ fn print_current(ctx: &Context) -> anyhow::Result<ExitCode> {
         .or_else(|| ctx.env.get("AWS_DEFAULT_PROFILE").map(str::to_owned));
     match current {
         Some(profile) => {
-            crate::print_stdout(&format!("{profile}\n"));
+            // Often shown in a prompt (`$(awsctx -c)`): escaped like every other line.
+            crate::print_stdout(&format!("{}\n", escape_line(&profile)));
             Ok(ExitCode::SUCCESS)
         }
         None => Err(ui::error("no profile in this shell", "`awsctx PROFILE` switches to one")),
@@ -176,7 +178,7 @@ fn list_or_pick(ctx: &Context) -> anyhow::Result<ExitCode> {
         for name in &names {
             let mark = if current.as_deref() == Some(*name) { "* " } else { "  " };
             out.push_str(mark);
-            out.push_str(name);
+            out.push_str(&escape_line(name));
             out.push('\n');
         }
         if hooked {
@@ -218,6 +220,9 @@ fn pick(names: &[String]) -> anyhow::Result<Option<String>> {
     }
 }
 
+/// fzf shows the names escaped (a name is one line, and it is drawn on the terminal); each
+/// line starts with the name's index, which fzf hides and gives back, so the choice is the
+/// name itself whatever its escaped form.
 fn pick_with_fzf(names: &[String]) -> std::io::Result<Option<String>> {
     let mut fzf = std::process::Command::new("fzf");
     // The hook's state (the user's saved keys) stays with awsctx.
@@ -227,43 +232,59 @@ fn pick_with_fzf(names: &[String]) -> std::io::Result<Option<String>> {
         }
     }
     let mut child = fzf
-        .args(["--height=40%", "--reverse", "--no-multi", "--prompt=profile> "])
+        .args([
+            "--height=40%",
+            "--reverse",
+            "--no-multi",
+            "--prompt=profile> ",
+            "--delimiter=\t",
+            "--with-nth=2..",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()?;
     if let Some(mut stdin) = child.stdin.take() {
+        let mut lines = String::new();
+        for (i, name) in names.iter().enumerate() {
+            let _ = writeln!(lines, "{i}\t{}", escape_line(name));
+        }
         // fzf may exit before reading everything (a quick ESC): not an error.
-        let _ = stdin.write_all(names.join("\n").as_bytes());
+        let _ = stdin.write_all(lines.as_bytes());
     }
     let out = child.wait_with_output()?;
-    let choice = String::from_utf8_lossy(&out.stdout).trim_end_matches('\n').to_owned();
-    Ok((out.status.success() && !choice.is_empty()).then_some(choice))
+    if !out.status.success() {
+        return Ok(None);
+    }
+    let chosen = String::from_utf8_lossy(&out.stdout);
+    let index = chosen.split('\t').next().and_then(|i| i.trim().parse::<usize>().ok());
+    Ok(index.and_then(|i| names.get(i)).cloned())
 }
 
 /// The built-in picker: numbered matches on the terminal, type to filter, a number to choose.
+/// Names are shown escaped, and the filter matches what is shown.
 fn pick_builtin(names: &[String]) -> anyhow::Result<Option<String>> {
     const SHOWN: usize = 15;
     let tty = fs_err::OpenOptions::new().read(true).write(true).open("/dev/tty")?;
     let mut input = std::io::BufReader::new(tty.try_clone()?);
     let mut out = tty;
+    let shown: Vec<String> = names.iter().map(|n| escape_line(n).into_owned()).collect();
     let mut filter = String::new();
     loop {
         let terms: Vec<String> = filter.split_whitespace().map(str::to_lowercase).collect();
-        let matches: Vec<&String> = names
-            .iter()
-            .filter(|n| terms.iter().all(|t| n.to_lowercase().contains(t.as_str())))
+        let matches: Vec<usize> = (0..names.len())
+            .filter(|&i| terms.iter().all(|t| shown[i].to_lowercase().contains(t.as_str())))
             .collect();
         if matches.len() == 1 && !filter.is_empty() {
-            return Ok(Some(matches[0].clone()));
+            return Ok(Some(names[matches[0]].clone()));
         }
-        for (i, name) in matches.iter().take(SHOWN).enumerate() {
-            writeln!(out, "{:>3}  {name}", i + 1)?;
+        for (n, &i) in matches.iter().take(SHOWN).enumerate() {
+            writeln!(out, "{:>3}  {}", n + 1, shown[i])?;
         }
         if matches.len() > SHOWN {
             writeln!(out, "     … {} more: type to filter", matches.len() - SHOWN)?;
         }
         if matches.is_empty() {
-            writeln!(out, "no profile matches `{filter}`")?;
+            writeln!(out, "no profile matches `{}`", escape_line(&filter))?;
         }
         write!(out, "profile (text filters, number picks, empty cancels)> ")?;
         out.flush()?;
@@ -276,10 +297,10 @@ fn pick_builtin(names: &[String]) -> anyhow::Result<Option<String>> {
             return Ok(None);
         }
         if let Ok(n) = line.parse::<usize>()
-            && let Some(name) = n.checked_sub(1).and_then(|i| matches.get(i))
+            && let Some(&i) = n.checked_sub(1).and_then(|i| matches.get(i))
             && n <= SHOWN
         {
-            return Ok(Some((*name).clone()));
+            return Ok(Some(names[i].clone()));
         }
         line.clone_into(&mut filter);
     }
@@ -541,7 +562,7 @@ impl<'a> Session<'a> {
         let target = ProfileEnv { profile, region: facts.region.as_deref(), keys: got };
         let changes = managed_changes(self.mode, &target, &saved, &self.ctx.env);
         self.state.due = match &keys {
-            Keys::Got(k) => k.expiration.map(|exp| refresh_due(exp, self.now, RETRY_SECS)),
+            Keys::Got(k) => k.expiration().map(|exp| refresh_due(exp, self.now, RETRY_SECS)),
             // Try again in a minute, not at every prompt.
             Keys::Unreachable { .. } => Some(self.now.as_second() + RETRY_SECS),
             _ => None,
@@ -566,12 +587,12 @@ impl<'a> Session<'a> {
         let mut all = changes.to_vec();
         all.extend(self.state.changes_since(&self.before));
         render(self.shell, &all)
-            .with_context(|| format!("profile `{}` cannot be switched to", display(profile)))?;
+            .with_context(|| format!("profile `{}` cannot be switched to", Untrusted(profile)))?;
         if !self.state.fits() {
             return Err(ui::error(
                 format!(
                     "switching to `{}` needs {} bytes of shell state, over the {STATE_BOUND} awsctx allows: the shell's own `AWS_*` values, kept for `awsctx -u`, are too long",
-                    display(profile),
+                    Untrusted(profile),
                     self.state.size()
                 ),
                 "unset the longest of them first (`unset AWS_SESSION_TOKEN`), or run the command with `awsctx exec PROFILE -- CMD`",
@@ -582,24 +603,22 @@ impl<'a> Session<'a> {
 
     fn report_switch(&self, profile: &str, facts: &ProfileFacts, keys: &Keys) {
         let account = match keys {
-            Keys::Got(k) => k.account_id.clone().or_else(|| facts.account.clone()),
+            Keys::Got(k) => k.account_id().map(str::to_owned).or_else(|| facts.account.clone()),
             _ => facts.account.clone(),
         };
-        let mut parts = vec![display(profile)];
-        parts.extend(account.as_deref().map(display));
-        parts.extend(facts.role.as_deref().map(display));
-        parts.extend(facts.region.as_deref().map(display));
+        let shown = |text: &str| Untrusted(text).to_string();
+        let mut parts = vec![shown(profile)];
+        parts.extend(account.as_deref().map(shown));
+        parts.extend(facts.role.as_deref().map(shown));
+        parts.extend(facts.region.as_deref().map(shown));
         match keys {
-            Keys::Got(k) => parts.extend(k.expiration.map(|exp| time_left(exp, self.now))),
+            Keys::Got(k) => parts.extend(k.expiration().map(|exp| time_left(exp, self.now))),
             Keys::NotWanted => {}
             _ => parts.push("no keys".to_owned()),
         }
         let line = parts.join(" · ");
-        let paint = ui::Paint::stderr();
         let prod = looks_like_production(&self.ctx.env, profile, account.as_deref(), facts);
-        let line =
-            if prod && paint.enabled() { paint.style(Color::Red.bold(), &line) } else { line };
-        ui::notice(&line);
+        ui::notice_styled(&line, prod.then(|| Color::Red.bold()));
     }
 
     fn report_keys(&mut self, profile: &str, keys: &Keys, trigger: Trigger) {
@@ -673,33 +692,35 @@ fn same_dir(a: &Path, b: &Path) -> bool {
     }
 }
 
+/// The line for a binding passed over. The directory names and the profile name come from
+/// whatever repository the shell is in: [`ui::notice`] escapes the line, and the profile
+/// name is also cut short.
 fn report_skipped(skipped: &Skipped) {
-    let line = match skipped {
+    if let Some(line) = skipped_line(skipped) {
+        ui::notice(&line);
+    }
+}
+
+fn skipped_line(skipped: &Skipped) -> Option<String> {
+    Some(match skipped {
         Skipped::Untrusted { path, profile } => format!(
             "`{}` (profile `{}`) is not allowed yet — run `awsctx allow` to trust it",
             path.display(),
-            display(profile)
+            Untrusted(profile)
         ),
-        Skipped::Denied { .. } => return,
+        Skipped::Denied { .. } => return None,
         Skipped::UnknownProfile { file: Some(file), profile, .. } => format!(
             "`{}` names profile `{}`, which is not in the config — `awsctx list` shows the profiles",
             file.display(),
-            display(profile)
+            Untrusted(profile)
         ),
         Skipped::UnknownProfile { root, file: None, profile } => format!(
             "the pin at `{}` names profile `{}`, which is not in the config — run `awsctx pin PROFILE` there",
             root.display(),
-            display(profile)
+            Untrusted(profile)
         ),
         Skipped::Unreadable { reason, .. } => format!("{reason} — fix or remove it"),
-    };
-    ui::notice(&line);
-}
-
-/// `text` safe for a terminal line: control and bidi characters escaped, cut to a bound (a
-/// `.aws-profile` may name a 4 KiB "profile").
-fn display(text: &str) -> String {
-    awsctx_core::text::escape(text).into_owned()
+    })
 }
 
 fn time_left(expiration: Timestamp, now: Timestamp) -> String {
@@ -873,7 +894,7 @@ pub(crate) fn fetch_keys(ctx: &Context, config: &Config, profile: &str, trigger:
             // Keys that are old but not yet expired still work meanwhile.
             match provider.cached(profile) {
                 Ok(Some(old))
-                    if old.credentials.expiration.is_some_and(|e| e > Timestamp::now()) =>
+                    if old.credentials.expiration().is_some_and(|e| e > Timestamp::now()) =>
                 {
                     Keys::Got(old.credentials)
                 }
@@ -956,6 +977,28 @@ mod tests {
         assert!(!looks_like_production(&env("*-prd"), "app-prd-x", None, &facts));
         assert!(looks_like_production(&env("4444*"), "x", Some("444455556666"), &facts));
         assert!(!looks_like_production(&env(""), "prod", None, &facts));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn lines_about_bindings_never_hold_a_raw_control_character(
+            dir in ui::tests::any_text(),
+            profile in ui::tests::any_text(),
+        ) {
+            let path = PathBuf::from(format!("/src/{dir}/.aws-profile"));
+            let root = PathBuf::from(format!("/src/{dir}"));
+            for skipped in [
+                Skipped::Untrusted { path: path.clone(), profile: profile.clone() },
+                Skipped::UnknownProfile { root: root.clone(), file: Some(path.clone()), profile: profile.clone() },
+                Skipped::UnknownProfile { root, file: None, profile: profile.clone() },
+                Skipped::Unreadable { path, reason: profile.clone() },
+            ] {
+                let line = skipped_line(&skipped).unwrap();
+                let shown = ui::notice_text(&line, None, ui::Paint::stderr());
+                proptest::prop_assert!(ui::tests::raw(&shown).is_empty(), "{shown:?}");
+                proptest::prop_assert_eq!(shown.lines().count(), 1);
+            }
+        }
     }
 
     #[test]

@@ -77,7 +77,7 @@ show AWS_PROFILE",
                 // Static keys: no session token, no expiry; the user's own region comes back.
                 "AWS_PROFILE=<static>",
                 "AWS_ACCESS_KEY_ID=<AKIASTATIC>",
-                "AWS_SECRET_ACCESS_KEY=<static'secret>",
+                "AWS_SECRET_ACCESS_KEY=<static/secret+key=>",
                 "AWS_SESSION_TOKEN unset",
                 "AWS_CREDENTIAL_EXPIRATION unset",
                 "AWS_REGION=<us-west-2>",

@@ -24,6 +24,7 @@ mod reliability;
 mod server;
 mod support;
 mod switch;
+mod untrusted;
 
 /// A Python that can `import MODULE`: `$AWSCTX_PYTHON`, else `python3`. Missing: a loud skip,
 /// or a failure under `CI=true` (CI installs boto3, moto and awscli in a venv).

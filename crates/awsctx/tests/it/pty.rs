@@ -189,6 +189,41 @@ fn the_built_in_picker_filters_on_the_terminal_and_switches() {
 }
 
 #[test]
+fn fzf_gets_the_names_behind_their_index_and_the_choice_is_the_name() {
+    if !shells().contains(&"bash") {
+        return;
+    }
+    let sb = Sandbox::new();
+    sb.seed_keys(PROD, Duration::from_secs(3600));
+    // A stand-in for fzf: it records what it was given and how, and picks `prod-ro`'s line.
+    let bin = sb.dir("fake-bin");
+    let log = sb.root.join("fzf.log");
+    let script = bin.join("fzf");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" > '{log}.args'\n\
+             tee '{log}' | grep -m1 \"$(printf '\\t')prod-ro$\"\n",
+            log = log.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let mut t = Term::start(&sb, "bash", &sb.root);
+    let (out, status) = t.run(&format!("PATH='{}':\"$PATH\" awsctx", bin.display()));
+    assert_eq!(status, 0, "{out}");
+    t.expect_var("AWS_PROFILE", Some("prod-ro"));
+    let given = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        given.lines().all(|l| l.split_once('\t').is_some_and(|(i, _)| i.parse::<usize>().is_ok())),
+        "{given}"
+    );
+    assert!(given.lines().any(|l| l.ends_with("\tdev")), "{given}");
+    let args = std::fs::read_to_string(format!("{}.args", log.display())).unwrap();
+    assert!(args.lines().any(|a| a == "--with-nth=2.."), "{args}");
+}
+
+#[test]
 fn keys_are_refreshed_from_the_mock_when_they_near_expiry_and_fish_keeps_one_timer() {
     // The mock hands out keys that are due for a refresh 3 s after they are issued (the hook
     // refreshes 15 minutes before expiry).

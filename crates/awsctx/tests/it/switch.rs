@@ -58,7 +58,7 @@ impl Sandbox {
              sso_registration_scopes = sso:account:access\n\n\
              [profile dev]\nsso_session = corp\nsso_account_id = {dev}\nsso_role_name = {dev_role}\nregion = eu-west-1\n\n\
              [profile prod-ro]\nsso_session = corp\nsso_account_id = {prod}\nsso_role_name = {prod_role}\nregion = us-east-1\n\n\
-             [profile static]\naws_access_key_id = AKIASTATIC\naws_secret_access_key = static'secret\n\n\
+             [profile static]\naws_access_key_id = AKIASTATIC\naws_secret_access_key = static/secret+key=\n\n\
              [profile plain]\nregion = ap-south-1\n",
             url = mock.start_url(),
             dev = DEV.0,
@@ -117,17 +117,18 @@ impl Sandbox {
         static N: AtomicU32 = AtomicU32::new(0);
         let n = N.fetch_add(1, Ordering::Relaxed);
         let access_key_id = format!("ASIA{account}K{n:04}");
-        let creds = RoleCredentials {
-            access_key_id: access_key_id.clone(),
-            secret_access_key: Secret::new(format!("secret-{n}")),
-            session_token: Some(Secret::new(format!("token-{access_key_id}"))),
-            expiration: Some(
+        let creds = RoleCredentials::new(
+            access_key_id.clone(),
+            Secret::new(format!("secret-{n}")),
+            Some(Secret::new(format!("token-{access_key_id}"))),
+            Some(
                 Timestamp::now()
                     .checked_add(jiff::SignedDuration::try_from(ttl).expect("ttl"))
                     .expect("expiry"),
             ),
-            account_id: Some(account.to_owned()),
-        };
+        )
+        .unwrap()
+        .with_account_id(Some(account.to_owned()));
         CredentialCache::from_home(&self.home)
             .store_sso(&CredentialKey::sso(account, role, "corp"), &creds)
             .expect("store keys");
