@@ -178,6 +178,8 @@ export-env {
         | upsert hooks.env_change.PWD { default [] }
         | upsert hooks.pre_prompt { default [] }
     )
+    # For `awsctx doctor`, as the other hooks say which shell they are.
+    $env._AWSCTX = ((_awsctx_state) | upsert _AWSCTX_SHELL_VERSION $"nu (version | get version)")
     # Once, however often this is sourced; first, so prompts see the new profile.
     let hooked = (
         $env.config.hooks.pre_prompt | any {|hook| try { $hook | get __awsctx_hook } catch { false } }

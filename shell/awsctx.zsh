@@ -10,33 +10,48 @@
 # `awsctx hook-env` (one process) only when a pin or a `.aws-profile` is above the new
 # directory or a binding is in effect now.
 #
-# State lives in exported `_AWSCTX_*` variables, written only by the binary's output (and
-# `_AWSCTX_PWD` below, when a directory change needs no process).
+# State lives in shell-local `_AWSCTX_*` variables (never exported: no child process sees it,
+# nor the user's own keys it saves for `awsctx -u`), written only by the binary's output (and
+# `_AWSCTX_PWD` below, when a directory change needs no process). Each awsctx process the hook
+# starts gets them exported in its own subshell, and nothing else does. They stay within 8 KiB
+# together, whatever a repository holds.
 
 zmodload zsh/datetime 2>/dev/null
 typeset -g _AWSCTX_BIN=__AWSCTX_BIN__
+typeset -g _AWSCTX_SHELL_VERSION="zsh $ZSH_VERSION"
+# State an older hook exported (into this shell's environment, from a parent shell) is taken
+# over, shell-local from now on.
+typeset -g +x -m '_AWSCTX_*'
+
+# The binary, with the state exported to it alone: the body is a subshell, so the export never
+# reaches this shell.
+_awsctx_run() (
+  emulate -L zsh
+  typeset -gx -m '_AWSCTX_*'
+  exec "$_AWSCTX_BIN" "$@"
+)
 
 awsctx() {
   emulate -L zsh
   case "${1-}" in
     login)
-      command "$_AWSCTX_BIN" "$@" || return
+      _awsctx_run "$@" || return
       # Pick up the new session at the next prompt.
-      [[ -n "${_AWSCTX_PROFILE-}" ]] && export _AWSCTX_DUE=0
+      [[ -n "${_AWSCTX_PROFILE-}" ]] && _AWSCTX_DUE=0
       return 0
       ;;
     logout | list | ls | status | export | credential-process | exec | console | configure | \
       populate | hook | completions | doctor | help | hook-env | -c | --current | -h | --help | -V | --version)
-      command "$_AWSCTX_BIN" "$@"
+      _awsctx_run "$@"
       ;;
     *)
       # Help and version text is for reading, not for eval; so is a bare list into a pipe.
       if (( ${argv[(I)(-h|--help|-V|--version)]} )) || { (( $# == 0 )) && [[ ! -t 1 ]] }; then
-        command "$_AWSCTX_BIN" "$@"
+        _awsctx_run "$@"
         return
       fi
       local __awsctx_out __awsctx_rc
-      __awsctx_out=$(_AWSCTX_SHELL=zsh command "$_AWSCTX_BIN" "$@")
+      __awsctx_out=$(_AWSCTX_SHELL=zsh _awsctx_run "$@")
       __awsctx_rc=$?
       eval "$__awsctx_out"
       return $__awsctx_rc
@@ -61,9 +76,13 @@ _awsctx_chpwd() {
   emulate -L zsh
   [[ "${_AWSCTX_PWD-}" == "$PWD" ]] && return 0
   if [[ -z "${_AWSCTX_PINS+set}" || -n "${_AWSCTX_BOUND-}" ]] || _awsctx_maybe_bound; then
-    eval "$(command "$_AWSCTX_BIN" hook-env zsh)"
+    # `_awsctx_run` inlined: the command substitution is already the subshell.
+    eval "$(typeset -gx -m '_AWSCTX_*'; exec "$_AWSCTX_BIN" hook-env zsh)"
+  elif (( ${#PWD} <= 512 )); then
+    _AWSCTX_PWD=$PWD
   else
-    export _AWSCTX_PWD="$PWD"
+    # Too long to keep (the state's bound): the next prompt looks again, with builtins.
+    _AWSCTX_PWD=
   fi
 }
 
@@ -74,7 +93,7 @@ _awsctx_precmd() {
     _awsctx_chpwd
   # Digits only (`<->`): zsh would evaluate anything else as an arithmetic expression.
   elif [[ "${_AWSCTX_DUE-}" == <-> ]] && (( EPOCHSECONDS >= _AWSCTX_DUE )); then
-    eval "$(command "$_AWSCTX_BIN" hook-env zsh)"
+    eval "$(typeset -gx -m '_AWSCTX_*'; exec "$_AWSCTX_BIN" hook-env zsh)"
   fi
   return $__awsctx_status
 }

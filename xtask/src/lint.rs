@@ -10,7 +10,12 @@ use anyhow::{Context, bail};
 pub(crate) fn run() -> anyhow::Result<()> {
     let bin = crate::build(false)?.join("awsctx");
     let hook = |shell: &str| crate::output(Command::new(&bin).args(["hook", shell]));
-    check_stdin("shellcheck", &["--shell=bash", "-"], &hook("bash")?)?;
+    let bash = hook("bash")?;
+    check_stdin("shellcheck", &["--shell=bash", "-"], &bash)?;
+    let too_new = crate::bash32::check(&bash);
+    if !too_new.is_empty() {
+        bail!("the bash hook needs a bash newer than 3.2 (macOS):\n{}", too_new.join("\n"));
+    }
     check_stdin("zsh", &["-n"], &hook("zsh")?)?;
     check_stdin("fish", &["--no-execute"], &hook("fish")?)?;
     // Nushell: sourcing parses the whole file and only registers hooks.
@@ -25,7 +30,7 @@ pub(crate) fn run() -> anyhow::Result<()> {
     check_stdin("shellcheck", &["--shell=bash", "-"], &source("awsctx.bash")?)?;
     check_stdin("fish_indent", &["--check"], &source("awsctx.fish")?)?;
     println!(
-        "lint: hooks clean (shellcheck, zsh -n, fish --no-execute, fish_indent --check, nu source)"
+        "lint: hooks clean (shellcheck, bash 3.2 syntax, zsh -n, fish --no-execute, fish_indent --check, nu source)"
     );
     Ok(())
 }

@@ -192,6 +192,13 @@ impl BoundProfile {
     }
 }
 
+/// A binding to the profile alone.
+impl From<&str> for BoundProfile {
+    fn from(profile: &str) -> Self {
+        Self::named(profile)
+    }
+}
+
 /// `prod-ro`, `prod-ro in eu-central-1`, `prod-ro (account 444455556666)`; the name shown
 /// safely (it may come from a repository's file).
 impl std::fmt::Display for BoundProfile {

@@ -1,7 +1,8 @@
 //! Quoting values for bash, zsh and fish, and rendering environment changes as statements
 //! the hook `eval`s. Every value is single-quoted, so no profile name, file content or server
-//! response can expand or execute anything. Nushell has no `eval`: its hook gets the changes as
-//! JSON (data, never code) and applies them itself.
+//! response can expand or execute anything. The `AWS_*` variables are exported; the hook's own
+//! state is set shell-local, so no child process sees it. Nushell has no `eval`: its hook gets
+//! the changes as JSON (data, never code) and applies them itself.
 
 use std::fmt;
 use std::str::FromStr;
@@ -57,16 +58,31 @@ pub enum ShellError {
     NulInValue { name: String },
 }
 
-/// One change to the environment.
+/// One change to the shell's variables.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EnvChange {
-    Set { name: String, value: String },
-    Unset { name: String },
+    /// Set and exported: every child process of the shell sees it.
+    Set {
+        name: String,
+        value: String,
+    },
+    /// Set in the shell only, not exported.
+    SetLocal {
+        name: String,
+        value: String,
+    },
+    Unset {
+        name: String,
+    },
 }
 
 impl EnvChange {
     pub fn set(name: impl Into<String>, value: impl Into<String>) -> Self {
         Self::Set { name: name.into(), value: value.into() }
+    }
+
+    pub fn set_local(name: impl Into<String>, value: impl Into<String>) -> Self {
+        Self::SetLocal { name: name.into(), value: value.into() }
     }
 
     pub fn unset(name: impl Into<String>) -> Self {
@@ -75,7 +91,7 @@ impl EnvChange {
 
     pub fn name(&self) -> &str {
         match self {
-            Self::Set { name, .. } | Self::Unset { name } => name,
+            Self::Set { name, .. } | Self::SetLocal { name, .. } | Self::Unset { name } => name,
         }
     }
 }
@@ -106,9 +122,15 @@ pub fn quote(shell: Shell, value: &str) -> String {
     out
 }
 
-/// The statements that apply `changes`, one per line, each ending in `\n`: `export NAME='v'`
-/// and `unset -v NAME` for bash and zsh, `set -gx NAME 'v'` and `set -e NAME` for fish. For
-/// Nushell, one JSON object on one line, name → value (`null`: unset).
+/// The statements that apply `changes`, one per line, each ending in `\n`: `export NAME='v'`,
+/// `NAME='v'` (shell-local) and `unset -v NAME` for bash and zsh; `set -gx NAME 'v'`,
+/// `set -gu NAME 'v'` (global, not exported) and `set -e NAME` for fish. For Nushell, one JSON
+/// object on one line, name → value (`null`: unset); its hook keeps the `_AWSCTX_*` ones in a
+/// record no child process sees, so shell-local and exported are alike there.
+///
+/// The hooks evaluate these inside their functions: a plain assignment there sets the global
+/// variable in bash (no `declare`, which would make it local, and no `declare -g`, which bash
+/// 3.2 lacks) and in zsh.
 pub fn render(shell: Shell, changes: &[EnvChange]) -> Result<String, ShellError> {
     if shell == Shell::Nu {
         return render_nu(changes);
@@ -120,16 +142,25 @@ pub fn render(shell: Shell, changes: &[EnvChange]) -> Result<String, ShellError>
             return Err(ShellError::InvalidName { name: name.to_owned() });
         }
         let statement = match (shell, change) {
-            (_, EnvChange::Set { value, .. }) if value.contains('\0') => {
+            (_, EnvChange::Set { value, .. } | EnvChange::SetLocal { value, .. })
+                if value.contains('\0') =>
+            {
                 return Err(ShellError::NulInValue { name: name.to_owned() });
             }
             (Shell::Bash | Shell::Zsh, EnvChange::Set { value, .. }) => {
                 format!("export {name}={}", quote(shell, value))
             }
+            (Shell::Bash | Shell::Zsh, EnvChange::SetLocal { value, .. }) => {
+                format!("{name}={}", quote(shell, value))
+            }
             // `-v`: with no variable of that name, a plain `unset` removes a function.
             (Shell::Bash | Shell::Zsh, EnvChange::Unset { .. }) => format!("unset -v {name}"),
             (Shell::Fish, EnvChange::Set { value, .. }) => {
                 format!("set -gx {name} {}", quote(shell, value))
+            }
+            // `-u`: `set -g` alone would keep the export of a variable exported before.
+            (Shell::Fish, EnvChange::SetLocal { value, .. }) => {
+                format!("set -gu {name} {}", quote(shell, value))
             }
             (Shell::Fish, EnvChange::Unset { .. }) => format!("set -e {name}"),
             (Shell::Nu, _) => unreachable!("rendered as JSON above"),
@@ -152,10 +183,14 @@ fn render_nu(changes: &[EnvChange]) -> Result<String, ShellError> {
             return Err(ShellError::InvalidName { name: name.to_owned() });
         }
         let value = match change {
-            EnvChange::Set { value, .. } if value.contains('\0') => {
+            EnvChange::Set { value, .. } | EnvChange::SetLocal { value, .. }
+                if value.contains('\0') =>
+            {
                 return Err(ShellError::NulInValue { name: name.to_owned() });
             }
-            EnvChange::Set { value, .. } => serde_json::Value::from(value.as_str()),
+            EnvChange::Set { value, .. } | EnvChange::SetLocal { value, .. } => {
+                serde_json::Value::from(value.as_str())
+            }
             EnvChange::Unset { .. } => serde_json::Value::Null,
         };
         object.insert(name.to_owned(), value);

@@ -1,11 +1,17 @@
 //! A shell's switcher state and the rules that change it, with no IO beyond reading the
 //! `.aws-profile` files a binding search looks at.
 //!
-//! The hook keeps its state in exported `_AWSCTX_*` variables (see [`var`]), written only by
-//! statements the binary prints. [`ShellState`] reads them from an [`Env`], the decisions
-//! ([`ShellState::arrive`], [`ShellState::choose`], [`ShellState::unset`]) say what the
-//! shell should have, and [`ShellState::changes_since`] / [`managed_changes`] turn the result
-//! into the [`EnvChange`]s the hook evaluates.
+//! The hook keeps its state in shell-local (never exported) `_AWSCTX_*` variables (see
+//! [`var`]), written only by statements the binary prints; the hook hands them to the awsctx
+//! processes it starts, and to no other child. [`ShellState`] reads them from an [`Env`], the
+//! decisions ([`ShellState::arrive`], [`ShellState::choose`], [`ShellState::unset`]) say what
+//! the shell should have, and [`ShellState::changes_since`] / [`managed_changes`] turn the
+//! result into the [`EnvChange`]s the hook evaluates.
+//!
+//! The state stays within [`STATE_BOUND`] bytes whatever the disk holds: messages already
+//! shown are remembered as short hashes (the newest [`MAX_WARNED`]), a directory too long to
+//! keep is kept as a hash, and what can be rebuilt is dropped first when the state would
+//! outgrow its bound (see [`ShellState::fits`]).
 //!
 //! The rules (DESIGN.md, "Per-directory profiles"):
 //! - the nearest binding above `$PWD` wins; an untrusted `.aws-profile`, a denied one, or one
@@ -18,10 +24,11 @@
 //!   there.
 
 use std::collections::BTreeMap;
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
+use sha2::{Digest, Sha256};
 
 use crate::binding::{
     BoundProfile, PROFILE_FILE, Pins, Trust, TrustStore, parse_profile_file, read_profile_file,
@@ -47,7 +54,8 @@ pub mod var {
     /// The last directory the state was evaluated for.
     pub const PWD: &str = "_AWSCTX_PWD";
     /// Every pinned directory, one per line: lets the hook see cheaply whether a directory
-    /// may be bound.
+    /// may be bound. Unset when the list would be longer than [`super::MAX_PINS_BYTES`]: the
+    /// hook then asks the binary at every directory change.
     pub const PINS: &str = "_AWSCTX_PINS";
     /// The root of the binding in effect; empty when none.
     pub const BOUND: &str = "_AWSCTX_BOUND";
@@ -76,10 +84,21 @@ pub mod var {
     pub const RESTORE_REGION: &str = "_AWSCTX_RESTORE_REGION";
     /// The user's own values of the managed variables (JSON: name → value or null).
     pub const SAVED: &str = "_AWSCTX_SAVED";
-    /// Messages already shown in this shell, one marker per line.
+    /// Messages already shown in this shell: one short hash of each message's marker per
+    /// line, the newest [`super::MAX_WARNED`].
     pub const WARNED: &str = "_AWSCTX_WARNED";
     /// Set by the hook's `awsctx` function: the shell whose code a command prints.
     pub const SHELL: &str = "_AWSCTX_SHELL";
+    /// The hook's own: the awsctx binary it runs.
+    pub const BIN: &str = "_AWSCTX_BIN";
+    /// The hook's own: the shell and its version (`bash 3.2.57(1)-release`), for `doctor`.
+    pub const SHELL_VERSION: &str = "_AWSCTX_SHELL_VERSION";
+    /// bash without `EPOCHSECONDS` (before 5.0): epoch seconds when `SECONDS` was 0, the
+    /// hook's spawn-free clock. Set when the hook loads and again by every awsctx run.
+    pub const EPOCH: &str = "_AWSCTX_EPOCH";
+
+    /// What every name of the hook's state starts with.
+    pub const PREFIX: &str = "_AWSCTX_";
 
     /// Every state variable the binary writes.
     pub const ALL: [&str; 16] = [
@@ -100,6 +119,88 @@ pub mod var {
         SAVED,
         WARNED,
     ];
+}
+
+/// All `_AWSCTX_*` variables of one shell together take at most this many bytes (`NAME=value`
+/// each), whatever the repositories it visits hold.
+pub const STATE_BOUND: usize = 8 * 1024;
+
+/// The part of [`STATE_BOUND`] left to the hook's own `_AWSCTX_BIN` (the binary's path).
+const BIN_SHARE: usize = 1024;
+
+/// The longest directory the state keeps as it is, in characters (the hooks count characters,
+/// not bytes: at most 4 bytes each). A longer `$PWD` is kept as a hash, so a prompt there asks
+/// the binary again.
+pub const MAX_PATH_CHARS: usize = 512;
+
+/// The longest pin list `_AWSCTX_PINS` holds, in bytes; with more pins the hook asks the
+/// binary at every directory change.
+pub const MAX_PINS_BYTES: usize = 2048;
+
+/// How many messages a shell remembers having shown; the oldest is forgotten first.
+pub const MAX_WARNED: usize = 32;
+
+/// Hex digits of a marker's or a path's hash in the state (64 bits).
+const HASH_DIGITS: usize = 16;
+
+/// The first [`HASH_DIGITS`] hex digits of `text`'s sha256.
+fn short_hash(text: &str) -> String {
+    let digest = Sha256::digest(text.as_bytes());
+    let mut out = String::with_capacity(HASH_DIGITS);
+    for byte in &digest[..HASH_DIGITS / 2] {
+        let _ = write!(out, "{byte:02x}");
+    }
+    out
+}
+
+fn is_short_hash(text: &str) -> bool {
+    text.len() == HASH_DIGITS
+        && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// `#` and the hash of `path`: how the state keeps a directory too long to keep as it is. It
+/// never equals a `$PWD` (those start with `/`).
+fn path_hash(path: &str) -> String {
+    format!("#{}", short_hash(path))
+}
+
+fn is_path_hash(text: &str) -> bool {
+    text.strip_prefix('#').is_some_and(is_short_hash)
+}
+
+/// A directory as the state keeps it: as it is, or its hash when longer than `max_chars`.
+fn path_as_kept(text: &str, max_chars: usize) -> String {
+    if text.chars().count() <= max_chars || is_path_hash(text) {
+        text.to_owned()
+    } else {
+        path_hash(text)
+    }
+}
+
+/// `kept` (a directory from the state, or the hash it was kept as) when it is `dir` or one of
+/// its parents.
+pub fn ancestor_of(kept: &Path, dir: &Path) -> Option<PathBuf> {
+    let text = kept.to_string_lossy();
+    if is_path_hash(&text) {
+        return dir
+            .ancestors()
+            .find(|a| path_hash(&a.to_string_lossy()) == text)
+            .map(Path::to_owned);
+    }
+    dir.starts_with(kept).then(|| kept.to_owned())
+}
+
+/// Whether the shell that runs this command has the hook loaded: its first prompt sets
+/// `_AWSCTX_PWD` (empty for a directory too long to keep), and the hook hands it to awsctx.
+pub fn hook_loaded(env: &Env) -> bool {
+    raw(env, var::PWD).is_some()
+}
+
+/// `env` without the hook's state: what the processes awsctx starts itself (a browser, a
+/// `credential_process`, fzf) get, so the user's saved keys never reach them.
+pub fn without_state(env: &Env) -> Env {
+    Env::from_pairs(env.iter().filter(|(name, _)| !name.starts_with(var::PREFIX)))
+        .for_windows(env.is_windows())
 }
 
 /// Why a switcher setting cannot be used.
@@ -261,7 +362,8 @@ pub enum Skipped {
 }
 
 impl Skipped {
-    /// The marker that keeps the message to once per shell (per file, per content).
+    /// The marker that keeps the message to once per shell (per file, per content); the state
+    /// keeps only its hash.
     pub fn marker(&self) -> Option<String> {
         match self {
             Self::Untrusted { path, profile } => {
@@ -443,13 +545,19 @@ impl ShellState {
             restore: text(var::RESTORE),
             restore_region: text(var::RESTORE_REGION),
             saved: env.get(var::SAVED).and_then(SavedEnv::decode),
+            // Only well-formed markers (an older hook kept whole messages), the newest.
             warned: env.get(var::WARNED).map_or_else(Vec::new, |w| {
-                w.split('\n').filter(|m| !m.is_empty()).map(str::to_owned).collect()
+                let markers: Vec<&str> = w.split('\n').filter(|m| is_short_hash(m)).collect();
+                let skip = markers.len().saturating_sub(MAX_WARNED);
+                markers[skip..].iter().map(|m| (*m).to_owned()).collect()
             }),
         }
     }
 
-    /// The state variables as name → value (absent = unset).
+    /// The state variables as name → value (absent = unset), within [`STATE_BOUND`] when they
+    /// can be: past it, what can be rebuilt goes first (the pin list: the hook then asks the
+    /// binary at every directory change; long directories become hashes; the previous profile;
+    /// the messages shown).
     fn vars(&self) -> BTreeMap<&'static str, String> {
         let mut out = BTreeMap::new();
         let mut put = |name, value: Option<String>| {
@@ -457,10 +565,11 @@ impl ShellState {
                 out.insert(name, value);
             }
         };
-        let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.to_string_lossy().into_owned());
-        put(var::PWD, path(&self.pwd));
-        put(var::PINS, self.pins.clone());
-        put(var::BOUND, path(&self.bound));
+        let path =
+            |p: &Option<PathBuf>, max| p.as_ref().map(|p| path_as_kept(&p.to_string_lossy(), max));
+        put(var::PWD, path(&self.pwd, MAX_PATH_CHARS));
+        put(var::PINS, self.pins.clone().filter(|p| p.len() <= MAX_PINS_BYTES));
+        put(var::BOUND, path(&self.bound, usize::MAX));
         put(var::DUE, self.due.map(|d| d.to_string()));
         put(var::EXPIRES, self.expires.map(|d| d.to_string()));
         put(var::PROD, self.prod.then(|| "1".to_owned()));
@@ -469,22 +578,54 @@ impl ShellState {
         put(var::PREV, self.prev.clone());
         put(var::PREV_REGION, self.prev_region.clone());
         put(var::ORIGIN, self.origin.map(|o| o.name().to_owned()));
-        put(var::MANUAL, path(&self.manual));
+        put(var::MANUAL, path(&self.manual, usize::MAX));
         put(var::RESTORE, self.restore.clone());
         put(var::RESTORE_REGION, self.restore_region.clone());
         put(var::SAVED, self.saved.as_ref().map(SavedEnv::encode));
         put(var::WARNED, (!self.warned.is_empty()).then(|| self.warned.join("\n")));
+        let over = |out: &BTreeMap<&str, String>| state_size(out) > STATE_BOUND;
+        if over(&out) {
+            out.remove(var::PINS);
+        }
+        for name in [var::MANUAL, var::BOUND] {
+            if over(&out)
+                && let Some(value) = out.get_mut(name)
+            {
+                *value = path_as_kept(value, 0);
+            }
+        }
+        for names in [&[var::PREV, var::PREV_REGION][..], &[var::WARNED]] {
+            if over(&out) {
+                for name in names {
+                    out.remove(name);
+                }
+            }
+        }
         out
     }
 
-    /// The statements that turn the state `before` into this one: only what differs.
+    /// Whether the state fits in its bound. Only the user's own saved `AWS_*` values and
+    /// profile names can keep it from fitting (everything else shrinks): such a switch is
+    /// refused rather than made with state that could break the shell's commands.
+    pub fn fits(&self) -> bool {
+        self.size() <= STATE_BOUND
+    }
+
+    /// The bytes the state takes (`NAME=value` each), counting what the hook itself keeps or
+    /// may write (`_AWSCTX_BIN`, `_AWSCTX_PWD`, `_AWSCTX_DUE`) at their largest.
+    pub fn size(&self) -> usize {
+        state_size(&self.vars())
+    }
+
+    /// The statements that turn the state `before` into this one: only what differs, set
+    /// shell-local.
     pub fn changes_since(&self, before: &Self) -> Vec<EnvChange> {
         let (old, new) = (before.vars(), self.vars());
         let mut changes = Vec::new();
         for name in var::ALL {
             match (old.get(name), new.get(name)) {
                 (Some(a), Some(b)) if a == b => {}
-                (_, Some(value)) => changes.push(EnvChange::set(name, value.clone())),
+                (_, Some(value)) => changes.push(EnvChange::set_local(name, value.clone())),
                 (Some(_), None) => changes.push(EnvChange::unset(name)),
                 (None, None) => {}
             }
@@ -495,15 +636,16 @@ impl ShellState {
     /// The shell now stands in `pwd`, where `binding` is the nearest binding that applies.
     pub fn arrive(&mut self, pwd: &Path, binding: Option<&ActiveBinding>) -> Action {
         self.pwd = Some(pwd.to_owned());
-        if let Some(manual) = &self.manual {
+        if let Some(manual) = self.manual.take() {
             // The override holds inside its directory, unless a binding nearer than the one
             // it overrode starts here (a different repository is a different decision).
-            let holds =
-                pwd.starts_with(manual) && binding.is_some_and(|b| manual.starts_with(&b.root));
-            if holds {
+            let here = ancestor_of(&manual, pwd);
+            if let Some(dir) = here
+                && binding.is_some_and(|b| dir.starts_with(&b.root))
+            {
+                self.manual = Some(dir);
                 return Action::Stay;
             }
-            self.manual = None;
         }
         match binding {
             Some(b) => {
@@ -627,19 +769,40 @@ impl ShellState {
         diff_managed(env, &target)
     }
 
-    /// Show a message once per shell: `true` the first time for `marker`.
+    /// Show a message once per shell: `true` the first time for `marker` (of any length:
+    /// the state keeps its hash, the newest [`MAX_WARNED`]).
     pub fn warn_once(&mut self, marker: &str) -> bool {
-        if self.warned.iter().any(|m| m == marker) {
-            return false;
+        let hash = short_hash(marker);
+        let seen = self.warned.iter().position(|m| *m == hash);
+        if let Some(at) = seen {
+            // Seen again: the newest now, so the oldest goes first.
+            self.warned.remove(at);
         }
-        self.warned.push(marker.to_owned());
-        true
+        self.warned.push(hash);
+        let skip = self.warned.len().saturating_sub(MAX_WARNED);
+        self.warned.drain(..skip);
+        seen.is_none()
     }
 
-    /// Forget markers starting with `prefix` (a login fixed it; say so again next time).
-    pub fn forget_warnings(&mut self, prefix: &str) {
-        self.warned.retain(|m| !m.starts_with(prefix));
+    /// Forget `marker` (a login fixed it; say so again next time).
+    pub fn forget_warning(&mut self, marker: &str) {
+        let hash = short_hash(marker);
+        self.warned.retain(|m| *m != hash);
     }
+}
+
+/// `NAME=value` bytes of `vars`, with `_AWSCTX_PWD` and `_AWSCTX_DUE` at the most the hook
+/// may write into them itself, and the share of `_AWSCTX_BIN`.
+fn state_size(vars: &BTreeMap<&str, String>) -> usize {
+    let entry = |name: &str, value: usize| name.len() + 1 + value;
+    let pwd = entry(var::PWD, 4 * MAX_PATH_CHARS);
+    let due = entry(var::DUE, i64::MIN.to_string().len());
+    let rest: usize = vars
+        .iter()
+        .filter(|(name, _)| **name != var::PWD && **name != var::DUE)
+        .map(|(name, value)| entry(name, value.len()))
+        .sum();
+    BIN_SHARE + pwd + due + rest
 }
 
 /// What a profile puts in the environment.
@@ -664,13 +827,16 @@ pub fn managed_changes(
     let mut want: BTreeMap<&str, Option<String>> = BTreeMap::new();
     want.insert("AWS_PROFILE", (mode != ExportMode::Keys).then(|| target.profile.to_owned()));
     let keys = target.keys.filter(|_| mode.wants_keys());
-    want.insert("AWS_ACCESS_KEY_ID", keys.map(|k| k.access_key_id.clone()));
-    want.insert("AWS_SECRET_ACCESS_KEY", keys.map(|k| k.secret_access_key.expose().to_owned()));
+    want.insert("AWS_ACCESS_KEY_ID", keys.map(|k| k.access_key_id().to_owned()));
+    want.insert("AWS_SECRET_ACCESS_KEY", keys.map(|k| k.secret_access_key().expose().to_owned()));
     want.insert(
         "AWS_SESSION_TOKEN",
-        keys.and_then(|k| k.session_token.as_ref()).map(|t| t.expose().to_owned()),
+        keys.and_then(RoleCredentials::session_token).map(|t| t.expose().to_owned()),
     );
-    want.insert("AWS_CREDENTIAL_EXPIRATION", keys.and_then(|k| k.expiration).map(format_export));
+    want.insert(
+        "AWS_CREDENTIAL_EXPIRATION",
+        keys.and_then(RoleCredentials::expiration).map(format_export),
+    );
     for name in ["AWS_REGION", "AWS_DEFAULT_REGION"] {
         let value = target.region.or_else(|| saved.get(name)).map(str::to_owned);
         want.insert(name, value);
@@ -857,13 +1023,13 @@ mod tests {
             profile: Some("dev".into()),
             origin: Some(Origin::File),
             saved: Some(SavedEnv::capture(&Env::from_pairs([("AWS_REGION", "x\"y")]))),
-            warned: vec!["a".into(), "b".into()],
             ..ShellState::default()
         };
+        assert!(s.warn_once("a") && s.warn_once("b") && !s.warn_once("a"));
         let changes = s.changes_since(&ShellState::default());
         let env = Env::from_pairs(changes.iter().map(|c| match c {
-            EnvChange::Set { name, value } => (name.clone(), value.clone()),
-            EnvChange::Unset { name } => (name.clone(), String::new()),
+            EnvChange::SetLocal { name, value } => (name.clone(), value.clone()),
+            other => panic!("the state is never exported nor unset from nothing: {other:?}"),
         }));
         let back = ShellState::from_env(&env);
         assert_eq!(back, s);
@@ -892,13 +1058,13 @@ mod tests {
                 EnvChange::set("AWS_REGION", "mine"),
             ]
         );
-        let keys = RoleCredentials {
-            access_key_id: "AKNEW".into(),
-            secret_access_key: Secret::new("s"),
-            session_token: Some(Secret::new("t")),
-            expiration: Some("2030-01-01T00:00:00Z".parse().unwrap()),
-            account_id: None,
-        };
+        let keys = RoleCredentials::new(
+            "AKNEW",
+            Secret::new("s"),
+            Some(Secret::new("t")),
+            Some("2030-01-01T00:00:00Z".parse().unwrap()),
+        )
+        .unwrap();
         let target = ProfileEnv { profile: "dev", region: Some("us-east-1"), keys: Some(&keys) };
         let changes = managed_changes(ExportMode::Keys, &target, &saved, &env);
         assert!(changes.contains(&EnvChange::unset("AWS_PROFILE")));
@@ -1005,5 +1171,64 @@ mod tests {
         let r = resolve_binding(&inner, &pins, &trust, known);
         assert!(matches!(&r.skipped[..], [Skipped::Denied { .. }]));
         assert_eq!(r.binding.unwrap().root, outer);
+    }
+
+    #[test]
+    fn messages_are_remembered_as_short_hashes_and_only_the_newest_are_kept() {
+        let mut s = ShellState::default();
+        let long = "untrusted:/repo/.aws-profile:".to_owned() + &"p".repeat(4000);
+        assert!(s.warn_once(&long));
+        assert!(!s.warn_once(&long));
+        assert_eq!(s.warned.len(), 1);
+        assert_eq!(s.warned[0].len(), HASH_DIGITS, "a hash, not the message");
+        for n in 0..MAX_WARNED {
+            assert!(s.warn_once(&format!("other:{n}")));
+        }
+        assert_eq!(s.warned.len(), MAX_WARNED);
+        assert!(s.warn_once(&long), "the oldest was forgotten");
+        // Seen again, a marker becomes the newest: `other:1` outlives `other:2` now.
+        assert!(!s.warn_once("other:1"));
+        assert!(s.warn_once("again") && !s.warn_once("other:1") && s.warn_once("other:2"));
+        s.forget_warning("other:1");
+        assert!(s.warn_once("other:1"));
+        // An older hook's whole messages are dropped when read back.
+        let env = Env::from_pairs([(var::WARNED, format!("expired:corp\n{}", s.warned[0]))]);
+        assert_eq!(ShellState::from_env(&env).warned, [s.warned[0].clone()]);
+    }
+
+    #[test]
+    fn the_state_stays_within_its_bound_by_dropping_what_the_hook_can_rebuild() {
+        let deep: PathBuf = format!("{}/end", "/d".repeat(2000)).into();
+        let pins = (0..400).map(|n| format!("/pinned/{n}")).collect::<Vec<_>>().join("\n");
+        let mut s = ShellState {
+            pwd: Some(deep.clone()),
+            pins: Some(pins),
+            bound: Some(deep.clone()),
+            manual: Some(deep.clone()),
+            ..ShellState::default()
+        };
+        let vars = s.vars();
+        assert!(s.fits(), "{} bytes", s.size());
+        assert_eq!(vars[var::PWD].len(), 1 + HASH_DIGITS, "a long $PWD is kept as a hash");
+        assert!(!vars.contains_key(var::PINS), "too many pins: the hook asks the binary");
+        assert_eq!(vars[var::BOUND], deep.to_string_lossy(), "fits as it is");
+        // The user's own values take room: long directories shrink to hashes first.
+        s.saved =
+            Some(SavedEnv::capture(&Env::from_pairs([("AWS_SESSION_TOKEN", "t".repeat(2000))])));
+        let vars = s.vars();
+        assert!(s.fits(), "{} bytes", s.size());
+        assert_eq!(vars[var::MANUAL].len(), 1 + HASH_DIGITS);
+        // A manual switch kept as a hash still holds below its directory.
+        let repo = bound("/d", "dev");
+        let mut back = ShellState::from_env(&Env::from_pairs(vars.clone()));
+        assert_eq!(back.arrive(&deep.join("x"), Some(&repo)), Action::Stay);
+        assert_eq!(back.manual.as_deref(), Some(deep.as_path()));
+        let mut back = ShellState::from_env(&Env::from_pairs(vars));
+        assert_eq!(back.arrive(Path::new("/d/e"), Some(&repo)), switch("dev", Origin::Pin));
+        // Only the user's own values can keep it from fitting: that switch is refused.
+        s.saved =
+            Some(SavedEnv::capture(&Env::from_pairs([("AWS_SESSION_TOKEN", "t".repeat(8000))])));
+        assert!(!s.fits());
+        assert!(s.size() > STATE_BOUND);
     }
 }

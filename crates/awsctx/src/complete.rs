@@ -1,5 +1,7 @@
 //! Dynamic completion candidates (profile names, account ids), read from the config on each
-//! TAB. Never fails loudly: a config that cannot be read completes nothing.
+//! TAB. Never fails loudly: a config that cannot be read completes nothing. A name with a
+//! control character is not offered: the shell would show it raw, and an escaped name would
+//! not be the profile's.
 
 use std::ffi::OsStr;
 
@@ -23,6 +25,7 @@ fn names(config: &Config, prefix: &str) -> Vec<CompletionCandidate> {
         .profiles
         .keys()
         .filter(|name| name.starts_with(prefix))
+        .filter(|name| !name.chars().any(awsctx_core::text::is_unsafe))
         .map(|name| {
             let help = config.kind(name).ok().map(|kind| kind.label().into());
             CompletionCandidate::new(name.as_str()).help(help)

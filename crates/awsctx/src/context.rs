@@ -10,12 +10,15 @@ use awsctx_core::binding::StateDir;
 use awsctx_core::cache::TokenCache;
 use awsctx_core::config::{Config, ConfigError, ConfigPaths};
 use awsctx_core::env::Env;
+use awsctx_core::switch::without_state;
 use awsctx_login::http::{HttpSettings, ca_bundle_path};
 use awsctx_login::provider::{CredentialProvider, DEFAULT_LOCK_DEADLINE, ProviderSettings};
 
 #[derive(Debug)]
 pub(crate) struct Context {
     pub(crate) env: Env,
+    /// `env` without the hook's state, for the processes awsctx starts.
+    child_env: Env,
     config: OnceCell<Config>,
 }
 
@@ -25,7 +28,13 @@ impl Context {
     }
 
     pub(crate) fn new(env: Env) -> Self {
-        Self { env, config: OnceCell::new() }
+        Self { child_env: without_state(&env), env, config: OnceCell::new() }
+    }
+
+    /// The environment of a process awsctx starts: everything but the hook's state (which
+    /// holds the user's own saved keys).
+    pub(crate) fn child_env(&self) -> &Env {
+        &self.child_env
     }
 
     /// The AWS config and credentials files, parsed on first use.
@@ -123,7 +132,7 @@ impl Context {
             http: self.http_settings(profile)?,
             allow_network,
         };
-        Ok(CredentialProvider::new(self.config()?, &self.env, settings)
+        Ok(CredentialProvider::new(self.config()?, self.child_env(), settings)
             .with_lock_deadline(self.lock_deadline()?)
             .on_lock_wait(|wait| crate::ui::notice(&wait.to_string())))
     }

@@ -7,5 +7,6 @@ mod config_managed;
 mod config_parser;
 mod config_profile;
 mod config_testdata;
+mod hook_state;
 mod reliability;
 mod shell;

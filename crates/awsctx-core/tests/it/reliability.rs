@@ -125,13 +125,14 @@ fn token() -> SsoToken {
 }
 
 fn credentials() -> RoleCredentials {
-    RoleCredentials {
-        access_key_id: "ASIAEXAMPLE".into(),
-        secret_access_key: Secret::new("secret/key+="),
-        session_token: Some(Secret::new("session-token")),
-        expiration: Some("2099-01-01T12:00:00Z".parse().unwrap()),
-        account_id: Some("111122223333".into()),
-    }
+    RoleCredentials::new(
+        "ASIAEXAMPLE",
+        Secret::new("secret/key+="),
+        Some(Secret::new("session-token")),
+        Some("2099-01-01T12:00:00Z".parse().unwrap()),
+    )
+    .unwrap()
+    .with_account_id(Some("111122223333".into()))
 }
 
 fn registration_key() -> RegistrationKey {

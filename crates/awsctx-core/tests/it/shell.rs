@@ -28,19 +28,21 @@ fn render_writes_one_statement_per_line() {
         EnvChange::set("AWS_PROFILE", "prod"),
         EnvChange::set("AWS_REGION", "o'k"),
         EnvChange::unset("AWS_SESSION_TOKEN"),
+        EnvChange::set_local("_AWSCTX_PWD", "/a b"),
     ];
-    let bash =
-        "export AWS_PROFILE='prod'\nexport AWS_REGION='o'\\''k'\nunset -v AWS_SESSION_TOKEN\n";
+    let bash = "export AWS_PROFILE='prod'\nexport AWS_REGION='o'\\''k'\nunset -v AWS_SESSION_TOKEN\n\
+                _AWSCTX_PWD='/a b'\n";
     assert_eq!(render(Shell::Bash, &changes).unwrap(), bash);
     assert_eq!(render(Shell::Zsh, &changes).unwrap(), bash);
     assert_eq!(
         render(Shell::Fish, &changes).unwrap(),
-        "set -gx AWS_PROFILE 'prod'\nset -gx AWS_REGION 'o\\'k'\nset -e AWS_SESSION_TOKEN\n"
+        "set -gx AWS_PROFILE 'prod'\nset -gx AWS_REGION 'o\\'k'\nset -e AWS_SESSION_TOKEN\n\
+         set -gu _AWSCTX_PWD '/a b'\n"
     );
     assert_eq!(render(Shell::Fish, &[]).unwrap(), "");
     assert_eq!(
         render(Shell::Nu, &changes).unwrap(),
-        "{\"AWS_PROFILE\":\"prod\",\"AWS_REGION\":\"o'k\",\"AWS_SESSION_TOKEN\":null}\n"
+        "{\"AWS_PROFILE\":\"prod\",\"AWS_REGION\":\"o'k\",\"AWS_SESSION_TOKEN\":null,\"_AWSCTX_PWD\":\"/a b\"}\n"
     );
     assert_eq!(render(Shell::Nu, &[]).unwrap(), "");
 }
@@ -70,6 +72,8 @@ fn nul_in_a_value_is_rejected_and_nothing_is_rendered() {
             err.to_string(),
             "the value for `B` contains a NUL byte, which no shell can hold"
         );
+        let err = render(shell, &[EnvChange::set_local("C", "\0")]).unwrap_err();
+        assert_eq!(err, ShellError::NulInValue { name: "C".into() });
     }
 }
 
@@ -236,12 +240,18 @@ fn hostile_values_round_trip_through_real_shells_and_nothing_executes() {
         let result = runner.run(&hostile_value(), |value| {
             // A fresh start per case, so shrinking reports the value that really ran code.
             let _ = std::fs::remove_file(&canary);
-            let rendered = render(shell, &[EnvChange::set("X", value.as_str())]).unwrap();
-            let read = if shell == Shell::Nu { "print -n $env.X" } else { "printf %s \"$X\"" };
+            let changes =
+                [EnvChange::set("X", value.as_str()), EnvChange::set_local("Y", value.as_str())];
+            let rendered = render(shell, &changes).unwrap();
+            let read = if shell == Shell::Nu {
+                "print -n $\"($env.X)|($env.Y)\""
+            } else {
+                "printf '%s|%s' \"$X\" \"$Y\""
+            };
             let out = run(shell, dir.path(), &rendered, read, &[]);
             prop_assert_eq!(
                 String::from_utf8_lossy(&out),
-                value.as_str(),
+                format!("{value}|{value}"),
                 "{}: {}",
                 shell,
                 rendered
@@ -283,6 +293,42 @@ fn rendered_changes_are_exported_to_children_and_unset_removes() {
         let out = run(shell, dir.path(), &rendered, script, &[("AWSCTX_T2", "old")]);
         assert_eq!(String::from_utf8_lossy(&out), format!("{value}\n[gone]"), "{shell}");
         assert!(!dir.path().join("pwned").exists());
+    }
+}
+
+#[test]
+fn local_changes_made_in_a_function_set_the_shells_variable_and_no_childs() {
+    let value = "a'b\"c $(touch pwned)\n-d \\";
+    let changes = [EnvChange::set_local("AWSCTX_L1", value)];
+    // Nushell keeps the hook's state in a record no child sees: `nushell` in the binary's tests.
+    for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
+        if !available(shell) {
+            continue;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let rendered = render(shell, &changes).unwrap();
+        // As the hooks do: evaluated inside a function, the variable is the shell's own.
+        let (in_function, script) = match shell {
+            Shell::Bash | Shell::Zsh => (
+                format!("f() {{\n{rendered}}}\nf"),
+                "printf '%s|' \"$AWSCTX_L1\"; printenv AWSCTX_L1 || printf 'not exported'",
+            ),
+            Shell::Fish | Shell::Nu => (
+                format!("function f\n{rendered}end\nf"),
+                "printf '%s|' \"$AWSCTX_L1\"; printenv AWSCTX_L1; or printf 'not exported'",
+            ),
+        };
+        let out = run(shell, dir.path(), &in_function, script, &[]);
+        assert_eq!(String::from_utf8_lossy(&out), format!("{value}|not exported"), "{shell}");
+        assert!(!dir.path().join("pwned").exists());
+    }
+    // fish: a variable exported before is taken back (`set -gu`).
+    if available(Shell::Fish) {
+        let dir = tempfile::tempdir().unwrap();
+        let rendered = render(Shell::Fish, &[EnvChange::set_local("AWSCTX_L2", "new")]).unwrap();
+        let script = "printf '%s|' $AWSCTX_L2; printenv AWSCTX_L2; or printf 'not exported'";
+        let out = run(Shell::Fish, dir.path(), &rendered, script, &[("AWSCTX_L2", "old")]);
+        assert_eq!(String::from_utf8_lossy(&out), "new|not exported");
     }
 }
 

@@ -213,13 +213,13 @@ fn end_like(status: ExitStatus) -> ExitCode {
 pub(crate) fn child_variables(found: &ProfileCredentials) -> Vec<(&'static str, String)> {
     let keys = &found.credentials;
     let mut vars = vec![
-        ("AWS_ACCESS_KEY_ID", keys.access_key_id.clone()),
-        ("AWS_SECRET_ACCESS_KEY", keys.secret_access_key.expose().to_owned()),
+        ("AWS_ACCESS_KEY_ID", keys.access_key_id().to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", keys.secret_access_key().expose().to_owned()),
     ];
-    if let Some(token) = &keys.session_token {
+    if let Some(token) = keys.session_token() {
         vars.push(("AWS_SESSION_TOKEN", token.expose().to_owned()));
     }
-    if let Some(expiration) = keys.expiration {
+    if let Some(expiration) = keys.expiration() {
         vars.push(("AWS_CREDENTIAL_EXPIRATION", format_export(expiration)));
     }
     vars.push(("AWS_PROFILE", found.profile.clone()));
@@ -255,13 +255,7 @@ mod tests {
     #[test]
     fn keys_without_token_or_region_leave_those_out() {
         let found = ProfileCredentials {
-            credentials: RoleCredentials {
-                access_key_id: "AKIA1".into(),
-                secret_access_key: Secret::new("s"),
-                session_token: None,
-                expiration: None,
-                account_id: None,
-            },
+            credentials: RoleCredentials::new("AKIA1", Secret::new("s"), None, None).unwrap(),
             profile: "keys".into(),
             account_id: None,
             role_name: None,

@@ -5,7 +5,8 @@
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use awsctx_core::shell::{Shell, quote};
+use awsctx_core::shell::{Shell, quote, render};
+use awsctx_core::switch::ShellState;
 use clap_complete::env::{Bash, EnvCompleter, Fish, Zsh};
 
 use crate::cli::{ShellArgs, ShellName};
@@ -73,9 +74,13 @@ pub(crate) fn render_hook(shell: Shell, bin: &str) -> anyhow::Result<String> {
 
 /// What the hook runs when the directory changed (and may be bound) or keys are due: decide
 /// what this directory's shell should have, and print it as code. Never fails the prompt:
-/// an error is one line, once per shell, and the state still moves on.
+/// an error is one line, once per shell and directory, and the directory counts as looked at.
 pub(crate) fn run_hook_env(args: &ShellArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
-    let mut session = Session::new(ctx, shell_of(args.shell), Trigger::Hook)?;
+    let shell = shell_of(args.shell);
+    let mut session = match Session::new(ctx, shell, Trigger::Hook) {
+        Ok(session) => session,
+        Err(err) => return without_session(ctx, shell, &err),
+    };
     let binding = match session.resolve(true) {
         Ok(binding) => binding,
         Err(err) => {
@@ -89,4 +94,19 @@ pub(crate) fn run_hook_env(args: &ShellArgs, ctx: &Context) -> anyhow::Result<Ex
     let pwd = session.pwd.clone();
     let action = session.state.arrive(&pwd, binding.as_ref());
     session.finish(&action, Trigger::Hook)
+}
+
+/// `hook-env` could not even start (the directory it runs in was deleted): say so once for
+/// this directory, and mark it as looked at so the next prompt does not ask again.
+fn without_session(ctx: &Context, shell: Shell, err: &anyhow::Error) -> anyhow::Result<ExitCode> {
+    let before = ShellState::from_env(&ctx.env);
+    let mut state = before.clone();
+    let pwd = ctx.env.get("PWD").unwrap_or_default();
+    let message = format!("{err:#}").replace('\n', " ");
+    if state.warn_once(&format!("error:{pwd}\0{message}")) {
+        crate::ui::notice(&format!("error: {message}"));
+    }
+    state.pwd = Some(pwd.into());
+    crate::print_stdout(&render(shell, &state.changes_since(&before))?);
+    Ok(ExitCode::SUCCESS)
 }

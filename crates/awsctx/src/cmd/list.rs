@@ -1,5 +1,9 @@
 //! `awsctx list`: every profile with its kind, account, role, region and SSO login state;
 //! `--json` for scripts (one array, one object per profile, in file order).
+//!
+//! A config can hold anything (a value pasted from a web page, a name a portal made): every
+//! cell of the table is escaped ([`escape_line`]) before it is cut, and the JSON has no raw
+//! control character either ([`escape_json`]).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -7,6 +11,7 @@ use std::process::ExitCode;
 
 use awsctx_core::cache::{TokenCache, TokenKey};
 use awsctx_core::config::{Config, Profile, ProfileKind, ProfileSource, Value};
+use awsctx_core::text::{escape_json, escape_line};
 use jiff::Timestamp;
 use nu_ansi_term::Color;
 use serde_json::{Map, Value as Json, json};
@@ -225,22 +230,24 @@ fn render_json(rows: &[Row<'_>]) -> String {
     }
     out.push(b'\n');
     // serde_json writes UTF-8 only.
-    String::from_utf8(out).unwrap_or_else(|_| "[]\n".to_owned())
+    String::from_utf8(out).map_or_else(|_| "[]\n".to_owned(), escape_json)
 }
 
 /// The widest a column of the table grows, in characters: a longer cell is cut, with `…`
 /// (`--json` has every value whole). One hostile value must not pad every row to its width.
 const MAX_COLUMN: usize = 64;
 
-/// `cell` cut to [`MAX_COLUMN`] characters, and its width.
+/// `cell` escaped and cut to [`MAX_COLUMN`] characters, and its width.
 fn fit(cell: &str) -> (Cow<'_, str>, usize) {
+    let cell = escape_line(cell);
     // Bytes bound characters: most cells are ASCII and shorter than the cap.
     if cell.len() <= MAX_COLUMN {
-        return (Cow::Borrowed(cell), cell.chars().count());
+        let count = cell.chars().count();
+        return (cell, count);
     }
     let count = cell.chars().count();
     if count <= MAX_COLUMN {
-        return (Cow::Borrowed(cell), count);
+        return (cell, count);
     }
     let mut cut: String = cell.chars().take(MAX_COLUMN - 1).collect();
     cut.push('…');

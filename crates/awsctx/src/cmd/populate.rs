@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use awsctx_core::config::{
     Config, ConfigDocument, EditError, ProfileSource, SESSION_DEFAULT_REGION,
 };
-use awsctx_core::text::Untrusted;
+use awsctx_core::text::{Untrusted, escape_line};
 use clap::error::ErrorKind;
 use nu_ansi_term::Color;
 
@@ -358,15 +358,12 @@ fn unified_diff(before: &str, after: &str, path: &Path, paint: Paint) -> String 
         .context_radius(3)
         .header(&name, &format!("{name} (populated)"))
         .to_string();
-    if !paint.enabled() {
-        return text;
-    }
     let mut out = String::with_capacity(text.len() + text.len() / 4);
     for line in text.split_inclusive('\n') {
-        let (body, end) = match line.strip_suffix('\n') {
-            Some(body) => (body, "\n"),
-            None => (line, ""),
-        };
+        // The config's own line ends (CRLF too) stay; anything else it holds is escaped.
+        let body = line.trim_end_matches(['\n', '\r']);
+        let end = &line[body.len()..];
+        let body = escape_line(body);
         let style = if body.starts_with("+++") || body.starts_with("---") {
             Some(Color::Default.bold())
         } else if body.starts_with('+') {
@@ -379,8 +376,8 @@ fn unified_diff(before: &str, after: &str, path: &Path, paint: Paint) -> String 
             None
         };
         match style {
-            Some(style) => out.push_str(&paint.style(style, body)),
-            None => out.push_str(body),
+            Some(style) if paint.enabled() => out.push_str(&paint.style(style, &body)),
+            _ => out.push_str(&body),
         }
         out.push_str(end);
     }

@@ -127,5 +127,5 @@ impl<'a> ServedKeys<'a> {
 
 /// Keys the container protocol can carry: a session token and an expiry.
 fn temporary(keys: &RoleCredentials) -> bool {
-    keys.session_token.is_some() && keys.expiration.is_some()
+    keys.session_token().is_some() && keys.expiration().is_some()
 }

@@ -9,7 +9,8 @@ use std::path::PathBuf;
 
 use awsctx_core::binding::PROFILE_FILE;
 use awsctx_core::config::ProfileKind;
-use awsctx_core::switch::{Origin, ShellState, Skipped, resolve_binding};
+use awsctx_core::switch::{Origin, ShellState, Skipped, ancestor_of, hook_loaded, resolve_binding};
+use awsctx_core::text::{escape_json, escape_line};
 use awsctx_core::time::{format_cache, parse_lenient};
 use awsctx_login::provider::{CredentialProvider, LoginSession, TokenState};
 use jiff::{SignedDuration, Timestamp};
@@ -54,7 +55,7 @@ pub(crate) struct Keys {
 /// Where the shell's profile came from and the per-directory state (no values of keys).
 #[derive(Debug, Default, Serialize)]
 pub(crate) struct Switcher {
-    /// Whether the hook has run in this shell (its state variables are present).
+    /// Whether the hook has run in this shell (it handed its state to this command).
     pub(crate) hook: bool,
     /// `command`, `pin` or `file`; `None` when awsctx set no profile here.
     pub(crate) origin: Option<&'static str>,
@@ -111,7 +112,7 @@ pub(crate) fn run(args: &StatusArgs, ctx: &Context) -> anyhow::Result<ExitCode> 
     let text = if args.json {
         let mut json = serde_json::to_string_pretty(&status)?;
         json.push('\n');
-        json
+        escape_json(json)
     } else {
         status.render()
     };
@@ -181,7 +182,7 @@ impl Status {
         if self.keys.is_none() {
             match provider.cached(profile) {
                 Ok(Some(cached)) => {
-                    self.keys = Some(Keys::new("cache", cached.credentials.expiration, now));
+                    self.keys = Some(Keys::new("cache", cached.credentials.expiration(), now));
                 }
                 Ok(None) if matches!(kind, ProfileKind::Static { .. }) => {
                     self.keys = Some(Keys::new("config", None, now));
@@ -271,12 +272,13 @@ impl Status {
     }
 }
 
-/// `label  value` lines, the values aligned.
+/// `label  value` lines, the values aligned. The values quote the environment, the config,
+/// directory names and `.aws-profile` files: each is escaped.
 fn aligned(lines: &[(&str, String)]) -> String {
     let width = lines.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
     let mut out = String::new();
     for (label, value) in lines {
-        let _ = writeln!(out, "{label:width$}  {value}");
+        let _ = writeln!(out, "{label:width$}  {}", escape_line(value));
     }
     out
 }
@@ -284,10 +286,18 @@ fn aligned(lines: &[(&str, String)]) -> String {
 impl Switcher {
     /// The switcher's state variables, and the binding of the current directory.
     fn gather(ctx: &Context, problems: &mut Vec<String>) -> Self {
-        let state = ShellState::from_env(&ctx.env);
+        let mut state = ShellState::from_env(&ctx.env);
+        // A directory the state kept as a hash (too long to keep): named when it is here.
+        if let Ok(here) = current_dir(ctx) {
+            for kept in [&mut state.bound, &mut state.manual] {
+                if let Some(dir) = kept.as_deref().and_then(|k| ancestor_of(k, &here)) {
+                    *kept = Some(dir);
+                }
+            }
+        }
         let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
         let mut switcher = Self {
-            hook: state.pins.is_some(),
+            hook: hook_loaded(&ctx.env),
             origin: state.profile.as_ref().and(state.origin).map(Origin::name),
             bound: path(&state.bound),
             manual: path(&state.manual),

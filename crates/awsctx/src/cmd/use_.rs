@@ -19,10 +19,10 @@ use awsctx_core::file::{read_private, write_private};
 use awsctx_core::lookup::{AccountNames, Identity};
 use awsctx_core::shell::{EnvChange, Shell, render};
 use awsctx_core::switch::{
-    Action, ActiveBinding, ExportMode, KnownProfile, ProfileEnv, Resolution, ShellState, Skipped,
-    managed_changes, pins_list, refresh_due, resolve_binding, var,
+    Action, ActiveBinding, ExportMode, KnownProfile, ProfileEnv, Resolution, STATE_BOUND,
+    ShellState, Skipped, managed_changes, pins_list, refresh_due, resolve_binding, var,
 };
-use awsctx_core::text::escape;
+use awsctx_core::text::{Untrusted, escape, escape_line};
 use awsctx_login::provider::{
     CredentialProvider, LoginTarget, MfaError, ProviderError, ProviderSettings,
 };
@@ -165,7 +165,8 @@ fn print_current(ctx: &Context) -> anyhow::Result<ExitCode> {
         .or_else(|| ctx.env.get("AWS_DEFAULT_PROFILE").map(str::to_owned));
     match current {
         Some(profile) => {
-            crate::print_stdout(&format!("{profile}\n"));
+            // Often shown in a prompt (`$(awsctx -c)`): escaped like every other line.
+            crate::print_stdout(&format!("{}\n", escape_line(&profile)));
             Ok(ExitCode::SUCCESS)
         }
         None => Err(ui::error("no profile in this shell", "`awsctx PROFILE` switches to one")),
@@ -202,7 +203,7 @@ fn list_or_pick(ctx: &Context) -> anyhow::Result<ExitCode> {
         for name in &names {
             let mark = if current.as_deref() == Some(*name) { "* " } else { "  " };
             out.push_str(mark);
-            out.push_str(name);
+            out.push_str(&escape_line(name));
             out.push('\n');
         }
         if hooked {
@@ -252,12 +253,6 @@ impl Choice {
         let details = parts.into_iter().flatten().collect::<Vec<_>>().join("  ");
         Self { name: name.to_owned(), details }
     }
-
-    /// Whether every term is in the name or the details, ignoring case.
-    fn matches(&self, terms: &[String]) -> bool {
-        let text = format!("{} {}", self.name, self.details).to_lowercase();
-        terms.iter().all(|t| text.contains(t.as_str()))
-    }
 }
 
 /// Let the user choose: `fzf` when installed, else a line-based filter on the terminal.
@@ -275,49 +270,78 @@ pub(crate) fn pick(choices: &[Choice]) -> anyhow::Result<Option<String>> {
     }
 }
 
-/// fzf shows and searches `name<TAB>details`; the name is what comes back.
+/// fzf shows each choice escaped (a line of its own, drawn on the terminal): its name and what
+/// it stands for, all searchable. Each line starts with the choice's index, which fzf hides and
+/// gives back, so the choice is the name itself whatever its escaped form.
 fn pick_with_fzf(choices: &[Choice]) -> std::io::Result<Option<String>> {
-    let mut child = std::process::Command::new("fzf")
-        .args(["--height=40%", "--reverse", "--no-multi", "--prompt=profile> ", "--delimiter=\t"])
+    let mut fzf = std::process::Command::new("fzf");
+    // The hook's state (the user's saved keys) stays with awsctx.
+    for (name, _) in std::env::vars_os() {
+        if name.to_str().is_some_and(|n| n.starts_with(var::PREFIX)) {
+            fzf.env_remove(name);
+        }
+    }
+    let mut child = fzf
+        .args([
+            "--height=40%",
+            "--reverse",
+            "--no-multi",
+            "--prompt=profile> ",
+            "--delimiter=\t",
+            "--with-nth=2..",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()?;
     if let Some(mut stdin) = child.stdin.take() {
-        let lines: Vec<String> =
-            choices.iter().map(|c| format!("{}\t{}", c.name, c.details)).collect();
+        let mut lines = String::new();
+        for (i, choice) in choices.iter().enumerate() {
+            let _ = writeln!(lines, "{i}\t{}\t{}", escape_line(&choice.name), choice.details);
+        }
         // fzf may exit before reading everything (a quick ESC): not an error.
-        let _ = stdin.write_all(lines.join("\n").as_bytes());
+        let _ = stdin.write_all(lines.as_bytes());
     }
     let out = child.wait_with_output()?;
-    let line = String::from_utf8_lossy(&out.stdout).trim_end_matches('\n').to_owned();
-    let choice = line.split('\t').next().unwrap_or_default().to_owned();
-    Ok((out.status.success() && !choice.is_empty()).then_some(choice))
+    if !out.status.success() {
+        return Ok(None);
+    }
+    let chosen = String::from_utf8_lossy(&out.stdout);
+    let index = chosen.split('\t').next().and_then(|i| i.trim().parse::<usize>().ok());
+    Ok(index.and_then(|i| choices.get(i)).map(|c| c.name.clone()))
 }
 
 /// The built-in picker: numbered matches on the terminal, type to filter (by profile name,
-/// account id, account name or role), a number to choose.
+/// account id, account name or role), a number to choose. Names are shown escaped, and the
+/// filter matches what is shown.
 fn pick_builtin(choices: &[Choice]) -> anyhow::Result<Option<String>> {
     const SHOWN: usize = 15;
     let tty = fs_err::OpenOptions::new().read(true).write(true).open("/dev/tty")?;
     let mut input = std::io::BufReader::new(tty.try_clone()?);
     let mut out = tty;
+    let names: Vec<String> = choices.iter().map(|c| escape_line(&c.name).into_owned()).collect();
+    let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
+    let shown: Vec<String> = names
+        .iter()
+        .zip(choices)
+        .map(|(name, c)| format!("{name:<width$}  {}", c.details).trim_end().to_owned())
+        .collect();
     let mut filter = String::new();
-    let width = choices.iter().map(|c| c.name.chars().count()).max().unwrap_or(0);
     loop {
         let terms: Vec<String> = filter.split_whitespace().map(str::to_lowercase).collect();
-        let matches: Vec<&Choice> = choices.iter().filter(|c| c.matches(&terms)).collect();
+        let matches: Vec<usize> = (0..shown.len())
+            .filter(|&i| terms.iter().all(|t| shown[i].to_lowercase().contains(t.as_str())))
+            .collect();
         if matches.len() == 1 && !filter.is_empty() {
-            return Ok(Some(matches[0].name.clone()));
+            return Ok(Some(choices[matches[0]].name.clone()));
         }
-        for (i, choice) in matches.iter().take(SHOWN).enumerate() {
-            let line = format!("{:>3}  {:<width$}  {}", i + 1, choice.name, choice.details);
-            writeln!(out, "{}", line.trim_end())?;
+        for (n, &i) in matches.iter().take(SHOWN).enumerate() {
+            writeln!(out, "{:>3}  {}", n + 1, shown[i])?;
         }
         if matches.len() > SHOWN {
             writeln!(out, "     … {} more: type to filter", matches.len() - SHOWN)?;
         }
         if matches.is_empty() {
-            writeln!(out, "no profile matches `{}`", escape(&filter))?;
+            writeln!(out, "no profile matches `{}`", escape_line(&filter))?;
         }
         write!(out, "profile (text filters, number picks, empty cancels)> ")?;
         out.flush()?;
@@ -330,10 +354,10 @@ fn pick_builtin(choices: &[Choice]) -> anyhow::Result<Option<String>> {
             return Ok(None);
         }
         if let Ok(n) = line.parse::<usize>()
-            && let Some(choice) = n.checked_sub(1).and_then(|i| matches.get(i))
+            && let Some(&i) = n.checked_sub(1).and_then(|i| matches.get(i))
             && n <= SHOWN
         {
-            return Ok(Some(choice.name.clone()));
+            return Ok(Some(choices[i].name.clone()));
         }
         line.clone_into(&mut filter);
     }
@@ -374,6 +398,9 @@ fn record_history(ctx: &Context, profile: &str) {
 
 /// A failed refresh is tried again after this many seconds.
 const RETRY_SECS: i64 = 60;
+
+/// The most passed-over bindings one run names (the nearest ones).
+const MAX_REPORTED: usize = 3;
 
 /// Why the switcher runs: the user's command (reports always), or the hook (reports once).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -443,17 +470,18 @@ impl<'a> Session<'a> {
         })
     }
 
-    /// The binding that applies here, with `_AWSCTX_PINS` brought up to date. Bindings passed
-    /// over are reported: by the hook once per shell, for a command always.
+    /// The binding that applies here, with `_AWSCTX_PINS` brought up to date. The nearest
+    /// bindings passed over are reported: by the hook once per shell, for a command always.
     pub(crate) fn resolve(&mut self, hook: bool) -> anyhow::Result<Option<ActiveBinding>> {
         let state_dir = self.ctx.state_dir()?;
         let pins = state_dir.load_pins()?;
         let trust = state_dir.load_trust()?;
         let resolution = self.resolve_with(&pins, &trust)?;
         self.state.pins = Some(pins_list(&pins));
-        for skipped in &resolution.skipped {
-            let first = skipped.marker().is_none_or(|m| self.state.warn_once(&m));
-            if first || !hook {
+        // A repository can nest any number of files; the nearest are the ones to act on.
+        let reported = resolution.skipped.iter().filter_map(|s| Some((s, s.marker()?)));
+        for (skipped, marker) in reported.take(MAX_REPORTED) {
+            if self.state.warn_once(&marker) || !hook {
                 report_skipped(skipped);
             }
         }
@@ -477,15 +505,15 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// Carry out `action`, print the shell code on stdout and the report on stderr. From the
-    /// hook an error is reported once and the state still moves on (a prompt never retries a
-    /// failing run on every prompt).
-    /// Apply `action`, print the shell code, and give the exit code: failure when an explicit
-    /// switch got no keys (the switch itself still happens).
+    /// Apply `action`, print the shell code on stdout and the report on stderr, and give the
+    /// exit code: failure when an explicit switch got no keys (the switch itself still
+    /// happens). From the hook an error is reported once and the shell keeps what it had, with
+    /// this directory marked as looked at: the next prompt neither retries nor repeats it.
     pub(crate) fn finish(mut self, action: &Action, trigger: Trigger) -> anyhow::Result<ExitCode> {
         let changes = match self.apply(action, trigger) {
             Ok(changes) => changes,
             Err(err) if trigger == Trigger::Hook => {
+                self.keep_state_before();
                 self.report_error_once(&err);
                 Vec::new()
             }
@@ -496,10 +524,24 @@ impl<'a> Session<'a> {
         Ok(failure.map_or(ExitCode::SUCCESS, |err| ui::report(&err)))
     }
 
-    /// One line for an error the hook met, once per shell per message.
+    /// Undo this run's decision (what it learnt stays: the messages it showed, the pin list);
+    /// a refresh that was due is tried again in a minute, not at every prompt.
+    fn keep_state_before(&mut self) {
+        let (warned, pins) = (std::mem::take(&mut self.state.warned), self.state.pins.take());
+        self.state = self.before.clone();
+        self.state.warned = warned;
+        self.state.pins = pins.or(self.state.pins.take());
+        let now = self.now.as_second();
+        if self.state.due.is_some_and(|due| due <= now) {
+            self.state.due = Some(now + RETRY_SECS);
+        }
+    }
+
+    /// One line for an error the hook met, once per shell for each message and directory.
     pub(crate) fn report_error_once(&mut self, err: &anyhow::Error) {
         let message = format!("{err:#}").replace('\n', " ");
-        if self.state.warn_once(&format!("error:{message}")) {
+        let marker = format!("error:{}\0{message}", self.pwd.display());
+        if self.state.warn_once(&marker) {
             ui::notice(&format!("error: {message}"));
         }
     }
@@ -514,6 +556,10 @@ impl<'a> Session<'a> {
         all.extend(self.state.changes_since(&self.before));
         let mut code = render(self.shell, &all)?;
         code.push_str(&self.extra);
+        if self.shell == Shell::Bash && self.ctx.env.get(var::EPOCH).is_some() {
+            // Re-anchor the fallback clock of a bash without `EPOCHSECONDS`.
+            let _ = writeln!(code, "{}=$(({} - SECONDS))", var::EPOCH, self.now.as_second());
+        }
         crate::print_stdout(&code);
         Ok(())
     }
@@ -581,10 +627,10 @@ impl<'a> Session<'a> {
         };
         let target = ProfileEnv { profile, region: facts.region.as_deref(), keys: got };
         let changes = managed_changes(self.mode, &target, &saved, &self.ctx.env);
-        self.state.expires = got.and_then(|k| k.expiration).map(Timestamp::as_second);
+        self.state.expires = got.and_then(RoleCredentials::expiration).map(Timestamp::as_second);
         self.state.prod = is_production(self.ctx, profile, facts.account.as_deref(), &facts);
         self.state.due = match &keys {
-            Keys::Got(k) => k.expiration.map(|exp| refresh_due(exp, self.now, RETRY_SECS)),
+            Keys::Got(k) => k.expiration().map(|exp| refresh_due(exp, self.now, RETRY_SECS)),
             // Try again in a minute, not at every prompt.
             Keys::Unreachable { .. } => Some(self.now.as_second() + RETRY_SECS),
             _ => None,
@@ -593,8 +639,9 @@ impl<'a> Session<'a> {
             && got.is_some()
         {
             // Logged in again: a later expiry is news again.
-            self.state.forget_warnings(&format!("expired:{session}"));
+            self.state.forget_warning(&format!("expired:{session}"));
         }
+        self.check_switch(profile, &changes)?;
         if !refresh {
             self.report_switch(profile, &facts, &keys);
         }
@@ -602,26 +649,44 @@ impl<'a> Session<'a> {
         Ok(changes)
     }
 
+    /// Before anything is said about it: the shell can hold what the switch sets (a profile
+    /// value with a NUL byte cannot be switched to), and the state stays within its bound.
+    fn check_switch(&self, profile: &str, changes: &[EnvChange]) -> anyhow::Result<()> {
+        let mut all = changes.to_vec();
+        all.extend(self.state.changes_since(&self.before));
+        render(self.shell, &all)
+            .with_context(|| format!("profile `{}` cannot be switched to", Untrusted(profile)))?;
+        if !self.state.fits() {
+            return Err(ui::error(
+                format!(
+                    "switching to `{}` needs {} bytes of shell state, over the {STATE_BOUND} awsctx allows: the shell's own `AWS_*` values, kept for `awsctx -u`, are too long",
+                    Untrusted(profile),
+                    self.state.size()
+                ),
+                "unset the longest of them first (`unset AWS_SESSION_TOKEN`), or run the command with `awsctx exec PROFILE -- CMD`",
+            ));
+        }
+        Ok(())
+    }
+
     fn report_switch(&self, profile: &str, facts: &ProfileFacts, keys: &Keys) {
         let account = match keys {
-            Keys::Got(k) => k.account_id.clone().or_else(|| facts.account.clone()),
+            Keys::Got(k) => k.account_id().map(str::to_owned).or_else(|| facts.account.clone()),
             _ => facts.account.clone(),
         };
-        let mut parts = vec![display(profile)];
-        parts.extend(account.as_deref().map(display));
-        parts.extend(facts.role.as_deref().map(display));
-        parts.extend(facts.region.as_deref().map(display));
+        let shown = |text: &str| Untrusted(text).to_string();
+        let mut parts = vec![shown(profile)];
+        parts.extend(account.as_deref().map(shown));
+        parts.extend(facts.role.as_deref().map(shown));
+        parts.extend(facts.region.as_deref().map(shown));
         match keys {
-            Keys::Got(k) => parts.extend(k.expiration.map(|exp| time_left(exp, self.now))),
+            Keys::Got(k) => parts.extend(k.expiration().map(|exp| time_left(exp, self.now))),
             Keys::NotWanted => {}
             _ => parts.push("no keys".to_owned()),
         }
         let line = parts.join(" · ");
-        let paint = ui::Paint::stderr();
         let prod = is_production(self.ctx, profile, account.as_deref(), facts);
-        let line =
-            if prod && paint.enabled() { paint.style(Color::Red.bold(), &line) } else { line };
-        ui::notice(&line);
+        ui::notice_styled(&line, prod.then(|| Color::Red.bold()));
     }
 
     fn report_keys(&mut self, profile: &str, keys: &Keys, trigger: Trigger) {
@@ -658,25 +723,15 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// fish has no clock: arm one timer that signals the shell when keys are due (and disarm
-    /// the previous one), so a prompt never has to look at the time.
+    /// fish has no clock: (re)arm the hook's timer that signals the shell when keys are due,
+    /// or disarm it, so a prompt never has to look at the time (`shell/awsctx.fish`).
     fn fish_timer(&mut self) {
-        let disarm = "set -q _awsctx_timer; and command kill $_awsctx_timer 2>/dev/null; \
-                      set -e _awsctx_timer\n";
         match self.state.due {
             Some(due) => {
                 let secs = (due - self.now.as_second()).max(1);
-                self.extra.push_str(disarm);
-                // The timer checks that its parent is still this shell before signalling, so
-                // a reused pid is never hit after the shell is gone.
-                let _ = write!(
-                    self.extra,
-                    "command sh -c 'sleep \"$1\"; [ \"$(ps -o ppid= -p $$ | tr -d \" \")\" = \"$2\" ] && kill -USR1 \"$2\"' sh {secs} $fish_pid </dev/null >/dev/null 2>&1 &\n\
-                     set -g _awsctx_timer $last_pid\n\
-                     disown $last_pid 2>/dev/null\n"
-                );
+                let _ = writeln!(self.extra, "_awsctx_arm_timer {secs}");
             }
-            None if self.before.due.is_some() => self.extra.push_str(disarm),
+            None if self.before.due.is_some() => self.extra.push_str("_awsctx_disarm_timer\n"),
             None => {}
         }
     }
@@ -711,23 +766,32 @@ pub(crate) fn known_profile(config: &Config, profile: &str) -> Option<KnownProfi
     Some(KnownProfile { account: Identity::of(profile).account.map(str::to_owned) })
 }
 
+/// The line for a binding passed over. The directory names and the profile name come from
+/// whatever repository the shell is in: [`ui::notice`] escapes the line, and the profile
+/// name is also cut short.
 fn report_skipped(skipped: &Skipped) {
-    let line = match skipped {
+    if let Some(line) = skipped_line(skipped) {
+        ui::notice(&line);
+    }
+}
+
+fn skipped_line(skipped: &Skipped) -> Option<String> {
+    Some(match skipped {
         Skipped::Untrusted { path, profile } => format!(
             "`{}` (profile `{}`) is not allowed yet — run `awsctx allow` to trust it",
             path.display(),
-            display(profile)
+            Untrusted(profile)
         ),
-        Skipped::Denied { .. } => return,
+        Skipped::Denied { .. } => return None,
         Skipped::UnknownProfile { file: Some(file), profile, .. } => format!(
             "`{}` names profile `{}`, which is not in the config — `awsctx list` shows the profiles",
             file.display(),
-            display(profile)
+            Untrusted(profile)
         ),
         Skipped::UnknownProfile { root, file: None, profile } => format!(
             "the pin at `{}` names profile `{}`, which is not in the config — run `awsctx pin PROFILE` there",
             root.display(),
-            display(profile)
+            Untrusted(profile)
         ),
         Skipped::WrongAccount { root, file, profile, expected, actual } => {
             let what = match file {
@@ -740,18 +804,11 @@ fn report_skipped(skipped: &Skipped) {
             };
             format!(
                 "{what} expects account {expected}, but profile `{}` {actual} — refused; fix the binding or the profile",
-                display(profile)
+                Untrusted(profile)
             )
         }
         Skipped::Unreadable { reason, .. } => format!("{reason} — fix or remove it"),
-    };
-    ui::notice(&line);
-}
-
-/// `text` safe for a terminal line: control and bidi characters escaped, cut to a bound (a
-/// `.aws-profile` may name a 4 KiB "profile").
-fn display(text: &str) -> String {
-    escape(text).into_owned()
+    })
 }
 
 fn time_left(expiration: Timestamp, now: Timestamp) -> String {
@@ -919,7 +976,7 @@ pub(crate) fn fetch_keys(ctx: &Context, config: &Config, profile: &str, trigger:
         Ok(found) => found,
         Err(err) => return Keys::Missing { reason: format!("{err:#}") },
     };
-    let mut provider = CredentialProvider::new(config, &ctx.env, settings)
+    let mut provider = CredentialProvider::new(config, ctx.child_env(), settings)
         .with_lock_deadline(deadline)
         .on_lock_wait(|wait| ui::notice(&wait.to_string()));
     if trigger == Trigger::Hook {
@@ -942,7 +999,7 @@ pub(crate) fn fetch_keys(ctx: &Context, config: &Config, profile: &str, trigger:
             // Keys that are old but not yet expired still work meanwhile.
             match provider.cached(profile) {
                 Ok(Some(old))
-                    if old.credentials.expiration.is_some_and(|e| e > Timestamp::now()) =>
+                    if old.credentials.expiration().is_some_and(|e| e > Timestamp::now()) =>
                 {
                     Keys::Got(old.credentials)
                 }
@@ -1025,6 +1082,28 @@ mod tests {
         assert!(!looks_like_production(&env("*-prd"), "app-prd-x", None, &facts));
         assert!(looks_like_production(&env("4444*"), "x", Some("444455556666"), &facts));
         assert!(!looks_like_production(&env(""), "prod", None, &facts));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn lines_about_bindings_never_hold_a_raw_control_character(
+            dir in ui::tests::any_text(),
+            profile in ui::tests::any_text(),
+        ) {
+            let path = PathBuf::from(format!("/src/{dir}/.aws-profile"));
+            let root = PathBuf::from(format!("/src/{dir}"));
+            for skipped in [
+                Skipped::Untrusted { path: path.clone(), profile: profile.clone() },
+                Skipped::UnknownProfile { root: root.clone(), file: Some(path.clone()), profile: profile.clone() },
+                Skipped::UnknownProfile { root, file: None, profile: profile.clone() },
+                Skipped::Unreadable { path, reason: profile.clone() },
+            ] {
+                let line = skipped_line(&skipped).unwrap();
+                let shown = ui::notice_text(&line, None, ui::Paint::stderr());
+                proptest::prop_assert!(ui::tests::raw(&shown).is_empty(), "{shown:?}");
+                proptest::prop_assert_eq!(shown.lines().count(), 1);
+            }
+        }
     }
 
     #[test]

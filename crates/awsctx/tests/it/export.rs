@@ -18,13 +18,16 @@ const TOKEN: &str = "IQoJb3JpZ2luX2VjEXAMPLE";
 
 fn seeded() -> Sandbox {
     let sandbox = Sandbox::new();
-    sandbox.seed_credentials(&RoleCredentials {
-        access_key_id: KEY.into(),
-        secret_access_key: Secret::new(SECRET),
-        session_token: Some(Secret::new(TOKEN)),
-        expiration: Some("2099-01-01T12:00:00Z".parse().unwrap()),
-        account_id: Some(sandbox.account.clone()),
-    });
+    sandbox.seed_credentials(
+        &RoleCredentials::new(
+            KEY,
+            Secret::new(SECRET),
+            Some(Secret::new(TOKEN)),
+            Some("2099-01-01T12:00:00Z".parse().unwrap()),
+        )
+        .unwrap()
+        .with_account_id(Some(sandbox.account.clone())),
+    );
     sandbox
 }
 

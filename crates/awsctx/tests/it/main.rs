@@ -15,6 +15,7 @@ mod export;
 mod files;
 mod guard;
 mod hooks;
+mod hookstate;
 mod interop;
 mod list;
 mod login;
@@ -28,6 +29,7 @@ mod reliability;
 mod server;
 mod support;
 mod switch;
+mod untrusted;
 
 /// A Python that can `import MODULE`: `$AWSCTX_PYTHON`, else `python3`. Missing: a loud skip,
 /// or a failure under `CI=true` (CI installs boto3, moto and awscli in a venv).

@@ -42,6 +42,17 @@ fn the_saved_keys_and_the_hook_state_never_reach_a_child_process() {
 }
 
 #[test]
+fn doctor_through_the_nushell_hook_sees_it_loaded_and_names_nu() {
+    if !have_nu() {
+        return;
+    }
+    let sb = Sandbox::new();
+    let out = sb.run("nu", &format!("cd '{}'\nprompt\nawsctx doctor", sb.root.display()));
+    let text = stdout(&out);
+    assert!(text.contains("shell hook: loaded in nu 0."), "{text}\n{}", stderr(&out));
+}
+
+#[test]
 fn sourcing_twice_registers_once_first_and_keeps_the_users_hooks() {
     if !have_nu() {
         return;

@@ -11,7 +11,7 @@ use expectrl::{Regex, Session};
 
 use awsctx_tests::{MockConfig, Operation};
 
-use crate::switch::{DEV, PROD, Sandbox, shells};
+use crate::switch::{DEV, PROD, Sandbox, processes_marked, shells, wait_until_gone};
 
 struct Term {
     session: Session,
@@ -189,6 +189,42 @@ fn the_built_in_picker_filters_on_the_terminal_and_switches() {
 }
 
 #[test]
+fn fzf_gets_the_names_behind_their_index_and_the_choice_is_the_name() {
+    if !shells().contains(&"bash") {
+        return;
+    }
+    let sb = Sandbox::new();
+    sb.seed_keys(PROD, Duration::from_secs(3600));
+    // A stand-in for fzf: it records what it was given and how, and picks `prod-ro`'s line
+    // (index, name, and what the profile stands for, tab-separated).
+    let bin = sb.dir("fake-bin");
+    let log = sb.root.join("fzf.log");
+    let script = bin.join("fzf");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" > '{log}.args'\n\
+             tee '{log}' | grep -m1 \"$(printf '\\t')prod-ro$(printf '\\t')\"\n",
+            log = log.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let mut t = Term::start(&sb, "bash", &sb.root);
+    let (out, status) = t.run(&format!("PATH='{}':\"$PATH\" awsctx", bin.display()));
+    assert_eq!(status, 0, "{out}");
+    t.expect_var("AWS_PROFILE", Some("prod-ro"));
+    let given = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        given.lines().all(|l| l.split_once('\t').is_some_and(|(i, _)| i.parse::<usize>().is_ok())),
+        "{given}"
+    );
+    assert!(given.lines().any(|l| l.contains("\tdev\t111122223333  Admin")), "{given}");
+    let args = std::fs::read_to_string(format!("{}.args", log.display())).unwrap();
+    assert!(args.lines().any(|a| a == "--with-nth=2.."), "{args}");
+}
+
+#[test]
 fn keys_are_refreshed_from_the_mock_when_they_near_expiry_and_fish_keeps_one_timer() {
     // The mock hands out keys that are due for a refresh 3 s after they are issued (the hook
     // refreshes 15 minutes before expiry).
@@ -352,4 +388,48 @@ fn a_production_profile_waits_for_its_name_typed_when_confirmations_are_on() {
     let (out, status) = t.run("");
     assert_eq!(status, 0, "{out}");
     assert!(out.contains("ran-it"), "{out}");
+}
+
+#[test]
+fn fish_refresh_timers_die_with_their_shell_even_when_it_is_killed() {
+    if !shells().contains(&"fish") {
+        return;
+    }
+    let sb = Sandbox::new();
+    sb.seed_keys(DEV, Duration::from_secs(3600));
+    sb.seed_keys(PROD, Duration::from_secs(3600));
+    // (timers, sleeps) among the processes this sandbox started.
+    let counts = |sb: &Sandbox| {
+        let procs = processes_marked(&sb.marker);
+        let timers = procs.iter().filter(|(_, cmd)| cmd.contains("kill -USR1")).count();
+        let sleeps = procs.iter().filter(|(_, cmd)| cmd.starts_with("sleep ")).count();
+        (timers, sleeps, procs)
+    };
+    let mut t = Term::start(&sb, "fish", &sb.root);
+    t.type_line("awsctx dev");
+    // Replacing the timer ends the old one with its `sleep`.
+    t.type_line("awsctx prod-ro");
+    t.type_line("awsctx dev");
+    let started = std::time::Instant::now();
+    let (timers, sleeps, procs) = loop {
+        let found = counts(&sb);
+        if (found.0, found.1) == (1, 1) || started.elapsed() > Duration::from_secs(5) {
+            break found;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!((timers, sleeps), (1, 1), "one timer and its sleep: {procs:?}");
+    // `exit`: the shell's exit event ends the timer's whole process group.
+    t.session.send_line("exit").unwrap();
+    let left = wait_until_gone(&sb.marker, Duration::from_secs(5));
+    assert!(left.is_empty(), "left behind after `exit`: {left:?}");
+
+    // A shell killed outright runs no exit handler: the timer notices its parent is gone.
+    let mut t = Term::start(&sb, "fish", &sb.root);
+    t.type_line("awsctx dev");
+    assert_eq!(counts(&sb).0, 1, "{:?}", counts(&sb).2);
+    let pid = t.session.get_process().pid().to_string();
+    assert!(Command::new("kill").args(["-KILL", &pid]).status().unwrap().success());
+    let left = wait_until_gone(&sb.marker, Duration::from_secs(15));
+    assert!(left.is_empty(), "left behind by a killed shell: {left:?}");
 }
