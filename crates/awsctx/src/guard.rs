@@ -7,6 +7,8 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 
+use awsctx_core::text::Untrusted;
+
 use crate::cmd::use_::{ProfileFacts, is_production};
 use crate::context::Context;
 use crate::ui;
@@ -44,9 +46,12 @@ pub(crate) fn confirm(ctx: &Context, profile: &str, what: &str) -> anyhow::Resul
         .collect::<Vec<_>>()
         .join(" ");
     let mut out = tty.try_clone()?;
+    // Straight to the terminal, so escaped here.
     write!(
         out,
-        "awsctx: `{profile}` ({who}) looks like production; type its name to go on with {what}: "
+        "awsctx: `{}` ({}) looks like production; type its name to go on with {what}: ",
+        Untrusted(profile),
+        Untrusted(&who)
     )?;
     out.flush()?;
     let mut line = String::new();
