@@ -167,12 +167,20 @@ _awsctx() {
 
     case "${cmd}" in
         awsctx)
-            opts="-u -c -h -V --unset --current --help --version use login logout list ls status export credential-process exec serve console configure populate pin unpin allow deny hook completions doctor hook-env help"
+            opts="-u -c -r -h -V --unset --current --region --help --version use login logout list ls status export credential-process exec serve console configure populate pin unpin allow deny hook completions doctor hook-env help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -r)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -737,7 +745,7 @@ _awsctx() {
             return 0
             ;;
         awsctx__subcmd__hook)
-            opts="-h --help bash zsh fish"
+            opts="-h --help bash zsh fish nu"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -751,7 +759,7 @@ _awsctx() {
             return 0
             ;;
         awsctx__subcmd__hook__subcmd__env)
-            opts="-h --help bash zsh fish"
+            opts="-h --help bash zsh fish nu"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -819,12 +827,24 @@ _awsctx() {
             return 0
             ;;
         awsctx__subcmd__pin)
-            opts="-h --help"
+            opts="-r -h --region --account --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -r)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -913,12 +933,20 @@ _awsctx() {
             return 0
             ;;
         awsctx__subcmd__use)
-            opts="-h --help"
+            opts="-r -h --region --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -r)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

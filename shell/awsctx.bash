@@ -100,6 +100,42 @@ _awsctx_hook() {
   return "$__awsctx_status"
 }
 
+# A prompt segment, `profile (region) 42m`, red for production, from variables only: no
+# process, no subshell. `awsctx_prompt` prints it (for `PS1='$(awsctx_prompt) \$ '`, which
+# costs a subshell); `awsctx_prompt -v NAME` stores it in NAME (for PROMPT_COMMAND, costs
+# nothing: `PS1='${AWSCTX_PS1} \$ '`, single-quoted so the value is never expanded again).
+awsctx_prompt() {
+  local __awsctx_p=${AWS_PROFILE:-${_AWSCTX_PROFILE-}} __awsctx_s='' __awsctx_r __awsctx_now __awsctx_left
+  if [[ -n "$__awsctx_p" ]]; then
+    __awsctx_s=$__awsctx_p
+    __awsctx_r=${AWS_REGION:-${AWS_DEFAULT_REGION-}}
+    [[ -n "$__awsctx_r" ]] && __awsctx_s+=" ($__awsctx_r)"
+    # Time left and colour only for the profile awsctx set (not one exported by hand since).
+    if [[ "$__awsctx_p" == "${_AWSCTX_PROFILE-}" ]]; then
+      if [[ "${_AWSCTX_EXPIRES-}" =~ ^[0-9]+$ ]]; then
+        __awsctx_now=${EPOCHSECONDS:-$((${_AWSCTX_EPOCH:-0} + SECONDS))}
+        __awsctx_left=$((_AWSCTX_EXPIRES - __awsctx_now))
+        if ((__awsctx_left <= 0)); then
+          __awsctx_s+=" expired"
+        elif ((__awsctx_left >= 3600)); then
+          __awsctx_s+=" $((__awsctx_left / 3600))h$((__awsctx_left % 3600 / 60))m"
+        else
+          __awsctx_s+=" $((__awsctx_left / 60))m"
+        fi
+      fi
+      if [[ -n "${_AWSCTX_PROD-}" && -z "${NO_COLOR-}" ]]; then
+        # \001 and \002 tell readline the colour codes take no room on the line.
+        __awsctx_s=$'\001\e[31m\002'"$__awsctx_s"$'\001\e[0m\002'
+      fi
+    fi
+  fi
+  if [[ "${1-}" == -v ]]; then
+    printf -v "${2:?awsctx_prompt -v needs a variable name}" '%s' "$__awsctx_s"
+  else
+    printf '%s' "$__awsctx_s"
+  fi
+}
+
 # Run first in PROMPT_COMMAND (a string or, in bash 5.1+, an array), once.
 if [[ "${PROMPT_COMMAND[*]-}" != *_awsctx_hook* ]]; then
   if [[ "$(declare -p PROMPT_COMMAND 2>/dev/null)" == "declare -a"* ]]; then

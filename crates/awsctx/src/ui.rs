@@ -34,6 +34,19 @@ impl std::fmt::Display for UserError {
 
 impl std::error::Error for UserError {}
 
+/// The user cancelled a choice (the picker): a quiet exit 130, as fzf and shells say for an
+/// interrupt.
+#[derive(Debug)]
+pub(crate) struct Cancelled;
+
+impl std::fmt::Display for Cancelled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("cancelled")
+    }
+}
+
+impl std::error::Error for Cancelled {}
+
 /// Build an error with a hint line.
 pub(crate) fn error(message: impl Into<String>, hint: impl Into<String>) -> anyhow::Error {
     UserError { message: message.into(), hint: Some(hint.into()) }.into()
@@ -41,6 +54,9 @@ pub(crate) fn error(message: impl Into<String>, hint: impl Into<String>) -> anyh
 
 /// Print `awsctx: error: ...` (and `hint: ...`) and give exit code 1.
 pub(crate) fn report(err: &anyhow::Error) -> ExitCode {
+    if err.downcast_ref::<Cancelled>().is_some() {
+        return ExitCode::from(130);
+    }
     write_stderr(&error_text(err, Paint::stderr()));
     ExitCode::FAILURE
 }

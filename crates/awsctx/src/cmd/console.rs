@@ -25,13 +25,18 @@ use awsctx_login::{Endpoint, HttpClient, Partition, Service, run_blocking};
 
 use crate::cli::ConsoleArgs;
 use crate::context::Context;
+use crate::target::Usage;
 
 /// `Issuer` of the login URL: empty, as granted sends it (the console then has no "return to
 /// the issuer" page to send a signed-out user to).
 const ISSUER: &str = "";
 
 pub(crate) fn run(args: &ConsoleArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
-    let profile = args.profile.clone().unwrap_or_else(|| selected_profile(&ctx.env));
+    let profile = match &args.profile {
+        Some(typed) => crate::target::profile_for(ctx, typed, Usage::Command("console"))?,
+        None => selected_profile(&ctx.env),
+    };
+    crate::guard::confirm(ctx, &profile, "opening the console")?;
     if !args.federate {
         let kind =
             ctx.config()?.kind(&profile).map_err(|e| crate::credentials::user_error(e.into()))?;

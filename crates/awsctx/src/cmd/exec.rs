@@ -31,6 +31,7 @@ use signal_hook::iterator::exfiltrator::WithOrigin;
 
 use crate::cli::ExecArgs;
 use crate::context::Context;
+use crate::target::Usage;
 
 /// Exit status when CMD is not found, as in shells.
 const NOT_FOUND: u8 = 127;
@@ -72,6 +73,8 @@ const HOOK_STATE_PREFIX: &str = "_AWSCTX_";
 
 pub(crate) fn run(args: ExecArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let ExecArgs { profile, server, command: words } = args;
+    let profile = crate::target::profile_for(ctx, &profile, Usage::Exec)?;
+    crate::guard::confirm(ctx, &profile, "running a command")?;
     let Some((program, rest)) = words.split_first() else {
         anyhow::bail!("no command given after `--`");
     };

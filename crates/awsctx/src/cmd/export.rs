@@ -12,9 +12,13 @@ use serde_json::{Map, Value};
 
 use crate::cli::{ExportArgs, ExportFormat};
 use crate::context::Context;
+use crate::target::Usage;
 
 pub(crate) fn run(args: &ExportArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
-    let profile = args.profile.clone().unwrap_or_else(|| selected_profile(&ctx.env));
+    let profile = match &args.profile {
+        Some(typed) => crate::target::profile_for(ctx, typed, Usage::Command("export"))?,
+        None => selected_profile(&ctx.env),
+    };
     let credentials = crate::credentials::resolve(ctx, &profile)?;
     crate::print_stdout(&render(&credentials, args.format));
     Ok(ExitCode::SUCCESS)

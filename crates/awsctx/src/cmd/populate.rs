@@ -81,6 +81,9 @@ pub(crate) fn run(args: &PopulateArgs, ctx: &Context) -> anyhow::Result<ExitCode
         awsctx_login::run_blocking(portal.access(|done, total| progress.draw(done, total)));
     progress.finish();
     let access = listed??;
+    if !args.dry_run {
+        remember_account_names(ctx, &access);
+    }
 
     // Read the file only now, after the (slow) listing: the editor refuses to save over a
     // change made since it was read.
@@ -125,6 +128,24 @@ pub(crate) fn run(args: &PopulateArgs, ctx: &Context) -> anyhow::Result<ExitCode
         ui::notice(&format!("populate {session_name}: `{}` already up to date", path.display()));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Keep the portal's account names in awsctx's state, so the pickers and `list` find profiles
+/// by them (the config stays the AWS CLI's: no keys of ours in the profiles). A name is a help:
+/// failing to keep it is said, never fatal.
+fn remember_account_names(ctx: &Context, access: &[access::AccountAccess]) {
+    let kept = ctx.state_dir().and_then(|state| {
+        Ok(state.update_account_names(|names| {
+            for entry in access {
+                if let Some(name) = &entry.account.account_name {
+                    names.insert(&entry.account.account_id, name);
+                }
+            }
+        })?)
+    });
+    if let Err(err) = kept {
+        ui::notice(&format!("warning: account names not kept: {err:#}"));
+    }
 }
 
 /// The id in the block's markers: `# BEGIN awsctx managed: sso-session NAME`.

@@ -132,7 +132,8 @@ fn the_default_profile_is_aws_profile_then_aws_default_profile_then_default() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         stderr(&out),
-        "awsctx: error: profile `nope` not found in the AWS config or credentials file\nhint: `awsctx list` shows the profiles\n"
+        "awsctx: error: profile `nope` not found in the AWS config or credentials file\n\
+         hint: `awsctx list` shows the profiles; `awsctx populate --sso-session NAME` generates them\n"
     );
 }
 

@@ -195,10 +195,11 @@ impl Sandbox {
     /// defined alike in every shell.
     pub(crate) fn run(&self, shell: &str, script: &str) -> Output {
         let full = format!("{}\n{script}\n", self.prelude(shell));
-        let mut cmd = Command::new(shell);
+        let mut cmd = Command::new(program(shell));
         match shell {
             "bash" => cmd.args(["--norc", "--noprofile", "-c", &full]),
             "zsh" => cmd.args(["-f", "-c", &full]),
+            "nu" => cmd.args(["--no-config-file", "-c", &full]),
             _ => cmd.args(["--no-config", "-c", &full]),
         };
         cmd.env_clear().envs(self.env()).current_dir(&self.root);
@@ -225,6 +226,17 @@ impl Sandbox {
                  setvar() {{ export \"$1=$2\" }}\n\
                  unsetvar() {{ unset \"$1\" }}\n\
                  statevars() {{ local n; for n in ${{(k)parameters[(I)_AWSCTX_*]}}; do printf '%s=%s\\0' $n \"${{(P)n}}\"; done }}"
+            ),
+            // A prompt as the REPL makes one: `pre_prompt` hooks, then `env_change.PWD` hooks
+            // when `$env.PWD` changed since the last prompt. The hook's state is in the
+            // `$env._AWSCTX` record: `show` looks there for `_AWSCTX_*`.
+            "nu" => format!(
+                "source '{hook}'\n\
+                 $env.PROMPT_PWD = $env.PWD\n\
+                 def --env prompt [] {{ for h in $env.config.hooks.pre_prompt {{ do --env $h.code }}; if $env.PWD != $env.PROMPT_PWD {{ let before = $env.PROMPT_PWD; $env.PROMPT_PWD = $env.PWD; for h in $env.config.hooks.env_change.PWD {{ do --env $h.code $before $env.PWD }} }} }}\n\
+                 def show [...names: string] {{ for n in $names {{ let v = if ($n | str starts-with _AWSCTX_) {{ $env._AWSCTX? | default {{}} | get -o $n }} else {{ $env | get -o $n }}; if $v == null {{ print $\"($n) unset\" }} else {{ print $\"($n)=<($v)>\" }} }} }}\n\
+                 def --env setvar [name: string, value: string] {{ if ($name | str starts-with _AWSCTX_) {{ $env._AWSCTX = ($env._AWSCTX? | default {{}} | upsert $name $value) }} else {{ load-env {{($name): $value}} }} }}\n\
+                 def --env unsetvar [name: string] {{ hide-env -i $name }}"
             ),
             _ => format!(
                 "source '{hook}'\n\
@@ -304,6 +316,39 @@ pub(crate) fn have(tool: &str) -> bool {
 /// The shells to run a test in: those installed (with a loud notice for the others).
 pub(crate) fn shells() -> Vec<&'static str> {
     ["bash", "zsh", "fish"].into_iter().filter(|s| have(s)).collect()
+}
+
+/// [`shells`] and Nushell, for scripts all four understand (`cd`, `prompt`, `show`, `setvar`,
+/// `awsctx ...`, one command a line).
+pub(crate) fn shells_and_nu() -> Vec<&'static str> {
+    let mut all = shells();
+    if have_nu() {
+        all.push("nu");
+    }
+    all
+}
+
+/// The program to run for `shell`: its name, found on `PATH`; Nushell as [`nu_program`] finds it.
+pub(crate) fn program(shell: &str) -> PathBuf {
+    if shell == "nu" { nu_program() } else { shell.into() }
+}
+
+/// Nushell: `$AWSCTX_NU`, else `nu` on `PATH`, else the one `.ci/run` installs with npm under
+/// `target/nushell`.
+pub(crate) fn nu_program() -> PathBuf {
+    if let Some(nu) = std::env::var_os("AWSCTX_NU") {
+        return nu.into();
+    }
+    let on_path = Command::new("nu").arg("--version").output().is_ok_and(|o| o.status.success());
+    if on_path {
+        return "nu".into();
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/nushell/bin/nu")
+}
+
+/// Whether Nushell can be run (a loud skip, or a failure under `AWSCTX_REQUIRE_SHELLS=1`).
+pub(crate) fn have_nu() -> bool {
+    have(&nu_program().to_string_lossy())
 }
 
 pub(crate) fn stdout(out: &Output) -> String {
