@@ -173,12 +173,20 @@ _awsctx() {
 
     case "${cmd}" in
         awsctx)
-            opts="-u -c -h -V --unset --current --help --version use login logout list ls status export credential-process exec serve console configure populate pin unpin allow deny hook completions doctor hook-env hook-refresh help"
+            opts="-u -c -r -h -V --unset --current --region --help --version use login logout list ls status export credential-process exec serve console configure populate pin unpin allow deny hook completions doctor hook-env hook-refresh help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -r)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -757,7 +765,7 @@ _awsctx() {
             return 0
             ;;
         awsctx__subcmd__hook)
-            opts="-h --help bash zsh fish"
+            opts="-h --help bash zsh fish nu"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -771,7 +779,7 @@ _awsctx() {
             return 0
             ;;
         awsctx__subcmd__hook__subcmd__env)
-            opts="-h --help bash zsh fish"
+            opts="-h --help bash zsh fish nu"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -853,12 +861,24 @@ _awsctx() {
             return 0
             ;;
         awsctx__subcmd__pin)
-            opts="-h --help"
+            opts="-r -h --region --account --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -r)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -947,12 +967,20 @@ _awsctx() {
             return 0
             ;;
         awsctx__subcmd__use)
-            opts="-h --help"
+            opts="-r -h --region --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -r)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_awsctx_global_optspecs
-    string join \n u/unset c/current h/help V/version
+    string join \n u/unset c/current r/region= h/help V/version
 end
 
 function __fish_awsctx_needs_command
@@ -24,6 +24,7 @@ function __fish_awsctx_using_subcommand
     contains -- $cmd[1] $argv
 end
 
+complete -c awsctx -n "__fish_awsctx_needs_command" -s r -l region -d 'Use the profile in REGION (`AWS_REGION`, `AWS_DEFAULT_REGION`); without a profile, change only the region of the current one' -r
 complete -c awsctx -n "__fish_awsctx_needs_command" -s u -l unset -d 'Clear everything awsctx exported and restore what the shell had before'
 complete -c awsctx -n "__fish_awsctx_needs_command" -s c -l current -d 'Print this shell\'s current profile'
 complete -c awsctx -n "__fish_awsctx_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -45,12 +46,13 @@ complete -c awsctx -n "__fish_awsctx_needs_command" -a "pin" -d 'Bind this direc
 complete -c awsctx -n "__fish_awsctx_needs_command" -a "unpin" -d 'Remove this directory\'s pin'
 complete -c awsctx -n "__fish_awsctx_needs_command" -a "allow" -d 'Trust the `.aws-profile` file of DIR (default: the nearest one above here)'
 complete -c awsctx -n "__fish_awsctx_needs_command" -a "deny" -d 'Refuse the `.aws-profile` file of DIR'
-complete -c awsctx -n "__fish_awsctx_needs_command" -a "hook" -d 'Print the shell hook: `eval "$(awsctx hook bash)"`, `awsctx hook fish | source`'
+complete -c awsctx -n "__fish_awsctx_needs_command" -a "hook" -d 'Print the shell hook: `eval "$(awsctx hook bash)"`, `awsctx hook fish | source`, `awsctx hook nu | save -f FILE` (then `source FILE` in config.nu)'
 complete -c awsctx -n "__fish_awsctx_needs_command" -a "completions" -d 'Print a static completion script (for packagers; the hook already completes)'
 complete -c awsctx -n "__fish_awsctx_needs_command" -a "doctor" -d 'Check the set-up: hook, config, tokens, clock, file modes, endpoints'
 complete -c awsctx -n "__fish_awsctx_needs_command" -a "hook-env" -d 'What the hook runs on a directory change or near expiry (prints shell code)'
 complete -c awsctx -n "__fish_awsctx_needs_command" -a "hook-refresh" -d 'What the hook leaves running when a refresh outlasts a prompt\'s second: fetch the keys into the cache, and record how it went'
 complete -c awsctx -n "__fish_awsctx_needs_command" -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c awsctx -n "__fish_awsctx_using_subcommand use" -s r -l region -d 'Use the profile in REGION' -r
 complete -c awsctx -n "__fish_awsctx_using_subcommand use" -s h -l help -d 'Print help'
 complete -c awsctx -n "__fish_awsctx_using_subcommand login" -l sso-session -d 'The `[sso-session]` to log in to' -r
 complete -c awsctx -n "__fish_awsctx_using_subcommand login" -l profile -d 'Log in to the SSO session this profile uses (default: the current profile)' -r
@@ -113,14 +115,16 @@ complete -c awsctx -n "__fish_awsctx_using_subcommand populate" -l region -d '`r
 complete -c awsctx -n "__fish_awsctx_using_subcommand populate" -l prune -d 'Remove generated profiles for access that is gone'
 complete -c awsctx -n "__fish_awsctx_using_subcommand populate" -l dry-run -d 'Show the diff; change nothing'
 complete -c awsctx -n "__fish_awsctx_using_subcommand populate" -s h -l help -d 'Print help'
+complete -c awsctx -n "__fish_awsctx_using_subcommand pin" -s r -l region -d 'Use the profile in REGION here' -r
+complete -c awsctx -n "__fish_awsctx_using_subcommand pin" -l account -d 'Refuse the pin unless its profile is in account ID (implied when pinning by account id or ARN)' -r
 complete -c awsctx -n "__fish_awsctx_using_subcommand pin" -s h -l help -d 'Print help'
 complete -c awsctx -n "__fish_awsctx_using_subcommand unpin" -s h -l help -d 'Print help'
 complete -c awsctx -n "__fish_awsctx_using_subcommand allow" -s h -l help -d 'Print help'
 complete -c awsctx -n "__fish_awsctx_using_subcommand deny" -s h -l help -d 'Print help'
-complete -c awsctx -n "__fish_awsctx_using_subcommand hook" -s h -l help -d 'Print help'
+complete -c awsctx -n "__fish_awsctx_using_subcommand hook" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c awsctx -n "__fish_awsctx_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c awsctx -n "__fish_awsctx_using_subcommand doctor" -s h -l help -d 'Print help'
-complete -c awsctx -n "__fish_awsctx_using_subcommand hook-env" -s h -l help -d 'Print help'
+complete -c awsctx -n "__fish_awsctx_using_subcommand hook-env" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c awsctx -n "__fish_awsctx_using_subcommand hook-refresh" -s h -l help -d 'Print help'
 complete -c awsctx -n "__fish_awsctx_using_subcommand help; and not __fish_seen_subcommand_from use login logout list status export credential-process exec serve console configure populate pin unpin allow deny hook completions doctor hook-env hook-refresh help" -f -a "use" -d 'Switch this shell to PROFILE (same as `awsctx PROFILE`)'
 complete -c awsctx -n "__fish_awsctx_using_subcommand help; and not __fish_seen_subcommand_from use login logout list status export credential-process exec serve console configure populate pin unpin allow deny hook completions doctor hook-env hook-refresh help" -f -a "login" -d 'Log in to an SSO session (browser with PKCE; device code on remote hosts or on request)'
@@ -138,7 +142,7 @@ complete -c awsctx -n "__fish_awsctx_using_subcommand help; and not __fish_seen_
 complete -c awsctx -n "__fish_awsctx_using_subcommand help; and not __fish_seen_subcommand_from use login logout list status export credential-process exec serve console configure populate pin unpin allow deny hook completions doctor hook-env hook-refresh help" -f -a "unpin" -d 'Remove this directory\'s pin'
 complete -c awsctx -n "__fish_awsctx_using_subcommand help; and not __fish_seen_subcommand_from use login logout list status export credential-process exec serve console configure populate pin unpin allow deny hook completions doctor hook-env hook-refresh help" -f -a "allow" -d 'Trust the `.aws-profile` file of DIR (default: the nearest one above here)'
 complete -c awsctx -n "__fish_awsctx_using_subcommand help; and not __fish_seen_subcommand_from use login logout list status export credential-process exec serve console configure populate pin unpin allow deny hook completions doctor hook-env hook-refresh help" -f -a "deny" -d 'Refuse the `.aws-profile` file of DIR'
-complete -c awsctx -n "__fish_awsctx_using_subcommand help; and not __fish_seen_subcommand_from use login logout list status export credential-process exec serve console configure populate pin unpin allow deny hook completions doctor hook-env hook-refresh help" -f -a "hook" -d 'Print the shell hook: `eval "$(awsctx hook bash)"`, `awsctx hook fish | source`'
+complete -c awsctx -n "__fish_awsctx_using_subcommand help; and not __fish_seen_subcommand_from use login logout list status export credential-process exec serve console configure populate pin unpin allow deny hook completions doctor hook-env hook-refresh help" -f -a "hook" -d 'Print the shell hook: `eval "$(awsctx hook bash)"`, `awsctx hook fish | source`, `awsctx hook nu | save -f FILE` (then `source FILE` in config.nu)'
 complete -c awsctx -n "__fish_awsctx_using_subcommand help; and not __fish_seen_subcommand_from use login logout list status export credential-process exec serve console configure populate pin unpin allow deny hook completions doctor hook-env hook-refresh help" -f -a "completions" -d 'Print a static completion script (for packagers; the hook already completes)'
 complete -c awsctx -n "__fish_awsctx_using_subcommand help; and not __fish_seen_subcommand_from use login logout list status export credential-process exec serve console configure populate pin unpin allow deny hook completions doctor hook-env hook-refresh help" -f -a "doctor" -d 'Check the set-up: hook, config, tokens, clock, file modes, endpoints'
 complete -c awsctx -n "__fish_awsctx_using_subcommand help; and not __fish_seen_subcommand_from use login logout list status export credential-process exec serve console configure populate pin unpin allow deny hook completions doctor hook-env hook-refresh help" -f -a "hook-env" -d 'What the hook runs on a directory change or near expiry (prints shell code)'

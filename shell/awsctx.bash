@@ -10,9 +10,11 @@
 #
 # Cost per prompt or command when nothing changed: two string compares and one integer
 # compare on builtins, no process; a prompt also reads one line of awsctx's `changes` file
-# (builtin `read`), so pins, trust records and logins changed in another shell are followed. A directory change runs `awsctx hook-env` (one process)
-# only when a pin or a `.aws-profile` is above the new directory or a binding is in effect
-# now; keys are refreshed (one process) when the clock passes `_AWSCTX_DUE`.
+# (builtin `read`), so pins, trust records and logins changed in another shell are followed.
+# A directory change runs `awsctx hook-env` (one process) only when a pin or a `.aws-profile`
+# is above the new directory or a binding is in effect now; keys are refreshed (one process)
+# when the clock (`EPOCHSECONDS`, or on bash < 5 `SECONDS` from an anchor) passes
+# `_AWSCTX_DUE`. Works on bash 3.2 to 5.x.
 #
 # State lives in shell-local `_AWSCTX_*` variables (never exported: no child process sees it,
 # nor the user's own keys it saves for `awsctx -u`), written only by the binary's output (and
@@ -21,6 +23,13 @@
 # together, whatever a repository holds.
 
 _AWSCTX_BIN=__AWSCTX_BIN__
+_AWSCTX_SHELL_VERSION="bash $BASH_VERSION"
+# The clock: bash 5's `EPOCHSECONDS`, read with no process. Older bash (macOS's 3.2) has
+# none, so the hook counts from one `date` taken now plus the builtin `SECONDS`;
+# every awsctx run sets `_AWSCTX_EPOCH` again (the user may have assigned `SECONDS`).
+if [[ -z "${EPOCHSECONDS-}" && -z "${_AWSCTX_EPOCH-}" ]]; then
+  _AWSCTX_EPOCH=$(($(date +%s) - SECONDS))
+fi
 # State an older hook exported (into this shell's environment, from a parent shell) is taken
 # over, shell-local from now on.
 export -n "${!_AWSCTX_@}"
@@ -83,8 +92,7 @@ _awsctx_maybe_bound() {
 _awsctx_hook() {
   local __awsctx_status=$?
   # The clock, read here only.
-  local __awsctx_now=${EPOCHSECONDS-}
-  [[ -z "$__awsctx_now" ]] && printf -v __awsctx_now '%(%s)T' -1
+  local __awsctx_now=${EPOCHSECONDS:-$((${_AWSCTX_EPOCH:-0} + SECONDS))}
   # Not while completing a word (a completion function runs commands too).
   [[ -n "${COMP_LINE-}" ]] && return "$__awsctx_status"
   # At a prompt (the trap passes an argument): have pins, trust records or logins changed,
@@ -110,6 +118,42 @@ _awsctx_hook() {
     eval "$(export "${!_AWSCTX_@}"; exec "$_AWSCTX_BIN" hook-env bash)"
   fi
   return "$__awsctx_status"
+}
+
+# A prompt segment, `profile (region) 42m`, red for production, from variables only: no
+# process, no subshell. `awsctx_prompt` prints it (for `PS1='$(awsctx_prompt) \$ '`, which
+# costs a subshell); `awsctx_prompt -v NAME` stores it in NAME (for PROMPT_COMMAND, costs
+# nothing: `PS1='${AWSCTX_PS1} \$ '`, single-quoted so the value is never expanded again).
+awsctx_prompt() {
+  local __awsctx_p=${AWS_PROFILE:-${_AWSCTX_PROFILE-}} __awsctx_s='' __awsctx_r __awsctx_now __awsctx_left
+  if [[ -n "$__awsctx_p" ]]; then
+    __awsctx_s=$__awsctx_p
+    __awsctx_r=${AWS_REGION:-${AWS_DEFAULT_REGION-}}
+    [[ -n "$__awsctx_r" ]] && __awsctx_s+=" ($__awsctx_r)"
+    # Time left and colour only for the profile awsctx set (not one exported by hand since).
+    if [[ "$__awsctx_p" == "${_AWSCTX_PROFILE-}" ]]; then
+      if [[ "${_AWSCTX_EXPIRES-}" =~ ^[0-9]+$ ]]; then
+        __awsctx_now=${EPOCHSECONDS:-$((${_AWSCTX_EPOCH:-0} + SECONDS))}
+        __awsctx_left=$((_AWSCTX_EXPIRES - __awsctx_now))
+        if ((__awsctx_left <= 0)); then
+          __awsctx_s+=" expired"
+        elif ((__awsctx_left >= 3600)); then
+          __awsctx_s+=" $((__awsctx_left / 3600))h$((__awsctx_left % 3600 / 60))m"
+        else
+          __awsctx_s+=" $((__awsctx_left / 60))m"
+        fi
+      fi
+      if [[ -n "${_AWSCTX_PROD-}" && -z "${NO_COLOR-}" ]]; then
+        # \001 and \002 tell readline the colour codes take no room on the line.
+        __awsctx_s=$'\001\e[31m\002'"$__awsctx_s"$'\001\e[0m\002'
+      fi
+    fi
+  fi
+  if [[ "${1-}" == -v ]]; then
+    printf -v "${2:?awsctx_prompt -v needs a variable name}" '%s' "$__awsctx_s"
+  else
+    printf '%s' "$__awsctx_s"
+  fi
 }
 
 # The pre-command check, a `DEBUG` trap: `$_`, `$?` and `PIPESTATUS` are kept for the

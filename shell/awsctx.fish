@@ -21,6 +21,7 @@
 # repository holds.
 
 set -g _AWSCTX_BIN __AWSCTX_BIN__
+set -g _AWSCTX_SHELL_VERSION "fish $version"
 # State an older hook exported (into this shell's environment, from a parent shell) is taken
 # over, unexported from now on.
 for __awsctx_name in (set -n | string match '_AWSCTX_*')
@@ -163,6 +164,43 @@ end
 
 function _awsctx_on_exit --on-event fish_exit
     _awsctx_disarm_timer
+end
+
+# A prompt segment, `profile (region) 42m`, red for production, from variables only: no
+# process (builtins, and a command substitution of builtins runs in this shell). In
+# `fish_prompt` or `fish_right_prompt`: `awsctx_prompt`.
+function awsctx_prompt --description 'the AWS profile, region and time left, for a prompt'
+    set -l p $AWS_PROFILE
+    test -n "$p"; or set p $_AWSCTX_PROFILE
+    test -n "$p"; or return 0
+    set -l s $p
+    set -l r $AWS_REGION
+    test -n "$r"; or set r $AWS_DEFAULT_REGION
+    test -n "$r"; and set s "$s ($r)"
+    # Time left and colour only for the profile awsctx set (not one exported by hand since).
+    if test "$p" != "$_AWSCTX_PROFILE"
+        printf '%s' $s
+        return 0
+    end
+    # fish has no clock builtin, but `path mtime --relative` (fish 3.5) counts from now.
+    if string match -qr '^[0-9]+$' -- "$_AWSCTX_EXPIRES"; and builtin -q path
+        set -l now (math (path mtime /) + (path mtime --relative /))
+        set -l left (math "$_AWSCTX_EXPIRES - $now")
+        if test $left -le 0
+            set s "$s expired"
+        else if test $left -ge 3600
+            set s "$s "(math "floor($left / 3600)")h(math "floor($left % 3600 / 60)")m
+        else
+            set s "$s "(math "floor($left / 60)")m
+        end
+    end
+    if set -q _AWSCTX_PROD; and not set -q NO_COLOR
+        set_color red
+        printf '%s' $s
+        set_color normal
+    else
+        printf '%s' $s
+    end
 end
 
 # A shell that took over an older hook's state inherited its keys but no timer: the first

@@ -21,6 +21,7 @@
 
 zmodload zsh/datetime 2>/dev/null
 typeset -g _AWSCTX_BIN=__AWSCTX_BIN__
+typeset -g _AWSCTX_SHELL_VERSION="zsh $ZSH_VERSION"
 # State an older hook exported (into this shell's environment, from a parent shell) is taken
 # over, shell-local from now on.
 typeset -g +x -m '_AWSCTX_*'
@@ -106,6 +107,41 @@ _awsctx_precmd() {
     eval "$(typeset -gx -m '_AWSCTX_*'; exec "$_AWSCTX_BIN" hook-env zsh)"
   fi
   return $__awsctx_status
+}
+
+# A prompt segment, `profile (region) 42m`, red for production, from variables only: no
+# process. Written for a prompt: `%` in names is escaped and the colour is `%F{red}`.
+# `awsctx_prompt` prints it (`setopt prompt_subst; RPROMPT='$(awsctx_prompt)'`, which costs a
+# subshell); `awsctx_prompt -v NAME` stores it in NAME (in a precmd function, costs nothing:
+# `RPROMPT='${AWSCTX_PROMPT}'`, single-quoted so the value is never expanded again).
+awsctx_prompt() {
+  emulate -L zsh
+  local p=${AWS_PROFILE:-${_AWSCTX_PROFILE-}} s='' r left
+  if [[ -n $p ]]; then
+    s=$p
+    r=${AWS_REGION:-${AWS_DEFAULT_REGION-}}
+    [[ -n $r ]] && s+=" ($r)"
+    s=${s//\%/%%}
+    # Time left and colour only for the profile awsctx set (not one exported by hand since).
+    if [[ $p == ${_AWSCTX_PROFILE-} ]]; then
+      if [[ ${_AWSCTX_EXPIRES-} == <-> ]]; then
+        left=$(( _AWSCTX_EXPIRES - EPOCHSECONDS ))
+        if (( left <= 0 )); then
+          s+=" expired"
+        elif (( left >= 3600 )); then
+          s+=" $(( left / 3600 ))h$(( left % 3600 / 60 ))m"
+        else
+          s+=" $(( left / 60 ))m"
+        fi
+      fi
+      [[ -n ${_AWSCTX_PROD-} && -z ${NO_COLOR-} ]] && s="%F{red}$s%f"
+    fi
+  fi
+  if [[ ${1-} == -v ]]; then
+    typeset -g "${2:?awsctx_prompt -v needs a variable name}"="$s"
+  else
+    print -rn -- "$s"
+  fi
 }
 
 autoload -Uz add-zsh-hook

@@ -299,7 +299,7 @@ struct Response {
 
 impl Response {
     fn keys(keys: &RoleCredentials) -> Self {
-        let (Some(token), Some(expiration)) = (&keys.session_token, keys.expiration) else {
+        let (Some(token), Some(expiration)) = (keys.session_token(), keys.expiration()) else {
             return Self::error(
                 503,
                 "CredentialsUnavailable",
@@ -307,15 +307,15 @@ impl Response {
             );
         };
         let mut map = Map::new();
-        map.insert("AccessKeyId".into(), Value::from(keys.access_key_id.as_str()));
-        map.insert("SecretAccessKey".into(), Value::from(keys.secret_access_key.expose()));
+        map.insert("AccessKeyId".into(), Value::from(keys.access_key_id()));
+        map.insert("SecretAccessKey".into(), Value::from(keys.secret_access_key().expose()));
         map.insert("Token".into(), Value::from(token.expose()));
         map.insert(
             "Expiration".into(),
             Value::from(expiration.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()),
         );
-        if let Some(account) = &keys.account_id {
-            map.insert("AccountId".into(), Value::from(account.as_str()));
+        if let Some(account) = keys.account_id() {
+            map.insert("AccountId".into(), Value::from(account));
         }
         Self { status: 200, body: Value::Object(map).to_string() }
     }

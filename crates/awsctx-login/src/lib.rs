@@ -1,6 +1,7 @@
 //! The network side of awsctx. Knows nothing of shells and prints nothing: progress is
 //! reported through callbacks, failures through typed errors.
 //!
+//! - [`browser`]: the only URLs handed to a browser (`https://`, or `http://` to loopback).
 //! - [`http`]: the one HTTP client of a run (timeouts, CA bundle, proxies, retries).
 //! - [`error`]: what can go wrong on the wire, each error naming its endpoint.
 //! - [`endpoint`]: default endpoints per partition and the configured endpoint overrides.
@@ -15,6 +16,7 @@
 //! - [`provider`]: the single-flight credential provider (cache → refresh → fetch), login
 //!   and logout.
 
+pub mod browser;
 pub mod console;
 pub mod container;
 pub mod endpoint;

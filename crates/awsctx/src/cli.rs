@@ -5,9 +5,9 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use clap_complete::engine::ArgValueCandidates;
+use clap_complete::engine::{ArgValueCandidates, ArgValueCompleter};
 
-use crate::complete::profile_candidates;
+use crate::complete::{profile_candidates, profile_or_account};
 
 /// Log in to AWS IAM Identity Center once; switch AWS profiles per shell and per directory.
 ///
@@ -22,8 +22,9 @@ use crate::complete::profile_candidates;
     after_help = "Docs: `awsctx hook --help` for the shell set-up; https://github.com/awsctx/awsctx"
 )]
 pub(crate) struct Cli {
-    /// Switch this shell to PROFILE; `-` switches back to the previous one
-    #[arg(value_name = "PROFILE", add = ArgValueCandidates::new(profile_candidates))]
+    /// Switch this shell to PROFILE (or an account id, an ARN, an account name); `-` switches
+    /// back to the previous one
+    #[arg(value_name = "PROFILE", add = ArgValueCompleter::new(profile_or_account))]
     pub(crate) profile: Option<String>,
 
     /// Clear everything awsctx exported and restore what the shell had before
@@ -33,6 +34,17 @@ pub(crate) struct Cli {
     /// Print this shell's current profile
     #[arg(short = 'c', long = "current", conflicts_with = "profile")]
     pub(crate) current: bool,
+
+    /// Use the profile in REGION (`AWS_REGION`, `AWS_DEFAULT_REGION`); without a profile,
+    /// change only the region of the current one
+    #[arg(
+        short = 'r',
+        long = "region",
+        value_name = "REGION",
+        value_parser = parse_region,
+        conflicts_with_all = ["unset", "current"]
+    )]
+    pub(crate) region: Option<String>,
 
     #[command(subcommand)]
     pub(crate) command: Option<Command>,
@@ -74,10 +86,11 @@ pub(crate) enum Command {
     Allow(TrustArgs),
     /// Refuse the `.aws-profile` file of DIR
     Deny(TrustArgs),
-    /// Print the shell hook: `eval "$(awsctx hook bash)"`, `awsctx hook fish | source`
+    /// Print the shell hook: `eval "$(awsctx hook bash)"`, `awsctx hook fish | source`, `awsctx
+    /// hook nu | save -f FILE` (then `source FILE` in config.nu)
     Hook(ShellArgs),
     /// Print a static completion script (for packagers; the hook already completes)
-    Completions(ShellArgs),
+    Completions(CompletionArgs),
     /// Check the set-up: hook, config, tokens, clock, file modes, endpoints
     Doctor,
     /// What the hook runs on a directory change or near expiry (prints shell code)
@@ -96,9 +109,21 @@ pub(crate) struct HookRefreshArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct UseArgs {
-    /// The profile to switch to; `-` switches back
-    #[arg(add = ArgValueCandidates::new(profile_candidates))]
+    /// The profile to switch to (or an account id, an ARN, an account name); `-` switches back
+    #[arg(add = ArgValueCompleter::new(profile_or_account))]
     pub(crate) profile: String,
+    /// Use the profile in REGION
+    #[arg(short = 'r', long, value_name = "REGION", value_parser = parse_region)]
+    pub(crate) region: Option<String>,
+}
+
+/// A region name, as AWS spells them (`eu-central-1`).
+fn parse_region(text: &str) -> Result<String, String> {
+    if awsctx_core::binding::is_region(text) {
+        Ok(text.to_owned())
+    } else {
+        Err("not a region name (e.g. `eu-central-1`)".to_owned())
+    }
 }
 
 #[derive(Debug, Args)]
@@ -136,6 +161,9 @@ pub(crate) struct ListArgs {
     /// Print JSON: one array, one object per profile
     #[arg(long)]
     pub(crate) json: bool,
+    /// Only profiles whose name, account id, account name or role contain every word
+    #[arg(value_name = "FILTER")]
+    pub(crate) filter: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -166,7 +194,7 @@ pub(crate) enum ExportFormat {
 #[derive(Debug, Args)]
 pub(crate) struct ExportArgs {
     /// The profile (default: the current one)
-    #[arg(add = ArgValueCandidates::new(profile_candidates))]
+    #[arg(add = ArgValueCompleter::new(profile_or_account))]
     pub(crate) profile: Option<String>,
     #[arg(long, value_enum, default_value_t = ExportFormat::Process)]
     pub(crate) format: ExportFormat,
@@ -180,7 +208,7 @@ pub(crate) struct CredentialProcessArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct ExecArgs {
-    #[arg(add = ArgValueCandidates::new(profile_candidates))]
+    #[arg(add = ArgValueCompleter::new(profile_or_account))]
     pub(crate) profile: String,
     /// Give CMD a credential server on loopback instead of keys: fresh keys for as long as
     /// it runs (`AWS_CONTAINER_CREDENTIALS_FULL_URI`)
@@ -193,7 +221,7 @@ pub(crate) struct ExecArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
-    #[arg(add = ArgValueCandidates::new(profile_candidates))]
+    #[arg(add = ArgValueCompleter::new(profile_or_account))]
     pub(crate) profile: String,
     /// The port to listen on (default: any free one)
     #[arg(long, default_value_t = 0)]
@@ -206,7 +234,7 @@ pub(crate) struct ServeArgs {
 #[derive(Debug, Args)]
 pub(crate) struct ConsoleArgs {
     /// The profile (default: the current one)
-    #[arg(add = ArgValueCandidates::new(profile_candidates))]
+    #[arg(add = ArgValueCompleter::new(profile_or_account))]
     pub(crate) profile: Option<String>,
     /// Print the URL instead of opening it
     #[arg(long)]
@@ -293,8 +321,24 @@ pub(crate) struct PopulateArgs {
 #[derive(Debug, Args)]
 pub(crate) struct PinArgs {
     /// The profile (default: this shell's current one)
-    #[arg(add = ArgValueCandidates::new(profile_candidates))]
+    #[arg(add = ArgValueCompleter::new(profile_or_account))]
     pub(crate) profile: Option<String>,
+    /// Use the profile in REGION here
+    #[arg(short = 'r', long, value_name = "REGION", value_parser = parse_region)]
+    pub(crate) region: Option<String>,
+    /// Refuse the pin unless its profile is in account ID (implied when pinning by account
+    /// id or ARN)
+    #[arg(long, value_name = "ID", value_parser = parse_account)]
+    pub(crate) account: Option<String>,
+}
+
+/// An account id: twelve digits.
+fn parse_account(text: &str) -> Result<String, String> {
+    if awsctx_core::lookup::is_account_id(text) {
+        Ok(text.to_owned())
+    } else {
+        Err("an account id is twelve digits".to_owned())
+    }
 }
 
 #[derive(Debug, Args)]
@@ -307,6 +351,22 @@ pub(crate) enum ShellName {
     Bash,
     Zsh,
     Fish,
+    /// Nushell
+    Nu,
+}
+
+/// The shells with static completion scripts (Nushell's hook completes by itself).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CompletionArgs {
+    #[arg(value_enum)]
+    pub(crate) shell: CompletionShell,
 }
 
 #[derive(Debug, Args)]

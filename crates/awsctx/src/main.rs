@@ -11,6 +11,8 @@ mod cmd;
 mod complete;
 mod context;
 mod credentials;
+mod guard;
+mod target;
 mod ui;
 
 // Measured: ~1.5× faster `awsctx list` on 10 000 profiles than the system allocator.

@@ -165,6 +165,11 @@ fn handle_connection(stream: &TcpStream, shared: &Shared) {
             }
             resp
         }
+        Some(Fault::Field { name, value }) => {
+            let mut resp = dispatch(shared, &req, op);
+            resp.body = replace_field(&resp.body, &name, &value);
+            resp
+        }
         Some(Fault::HugeBody(size)) => {
             let mut resp = dispatch(shared, &req, op);
             resp.status = 200;
@@ -237,11 +242,66 @@ fn dispatch(shared: &Shared, req: &Request, op: Operation) -> Response {
     }
 }
 
+/// `body` with every JSON string member (or XML element) `name` set to `value`.
+fn replace_field(body: &[u8], name: &str, value: &str) -> Vec<u8> {
+    fn walk(json: &mut serde_json::Value, name: &str, value: &str) {
+        match json {
+            serde_json::Value::Object(map) => {
+                for (key, member) in map.iter_mut() {
+                    if key == name && member.is_string() {
+                        *member = serde_json::Value::from(value);
+                    } else {
+                        walk(member, name, value);
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for item in items {
+                    walk(item, name, value);
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Ok(mut json) = serde_json::from_slice::<serde_json::Value>(body) {
+        walk(&mut json, name, value);
+        return json.to_string().into_bytes();
+    }
+    let text = String::from_utf8_lossy(body);
+    let (open, close) = (format!("<{name}>"), format!("</{name}>"));
+    let mut out = String::with_capacity(text.len());
+    let mut rest = &*text;
+    while let Some(start) = rest.find(&open) {
+        let after = start + open.len();
+        let Some(end) = rest[after..].find(&close) else { break };
+        out.push_str(&rest[..after]);
+        out.push_str(&super::response::xml_escape(value));
+        rest = &rest[after + end..];
+    }
+    out.push_str(rest);
+    out.into_bytes()
+}
+
 /// The answer an injected fault makes, in the shape of the operation's service.
 fn fault_response(shared: &Shared, op: Operation, fault: &Fault) -> Response {
     let request_id = shared.lock().request_id();
     let id = request_id.as_str();
     match (op.service(), fault) {
+        (Service::Oidc, Fault::Error { status, code, message }) => Response::oidc_json(
+            *status,
+            id,
+            &serde_json::json!({ "error": code, "error_description": message }),
+        ),
+        (Service::Portal, Fault::Error { status, code, message }) => Response::portal_json(
+            *status,
+            id,
+            serde_json::json!({ "message": message, "__type": format!("portal#{code}") })
+                .to_string(),
+        ),
+        (Service::Sts, Fault::Error { status, code, message }) => {
+            Response::sts_error(*status, id, code, message)
+        }
+        (_, Fault::Error { status, message, .. }) => Response::text(*status, message),
         (Service::Oidc, Fault::Status(status)) => {
             let (exception, error) = if *status >= 500 {
                 ("InternalServer", "server_error")

@@ -27,7 +27,10 @@ use sha1::{Digest, Sha1};
 
 use crate::file::{FileError, read_private, write_private};
 
-pub use credentials::{AssumeRoleKeyArgs, CredentialCache, CredentialKey, RoleCredentials};
+pub use credentials::{
+    AssumeRoleKeyArgs, CredentialCache, CredentialKey, InvalidCredentials, MAX_ACCESS_KEY_ID,
+    MAX_SECRET, RoleCredentials,
+};
 pub use registration::{ClientRegistration, RegistrationKey};
 pub use token::{SsoToken, TokenCache, TokenEntries, TokenEntry, TokenKey};
 

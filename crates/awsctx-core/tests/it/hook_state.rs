@@ -62,13 +62,17 @@ fn rendered_size(changes: &[EnvChange]) -> usize {
 
 /// What `hook-env` does to the state on arriving in `dir` (keys aside).
 fn arrive(state: &mut ShellState, dir: &Path, pins: &Pins, trust: &TrustStore, env: &Env) {
-    let resolution = resolve_binding(dir, pins, trust, |p| p == "dev");
+    let resolution = resolve_binding(dir, pins, trust, |p| {
+        (p == "dev").then_some(awsctx_core::switch::KnownProfile { account: None })
+    });
     state.pins = Some(pins_list(pins));
     for marker in resolution.skipped.iter().filter_map(awsctx_core::switch::Skipped::marker) {
         state.warn_once(&marker);
     }
-    if let Action::Switch { profile, origin } = state.arrive(dir, resolution.binding.as_ref()) {
-        state.switched(env, &profile, origin);
+    if let Action::Switch { profile, origin, region } =
+        state.arrive(dir, resolution.binding.as_ref())
+    {
+        state.switched(env, &profile, region.as_deref(), origin);
     }
 }
 
@@ -107,12 +111,12 @@ fn hostile_repositories_and_pins_never_grow_the_state_past_its_bound() {
                 }
             }
             if let Some(profile) = pin {
-                pins.insert(dir.clone(), profile.clone());
+                pins.insert(dir.clone(), profile.as_str().into());
             }
             dirs.push(dir.clone());
         }
         for (path, profile) in extra_pins {
-            pins.insert(path.into(), profile);
+            pins.insert(path.into(), profile.as_str().into());
         }
         // Down the whole tree and back up, as a shell would walk it.
         let mut state = ShellState::default();

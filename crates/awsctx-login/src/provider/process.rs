@@ -8,13 +8,13 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
-use awsctx_core::cache::RoleCredentials;
+use awsctx_core::cache::{InvalidCredentials, RoleCredentials};
 use awsctx_core::env::Env;
 use awsctx_core::secret::Secret;
 use rustix::process::{Pid, Signal};
 use serde_json::{Map, Value};
 
-use super::ProviderError;
+use super::{KeySource, ProviderError};
 
 /// The variable the AWS CLI keeps the profiles of nested `credential_process` calls in.
 pub(super) const CHAIN_VAR: &str = "_AWS_CLI_PROFILE_CHAIN";
@@ -130,11 +130,31 @@ pub(super) fn run(
             reason: format!("the output is larger than {} KiB", MAX_OUTPUT_BYTES >> 10),
         });
     }
-    parse_output(&stdout, fallback_account).map_err(|reason| ProviderError::ProcessOutput {
-        profile: profile.to_owned(),
-        program,
-        reason,
+    parse_output(&stdout, fallback_account).map_err(|error| match error {
+        OutputError::Unreadable(reason) => {
+            ProviderError::ProcessOutput { profile: profile.to_owned(), program, reason }
+        }
+        OutputError::Refused(reason) => ProviderError::InvalidCredentials {
+            profile: profile.to_owned(),
+            from: KeySource::Process { program },
+            reason,
+        },
     })
+}
+
+/// Why the output of a `credential_process` gave no keys.
+#[derive(Debug)]
+pub(super) enum OutputError {
+    /// Not the process JSON: what is wrong with it.
+    Unreadable(String),
+    /// Keys with characters AWS never issues.
+    Refused(InvalidCredentials),
+}
+
+impl From<String> for OutputError {
+    fn from(reason: String) -> Self {
+        Self::Unreadable(reason)
+    }
 }
 
 /// What a credential process left: its status and (capped) output.
@@ -254,16 +274,16 @@ fn read_capped(pipe: impl Read, max: usize) -> (Vec<u8>, bool) {
 pub(super) fn parse_output(
     stdout: &[u8],
     fallback_account: Option<&str>,
-) -> Result<RoleCredentials, String> {
+) -> Result<RoleCredentials, OutputError> {
     let map: Map<String, Value> = match serde_json::from_slice(stdout) {
         Ok(Value::Object(map)) => map,
-        Ok(_) => return Err("the output is not a JSON object".to_owned()),
-        Err(e) => return Err(format!("the output is not JSON ({e})")),
+        Ok(_) => return Err("the output is not a JSON object".to_owned().into()),
+        Err(e) => return Err(format!("the output is not JSON ({e})").into()),
     };
     match map.get("Version").and_then(Value::as_i64) {
         Some(1) => {}
-        Some(other) => return Err(format!("unsupported `Version` {other} (expected 1)")),
-        None => return Err("`Version` is missing (expected 1)".to_owned()),
+        Some(other) => return Err(format!("unsupported `Version` {other} (expected 1)").into()),
+        None => return Err("`Version` is missing (expected 1)".to_owned().into()),
     }
     let text = |name: &str| map.get(name).and_then(Value::as_str).filter(|s| !s.is_empty());
     let required = |name: &str| text(name).ok_or_else(|| format!("`{name}` is missing"));
@@ -274,17 +294,23 @@ pub(super) fn parse_output(
                 .ok_or_else(|| "`Expiration` is not an ISO 8601 time".to_owned())?,
         ),
     };
-    Ok(RoleCredentials {
-        access_key_id: required("AccessKeyId")?.to_owned(),
-        secret_access_key: Secret::new(required("SecretAccessKey")?),
-        session_token: text("SessionToken").map(Secret::new),
+    let keys = RoleCredentials::new(
+        required("AccessKeyId")?,
+        Secret::new(required("SecretAccessKey")?),
+        text("SessionToken").map(Secret::new),
         expiration,
-        account_id: text("AccountId").or(fallback_account).map(str::to_owned),
-    })
+    )
+    .map_err(OutputError::Refused)?;
+    Ok(keys.with_account_id(text("AccountId").or(fallback_account).map(str::to_owned)))
 }
 
 fn one_line(text: &str) -> String {
-    let flat: String = text.trim().chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    // Its stderr may echo anything (a server's answer): nothing of it reaches a terminal raw.
+    let flat: String = text
+        .trim()
+        .chars()
+        .map(|c| if awsctx_core::text::is_unsafe(c) { ' ' } else { c })
+        .collect();
     if flat.chars().count() > MAX_STDERR_CHARS {
         let cut: String = flat.chars().take(MAX_STDERR_CHARS).collect();
         format!("{cut}…")
@@ -306,14 +332,14 @@ mod tests {
             None,
         )
         .unwrap();
-        assert_eq!(creds.access_key_id, "AKIA1");
-        assert_eq!(creds.session_token.unwrap().expose(), "t");
-        assert_eq!(creds.expiration.unwrap().to_string(), "2030-01-01T00:00:00Z");
-        assert_eq!(creds.account_id.as_deref(), Some("123456789012"));
+        assert_eq!(creds.access_key_id(), "AKIA1");
+        assert_eq!(creds.session_token().unwrap().expose(), "t");
+        assert_eq!(creds.expiration().unwrap().to_string(), "2030-01-01T00:00:00Z");
+        assert_eq!(creds.account_id(), Some("123456789012"));
         let creds =
             parse_output(br#"{"Version":1,"AccessKeyId":"A","SecretAccessKey":"s"}"#, Some("9"))
                 .unwrap();
-        assert_eq!((creds.expiration, creds.account_id.as_deref()), (None, Some("9")));
+        assert_eq!((creds.expiration(), creds.account_id()), (None, Some("9")));
     }
 
     #[test]
@@ -326,8 +352,33 @@ mod tests {
             (br#"{"Version":1,"SecretAccessKey":"s"}"#, "`AccessKeyId` is missing"),
             (br#"{"Version":1,"AccessKeyId":"A","SecretAccessKey":"s","Expiration":"x"}"#, "ISO"),
         ] {
-            let err = parse_output(out, None).unwrap_err();
+            let Err(OutputError::Unreadable(err)) = parse_output(out, None) else {
+                panic!("{expected}: not refused as unreadable");
+            };
             assert!(err.contains(expected), "{err}");
+        }
+    }
+
+    #[test]
+    fn keys_with_shell_syntax_are_refused() {
+        for (out, refused) in [
+            (
+                &br#"{"Version":1,"AccessKeyId":"A;id","SecretAccessKey":"s"}"#[..],
+                InvalidCredentials::AccessKeyId,
+            ),
+            (
+                br#"{"Version":1,"AccessKeyId":"A","SecretAccessKey":"x;touch /tmp/pwned"}"#,
+                InvalidCredentials::SecretAccessKey,
+            ),
+            (
+                br#"{"Version":1,"AccessKeyId":"A","SecretAccessKey":"s","SessionToken":"$(id)"}"#,
+                InvalidCredentials::SessionToken,
+            ),
+        ] {
+            let Err(OutputError::Refused(reason)) = parse_output(out, None) else {
+                panic!("{refused:?}: not refused");
+            };
+            assert_eq!(reason, refused);
         }
     }
 

@@ -96,13 +96,14 @@ impl Fixture {
     }
 
     fn seed_credentials(&self, left: SignedDuration) -> RoleCredentials {
-        let creds = RoleCredentials {
-            access_key_id: "ASIACACHED".into(),
-            secret_access_key: Secret::new("cached-secret"),
-            session_token: Some(Secret::new("cached-token")),
-            expiration: Some(in_whole_seconds(left)),
-            account_id: Some(self.account.clone()),
-        };
+        let creds = RoleCredentials::new(
+            "ASIACACHED",
+            Secret::new("cached-secret"),
+            Some(Secret::new("cached-token")),
+            Some(in_whole_seconds(left)),
+        )
+        .unwrap()
+        .with_account_id(Some(self.account.clone()));
         self.creds_cache().store_sso(&self.dev_key(), &creds).expect("write creds");
         creds
     }
@@ -169,13 +170,13 @@ fn credentials_inside_the_reuse_window_are_fetched_once_and_cached_in_the_cli_fo
     f.seed_credentials(SignedDuration::from_mins(14));
     let first = f.provider().credentials("dev").unwrap();
     assert_eq!(first.origin, CredentialOrigin::Portal);
-    assert_ne!(first.credentials.access_key_id, "ASIACACHED");
+    assert_ne!(first.credentials.access_key_id(), "ASIACACHED");
     let second = f.provider().credentials("dev").unwrap();
     assert_eq!(second.origin, CredentialOrigin::Cache);
     assert_eq!(second.credentials, first.credentials);
     assert_eq!(f.mock.count(Operation::GetRoleCredentials), 1);
 
-    let issued = f.mock.credentials(&first.credentials.access_key_id).expect("mock issued them");
+    let issued = f.mock.credentials(first.credentials.access_key_id()).expect("mock issued them");
     let expiration = Timestamp::try_from(issued.expires_at.unwrap()).unwrap();
     let expected = format!(
         r#"{{"ProviderType": "sso", "Credentials": {{"AccessKeyId": "{}", "SecretAccessKey": "{}", "SessionToken": "{}", "Expiration": "{}", "AccountId": "{}"}}}}"#,
@@ -202,7 +203,7 @@ fn twenty_threads_at_once_cause_exactly_one_get_role_credentials() {
                 let f = &f;
                 scope.spawn(move || {
                     barrier.wait();
-                    f.provider().credentials("dev").unwrap().credentials.access_key_id
+                    f.provider().credentials("dev").unwrap().credentials.access_key_id().to_owned()
                 })
             })
             .collect();
@@ -444,13 +445,13 @@ fn static_and_process_profiles_resolve() {
     let f = Fixture::new();
     let keys = f.provider().credentials("keys").unwrap();
     assert_eq!(keys.origin, CredentialOrigin::Static);
-    assert_eq!(keys.credentials.access_key_id, "AKIASTATIC");
-    assert_eq!(keys.credentials.expiration, None);
+    assert_eq!(keys.credentials.access_key_id(), "AKIASTATIC");
+    assert_eq!(keys.credentials.expiration(), None);
     assert_eq!(keys.account_id.as_deref(), Some("999988887777"));
     let tool = f.provider().credentials("tool").unwrap();
     assert_eq!(tool.origin, CredentialOrigin::Process);
-    assert_eq!(tool.credentials.access_key_id, "AKIAPROC");
-    assert_eq!(tool.credentials.secret_access_key.expose(), "proc-secret");
+    assert_eq!(tool.credentials.access_key_id(), "AKIAPROC");
+    assert_eq!(tool.credentials.secret_access_key().expose(), "proc-secret");
     assert_eq!(tool.region.as_deref(), Some("us-west-2"));
     assert!(f.mock.requests().is_empty());
 }
@@ -458,7 +459,7 @@ fn static_and_process_profiles_resolve() {
 #[test]
 fn credential_process_gets_the_cli_recursion_guard() {
     let mock = MockSso::start(MockConfig::default());
-    let text = "[profile echo]\ncredential_process = sh -c 'printf \"{\\\"Version\\\":1,\\\"AccessKeyId\\\":\\\"%s\\\",\\\"SecretAccessKey\\\":\\\"s\\\"}\" \"$_AWS_CLI_PROFILE_CHAIN\"'\n\
+    let text = "[profile echo]\ncredential_process = sh -c 'printf \"{\\\"Version\\\":1,\\\"AccessKeyId\\\":\\\"A\\\",\\\"SecretAccessKey\\\":\\\"s\\\",\\\"AccountId\\\":\\\"%s\\\"}\" \"$_AWS_CLI_PROFILE_CHAIN\"'\n\
                 [profile failing]\ncredential_process = sh -c 'echo nope >&2; exit 3'\n";
     let config = Config::from_sources(text, "").unwrap();
     let mut env = Env::from_pairs([("PATH", std::env::var("PATH").unwrap_or_default())]);
@@ -472,7 +473,7 @@ fn credential_process_gets_the_cli_recursion_guard() {
     };
     let provider = CredentialProvider::new(&config, &env, settings);
     let got = provider.credentials("echo").unwrap();
-    assert_eq!(got.credentials.access_key_id, "outer,echo");
+    assert_eq!(got.credentials.account_id(), Some("outer,echo"));
     let err = provider.credentials("failing").unwrap_err();
     assert_eq!(err.to_string(), "profile `failing`: `sh` failed (exit 3): nope");
     let settings = provider.settings().clone();
@@ -542,13 +543,13 @@ fn without_a_deadline_a_credential_process_takes_the_time_it_needs() {
     let config = Config::from_sources(text, "").unwrap();
     let env = Env::from_pairs([("PATH", std::env::var("PATH").unwrap_or_default())]);
     let got = process_provider(&config, &env, home.path()).credentials("slowish").unwrap();
-    assert_eq!(got.credentials.access_key_id, "AKIASLOW");
+    assert_eq!(got.credentials.access_key_id(), "AKIASLOW");
     // Within a deadline it has, the answer is the same.
     let got = process_provider(&config, &env, home.path())
         .with_deadline(std::time::Instant::now() + Duration::from_secs(20))
         .credentials("slowish")
         .unwrap();
-    assert_eq!(got.credentials.access_key_id, "AKIASLOW");
+    assert_eq!(got.credentials.access_key_id(), "AKIASLOW");
 }
 
 #[test]
@@ -596,7 +597,7 @@ fn device_login_writes_the_token_and_caches_the_registration_for_the_next_login(
     let outcome = provider
         .login(&session, &options, |event| {
             if let LoginEvent::Device(prompt) = event {
-                assert!(prompt.verification_uri.starts_with(&f.mock.url()));
+                assert!(prompt.verification_uri.as_str().starts_with(&f.mock.url()));
                 prompts += 1;
             }
         })

@@ -20,7 +20,7 @@ use awsctx_core::config::parse::is_identifier;
 use awsctx_core::config::{
     Config, ConfigDocument, SESSION_DEFAULT_REGION, SectionName, SsoSession,
 };
-use awsctx_core::text::Untrusted;
+use awsctx_core::text::{Untrusted, escape_line};
 use awsctx_login::portal::Account;
 use awsctx_login::provider::LoginSession;
 use clap::error::ErrorKind;
@@ -326,10 +326,11 @@ fn ask_account_and_role(
     Ok(Chosen { account, role, roles })
 }
 
-/// `Name, email (id)`, as the AWS CLI lists accounts.
+/// `Name, email (id)`, as the AWS CLI lists accounts. Name and email are the portal's text:
+/// escaped and cut, as the label is shown and filtered on.
 fn account_label(account: &Account) -> String {
-    let name = account.account_name.as_deref().unwrap_or(&account.account_id);
-    match account.email_address.as_deref() {
+    let name = Untrusted(account.account_name.as_deref().unwrap_or(&account.account_id));
+    match account.email_address.as_deref().map(Untrusted) {
         Some(email) => format!("{name}, {email} ({})", account.account_id),
         None => format!("{name} ({})", account.account_id),
     }
@@ -483,7 +484,7 @@ fn pick(choices: &Choices) -> anyhow::Result<String> {
             let _ = writeln!(list, "  ... {} more: type to filter", shown.len() - PICKER_ROWS);
         }
         if shown.is_empty() {
-            let _ = writeln!(list, "  no {what} matches `{filter}`");
+            let _ = writeln!(list, "  no {what} matches `{}`", escape_line(&filter));
         }
         eprint_flush(&list);
         let answer = read_answer(&format!("{what} (number, or text to filter): "))?;

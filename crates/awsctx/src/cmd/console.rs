@@ -9,12 +9,15 @@
 //! login URL lands on the service's console in the region.
 //!
 //! The federated URL signs in whoever opens it (for 15 minutes), so it goes to `$BROWSER`, or
-//! to stdout with `--print`, and nowhere else: never to stderr, never into an error.
+//! to stdout with `--print`, and nowhere else: never to stderr, never into an error. Either
+//! URL is made of configured values, so it is opened or printed only as a [`BrowserUrl`]:
+//! `https://` (or `http://` to this machine), never an option or a local file.
 
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use awsctx_core::config::{ProfileKind, selected_profile};
+use awsctx_login::browser::BrowserUrl;
 use awsctx_login::console::{ConsoleSignin, console_destination, shortcut_url};
 use awsctx_login::provider::endpoint_settings;
 use awsctx_login::sts::Credentials;
@@ -22,13 +25,18 @@ use awsctx_login::{Endpoint, HttpClient, Partition, Service, run_blocking};
 
 use crate::cli::ConsoleArgs;
 use crate::context::Context;
+use crate::target::Usage;
 
 /// `Issuer` of the login URL: empty, as granted sends it (the console then has no "return to
 /// the issuer" page to send a signed-out user to).
 const ISSUER: &str = "";
 
 pub(crate) fn run(args: &ConsoleArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
-    let profile = args.profile.clone().unwrap_or_else(|| selected_profile(&ctx.env));
+    let profile = match &args.profile {
+        Some(typed) => crate::target::profile_for(ctx, typed, Usage::Command("console"))?,
+        None => selected_profile(&ctx.env),
+    };
+    crate::guard::confirm(ctx, &profile, "opening the console")?;
     if !args.federate {
         let kind =
             ctx.config()?.kind(&profile).map_err(|e| crate::credentials::user_error(e.into()))?;
@@ -41,7 +49,7 @@ pub(crate) fn run(args: &ConsoleArgs, ctx: &Context) -> anyhow::Result<ExitCode>
     }
     let found = crate::credentials::resolve(ctx, &profile)?;
     let keys = &found.credentials;
-    if keys.session_token.is_none() {
+    if keys.session_token().is_none() {
         return Err(crate::ui::error(
             format!(
                 "profile `{profile}` has long-term keys; the console sign-in needs temporary credentials"
@@ -61,10 +69,10 @@ pub(crate) fn run(args: &ConsoleArgs, ctx: &Context) -> anyhow::Result<ExitCode>
     let http = HttpClient::new(&ctx.http_settings(Some(&profile))?, &ctx.env)?;
     let signin = ConsoleSignin::new(&http, endpoint);
     let credentials = Credentials {
-        access_key_id: keys.access_key_id.clone(),
-        secret_access_key: keys.secret_access_key.clone(),
-        session_token: keys.session_token.clone(),
-        expiration: keys.expiration,
+        access_key_id: keys.access_key_id().to_owned(),
+        secret_access_key: keys.secret_access_key().clone(),
+        session_token: keys.session_token().cloned(),
+        expiration: keys.expiration(),
     };
     let token = run_blocking(signin.signin_token(&credentials, None))??;
     let url = signin.login_url(&token, &destination, ISSUER);
@@ -73,7 +81,15 @@ pub(crate) fn run(args: &ConsoleArgs, ctx: &Context) -> anyhow::Result<ExitCode>
         crate::print_stdout(&format!("{}\n", url.expose()));
         return Ok(ExitCode::SUCCESS);
     }
-    if !super::login::open_browser(url.expose(), ctx.child_env()) {
+    // The sign-in endpoint may be configured: never quote the URL (it signs in whoever
+    // holds it), only what is wrong with it.
+    let url = BrowserUrl::parse(url.expose()).map_err(|refused| {
+        crate::ui::error(
+            format!("refusing to open the console sign-in URL in a browser: it {refused}"),
+            "check `AWS_ENDPOINT_URL_SIGNIN` and the profile's `endpoint_url`: `awsctx doctor` checks the endpoints",
+        )
+    })?;
+    if !super::login::open_browser(&url, ctx.child_env()) {
         return Err(crate::ui::error(
             "no browser could be opened (`BROWSER` is unset and neither `xdg-open` nor `open` was found)",
             format!(
@@ -112,7 +128,13 @@ fn shortcut(
     } else {
         None
     };
-    let url = shortcut_url(start_url, account, role, destination.as_deref());
+    let url = BrowserUrl::parse(&shortcut_url(start_url, account, role, destination.as_deref()))
+        .map_err(|refused| {
+            crate::ui::error(
+                format!("refusing to open the shortcut link of `{profile}`: its start URL {refused}"),
+                "fix the `sso_start_url` of the profile's SSO session: `awsctx doctor` checks the config",
+            )
+        })?;
     if args.print {
         crate::print_stdout(&format!("{url}\n"));
         return Ok(ExitCode::SUCCESS);

@@ -19,6 +19,8 @@ use awsctx_core::config::{Config, ProfileError, ProfileKind};
 use awsctx_core::env::Env;
 use awsctx_core::file::{Distrust, judge_file, judge_folder};
 use awsctx_core::shell::{Shell, quote};
+use awsctx_core::switch::var;
+use awsctx_core::text::escape_line;
 use awsctx_login::endpoint::EndpointSource;
 use awsctx_login::http::HttpSettings;
 use awsctx_login::probe::{Probe, ProbeError, probe};
@@ -109,12 +111,14 @@ impl Report {
         self.line(Color::Red, "✗", text.as_ref());
     }
 
-    /// The mark in colour on a terminal; the text itself stays plain, as it says it all.
+    /// The mark in colour on a terminal; the text itself stays plain, as it says it all. It
+    /// quotes the config, paths and servers' answers, so it is escaped.
     fn line(&self, colour: Color, mark: &str, text: &str) {
         let text = match &self.home_prefix {
             Some(prefix) => text.replace(prefix.as_str(), "~/"),
             None => text.to_owned(),
         };
+        let text = escape_line(&text);
         let mark = if self.paint.enabled() {
             colour.bold().paint(mark).to_string()
         } else {
@@ -138,7 +142,18 @@ enum Check {
 /// without it, the line for `$SHELL` (the same hint as a switch without the hook).
 fn hook(ctx: &Context) -> Check {
     if awsctx_core::switch::hook_loaded(&ctx.env) {
-        return Check::Ok("shell hook: loaded in this shell".to_owned());
+        let Some(shell) = ctx.env.get(var::SHELL_VERSION) else {
+            return Check::Ok("shell hook: loaded in this shell".to_owned());
+        };
+        let shell = awsctx_core::text::escape(shell);
+        let clock = if ctx.env.get(var::EPOCH).is_some() {
+            // bash before 5.0 (macOS's /bin/bash is 3.2).
+            "; it has no `EPOCHSECONDS`, so the hook counts time from `SECONDS` and one `date` \
+             at load (still no process per prompt)"
+        } else {
+            ""
+        };
+        return Check::Ok(format!("shell hook: loaded in {shell}{clock}"));
     }
     let fix = super::use_::hook_hint(ctx);
     Check::Fail(format!("shell hook: not loaded in this shell; {fix}, then open a new shell"))

@@ -31,6 +31,7 @@ use signal_hook::iterator::exfiltrator::WithOrigin;
 
 use crate::cli::ExecArgs;
 use crate::context::Context;
+use crate::target::Usage;
 
 /// Exit status when CMD is not found, as in shells.
 const NOT_FOUND: u8 = 127;
@@ -72,6 +73,8 @@ const HOOK_STATE_PREFIX: &str = "_AWSCTX_";
 
 pub(crate) fn run(args: ExecArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let ExecArgs { profile, server, command: words } = args;
+    let profile = crate::target::profile_for(ctx, &profile, Usage::Exec)?;
+    crate::guard::confirm(ctx, &profile, "running a command")?;
     let Some((program, rest)) = words.split_first() else {
         anyhow::bail!("no command given after `--`");
     };
@@ -210,13 +213,13 @@ fn end_like(status: ExitStatus) -> ExitCode {
 pub(crate) fn child_variables(found: &ProfileCredentials) -> Vec<(&'static str, String)> {
     let keys = &found.credentials;
     let mut vars = vec![
-        ("AWS_ACCESS_KEY_ID", keys.access_key_id.clone()),
-        ("AWS_SECRET_ACCESS_KEY", keys.secret_access_key.expose().to_owned()),
+        ("AWS_ACCESS_KEY_ID", keys.access_key_id().to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", keys.secret_access_key().expose().to_owned()),
     ];
-    if let Some(token) = &keys.session_token {
+    if let Some(token) = keys.session_token() {
         vars.push(("AWS_SESSION_TOKEN", token.expose().to_owned()));
     }
-    if let Some(expiration) = keys.expiration {
+    if let Some(expiration) = keys.expiration() {
         vars.push(("AWS_CREDENTIAL_EXPIRATION", format_export(expiration)));
     }
     vars.push(("AWS_PROFILE", found.profile.clone()));
@@ -252,13 +255,7 @@ mod tests {
     #[test]
     fn keys_without_token_or_region_leave_those_out() {
         let found = ProfileCredentials {
-            credentials: RoleCredentials {
-                access_key_id: "AKIA1".into(),
-                secret_access_key: Secret::new("s"),
-                session_token: None,
-                expiration: None,
-                account_id: None,
-            },
+            credentials: RoleCredentials::new("AKIA1", Secret::new("s"), None, None).unwrap(),
             profile: "keys".into(),
             account_id: None,
             role_name: None,

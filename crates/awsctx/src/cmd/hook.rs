@@ -16,12 +16,14 @@ use crate::context::Context;
 const BASH: &str = include_str!("../../../../shell/awsctx.bash");
 const ZSH: &str = include_str!("../../../../shell/awsctx.zsh");
 const FISH: &str = include_str!("../../../../shell/awsctx.fish");
+const NU: &str = include_str!("../../../../shell/awsctx.nu");
 
 pub(crate) fn shell_of(name: ShellName) -> Shell {
     match name {
         ShellName::Bash => Shell::Bash,
         ShellName::Zsh => Shell::Zsh,
         ShellName::Fish => Shell::Fish,
+        ShellName::Nu => Shell::Nu,
     }
 }
 
@@ -38,6 +40,8 @@ pub(crate) fn render_hook(shell: Shell, bin: &str) -> anyhow::Result<String> {
         Shell::Bash => (BASH, &Bash),
         Shell::Zsh => (ZSH, &Zsh),
         Shell::Fish => (FISH, &Fish),
+        // Its `awsctx` command completes through the binary itself (see the script).
+        Shell::Nu => return Ok(NU.replace("__AWSCTX_BIN__", &quote(shell, bin))),
     };
     let mut out = script.replace("__AWSCTX_BIN__", &quote(shell, bin));
     let mut registration = Vec::new();
@@ -50,6 +54,12 @@ pub(crate) fn render_hook(shell: Shell, bin: &str) -> anyhow::Result<String> {
         registration = registration.replace(
             "\ncompdef _clap_dynamic_completer_awsctx awsctx",
             "\nif (( $+functions[compdef] )); then\n  compdef _clap_dynamic_completer_awsctx awsctx\nfi",
+        );
+        // A whole account id or ARN completes to its profiles, which do not start with what
+        // was typed: `-U` lets them replace the word instead of being filtered out.
+        registration = registration.replace(
+            "[[ -n $other ]] && _describe -V 'values' other",
+            "if [[ ${words[CURRENT]} == <-> || ${words[CURRENT]} == arn:* ]]; then\n            [[ -n $other ]] && _describe -V 'values' other -U\n        else\n            [[ -n $other ]] && _describe -V 'values' other\n        fi",
         );
     }
     out.push_str("\n# Tab-completion of commands, flags and profile names (clap_complete).\n");

@@ -1,5 +1,9 @@
 //! `awsctx list`: every profile with its kind, account, role, region and SSO login state;
 //! `--json` for scripts (one array, one object per profile, in file order).
+//!
+//! A config can hold anything (a value pasted from a web page, a name a portal made): every
+//! cell of the table is escaped ([`escape_line`]) before it is cut, and the JSON has no raw
+//! control character either ([`escape_json`]).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -7,6 +11,7 @@ use std::process::ExitCode;
 
 use awsctx_core::cache::{TokenCache, TokenKey};
 use awsctx_core::config::{Config, Profile, ProfileKind, ProfileSource, Value};
+use awsctx_core::text::{escape_json, escape_line};
 use jiff::Timestamp;
 use nu_ansi_term::Color;
 use serde_json::{Map, Value as Json, json};
@@ -14,6 +19,7 @@ use serde_json::{Map, Value as Json, json};
 use crate::cli::ListArgs;
 use crate::context::Context;
 use crate::ui::Paint;
+use awsctx_core::lookup::AccountNames;
 
 /// Keys whose values are secrets: `list` shows that they are set, never what they are.
 const SECRET_KEYS: [&str; 3] = ["aws_secret_access_key", "aws_session_token", "aws_security_token"];
@@ -26,16 +32,44 @@ struct Row<'a> {
     kind: Result<&'static str, String>,
     sso_session: Option<&'a str>,
     account_id: Option<&'a str>,
+    /// The portal's name of the account (as `populate` kept it).
+    account_name: Option<&'a str>,
     role_name: Option<&'a str>,
     login: Option<&'static str>,
+}
+
+impl Row<'_> {
+    /// Whether every term (lower case) is in the profile's name, account id, account name or
+    /// role, ignoring case.
+    fn matches(&self, terms: &[String]) -> bool {
+        let fields =
+            [Some(self.profile.name.as_str()), self.account_id, self.account_name, self.role_name];
+        terms.iter().all(|term| {
+            fields.iter().flatten().any(|field| field.to_lowercase().contains(term.as_str()))
+        })
+    }
 }
 
 pub(crate) fn run(args: &ListArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let config = ctx.config()?;
     let tokens = ctx.token_cache().ok();
     let mut logins = LoginStates::new(tokens, Timestamp::now());
-    let rows: Vec<Row<'_>> =
-        config.profiles.values().map(|p| row(config, p, &mut logins)).collect();
+    let names = crate::target::account_names(ctx);
+    let terms: Vec<String> = args.filter.iter().map(|t| t.to_lowercase()).collect();
+    let mut rows: Vec<Row<'_>> =
+        config.profiles.values().map(|p| row(config, p, &mut logins, &names)).collect();
+    if !terms.is_empty() {
+        rows.retain(|r| r.matches(&terms));
+        if rows.is_empty() && !args.json {
+            return Err(crate::ui::error(
+                format!(
+                    "no profile's name, account or role matches `{}`",
+                    awsctx_core::text::escape(&args.filter.join(" "))
+                ),
+                "`awsctx list` shows them all",
+            ));
+        }
+    }
     if !args.json && rows.is_empty() {
         crate::ui::notice(&format!(
             "no profiles in `{}`: `awsctx configure sso` sets one up, `awsctx populate` writes one per account and role",
@@ -64,7 +98,12 @@ pub(crate) fn current_profile(ctx: &Context) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn row<'a>(config: &Config, profile: &'a Profile, logins: &mut LoginStates<'a>) -> Row<'a> {
+fn row<'a>(
+    config: &Config,
+    profile: &'a Profile,
+    logins: &mut LoginStates<'a>,
+    names: &'a AccountNames,
+) -> Row<'a> {
     let key = |k| profile.get(k);
     let kind = config.kind(&profile.name);
     let (sso_session, account_id, role_name, login) = match &kind {
@@ -93,7 +132,8 @@ fn row<'a>(config: &Config, profile: &'a Profile, logins: &mut LoginStates<'a>) 
         _ => (None, key("aws_account_id"), None, None),
     };
     let kind = kind.as_ref().map(ProfileKind::label).map_err(ToString::to_string);
-    Row { profile, kind, sso_session, account_id, role_name, login }
+    let account_name = account_id.and_then(|id| names.get(id));
+    Row { profile, kind, sso_session, account_id, account_name, role_name, login }
 }
 
 /// `arn:aws:iam::123456789012:role/path/Name` → (`123456789012`, `Name`).
@@ -172,6 +212,7 @@ fn render_json(rows: &[Row<'_>]) -> String {
             },
             "sso_session": r.sso_session,
             "account_id": r.account_id,
+            "account_name": r.account_name,
             "role_name": r.role_name,
             "region": r.profile.get("region"),
             "login": r.login,
@@ -189,22 +230,24 @@ fn render_json(rows: &[Row<'_>]) -> String {
     }
     out.push(b'\n');
     // serde_json writes UTF-8 only.
-    String::from_utf8(out).unwrap_or_else(|_| "[]\n".to_owned())
+    String::from_utf8(out).map_or_else(|_| "[]\n".to_owned(), escape_json)
 }
 
 /// The widest a column of the table grows, in characters: a longer cell is cut, with `…`
 /// (`--json` has every value whole). One hostile value must not pad every row to its width.
 const MAX_COLUMN: usize = 64;
 
-/// `cell` cut to [`MAX_COLUMN`] characters, and its width.
+/// `cell` escaped and cut to [`MAX_COLUMN`] characters, and its width.
 fn fit(cell: &str) -> (Cow<'_, str>, usize) {
+    let cell = escape_line(cell);
     // Bytes bound characters: most cells are ASCII and shorter than the cap.
     if cell.len() <= MAX_COLUMN {
-        return (Cow::Borrowed(cell), cell.chars().count());
+        let count = cell.chars().count();
+        return (cell, count);
     }
     let count = cell.chars().count();
     if count <= MAX_COLUMN {
-        return (Cow::Borrowed(cell), count);
+        return (cell, count);
     }
     let mut cut: String = cell.chars().take(MAX_COLUMN - 1).collect();
     cut.push('…');
@@ -212,14 +255,21 @@ fn fit(cell: &str) -> (Cow<'_, str>, usize) {
 }
 
 fn render_table(rows: &[Row<'_>], current: Option<&str>) -> String {
-    const HEADERS: [&str; 6] = ["PROFILE", "KIND", "ACCOUNT", "ROLE", "REGION", "LOGIN"];
-    let cells: Vec<[(Cow<'_, str>, usize); 6]> = rows
+    const HEADERS: [&str; 7] =
+        ["PROFILE", "KIND", "ACCOUNT", "ACCOUNT NAME", "ROLE", "REGION", "LOGIN"];
+    // The account names column only when some account has a name (`populate` keeps them).
+    let with_names = rows.iter().any(|r| r.account_name.is_some());
+    let shown_names: Vec<Option<Cow<'_, str>>> =
+        rows.iter().map(|r| r.account_name.map(awsctx_core::text::escape)).collect();
+    let cells: Vec<[(Cow<'_, str>, usize); 7]> = rows
         .iter()
-        .map(|r| {
+        .zip(&shown_names)
+        .map(|(r, name)| {
             [
                 r.profile.name.as_str(),
                 r.kind.as_ref().map_or("invalid", |k| *k),
                 r.account_id.unwrap_or("-"),
+                name.as_deref().unwrap_or("-"),
                 r.role_name.unwrap_or("-"),
                 r.profile.get("region").unwrap_or("-"),
                 r.login.unwrap_or("-"),
@@ -236,9 +286,12 @@ fn render_table(rows: &[Row<'_>], current: Option<&str>) -> String {
     let paint = Paint::stdout();
     let mut out = String::with_capacity(rows.len() * 80);
     let mut line =
-        |marker: &str, row: &[(Cow<'_, str>, usize); 6], style: Option<nu_ansi_term::Style>| {
+        |marker: &str, row: &[(Cow<'_, str>, usize); 7], style: Option<nu_ansi_term::Style>| {
             let mut text = String::from(marker);
             for (i, ((cell, cell_width), width)) in row.iter().zip(widths).enumerate() {
+                if i == 3 && !with_names {
+                    continue;
+                }
                 text.push_str(cell);
                 if i + 1 < row.len() {
                     // By hand: `{:<width$}` costs a formatter call per cell, 60 000 of them.

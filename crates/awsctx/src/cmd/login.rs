@@ -1,6 +1,9 @@
 //! `awsctx login`: the PKCE and device-code flows, printed and opened as the AWS CLI does
 //! (reference §1.6). The URL and code go to stderr; a spinner with the time left runs only on
 //! a terminal. A second login for the same session waits for the first and reuses its token.
+//!
+//! The server chose the device code and the URLs: the code is printed escaped, and only a
+//! [`BrowserUrl`] (checked where the answer was read) is printed or opened.
 
 // This command talks to the user while it waits.
 #![allow(clippy::print_stderr)]
@@ -16,6 +19,8 @@ use std::time::{Duration, Instant};
 use awsctx_core::cache::SsoToken;
 use awsctx_core::config::{Config, ProfileKind};
 use awsctx_core::env::Env;
+use awsctx_core::text::{Untrusted, escape_line};
+use awsctx_login::browser::BrowserUrl;
 use awsctx_login::flow::{AuthorizePrompt, DevicePrompt};
 use awsctx_login::provider::{LoginEvent, LoginFlow, LoginOptions, LoginSession};
 use jiff::Timestamp;
@@ -113,7 +118,7 @@ pub(crate) fn log_in(
             "another `awsctx login` for this session finished first; using its token",
         );
     }
-    eprintln!("Successfully logged into Start URL: {}", session.start_url());
+    eprintln!("Successfully logged into Start URL: {}", escape_line(session.start_url()));
     Ok(outcome.token)
 }
 
@@ -250,13 +255,14 @@ fn show_authorize(prompt: &AuthorizePrompt, no_browser: bool, env: &Env) {
 }
 
 fn show_device(prompt: &DevicePrompt, no_browser: bool, env: &Env) {
-    let complete = prompt.verification_uri_complete.as_deref();
+    let complete = prompt.verification_uri_complete.as_ref();
+    let code = Untrusted(&prompt.user_code);
     if no_browser {
         eprint!(
             "Browser will not be automatically opened.\nPlease visit the following URL:\n\n{}\n",
             prompt.verification_uri
         );
-        eprint!("\nThen enter the code:\n\n{}\n", prompt.user_code);
+        eprint!("\nThen enter the code:\n\n{code}\n");
         if let Some(complete) = complete {
             eprint!(
                 "\nAlternatively, you may visit the following URL which will autofill the code upon loading:\n{complete}\n"
@@ -268,15 +274,17 @@ fn show_device(prompt: &DevicePrompt, no_browser: bool, env: &Env) {
         "Attempting to open your default browser.\nIf the browser does not open or you wish to use a different device to authorize this request, open the following URL:\n\n{}\n",
         prompt.verification_uri
     );
-    eprint!("\nThen enter the code:\n\n{}\n", prompt.user_code);
+    eprint!("\nThen enter the code:\n\n{code}\n");
     open_browser(complete.unwrap_or(&prompt.verification_uri), env);
 }
 
 /// Open `url` with `$BROWSER` (each `:`-separated entry tried in turn; `%s` is replaced by
 /// the URL, else the URL is appended as one argument), else `xdg-open` / `open` when present.
 /// The browser runs on its own: the login goes on while it loads the page. `false` when no
-/// browser could be started.
-pub(crate) fn open_browser(url: &str, env: &Env) -> bool {
+/// browser could be started. Only a [`BrowserUrl`] is opened: it starts with `https://` (or
+/// `http://` to loopback), so the browser never takes it for an option or a local file.
+pub(crate) fn open_browser(url: &BrowserUrl, env: &Env) -> bool {
+    let url = url.as_str();
     let commands: Vec<Vec<String>> = match env.get("BROWSER") {
         Some(browsers) => browsers
             .split(':')

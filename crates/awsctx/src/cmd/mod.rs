@@ -22,11 +22,11 @@ mod refresh;
 mod serve;
 mod status;
 mod trust;
-mod use_;
+pub(crate) mod use_;
 
 pub(crate) fn run(cli: Cli, ctx: &Context) -> anyhow::Result<ExitCode> {
     let Some(command) = cli.command else {
-        return use_::run_bare(cli.profile.as_deref(), cli.unset, cli.current, ctx);
+        return use_::run_bare(&cli, ctx);
     };
     match command {
         Command::Use(args) => use_::run(&args, ctx),

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use awsctx_core::config::{
     Config, ConfigDocument, EditError, ProfileSource, SESSION_DEFAULT_REGION,
 };
-use awsctx_core::text::Untrusted;
+use awsctx_core::text::{Untrusted, escape_line};
 use clap::error::ErrorKind;
 use nu_ansi_term::Color;
 
@@ -81,6 +81,9 @@ pub(crate) fn run(args: &PopulateArgs, ctx: &Context) -> anyhow::Result<ExitCode
         awsctx_login::run_blocking(portal.access(|done, total| progress.draw(done, total)));
     progress.finish();
     let access = listed??;
+    if !args.dry_run {
+        remember_account_names(ctx, &access);
+    }
 
     // Read the file only now, after the (slow) listing: the editor refuses to save over a
     // change made since it was read.
@@ -125,6 +128,24 @@ pub(crate) fn run(args: &PopulateArgs, ctx: &Context) -> anyhow::Result<ExitCode
         ui::notice(&format!("populate {session_name}: `{}` already up to date", path.display()));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Keep the portal's account names in awsctx's state, so the pickers and `list` find profiles
+/// by them (the config stays the AWS CLI's: no keys of ours in the profiles). A name is a help:
+/// failing to keep it is said, never fatal.
+fn remember_account_names(ctx: &Context, access: &[access::AccountAccess]) {
+    let kept = ctx.state_dir().and_then(|state| {
+        Ok(state.update_account_names(|names| {
+            for entry in access {
+                if let Some(name) = &entry.account.account_name {
+                    names.insert(&entry.account.account_id, name);
+                }
+            }
+        })?)
+    });
+    if let Err(err) = kept {
+        ui::notice(&format!("warning: account names not kept: {err:#}"));
+    }
 }
 
 /// The id in the block's markers: `# BEGIN awsctx managed: sso-session NAME`.
@@ -337,15 +358,12 @@ fn unified_diff(before: &str, after: &str, path: &Path, paint: Paint) -> String 
         .context_radius(3)
         .header(&name, &format!("{name} (populated)"))
         .to_string();
-    if !paint.enabled() {
-        return text;
-    }
     let mut out = String::with_capacity(text.len() + text.len() / 4);
     for line in text.split_inclusive('\n') {
-        let (body, end) = match line.strip_suffix('\n') {
-            Some(body) => (body, "\n"),
-            None => (line, ""),
-        };
+        // The config's own line ends (CRLF too) stay; anything else it holds is escaped.
+        let body = line.trim_end_matches(['\n', '\r']);
+        let end = &line[body.len()..];
+        let body = escape_line(body);
         let style = if body.starts_with("+++") || body.starts_with("---") {
             Some(Color::Default.bold())
         } else if body.starts_with('+') {
@@ -358,8 +376,8 @@ fn unified_diff(before: &str, after: &str, path: &Path, paint: Paint) -> String 
             None
         };
         match style {
-            Some(style) => out.push_str(&paint.style(style, body)),
-            None => out.push_str(body),
+            Some(style) if paint.enabled() => out.push_str(&paint.style(style, &body)),
+            _ => out.push_str(&body),
         }
         out.push_str(end);
     }

@@ -20,9 +20,11 @@ use signal_hook::iterator::Signals;
 
 use crate::cli::ServeArgs;
 use crate::context::Context;
+use crate::target::Usage;
 
 pub(crate) fn run(args: &ServeArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
-    let (mut keys, found) = ServedKeys::start(ctx, &args.profile)?;
+    let profile = crate::target::profile_for(ctx, &args.profile, Usage::Command("serve"))?;
+    let (mut keys, found) = ServedKeys::start(ctx, &profile)?;
     let addr = SocketAddr::new(args.bind, args.port);
     let server = CredentialServer::bind(addr).map_err(|e| {
         crate::ui::error(e.to_string(), "choose another `--port`, or leave it out for any free one")
@@ -51,7 +53,7 @@ pub(crate) fn run(args: &ServeArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     crate::print_stdout(&variables);
     crate::ui::notice(&format!(
         "serving the credentials of `{}` on {} until Ctrl-C; a container on this host: `docker run --network host {docker} IMAGE` with the variables above exported",
-        args.profile,
+        profile,
         server.local_addr()
     ));
     let stopper = server.stopper();
@@ -125,5 +127,5 @@ impl<'a> ServedKeys<'a> {
 
 /// Keys the container protocol can carry: a session token and an expiry.
 fn temporary(keys: &RoleCredentials) -> bool {
-    keys.session_token.is_some() && keys.expiration.is_some()
+    keys.session_token().is_some() && keys.expiration().is_some()
 }

@@ -14,13 +14,13 @@ use crate::ui;
 
 pub(crate) fn run_allow(args: &crate::cli::TrustArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let (path, content) = nearest_profile_file(ctx, args.dir.as_deref())?;
-    let profile = parse_profile_file(&path, &content).map_err(profile_file_error)?;
+    let bound = parse_profile_file(&path, &content).map_err(profile_file_error)?;
     ctx.state_dir()?.update_trust(|trust| trust.allow(&path, &content))?;
-    let shown = awsctx_core::text::escape(&profile);
-    ui::notice(&format!("allowed `{}` (profile `{shown}`)", path.display()));
-    if ctx.config()?.profile(&profile).is_none() {
+    ui::notice(&format!("allowed `{}` (profile `{bound}`)", path.display()));
+    if ctx.config()?.profile(&bound.profile).is_none() {
         ui::notice(&format!(
-            "profile `{shown}` is not in the config yet: the file takes effect once it is"
+            "profile `{}` is not in the config yet: the file takes effect once it is",
+            awsctx_core::text::escape(&bound.profile)
         ));
     }
     follow(ctx)

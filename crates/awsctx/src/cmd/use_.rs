@@ -2,6 +2,7 @@
 //! [`Session`], the switcher glue that `hook-env`, `pin` and `allow`/`deny` share: read the
 //! shell's state, find the binding, fetch keys, print the shell code and the one-line report.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -15,11 +16,13 @@ use awsctx_core::binding::{Pins, TrustStore};
 use awsctx_core::cache::RoleCredentials;
 use awsctx_core::config::{Config, ProfileKind};
 use awsctx_core::file::{read_private, write_private};
+use awsctx_core::lookup::{AccountNames, Identity};
 use awsctx_core::shell::{EnvChange, Shell, render};
 use awsctx_core::switch::{
-    Action, ActiveBinding, ExportMode, ProfileEnv, Resolution, STATE_BOUND, ShellState, Skipped,
-    managed_changes, pins_list, refresh_due, resolve_binding, var,
+    Action, ActiveBinding, ExportMode, KnownProfile, ProfileEnv, Resolution, STATE_BOUND,
+    ShellState, Skipped, managed_changes, pins_list, refresh_due, resolve_binding, var,
 };
+use awsctx_core::text::{Untrusted, escape, escape_line};
 use awsctx_login::provider::{
     CredentialProvider, LoginTarget, MfaError, ProviderError, ProviderSettings,
 };
@@ -27,15 +30,14 @@ use jiff::Timestamp;
 use nu_ansi_term::Color;
 
 use crate::context::Context;
+use crate::target::Usage;
 use crate::ui;
 
-/// Bare `awsctx` with its flags: `PROFILE`, `-`, `-u`, `-c`, or nothing (list / picker).
-pub(crate) fn run_bare(
-    profile: Option<&str>,
-    unset: bool,
-    current: bool,
-    ctx: &Context,
-) -> anyhow::Result<ExitCode> {
+/// Bare `awsctx` with its flags: `PROFILE`, `-`, `-u`, `-c`, `--region` (with a profile, or
+/// alone), or nothing (list / picker).
+pub(crate) fn run_bare(cli: &crate::cli::Cli, ctx: &Context) -> anyhow::Result<ExitCode> {
+    let (profile, unset, current) = (cli.profile.as_deref(), cli.unset, cli.current);
+    let region = cli.region.as_deref();
     if current {
         return print_current(ctx);
     }
@@ -49,33 +51,53 @@ pub(crate) fn run_bare(
         }
         return session.finish(&action, Trigger::Command);
     }
-    match profile {
-        Some(name) => switch(ctx, name),
-        None => list_or_pick(ctx),
+    match (profile, region) {
+        (Some(name), _) => switch(ctx, name, region),
+        (None, Some(region)) => switch_region(ctx, region),
+        (None, None) => list_or_pick(ctx),
     }
 }
 
-/// `awsctx use PROFILE`.
+/// `awsctx use PROFILE [--region R]`.
 pub(crate) fn run(args: &crate::cli::UseArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
-    switch(ctx, &args.profile)
+    switch(ctx, &args.profile, args.region.as_deref())
 }
 
-fn switch(ctx: &Context, name: &str) -> anyhow::Result<ExitCode> {
-    let mut session = Session::hooked(ctx, &format!("awsctx {name}"))?;
-    let target = if name == "-" {
-        session.state.prev.clone().ok_or_else(|| {
+/// `awsctx --region R` alone: the profile in effect stays, in region R.
+fn switch_region(ctx: &Context, region: &str) -> anyhow::Result<ExitCode> {
+    let mut session = Session::hooked(ctx, &format!("awsctx --region {region}"))?;
+    let Some(profile) = session.state.profile.clone() else {
+        return Err(ui::error(
+            "awsctx has no profile in this shell to change the region of",
+            format!("`awsctx PROFILE --region {region}` switches to a profile in that region"),
+        ));
+    };
+    let binding = session.resolve(false)?;
+    let pwd = session.pwd.clone();
+    let action = session.state.choose(&pwd, binding.as_ref(), &profile, Some(region));
+    session.finish(&action, Trigger::Command)
+}
+
+/// Switch to what `name` means (`-`: the previous profile, in its region unless `region`
+/// says otherwise).
+fn switch(ctx: &Context, name: &str, region: Option<&str>) -> anyhow::Result<ExitCode> {
+    let mut session = Session::hooked(ctx, &format!("awsctx {}", escape(name)))?;
+    let (target, region) = if name == "-" {
+        let prev = session.state.prev.clone().ok_or_else(|| {
             ui::error(
                 "no previous profile in this shell",
                 "`awsctx PROFILE` switches; `awsctx -` then switches back",
             )
-        })?
+        })?;
+        require_profile(ctx.config()?, &prev)?;
+        (prev, region.map(str::to_owned).or_else(|| session.state.prev_region.clone()))
     } else {
-        name.to_owned()
+        (crate::target::profile_for(ctx, name, Usage::Switch)?, region.map(str::to_owned))
     };
-    require_profile(ctx.config()?, &target)?;
+    crate::guard::confirm(ctx, &target, "switching")?;
     let binding = session.resolve(false)?;
     let pwd = session.pwd.clone();
-    let action = session.state.choose(&pwd, binding.as_ref(), &target);
+    let action = session.state.choose(&pwd, binding.as_ref(), &target, region.as_deref());
     let code = session.finish(&action, Trigger::Command)?;
     record_history(ctx, &target);
     Ok(code)
@@ -143,7 +165,8 @@ fn print_current(ctx: &Context) -> anyhow::Result<ExitCode> {
         .or_else(|| ctx.env.get("AWS_DEFAULT_PROFILE").map(str::to_owned));
     match current {
         Some(profile) => {
-            crate::print_stdout(&format!("{profile}\n"));
+            // Often shown in a prompt (`$(awsctx -c)`): escaped like every other line.
+            crate::print_stdout(&format!("{}\n", escape_line(&profile)));
             Ok(ExitCode::SUCCESS)
         }
         None => Err(ui::error("no profile in this shell", "`awsctx PROFILE` switches to one")),
@@ -156,6 +179,10 @@ pub(crate) fn hook_hint(ctx: &Context) -> String {
     match shell {
         Some("fish") => "add `awsctx hook fish | source` to ~/.config/fish/config.fish".to_owned(),
         Some("zsh") => "add `eval \"$(awsctx hook zsh)\"` to ~/.zshrc".to_owned(),
+        Some("nu") => {
+            "add `awsctx hook nu | save -f ~/.awsctx.nu` to env.nu and `source ~/.awsctx.nu` to config.nu"
+                .to_owned()
+        }
         _ => "add `eval \"$(awsctx hook bash)\"` to ~/.bashrc".to_owned(),
     }
 }
@@ -176,7 +203,7 @@ fn list_or_pick(ctx: &Context) -> anyhow::Result<ExitCode> {
         for name in &names {
             let mark = if current.as_deref() == Some(*name) { "* " } else { "  " };
             out.push_str(mark);
-            out.push_str(name);
+            out.push_str(&escape_line(name));
             out.push('\n');
         }
         if hooked {
@@ -188,8 +215,11 @@ fn list_or_pick(ctx: &Context) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let ordered = recent_first(&load_history(ctx), &names);
-    match pick(&ordered)? {
-        Some(choice) => switch(ctx, &choice),
+    let accounts = crate::target::account_names(ctx);
+    let choices: Vec<Choice> =
+        ordered.iter().map(|name| Choice::of(config, name, &accounts)).collect();
+    match pick(&choices)? {
+        Some(choice) => switch(ctx, &choice, None),
         // Cancelled: quiet, and 130 as fzf and shells say for an interrupt.
         None => Ok(ExitCode::from(130)),
     }
@@ -203,22 +233,47 @@ fn recent_first(history: &[String], names: &[&str]) -> Vec<String> {
     out
 }
 
+/// One line of the picker: a profile and what it stands for, all of it searchable.
+#[derive(Debug, Clone)]
+pub(crate) struct Choice {
+    pub(crate) name: String,
+    /// Account id, account name and role, as far as known: `111122223333 app-dev Admin`.
+    pub(crate) details: String,
+}
+
+impl Choice {
+    pub(crate) fn of(config: &Config, name: &str, accounts: &AccountNames) -> Self {
+        let identity = config.profile(name).map(Identity::of);
+        let account = identity.and_then(|i| i.account);
+        let parts = [
+            account.map(Cow::Borrowed),
+            account.and_then(|a| accounts.get(a)).map(escape),
+            identity.and_then(|i| i.role).map(escape),
+        ];
+        let details = parts.into_iter().flatten().collect::<Vec<_>>().join("  ");
+        Self { name: name.to_owned(), details }
+    }
+}
+
 /// Let the user choose: `fzf` when installed, else a line-based filter on the terminal.
-fn pick(names: &[String]) -> anyhow::Result<Option<String>> {
-    if names.is_empty() {
+pub(crate) fn pick(choices: &[Choice]) -> anyhow::Result<Option<String>> {
+    if choices.is_empty() {
         return Err(ui::error(
             "there are no profiles to choose from",
             "`awsctx configure sso` writes one; `awsctx populate --sso-session NAME` writes many",
         ));
     }
-    match pick_with_fzf(names) {
+    match pick_with_fzf(choices) {
         Ok(choice) => Ok(choice),
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => pick_builtin(names),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => pick_builtin(choices),
         Err(err) => Err(err).context("running `fzf`"),
     }
 }
 
-fn pick_with_fzf(names: &[String]) -> std::io::Result<Option<String>> {
+/// fzf shows each choice escaped (a line of its own, drawn on the terminal): its name and what
+/// it stands for, all searchable. Each line starts with the choice's index, which fzf hides and
+/// gives back, so the choice is the name itself whatever its escaped form.
+fn pick_with_fzf(choices: &[Choice]) -> std::io::Result<Option<String>> {
     let mut fzf = std::process::Command::new("fzf");
     // The hook's state (the user's saved keys) stays with awsctx.
     for (name, _) in std::env::vars_os() {
@@ -227,43 +282,66 @@ fn pick_with_fzf(names: &[String]) -> std::io::Result<Option<String>> {
         }
     }
     let mut child = fzf
-        .args(["--height=40%", "--reverse", "--no-multi", "--prompt=profile> "])
+        .args([
+            "--height=40%",
+            "--reverse",
+            "--no-multi",
+            "--prompt=profile> ",
+            "--delimiter=\t",
+            "--with-nth=2..",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()?;
     if let Some(mut stdin) = child.stdin.take() {
+        let mut lines = String::new();
+        for (i, choice) in choices.iter().enumerate() {
+            let _ = writeln!(lines, "{i}\t{}\t{}", escape_line(&choice.name), choice.details);
+        }
         // fzf may exit before reading everything (a quick ESC): not an error.
-        let _ = stdin.write_all(names.join("\n").as_bytes());
+        let _ = stdin.write_all(lines.as_bytes());
     }
     let out = child.wait_with_output()?;
-    let choice = String::from_utf8_lossy(&out.stdout).trim_end_matches('\n').to_owned();
-    Ok((out.status.success() && !choice.is_empty()).then_some(choice))
+    if !out.status.success() {
+        return Ok(None);
+    }
+    let chosen = String::from_utf8_lossy(&out.stdout);
+    let index = chosen.split('\t').next().and_then(|i| i.trim().parse::<usize>().ok());
+    Ok(index.and_then(|i| choices.get(i)).map(|c| c.name.clone()))
 }
 
-/// The built-in picker: numbered matches on the terminal, type to filter, a number to choose.
-fn pick_builtin(names: &[String]) -> anyhow::Result<Option<String>> {
+/// The built-in picker: numbered matches on the terminal, type to filter (by profile name,
+/// account id, account name or role), a number to choose. Names are shown escaped, and the
+/// filter matches what is shown.
+fn pick_builtin(choices: &[Choice]) -> anyhow::Result<Option<String>> {
     const SHOWN: usize = 15;
     let tty = fs_err::OpenOptions::new().read(true).write(true).open("/dev/tty")?;
     let mut input = std::io::BufReader::new(tty.try_clone()?);
     let mut out = tty;
+    let names: Vec<String> = choices.iter().map(|c| escape_line(&c.name).into_owned()).collect();
+    let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
+    let shown: Vec<String> = names
+        .iter()
+        .zip(choices)
+        .map(|(name, c)| format!("{name:<width$}  {}", c.details).trim_end().to_owned())
+        .collect();
     let mut filter = String::new();
     loop {
         let terms: Vec<String> = filter.split_whitespace().map(str::to_lowercase).collect();
-        let matches: Vec<&String> = names
-            .iter()
-            .filter(|n| terms.iter().all(|t| n.to_lowercase().contains(t.as_str())))
+        let matches: Vec<usize> = (0..shown.len())
+            .filter(|&i| terms.iter().all(|t| shown[i].to_lowercase().contains(t.as_str())))
             .collect();
         if matches.len() == 1 && !filter.is_empty() {
-            return Ok(Some(matches[0].clone()));
+            return Ok(Some(choices[matches[0]].name.clone()));
         }
-        for (i, name) in matches.iter().take(SHOWN).enumerate() {
-            writeln!(out, "{:>3}  {name}", i + 1)?;
+        for (n, &i) in matches.iter().take(SHOWN).enumerate() {
+            writeln!(out, "{:>3}  {}", n + 1, shown[i])?;
         }
         if matches.len() > SHOWN {
             writeln!(out, "     … {} more: type to filter", matches.len() - SHOWN)?;
         }
         if matches.is_empty() {
-            writeln!(out, "no profile matches `{filter}`")?;
+            writeln!(out, "no profile matches `{}`", escape_line(&filter))?;
         }
         write!(out, "profile (text filters, number picks, empty cancels)> ")?;
         out.flush()?;
@@ -276,10 +354,10 @@ fn pick_builtin(names: &[String]) -> anyhow::Result<Option<String>> {
             return Ok(None);
         }
         if let Ok(n) = line.parse::<usize>()
-            && let Some(name) = n.checked_sub(1).and_then(|i| matches.get(i))
+            && let Some(&i) = n.checked_sub(1).and_then(|i| matches.get(i))
             && n <= SHOWN
         {
-            return Ok(Some((*name).clone()));
+            return Ok(Some(choices[i].name.clone()));
         }
         line.clone_into(&mut filter);
     }
@@ -428,10 +506,10 @@ impl<'a> Session<'a> {
         let mut config_error = None;
         let resolution =
             resolve_binding(&self.pwd, pins, trust, |profile| match self.ctx.config() {
-                Ok(config) => config.profile(profile).is_some(),
+                Ok(config) => known_profile(config, profile),
                 Err(err) => {
                     config_error.get_or_insert(err);
-                    false
+                    None
                 }
             });
         match config_error {
@@ -496,6 +574,10 @@ impl<'a> Session<'a> {
         all.extend(self.state.changes_since(&self.before));
         let mut code = render(self.shell, &all)?;
         code.push_str(&self.extra);
+        if self.shell == Shell::Bash && self.ctx.env.get(var::EPOCH).is_some() {
+            // Re-anchor the fallback clock of a bash without `EPOCHSECONDS`.
+            let _ = writeln!(code, "{}=$(({} - SECONDS))", var::EPOCH, self.now.as_second());
+        }
         crate::print_stdout(&code);
         Ok(())
     }
@@ -506,6 +588,10 @@ impl<'a> Session<'a> {
             Action::Stay => {
                 let due = self.state.due.is_some_and(|due| due <= self.now.as_second());
                 let Some(profile) = self.state.profile.clone().filter(|_| due) else {
+                    if due {
+                        // Nothing in effect to refresh: not due again at every command.
+                        self.state.due = None;
+                    }
                     return Ok(Vec::new());
                 };
                 // The user exported another `AWS_PROFILE` by hand since: theirs now, so no
@@ -515,9 +601,12 @@ impl<'a> Session<'a> {
                     self.state.due = None;
                     return Ok(Vec::new());
                 }
-                self.switch_to(&profile, None, Trigger::Hook)
+                let region = self.state.region.clone();
+                self.switch_to(&profile, None, region.as_deref(), Trigger::Hook)
             }
-            Action::Switch { profile, origin } => self.switch_to(profile, Some(*origin), trigger),
+            Action::Switch { profile, origin, region } => {
+                self.switch_to(profile, Some(*origin), region.as_deref(), trigger)
+            }
             Action::Restore => {
                 let old = self.state.profile.clone();
                 let changes = self.state.restored(&self.ctx.env);
@@ -529,15 +618,21 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// Switch to (or, with `origin` `None`, refresh) `profile`: keys, variables, report.
+    /// Switch to (or, with `origin` `None`, refresh) `profile` in `region` (`None`: the
+    /// profile's own): keys, variables, report.
     fn switch_to(
         &mut self,
         profile: &str,
         origin: Option<awsctx_core::switch::Origin>,
+        region: Option<&str>,
         trigger: Trigger,
     ) -> anyhow::Result<Vec<EnvChange>> {
         let config = self.ctx.config()?;
-        let facts = ProfileFacts::of(config, profile);
+        let mut facts = ProfileFacts::of(config, profile);
+        // awsctx sets the region variables only from the profile or an explicit choice.
+        if let Some(region) = region {
+            facts.region = Some(region.to_owned());
+        }
         let keys = if self.mode.wants_keys() {
             fetch_keys(self.ctx, config, profile, trigger)
         } else {
@@ -545,7 +640,7 @@ impl<'a> Session<'a> {
         };
         let refresh = origin.is_none();
         if let Some(origin) = origin {
-            self.state.switched(&self.ctx.env, profile, origin);
+            self.state.switched(&self.ctx.env, profile, region, origin);
         }
         let saved = self.state.saved.clone().unwrap_or_default();
         let got = match &keys {
@@ -554,8 +649,10 @@ impl<'a> Session<'a> {
         };
         let target = ProfileEnv { profile, region: facts.region.as_deref(), keys: got };
         let changes = managed_changes(self.mode, &target, &saved, &self.ctx.env);
+        self.state.expires = got.and_then(RoleCredentials::expiration).map(Timestamp::as_second);
+        self.state.prod = is_production(self.ctx, profile, facts.account.as_deref(), &facts);
         self.state.due = match &keys {
-            Keys::Got(k) => k.expiration.map(|exp| refresh_due(exp, self.now, RETRY_SECS)),
+            Keys::Got(k) => k.expiration().map(|exp| refresh_due(exp, self.now, RETRY_SECS)),
             // Try again in a minute, not at every prompt.
             Keys::Unreachable { .. } => Some(self.now.as_second() + RETRY_SECS),
             Keys::Later { retry_at, .. } => {
@@ -587,12 +684,12 @@ impl<'a> Session<'a> {
         let mut all = changes.to_vec();
         all.extend(self.state.changes_since(&self.before));
         render(self.shell, &all)
-            .with_context(|| format!("profile `{}` cannot be switched to", display(profile)))?;
+            .with_context(|| format!("profile `{}` cannot be switched to", Untrusted(profile)))?;
         if !self.state.fits() {
             return Err(ui::error(
                 format!(
                     "switching to `{}` needs {} bytes of shell state, over the {STATE_BOUND} awsctx allows: the shell's own `AWS_*` values, kept for `awsctx -u`, are too long",
-                    display(profile),
+                    Untrusted(profile),
                     self.state.size()
                 ),
                 "unset the longest of them first (`unset AWS_SESSION_TOKEN`), or run the command with `awsctx exec PROFILE -- CMD`",
@@ -603,24 +700,22 @@ impl<'a> Session<'a> {
 
     fn report_switch(&self, profile: &str, facts: &ProfileFacts, keys: &Keys) {
         let account = match keys {
-            Keys::Got(k) => k.account_id.clone().or_else(|| facts.account.clone()),
+            Keys::Got(k) => k.account_id().map(str::to_owned).or_else(|| facts.account.clone()),
             _ => facts.account.clone(),
         };
-        let mut parts = vec![display(profile)];
-        parts.extend(account.as_deref().map(display));
-        parts.extend(facts.role.as_deref().map(display));
-        parts.extend(facts.region.as_deref().map(display));
+        let shown = |text: &str| Untrusted(text).to_string();
+        let mut parts = vec![shown(profile)];
+        parts.extend(account.as_deref().map(shown));
+        parts.extend(facts.role.as_deref().map(shown));
+        parts.extend(facts.region.as_deref().map(shown));
         match keys {
-            Keys::Got(k) => parts.extend(k.expiration.map(|exp| time_left(exp, self.now))),
+            Keys::Got(k) => parts.extend(k.expiration().map(|exp| time_left(exp, self.now))),
             Keys::NotWanted => {}
             _ => parts.push("no keys".to_owned()),
         }
         let line = parts.join(" · ");
-        let paint = ui::Paint::stderr();
-        let prod = looks_like_production(&self.ctx.env, profile, account.as_deref(), facts);
-        let line =
-            if prod && paint.enabled() { paint.style(Color::Red.bold(), &line) } else { line };
-        ui::notice(&line);
+        let prod = is_production(self.ctx, profile, account.as_deref(), facts);
+        ui::notice_styled(&line, prod.then(|| Color::Red.bold()));
     }
 
     fn report_keys(&mut self, profile: &str, keys: &Keys, trigger: Trigger) {
@@ -704,33 +799,55 @@ fn same_dir(a: &Path, b: &Path) -> bool {
     }
 }
 
+/// What a binding needs to know of its profile: that it exists, and its account.
+pub(crate) fn known_profile(config: &Config, profile: &str) -> Option<KnownProfile> {
+    let profile = config.profile(profile)?;
+    Some(KnownProfile { account: Identity::of(profile).account.map(str::to_owned) })
+}
+
+/// The line for a binding passed over. The directory names and the profile name come from
+/// whatever repository the shell is in: [`ui::notice`] escapes the line, and the profile
+/// name is also cut short.
 fn report_skipped(skipped: &Skipped) {
-    let line = match skipped {
+    if let Some(line) = skipped_line(skipped) {
+        ui::notice(&line);
+    }
+}
+
+fn skipped_line(skipped: &Skipped) -> Option<String> {
+    Some(match skipped {
         Skipped::Untrusted { path, profile } => format!(
             "`{}` (profile `{}`) is not allowed yet — run `awsctx allow` to trust it",
             path.display(),
-            display(profile)
+            Untrusted(profile)
         ),
-        Skipped::Denied { .. } => return,
+        Skipped::Denied { .. } => return None,
         Skipped::UnknownProfile { file: Some(file), profile, .. } => format!(
             "`{}` names profile `{}`, which is not in the config — `awsctx list` shows the profiles",
             file.display(),
-            display(profile)
+            Untrusted(profile)
         ),
         Skipped::UnknownProfile { root, file: None, profile } => format!(
             "the pin at `{}` names profile `{}`, which is not in the config — run `awsctx pin PROFILE` there",
             root.display(),
-            display(profile)
+            Untrusted(profile)
         ),
+        Skipped::WrongAccount { root, file, profile, expected, actual } => {
+            let what = match file {
+                Some(file) => format!("`{}`", file.display()),
+                None => format!("the pin at `{}`", root.display()),
+            };
+            let actual = match actual {
+                Some(account) => format!("is in account {account}"),
+                None => "does not say which account it is in".to_owned(),
+            };
+            format!(
+                "{what} expects account {expected}, but profile `{}` {actual} — refused; fix the binding or the profile",
+                Untrusted(profile)
+            )
+        }
         Skipped::Unreadable { reason, .. } => format!("{reason} — fix or remove it"),
-    };
-    ui::notice(&line);
-}
-
-/// `text` safe for a terminal line: control and bidi characters escaped, cut to a bound (a
-/// `.aws-profile` may name a 4 KiB "profile").
-fn display(text: &str) -> String {
-    awsctx_core::text::escape(text).into_owned()
+    })
 }
 
 fn time_left(expiration: Timestamp, now: Timestamp) -> String {
@@ -768,6 +885,23 @@ fn looks_like_production(
             if pattern.contains(['*', '?']) { glob(&pattern, &c) } else { c.contains(&pattern) }
         })
     })
+}
+
+/// Whether `profile` looks like production (see [`looks_like_production`]), its account's
+/// name taken from the profile's `sso_account_name`, else from the names `populate` kept.
+pub(crate) fn is_production(
+    ctx: &Context,
+    profile: &str,
+    account: Option<&str>,
+    facts: &ProfileFacts,
+) -> bool {
+    if looks_like_production(&ctx.env, profile, account, facts) {
+        return true;
+    }
+    let kept = crate::target::account_names(ctx);
+    let Some(name) = account.and_then(|a| kept.get(a)) else { return false };
+    let named = ProfileFacts { account_name: Some(name.to_owned()), ..ProfileFacts::default() };
+    looks_like_production(&ctx.env, profile, account, &named)
 }
 
 /// `*` and `?` over chars.
@@ -949,7 +1083,7 @@ pub(crate) fn fetch_keys_with(ctx: &Context, config: &Config, profile: &str, how
 /// Cached keys that are old but not yet expired: they still work meanwhile.
 fn old_keys(provider: &CredentialProvider<'_>, profile: &str) -> Option<RoleCredentials> {
     match provider.cached(profile) {
-        Ok(Some(old)) if old.credentials.expiration.is_some_and(|e| e > Timestamp::now()) => {
+        Ok(Some(old)) if old.credentials.expiration().is_some_and(|e| e > Timestamp::now()) => {
             Some(old.credentials)
         }
         _ => None,
@@ -1014,6 +1148,28 @@ mod tests {
         assert!(!looks_like_production(&env("*-prd"), "app-prd-x", None, &facts));
         assert!(looks_like_production(&env("4444*"), "x", Some("444455556666"), &facts));
         assert!(!looks_like_production(&env(""), "prod", None, &facts));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn lines_about_bindings_never_hold_a_raw_control_character(
+            dir in ui::tests::any_text(),
+            profile in ui::tests::any_text(),
+        ) {
+            let path = PathBuf::from(format!("/src/{dir}/.aws-profile"));
+            let root = PathBuf::from(format!("/src/{dir}"));
+            for skipped in [
+                Skipped::Untrusted { path: path.clone(), profile: profile.clone() },
+                Skipped::UnknownProfile { root: root.clone(), file: Some(path.clone()), profile: profile.clone() },
+                Skipped::UnknownProfile { root, file: None, profile: profile.clone() },
+                Skipped::Unreadable { path, reason: profile.clone() },
+            ] {
+                let line = skipped_line(&skipped).unwrap();
+                let shown = ui::notice_text(&line, None, ui::Paint::stderr());
+                proptest::prop_assert!(ui::tests::raw(&shown).is_empty(), "{shown:?}");
+                proptest::prop_assert_eq!(shown.lines().count(), 1);
+            }
+        }
     }
 
     #[test]

@@ -222,13 +222,16 @@ fn a_planted_lock_file_symlink_is_refused_and_its_target_left_alone() {
 /// Fresh keys for `dev` in the role-credential cache, written (as root) and then handed to
 /// another user, as a local attacker would plant them.
 fn plant_foreign_keys(sandbox: &Sandbox) -> PathBuf {
-    sandbox.seed_credentials(&RoleCredentials {
-        access_key_id: "ASIAATTACKERSOWN".into(),
-        secret_access_key: Secret::new("attacker-secret"),
-        session_token: Some(Secret::new("attacker-token")),
-        expiration: Some(seconds_from_now(SignedDuration::from_hours(1))),
-        account_id: Some(sandbox.account.clone()),
-    });
+    sandbox.seed_credentials(
+        &RoleCredentials::new(
+            "ASIAATTACKERSOWN",
+            Secret::new("attacker-secret"),
+            Some(Secret::new("attacker-token")),
+            Some(seconds_from_now(SignedDuration::from_hours(1))),
+        )
+        .unwrap()
+        .with_account_id(Some(sandbox.account.clone())),
+    );
     let path = sandbox.credential_cache().path(&sandbox.dev_key());
     chown_to_nobody(&path);
     path

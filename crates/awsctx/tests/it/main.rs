@@ -4,6 +4,7 @@
 // Tests say loudly on stderr what they skipped.
 #![allow(clippy::print_stderr)]
 
+mod accounts;
 mod bounds;
 mod chain;
 mod configure;
@@ -13,18 +14,23 @@ mod doctor;
 mod exec;
 mod export;
 mod files;
+mod guard;
 mod hooks;
 mod hookstate;
 mod interop;
 mod list;
 mod login;
+mod nushell;
 mod populate;
+mod prompt;
 mod pty;
 mod quoting;
+mod region;
 mod reliability;
 mod server;
 mod support;
 mod switch;
+mod untrusted;
 
 /// A Python that can `import MODULE`: `$AWSCTX_PYTHON`, else `python3`. Missing: a loud skip,
 /// or a failure under `CI=true` (CI installs boto3, moto and awscli in a venv).

@@ -112,7 +112,7 @@ pub(crate) fn assert_ok(out: &Output) {
 }
 
 /// A sandbox with `[sso-session corp]` and a token for it.
-fn corp(config: MockConfig) -> Sandbox {
+pub(crate) fn corp(config: MockConfig) -> Sandbox {
     let sandbox = Sandbox::new(config);
     sandbox.write_config(&sandbox.session_section("corp"));
     sandbox.seed_token("corp");

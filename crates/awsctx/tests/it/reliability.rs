@@ -408,13 +408,14 @@ fn cli_credentials(bytes: &[u8]) -> Result<RoleCredentials, String> {
 }
 
 fn expired_credentials(sb: &Sandbox) -> RoleCredentials {
-    RoleCredentials {
-        access_key_id: "ASIAEXPIREDKEY".into(),
-        secret_access_key: Secret::new("expired/secret"),
-        session_token: Some(Secret::new("expired-session-token")),
-        expiration: Some(seconds_from_now(SignedDuration::from_mins(-5))),
-        account_id: Some(sb.account.clone()),
-    }
+    RoleCredentials::new(
+        "ASIAEXPIREDKEY",
+        Secret::new("expired/secret"),
+        Some(Secret::new("expired-session-token")),
+        Some(seconds_from_now(SignedDuration::from_mins(-5))),
+    )
+    .unwrap()
+    .with_account_id(Some(sb.account.clone()))
 }
 
 fn credential_process(sb: &Sandbox) -> Command {
@@ -507,7 +508,7 @@ fn a_credential_fetch_killed_at_random_points_leaves_the_old_entry_or_a_whole_ne
             let creds = cli_credentials(&now).unwrap_or_else(|why| {
                 panic!("after a kill at {delay:?} the credential file is torn: {why}")
             });
-            assert!(sb.mock.credentials(&creds.access_key_id).is_some(), "fetched keys");
+            assert!(sb.mock.credentials(creds.access_key_id()).is_some(), "fetched keys");
         }
         tally.count(end, replaced);
     }
@@ -519,11 +520,14 @@ fn a_credential_fetch_killed_at_random_points_leaves_the_old_entry_or_a_whole_ne
     );
     tally.assert_covers_the_write("credentials");
     // The next run reads the real entry, never a temp file (which holds other keys).
-    let fresh = RoleCredentials {
-        access_key_id: "ASIAREALENTRY".into(),
-        expiration: Some(seconds_from_now(SignedDuration::from_hours(1))),
-        ..expired
-    };
+    let fresh = RoleCredentials::new(
+        "ASIAREALENTRY",
+        expired.secret_access_key().clone(),
+        expired.session_token().cloned(),
+        Some(seconds_from_now(SignedDuration::from_hours(1))),
+    )
+    .unwrap()
+    .with_account_id(expired.account_id().map(str::to_owned));
     sb.seed_credentials(&fresh);
     let before = sb.mock.count(Operation::GetRoleCredentials);
     let out = crate::support::success(&mut credential_process(&sb));
@@ -851,6 +855,7 @@ fn expected(call: Call, fault: &Fault, times: u64) -> Outcome {
             Fault::HugeBody(_) => "the body is larger than 1024 KiB",
             Fault::ExpiredToken => "ExpiredToken",
             Fault::RevokedToken => "InvalidClientTokenId",
+            Fault::Error { .. } | Fault::Field { .. } => unreachable!("not in `network_cases`"),
         });
     }
     if call == Call::GetSigninToken {
@@ -864,6 +869,7 @@ fn expected(call: Call, fault: &Fault, times: u64) -> Outcome {
             Fault::MalformedJson => "returned a malformed response (HTTP 200)",
             Fault::HugeBody(_) => "the body is larger than 1024 KiB",
             Fault::ExpiredToken | Fault::RevokedToken => "failed: HTTP 400",
+            Fault::Error { .. } | Fault::Field { .. } => unreachable!("not in `network_cases`"),
         });
     }
     match fault {
@@ -886,6 +892,7 @@ fn expected(call: Call, fault: &Fault, times: u64) -> Outcome {
         Fault::ExpiredToken if oidc => failure("ExpiredTokenException"),
         Fault::RevokedToken if oidc => failure("InvalidGrantException"),
         Fault::ExpiredToken | Fault::RevokedToken => refused,
+        Fault::Error { .. } | Fault::Field { .. } => unreachable!("not in `network_cases`"),
     }
 }
 
