@@ -765,6 +765,39 @@ impl ShellState {
         self.origin = Some(origin);
     }
 
+    /// The user's own values of the region variables now: those in `env` where they differ
+    /// from `last_set` (the region awsctx last set; `None`: it set none, so the saved ones
+    /// were in effect), because the user exported them since; else the saved ones. With
+    /// nothing saved (awsctx changed nothing), those in `env`.
+    pub fn users_regions(
+        &self,
+        env: &Env,
+        last_set: Option<&str>,
+    ) -> [(&'static str, Option<String>); 2] {
+        ["AWS_REGION", "AWS_DEFAULT_REGION"].map(|name| {
+            let have = raw(env, name).map(str::to_owned);
+            let Some(saved) = &self.saved else { return (name, have) };
+            let expected = last_set.or_else(|| saved.get(name));
+            if have.as_deref() == expected {
+                (name, saved.get(name).map(str::to_owned))
+            } else {
+                (name, have)
+            }
+        })
+    }
+
+    /// Keep a region the user exported since awsctx last set one (see
+    /// [`ShellState::users_regions`]) as their own: a profile without a region and `-u` give
+    /// it back.
+    pub fn adopt_users_regions(&mut self, env: &Env, last_set: Option<&str>) {
+        let regions = self.users_regions(env, last_set);
+        if let Some(saved) = &mut self.saved {
+            for (name, value) in regions {
+                saved.values.insert(name.to_owned(), value);
+            }
+        }
+    }
+
     /// Record a restore: the statements that put the user's own values back.
     pub fn restored(&mut self, env: &Env) -> Vec<EnvChange> {
         let saved = self.saved.take().unwrap_or_else(|| SavedEnv::capture(env));

@@ -608,6 +608,7 @@ impl<'a> Session<'a> {
                 self.switch_to(profile, Some(*origin), region.as_deref(), trigger)
             }
             Action::Restore => {
+                self.adopt_users_regions();
                 let old = self.state.profile.clone();
                 let changes = self.state.restored(&self.ctx.env);
                 if let Some(old) = old {
@@ -639,6 +640,7 @@ impl<'a> Session<'a> {
             Keys::NotWanted
         };
         let refresh = origin.is_none();
+        self.adopt_users_regions();
         if let Some(origin) = origin {
             self.state.switched(&self.ctx.env, profile, region, origin);
         }
@@ -648,7 +650,11 @@ impl<'a> Session<'a> {
             _ => None,
         };
         let target = ProfileEnv { profile, region: facts.region.as_deref(), keys: got };
-        let changes = managed_changes(self.mode, &target, &saved, &self.ctx.env);
+        let mut changes = managed_changes(self.mode, &target, &saved, &self.ctx.env);
+        if refresh {
+            // New keys only: a region the user exported since stays until the next switch.
+            changes.retain(|c| !matches!(c.name(), "AWS_REGION" | "AWS_DEFAULT_REGION"));
+        }
         self.state.expires = got.and_then(RoleCredentials::expiration).map(Timestamp::as_second);
         self.state.prod = is_production(self.ctx, profile, facts.account.as_deref(), &facts);
         self.state.due = match &keys {
@@ -676,6 +682,22 @@ impl<'a> Session<'a> {
         }
         self.report_keys(profile, &keys, trigger);
         Ok(changes)
+    }
+
+    /// The region awsctx last set in this shell: the one chosen with the profile, else the
+    /// profile's own.
+    pub(crate) fn region_last_set(&self) -> Option<String> {
+        let profile = self.state.profile.as_deref()?;
+        self.state.region.clone().or_else(|| {
+            let config = self.ctx.config().ok()?;
+            ProfileFacts::of(config, profile).region
+        })
+    }
+
+    /// A region the user exported since awsctx last set one is theirs from now on.
+    fn adopt_users_regions(&mut self) {
+        let last = self.region_last_set();
+        self.state.adopt_users_regions(&self.ctx.env, last.as_deref());
     }
 
     /// Before anything is said about it: the shell can hold what the switch sets (a profile

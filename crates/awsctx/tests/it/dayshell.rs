@@ -298,3 +298,33 @@ fn a_logout_and_a_new_login_in_another_shell_are_followed_at_the_next_prompt() {
         );
     }
 }
+
+#[test]
+fn a_region_the_user_exports_survives_switches_and_exec_never_gets_the_previous_profiles() {
+    let sb = Sandbox::new();
+    sb.seed_keys(DEV, Duration::from_secs(3570));
+    let script = format!(
+        "cd '{}'\nprompt\nawsctx dev\nshow AWS_REGION\nawsctx exec static -- sh -c 'echo \"child ${{AWS_REGION-none}}\"'\n\
+         setvar AWS_REGION us-west-2\nawsctx static\nshow AWS_REGION\nawsctx dev\nshow AWS_REGION\n\
+         awsctx exec static -- sh -c 'echo \"child ${{AWS_REGION-none}}\"'\nawsctx -u\nshow AWS_REGION",
+        sb.root.display()
+    );
+    for shell in shells() {
+        let out = sb.run(shell, &script);
+        assert_eq!(
+            lines(&stdout(&out)),
+            [
+                "AWS_REGION=<eu-west-1>",
+                // The user had none: not dev's.
+                "child none",
+                // Exported by the user while on dev: theirs survives a profile without one.
+                "AWS_REGION=<us-west-2>",
+                "AWS_REGION=<eu-west-1>",
+                "child us-west-2",
+                "AWS_REGION=<us-west-2>",
+            ],
+            "{shell}: {}",
+            stderr(&out)
+        );
+    }
+}
