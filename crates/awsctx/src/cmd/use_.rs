@@ -353,7 +353,15 @@ fn pick_builtin(choices: &[Choice]) -> anyhow::Result<Option<String>> {
         if line.is_empty() {
             return Ok(None);
         }
-        if let Ok(n) = line.parse::<usize>()
+        // What is typed filters first (`0012` finds `team-0012-…`); a number picks by position
+        // only when it matches nothing, or after `#`.
+        let (explicit, number) = match line.strip_prefix('#') {
+            Some(rest) => (true, rest.trim()),
+            None => (false, line),
+        };
+        let typed = line.to_lowercase();
+        if let Ok(n) = number.parse::<usize>()
+            && (explicit || !shown.iter().any(|s| s.to_lowercase().contains(&typed)))
             && let Some(&i) = n.checked_sub(1).and_then(|i| matches.get(i))
             && n <= SHOWN
         {
