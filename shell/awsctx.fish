@@ -44,7 +44,7 @@ function awsctx --description 'switch AWS profiles; see awsctx --help'
                 set -g _awsctx_due 1
             end
             return 0
-        case logout list ls status export credential-process exec console configure populate hook completions doctor help hook-env -c --current -h --help -V --version
+        case logout list ls status export credential-process exec serve console configure populate hook completions doctor help hook-env -c --current -h --help -V --version
             _awsctx_run $argv
         case '*'
             # Help and version text is for reading, not for eval; so is a bare list into a pipe.

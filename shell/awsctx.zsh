@@ -40,7 +40,7 @@ awsctx() {
       [[ -n "${_AWSCTX_PROFILE-}" ]] && _AWSCTX_DUE=0
       return 0
       ;;
-    logout | list | ls | status | export | credential-process | exec | console | configure | \
+    logout | list | ls | status | export | credential-process | exec | serve | console | configure | \
       populate | hook | completions | doctor | help | hook-env | -c | --current | -h | --help | -V | --version)
       _awsctx_run "$@"
       ;;
