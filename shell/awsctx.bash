@@ -43,16 +43,19 @@ _awsctx_run() (
 
 awsctx() {
   case "${1-}" in
-    login | logout)
+    login)
       _awsctx_run "$@" || return
-      # This shell follows at once (others at their next prompt): keys back, or dropped.
+      # This shell follows at once (others at their next prompt): its keys come back.
       # shellcheck disable=SC2119 # as at a prompt: no argument
       _awsctx_hook
       return 0
       ;;
-    list | ls | status | export | credential-process | exec | console | configure | \
-      populate | hook | completions | doctor | help | hook-env | -c | --current | -h | --help | -V | --version)
-      _awsctx_run "$@"
+    logout | list | ls | status | export | credential-process | exec | serve | console | configure | \
+      populate | hook | completions | doctor | help | hook-env | hook-refresh | -c | --current | -h | --help | -V | --version)
+      _awsctx_run "$@" || return
+      # After a logout this shell drops its keys at once (others at their next prompt).
+      # shellcheck disable=SC2119 # as at a prompt: no argument
+      [[ "$1" != logout ]] || _awsctx_hook
       ;;
     *)
       # Help and version text is for reading, not for eval; so is a bare list into a pipe.

@@ -38,13 +38,17 @@ end
 
 function awsctx --description 'switch AWS profiles; see awsctx --help'
     switch "$argv[1]"
-        case login logout
+        case login
             _awsctx_run $argv; or return
-            # This shell follows at once (others at their next prompt): keys back, or dropped.
+            # This shell follows at once (others at their next prompt): its keys come back.
             _awsctx_on_prompt
             return 0
-        case list ls status export credential-process exec console configure populate hook completions doctor help hook-env -c --current -h --help -V --version
+        case logout list ls status export credential-process exec serve console configure populate hook completions doctor help hook-env hook-refresh -c --current -h --help -V --version
             _awsctx_run $argv
+            set -l rc $status
+            # After a logout this shell drops its keys at once (others at their next prompt).
+            test $rc -eq 0; and test "$argv[1]" = logout; and _awsctx_on_prompt
+            return $rc
         case '*'
             # Help and version text is for reading, not for eval; so is a bare list into a pipe.
             if contains -- -h $argv; or contains -- --help $argv; or contains -- -V $argv; or contains -- --version $argv

@@ -37,15 +37,17 @@ _awsctx_run() (
 awsctx() {
   emulate -L zsh
   case "${1-}" in
-    login | logout)
+    login)
       _awsctx_run "$@" || return
-      # This shell follows at once (others at their next prompt): keys back, or dropped.
+      # This shell follows at once (others at their next prompt): its keys come back.
       _awsctx_precmd
       return 0
       ;;
-    list | ls | status | export | credential-process | exec | console | configure | \
-      populate | hook | completions | doctor | help | hook-env | -c | --current | -h | --help | -V | --version)
-      _awsctx_run "$@"
+    logout | list | ls | status | export | credential-process | exec | serve | console | configure | \
+      populate | hook | completions | doctor | help | hook-env | hook-refresh | -c | --current | -h | --help | -V | --version)
+      _awsctx_run "$@" || return
+      # After a logout this shell drops its keys at once (others at their next prompt).
+      [[ "$1" != logout ]] || _awsctx_precmd
       ;;
     *)
       # Help and version text is for reading, not for eval; so is a bare list into a pipe.

@@ -111,3 +111,45 @@ fn without_session(ctx: &Context, shell: Shell, err: &anyhow::Error) -> anyhow::
     crate::print_stdout(&render(shell, &state.changes_since(&before))?);
     Ok(ExitCode::SUCCESS)
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    use super::{BASH, FISH, NU, ZSH};
+
+    /// Commands whose output the hook's `awsctx` function evaluates: they change the shell.
+    const EVALUATED: [&str; 6] = ["use", "pin", "unpin", "allow", "deny", "login"];
+
+    /// Every other command's output is for reading, so each hook must pass it through
+    /// untouched; a new command missing from a hook's list would have its output evaluated.
+    #[test]
+    fn every_command_that_does_not_change_the_shell_is_passed_through_by_every_hook() {
+        let cli = crate::cli::Cli::command();
+        let names: Vec<String> = cli
+            .get_subcommands()
+            .flat_map(|c| std::iter::once(c.get_name()).chain(c.get_all_aliases()))
+            .filter(|name| !EVALUATED.contains(name))
+            .map(str::to_owned)
+            .collect();
+        assert!(names.iter().any(|n| n == "serve") && names.iter().any(|n| n == "hook-env"));
+        // The list starts at `logout` and ends where the shell's syntax ends it.
+        for (shell, script, end) in
+            [("bash", BASH, ')'), ("zsh", ZSH, ')'), ("fish", FISH, '\n'), ("nu", NU, ']')]
+        {
+            let start = script.find("logout").expect("the pass-through list starts with logout");
+            let list = &script[start..];
+            let list = &list[..list.find(end).expect("the list ends")];
+            let words: Vec<&str> = list
+                .split(|c: char| c.is_whitespace() || c == '|' || c == '\\')
+                .filter(|w| !w.is_empty())
+                .collect();
+            for name in &names {
+                assert!(
+                    words.contains(&name.as_str()),
+                    "{shell}: `{name}` is not passed through: {words:?}"
+                );
+            }
+        }
+    }
+}
