@@ -178,10 +178,13 @@ _awsctx_install_trap() {
   prior=${prior#"trap -- $quote"}
   prior=${prior%"$quote DEBUG"}
   prior=${prior//"$quote\\$quote$quote"/$quote}
-  # A call with `$_` as its last word: bash sets `$_` to that, so it is kept; tools that
-  # chain after us by taking the third word of `trap -p` (starship) find the call. It ends
-  # with status 0 (`set -e`; `extdebug` would skip the command); bash keeps `$?` itself.
-  trap -- '_awsctx_hook "$_" || : "$_"'"${prior:+; $prior}" DEBUG
+  # It fires before every simple command, so what is checked at each stays inline (a function
+  # call alone costs more): the directory, and the clock (as in `_awsctx_hook`) against the
+  # due time, when that is all digits (anything else would be evaluated as arithmetic).
+  # Past those, a call with `$_` as its last word: bash sets `$_` to that, so it is kept. It
+  # ends with status 0 (`set -e`; `extdebug` would skip the command); bash keeps `$?` itself.
+  # shellcheck disable=SC2016
+  trap -- '[[ "${_AWSCTX_PWD-}" == "$PWD" && ( -z "${_AWSCTX_DUE-}" || ( "$_AWSCTX_DUE" != *[!0-9]* && ${EPOCHSECONDS:-$((${_AWSCTX_EPOCH:-0} + SECONDS))} -lt $_AWSCTX_DUE ) ) ]] || _awsctx_hook "$_" || : "$_"'"${prior:+; $prior}" DEBUG
 }
 
 # Run first in PROMPT_COMMAND (a string or, in bash 5.1+, an array), once, with the trap's
