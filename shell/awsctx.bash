@@ -172,6 +172,9 @@ _awsctx_install_trap() {
     fi
     return 0
   fi
+  # bash 3 loses `PIPESTATUS` under any `DEBUG` trap: there, keys and bindings are checked
+  # at the prompt only (`awsctx doctor` says so).
+  ((BASH_VERSINFO[0] >= 4)) || return 0
   local prior=$1 quote="'"
   [[ "$prior" == *_awsctx_hook* ]] && return 0
   # `trap -- 'CMD' DEBUG`, each quote in CMD written `'\''`: back to CMD.
@@ -183,14 +186,16 @@ _awsctx_install_trap() {
   # due time, when that is all digits (anything else would be evaluated as arithmetic).
   # Past those, a call with `$_` as its last word: bash sets `$_` to that, so it is kept. It
   # ends with status 0 (`set -e`; `extdebug` would skip the command); bash keeps `$?` itself.
+  # The trap itself is set by the caller, outside any function: bash 3.2 drops a `DEBUG` trap
+  # set inside a function when the function returns.
   # shellcheck disable=SC2016
-  trap -- '[[ "${_AWSCTX_PWD-}" == "$PWD" && ( -z "${_AWSCTX_DUE-}" || ( "$_AWSCTX_DUE" != *[!0-9]* && ${EPOCHSECONDS:-$((${_AWSCTX_EPOCH:-0} + SECONDS))} -lt $_AWSCTX_DUE ) ) ]] || _awsctx_hook "$_" || : "$_"'"${prior:+; $prior}" DEBUG
+  __awsctx_trap_body='[[ "${_AWSCTX_PWD-}" == "$PWD" && ( -z "${_AWSCTX_DUE-}" || ( "$_AWSCTX_DUE" != *[!0-9]* && ${EPOCHSECONDS:-$((${_AWSCTX_EPOCH:-0} + SECONDS))} -lt $_AWSCTX_DUE ) ) ]] || _awsctx_hook "$_" || : "$_"'"${prior:+; $prior}"
 }
 
 # Run first in PROMPT_COMMAND (a string or, in bash 5.1+, an array), once, with the trap's
 # installer (one string test per prompt once it has run). Expanded when the prompt runs it.
 # shellcheck disable=SC2016
-__awsctx_prompt='_awsctx_hook;[[ -n "${__awsctx_trap_installed-}" ]] || _awsctx_install_trap "$(trap -p DEBUG)"'
+__awsctx_prompt='_awsctx_hook;[[ -n "${__awsctx_trap_installed-}" ]] || { _awsctx_install_trap "$(trap -p DEBUG)"; [[ -z "${__awsctx_trap_body-}" ]] || trap -- "$__awsctx_trap_body" DEBUG; unset __awsctx_trap_body; }'
 if [[ "${PROMPT_COMMAND[*]-}" != *_awsctx_hook* ]]; then
   if [[ "$(declare -p PROMPT_COMMAND 2>/dev/null)" == "declare -a"* ]]; then
     PROMPT_COMMAND=("$__awsctx_prompt" "${PROMPT_COMMAND[@]}")

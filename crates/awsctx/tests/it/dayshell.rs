@@ -23,6 +23,16 @@ fn in_every_shell_at_once(sb: &Sandbox, script: &str, check: impl Fn(&str, &str,
     });
 }
 
+/// bash 3 (macOS's) gets no check before each command line: it loses `PIPESTATUS` under any
+/// `DEBUG` trap, so the hook installs none there and keys follow at the prompt.
+fn checks_before_each_command(shell: &str) -> bool {
+    let major = std::process::Command::new(shell)
+        .args(["-c", "echo ${BASH_VERSINFO[0]}"])
+        .output()
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_owned());
+    shell != "bash" || major.is_ok_and(|major| major != "3")
+}
+
 #[test]
 fn the_first_command_after_keys_fall_due_runs_with_fresh_keys() {
     let sb = Sandbox::new();
@@ -34,6 +44,9 @@ fn the_first_command_after_keys_fall_due_runs_with_fresh_keys() {
         sb.root.display()
     );
     in_every_shell_at_once(&sb, &script, |shell, out, err| {
+        if !checks_before_each_command(shell) {
+            return;
+        }
         let seen = lines(out);
         assert_eq!(seen.len(), 2, "{shell}: {out}{err}");
         assert_eq!(seen[0], format!("AWS_ACCESS_KEY_ID=<{old}>"), "{shell}: {err}");
@@ -55,6 +68,9 @@ fn cd_and_a_command_on_one_line_runs_with_the_directorys_profile() {
         root = sb.root.display()
     );
     in_every_shell_at_once(&sb, &script, |shell, out, err| {
+        if !checks_before_each_command(shell) {
+            return;
+        }
         assert_eq!(lines(out), ["AWS_PROFILE=<dev>", "AWS_PROFILE unset"], "{shell}: {err}");
     });
 }
@@ -81,6 +97,21 @@ fn the_debug_trap_chains_one_set_before_it_and_keeps_the_last_argument() {
         hook = sb.hook_file("bash").display(),
     );
     let out = sb.run_raw("bash", &script);
+    if stderr(&sb.run_raw("bash", "echo \"$BASH_VERSION\" >&2")).starts_with("3.") {
+        // bash 3 loses `PIPESTATUS` under any `DEBUG` trap: the hook installs none there.
+        assert_eq!(
+            lines(&stdout(&out)),
+            [
+                "last=b seen=b",
+                "status=0",
+                "AWS_PROFILE unset",
+                "trap -- 'starship_preexec_all \"$_\"' DEBUG"
+            ],
+            "{}",
+            stderr(&out)
+        );
+        return;
+    }
     assert_eq!(
         lines(&stdout(&out)),
         [

@@ -227,7 +227,7 @@ show AWS_PROFILE",
 
 /// What the bash hook puts first in `PROMPT_COMMAND`: the prompt hook, and the installer of the
 /// pre-command trap (it runs once).
-const BASH_PROMPT_ENTRY: &str = r#"_awsctx_hook;[[ -n "${__awsctx_trap_installed-}" ]] || _awsctx_install_trap "$(trap -p DEBUG)""#;
+const BASH_PROMPT_ENTRY: &str = r#"_awsctx_hook;[[ -n "${__awsctx_trap_installed-}" ]] || { _awsctx_install_trap "$(trap -p DEBUG)"; [[ -z "${__awsctx_trap_body-}" ]] || trap -- "$__awsctx_trap_body" DEBUG; unset __awsctx_trap_body; }"#;
 
 #[test]
 fn sourcing_the_hook_twice_registers_it_once() {
