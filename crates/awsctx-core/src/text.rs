@@ -84,7 +84,7 @@ mod tests {
 
     #[test]
     fn no_output_ever_holds_an_unsafe_character() {
-        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+        for c in (0..=0x0010_FFFF).filter_map(char::from_u32) {
             let text = format!("a{c}b");
             assert!(!escape(&text).chars().any(is_unsafe), "{:x}", u32::from(c));
         }

@@ -4,7 +4,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use clap_complete::engine::ArgValueCandidates;
+use clap_complete::engine::ArgValueCompleter;
 
 use crate::complete::profile_candidates;
 
@@ -22,7 +22,7 @@ use crate::complete::profile_candidates;
 )]
 pub(crate) struct Cli {
     /// Switch this shell to PROFILE; `-` switches back to the previous one
-    #[arg(value_name = "PROFILE", add = ArgValueCandidates::new(profile_candidates))]
+    #[arg(value_name = "PROFILE", add = ArgValueCompleter::new(profile_candidates))]
     pub(crate) profile: Option<String>,
 
     /// Clear everything awsctx exported and restore what the shell had before
@@ -85,7 +85,7 @@ pub(crate) enum Command {
 #[derive(Debug, Args)]
 pub(crate) struct UseArgs {
     /// The profile to switch to; `-` switches back
-    #[arg(add = ArgValueCandidates::new(profile_candidates))]
+    #[arg(add = ArgValueCompleter::new(profile_candidates))]
     pub(crate) profile: String,
 }
 
@@ -95,7 +95,7 @@ pub(crate) struct LoginArgs {
     #[arg(long, conflicts_with = "profile")]
     pub(crate) sso_session: Option<String>,
     /// Log in to the SSO session this profile uses (default: the current profile)
-    #[arg(long, add = ArgValueCandidates::new(profile_candidates))]
+    #[arg(long, add = ArgValueCompleter::new(profile_candidates))]
     pub(crate) profile: Option<String>,
     /// Use the device-code flow (for a browser on another device)
     #[arg(long)]
@@ -150,7 +150,7 @@ pub(crate) enum ExportFormat {
 #[derive(Debug, Args)]
 pub(crate) struct ExportArgs {
     /// The profile (default: the current one)
-    #[arg(add = ArgValueCandidates::new(profile_candidates))]
+    #[arg(add = ArgValueCompleter::new(profile_candidates))]
     pub(crate) profile: Option<String>,
     #[arg(long, value_enum, default_value_t = ExportFormat::Process)]
     pub(crate) format: ExportFormat,
@@ -158,13 +158,13 @@ pub(crate) struct ExportArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct CredentialProcessArgs {
-    #[arg(long, add = ArgValueCandidates::new(profile_candidates))]
+    #[arg(long, add = ArgValueCompleter::new(profile_candidates))]
     pub(crate) profile: String,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct ExecArgs {
-    #[arg(add = ArgValueCandidates::new(profile_candidates))]
+    #[arg(add = ArgValueCompleter::new(profile_candidates))]
     pub(crate) profile: String,
     /// The command and its arguments (after `--`)
     #[arg(last = true, required = true, value_name = "CMD")]
@@ -174,7 +174,7 @@ pub(crate) struct ExecArgs {
 #[derive(Debug, Args)]
 pub(crate) struct ConsoleArgs {
     /// The profile (default: the current one)
-    #[arg(add = ArgValueCandidates::new(profile_candidates))]
+    #[arg(add = ArgValueCompleter::new(profile_candidates))]
     pub(crate) profile: Option<String>,
     /// Print the sign-in URL instead of opening it
     #[arg(long)]
@@ -253,7 +253,7 @@ pub(crate) struct PopulateArgs {
 #[derive(Debug, Args)]
 pub(crate) struct PinArgs {
     /// The profile (default: this shell's current one)
-    #[arg(add = ArgValueCandidates::new(profile_candidates))]
+    #[arg(add = ArgValueCompleter::new(profile_candidates))]
     pub(crate) profile: Option<String>,
 }
 

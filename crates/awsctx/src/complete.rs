@@ -1,20 +1,17 @@
-//! Dynamic completion candidates (profile names), read from the config on each TAB. Never
-//! fails loudly: a config that cannot be read completes nothing.
+//! Dynamic completion candidates (profile names), read on each TAB from the section headers
+//! alone: a config of 10 000 profiles completes as fast as one of ten. Never fails loudly: a
+//! config that cannot be read completes nothing.
 
-use awsctx_core::config::{Config, ConfigPaths};
+use std::ffi::OsStr;
+
+use awsctx_core::config::{ConfigPaths, profile_names};
 use awsctx_core::env::Env;
 use clap_complete::CompletionCandidate;
 
-pub(crate) fn profile_candidates() -> Vec<CompletionCandidate> {
-    let env = Env::from_process();
-    let Ok(paths) = ConfigPaths::from_env(&env) else { return Vec::new() };
-    let Ok(config) = Config::load(&paths) else { return Vec::new() };
-    config
-        .profiles
-        .keys()
-        .map(|name| {
-            let help = config.kind(name).ok().map(|kind| kind.label().into());
-            CompletionCandidate::new(name.as_str()).help(help)
-        })
-        .collect()
+/// The profile names that start with what was typed.
+pub(crate) fn profile_candidates(typed: &OsStr) -> Vec<CompletionCandidate> {
+    let Some(typed) = typed.to_str() else { return Vec::new() };
+    let Ok(paths) = ConfigPaths::from_env(&Env::from_process()) else { return Vec::new() };
+    let Ok(names) = profile_names(&paths, typed) else { return Vec::new() };
+    names.into_iter().map(CompletionCandidate::new).collect()
 }

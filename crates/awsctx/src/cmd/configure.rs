@@ -61,7 +61,7 @@ pub(crate) fn run_sso(args: &ConfigureSsoArgs, ctx: &Context) -> anyhow::Result<
     )?;
 
     let mut document = ConfigDocument::load(&path)?;
-    let sessions = ctx.config()?.sso_sessions.keys().cloned();
+    let sessions = ctx.config()?.sso_session_sections().map(|s| s.name().to_owned());
     if let Some(owner) = super::populate::populated_by(&document, sessions, &profile) {
         return Err(ui::error(
             format!(
@@ -202,7 +202,7 @@ fn ask_session(
         ask.value(args.sso_session.as_deref(), "--sso-session", "SSO session name", None, |v| {
             check_name(v, "an SSO session name")
         })?;
-    let existing = config.sso_sessions.get(&name);
+    let existing = config.sso_session_section(&name);
     let existing_value =
         |key: &str| existing.and_then(|s| s.get(key)).filter(|v| !v.is_empty()).map(str::to_owned);
     let start_url = ask.value(

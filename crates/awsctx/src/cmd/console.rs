@@ -41,7 +41,8 @@ pub(crate) fn run(args: &ConsoleArgs, ctx: &Context) -> anyhow::Result<ExitCode>
     let destination = console_destination(partition, region, args.service.as_deref())
         .with_context(|| format!("partition `{partition}` has no public AWS console"))?;
 
-    let settings = endpoint_settings(ctx.config()?, Some(&profile), Service::Signin);
+    let settings =
+        endpoint_settings(ctx.profile_config(&profile)?, Some(&profile), Service::Signin);
     let endpoint = Endpoint::resolve(Service::Signin, region, &ctx.env, &settings)?;
     let http = HttpClient::new(&ctx.http_settings(Some(&profile))?, &ctx.env)?;
     let signin = ConsoleSignin::new(&http, endpoint);

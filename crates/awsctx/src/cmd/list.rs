@@ -1,14 +1,15 @@
 //! `awsctx list`: every profile with its kind, account, role, region and SSO login state;
-//! `--json` for scripts (one array, one object per profile, in file order).
+//! `--json` for scripts (one array, one object per profile, in file order), written out as
+//! each profile is read rather than built as a document first.
 
 use std::collections::HashMap;
 use std::process::ExitCode;
 
 use awsctx_core::cache::{TokenCache, TokenKey};
-use awsctx_core::config::{Config, Profile, ProfileKind, ProfileSource, Value};
+use awsctx_core::config::{Config, Nested, Profile, ProfileSource, Value};
 use jiff::Timestamp;
 use nu_ansi_term::Color;
-use serde_json::{Map, Value as Json, json};
+use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use crate::cli::ListArgs;
 use crate::context::Context;
@@ -18,10 +19,10 @@ use crate::ui::Paint;
 const SECRET_KEYS: [&str; 3] = ["aws_secret_access_key", "aws_session_token", "aws_security_token"];
 const REDACTED: &str = "***";
 
-/// What `list` says about one profile. Everything is borrowed from the config: the kind is
-/// resolved, read and dropped at once, so 10 000 profiles cost no memory beyond the config's.
+/// What `list` says about one profile. Everything is borrowed from the config (the kind is
+/// only its label), so 10 000 profiles cost no memory beyond the config's.
 struct Row<'a> {
-    profile: &'a Profile,
+    profile: Profile<'a>,
     kind: Result<&'static str, String>,
     sso_session: Option<&'a str>,
     account_id: Option<&'a str>,
@@ -33,24 +34,25 @@ pub(crate) fn run(args: &ListArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let config = ctx.config()?;
     let tokens = ctx.token_cache().ok();
     let mut logins = LoginStates::new(tokens, Timestamp::now());
-    let rows: Vec<Row<'_>> =
-        config.profiles.values().map(|p| row(config, p, &mut logins)).collect();
-    if !args.json && rows.is_empty() {
+    if args.json {
+        let rows = config.profiles().map(|p| row(config, p, &mut logins));
+        crate::write_stdout(|out| write_json(out, rows));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let rows: Vec<Row<'_>> = config.profiles().map(|p| row(config, p, &mut logins)).collect();
+    if rows.is_empty() {
         crate::ui::notice(&format!(
             "no profiles in `{}`: `awsctx configure sso` sets one up, `awsctx populate` writes one per account and role",
             config.paths.config.display()
         ));
     }
-    if !args.json {
-        for row in &rows {
-            if let Err(error) = &row.kind {
-                crate::ui::notice(&format!("warning: {error}"));
-            }
+    for row in &rows {
+        if let Err(error) = &row.kind {
+            crate::ui::notice(&format!("warning: {error}"));
         }
     }
     let current = current_profile(ctx);
-    let text = if args.json { render_json(&rows) } else { render_table(&rows, current.as_deref()) };
-    crate::print_stdout(&text);
+    crate::print_stdout(&render_table(&rows, current.as_deref()));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -63,35 +65,32 @@ pub(crate) fn current_profile(ctx: &Context) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn row<'a>(config: &Config, profile: &'a Profile, logins: &mut LoginStates<'a>) -> Row<'a> {
+fn row<'a>(config: &Config, profile: Profile<'a>, logins: &mut LoginStates<'a>) -> Row<'a> {
     let key = |k| profile.get(k);
-    let kind = config.kind(&profile.name);
-    let (sso_session, account_id, role_name, login) = match &kind {
-        Ok(ProfileKind::Sso { .. }) => (
-            key("sso_session"),
+    let kind = config.kind_label(profile.name());
+    // An `sso` profile with an `sso_session` uses it; without one it is a legacy profile.
+    let session = key("sso_session").filter(|s| !s.is_empty());
+    let (sso_session, account_id, role_name, login) = match kind {
+        Ok("sso") if session.is_some() => (
+            session,
             key("sso_account_id"),
             key("sso_role_name"),
-            key("sso_session").map(|s| logins.state(Login::Session(s))),
+            session.map(|s| logins.state(Login::Session(s))),
         ),
-        Ok(ProfileKind::SsoToken { .. }) => (
-            key("sso_session"),
-            None,
-            None,
-            key("sso_session").map(|s| logins.state(Login::Session(s))),
-        ),
-        Ok(ProfileKind::LegacySso { .. }) => (
+        Ok("sso") => (
             None,
             key("sso_account_id"),
             key("sso_role_name"),
             key("sso_start_url").map(|u| logins.state(Login::StartUrl(u))),
         ),
-        Ok(ProfileKind::AssumeRole { .. } | ProfileKind::WebIdentity { .. }) => {
+        Ok("sso-token") => (session, None, None, session.map(|s| logins.state(Login::Session(s)))),
+        Ok("role" | "web-identity") => {
             let (account, role) = key("role_arn").map_or((None, None), split_role_arn);
             (None, account, role, None)
         }
         _ => (None, key("aws_account_id"), None, None),
     };
-    let kind = kind.as_ref().map(ProfileKind::label).map_err(ToString::to_string);
+    let kind = kind.map_err(|e| e.to_string());
     Row { profile, kind, sso_session, account_id, role_name, login }
 }
 
@@ -142,49 +141,63 @@ impl<'a> LoginStates<'a> {
     }
 }
 
-fn render_json(rows: &[Row<'_>]) -> String {
-    let array: Vec<Json> = rows
-        .iter()
-        .map(|r| {
-            let properties: Map<String, Json> = r
-                .profile
-                .properties
-                .iter()
-                .map(|(key, value)| {
-                    let value = match value {
-                        _ if SECRET_KEYS.contains(&key.as_str()) => json!(REDACTED),
-                        Value::Simple(v) => json!(v),
-                        Value::Nested(map) => {
-                            Json::Object(map.iter().map(|(k, v)| (k.clone(), json!(v))).collect())
-                        }
-                    };
-                    (key.clone(), value)
-                })
-                .collect();
-            let mut object = json!({
-                "name": r.profile.name,
-                "kind": r.kind.as_ref().map_or("invalid", |k| *k),
-                "source": match r.profile.source {
-                    ProfileSource::Config => "config",
-                    ProfileSource::Credentials => "credentials",
-                    ProfileSource::Both => "both",
-                },
-                "sso_session": r.sso_session,
-                "account_id": r.account_id,
-                "role_name": r.role_name,
-                "region": r.profile.get("region"),
-                "login": r.login,
-                "properties": properties,
-            });
-            if let (Err(error), Some(map)) = (&r.kind, object.as_object_mut()) {
-                map.insert("error".into(), json!(error));
+/// The JSON array, one object per row as it comes, then a newline.
+fn write_json<'a>(
+    out: &mut dyn std::io::Write,
+    rows: impl Iterator<Item = Row<'a>>,
+) -> std::io::Result<()> {
+    let mut serializer = serde_json::Serializer::pretty(&mut *out);
+    serializer.collect_seq(rows)?;
+    out.write_all(b"\n")
+}
+
+impl Serialize for Row<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("name", self.profile.name())?;
+        map.serialize_entry("kind", self.kind.as_ref().map_or("invalid", |k| *k))?;
+        let source = match self.profile.source() {
+            ProfileSource::Config => "config",
+            ProfileSource::Credentials => "credentials",
+            ProfileSource::Both => "both",
+        };
+        map.serialize_entry("source", source)?;
+        map.serialize_entry("sso_session", &self.sso_session)?;
+        map.serialize_entry("account_id", &self.account_id)?;
+        map.serialize_entry("role_name", &self.role_name)?;
+        map.serialize_entry("region", &self.profile.get("region"))?;
+        map.serialize_entry("login", &self.login)?;
+        map.serialize_entry("properties", &Properties(self.profile))?;
+        if let Err(error) = &self.kind {
+            map.serialize_entry("error", error)?;
+        }
+        map.end()
+    }
+}
+
+/// A profile's properties as a JSON object, secrets redacted.
+struct Properties<'a>(Profile<'a>);
+
+impl Serialize for Properties<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.properties().len()))?;
+        for (key, value) in self.0.properties() {
+            match value {
+                _ if SECRET_KEYS.contains(&key) => map.serialize_entry(key, REDACTED)?,
+                Value::Simple(text) => map.serialize_entry(key, text)?,
+                Value::Nested(nested) => map.serialize_entry(key, &SubProperties(nested))?,
             }
-            object
-        })
-        .collect();
-    let mut text = serde_json::to_string_pretty(&array).unwrap_or_else(|_| "[]".into());
-    text.push('\n');
-    text
+        }
+        map.end()
+    }
+}
+
+struct SubProperties<'a>(Nested<'a>);
+
+impl Serialize for SubProperties<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter())
+    }
 }
 
 fn render_table(rows: &[Row<'_>], current: Option<&str>) -> String {
@@ -193,7 +206,7 @@ fn render_table(rows: &[Row<'_>], current: Option<&str>) -> String {
         .iter()
         .map(|r| {
             [
-                r.profile.name.as_str(),
+                r.profile.name(),
                 r.kind.as_ref().map_or("invalid", |k| *k),
                 r.account_id.unwrap_or("-"),
                 r.role_name.unwrap_or("-"),
@@ -231,7 +244,7 @@ fn render_table(rows: &[Row<'_>], current: Option<&str>) -> String {
     };
     line("  ", &HEADERS, Some(nu_ansi_term::Style::new().dimmed()));
     for (row, cells) in rows.iter().zip(&cells) {
-        let is_current = current == Some(row.profile.name.as_str());
+        let is_current = current == Some(row.profile.name());
         let style = if is_current { Some(Color::Green.bold()) } else { None };
         line(if is_current { "* " } else { "  " }, cells, style);
     }

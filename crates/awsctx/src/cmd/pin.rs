@@ -22,7 +22,7 @@ pub(crate) fn run_pin(args: &crate::cli::PinArgs, ctx: &Context) -> anyhow::Resu
                 )
             })?,
     };
-    require_profile(ctx.config()?, &profile)?;
+    require_profile(ctx, &profile)?;
     let dir = current_dir(ctx)?;
     let mut previous = None;
     ctx.state_dir()?.update_pins(|pins| {

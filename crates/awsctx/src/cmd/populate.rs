@@ -42,10 +42,10 @@ pub(crate) fn run(args: &PopulateArgs, ctx: &Context) -> anyhow::Result<ExitCode
         );
     }
     let config = ctx.config()?;
-    let sessions: Vec<&String> = config.sso_sessions.keys().collect();
+    let sessions: Vec<&str> = config.sso_session_sections().map(|s| s.name()).collect();
     let session_name = match (&args.sso_session, sessions.as_slice()) {
         (Some(name), _) => name.as_str(),
-        (None, [only]) => only.as_str(),
+        (None, [only]) => only,
         (None, []) => usage_error(
             &["populate"],
             ErrorKind::MissingRequiredArgument,
@@ -137,7 +137,7 @@ pub(crate) fn populated_by(
 ) -> Option<String> {
     sessions.into_iter().find(|session| {
         let Ok(Some(block)) = document.managed_block(&block_id(session)) else { return false };
-        Config::from_sources(&block, "").is_ok_and(|c| c.profiles.contains_key(name))
+        Config::from_sources(&block, "").is_ok_and(|c| c.profile(name).is_some())
     })
 }
 
@@ -163,13 +163,13 @@ fn names_outside_block(
     let mut rest = document.clone();
     rest.remove_managed_block(block_id)?;
     let without_block = Config::parse(&rest.text(), "", config.paths.clone())?;
-    let mut names: HashSet<String> = without_block.profiles.into_keys().collect();
+    let mut names: HashSet<String> =
+        without_block.profiles().map(|p| p.name().to_owned()).collect();
     names.extend(
         config
-            .profiles
-            .values()
-            .filter(|p| matches!(p.source, ProfileSource::Credentials | ProfileSource::Both))
-            .map(|p| p.name.clone()),
+            .profiles()
+            .filter(|p| matches!(p.source(), ProfileSource::Credentials | ProfileSource::Both))
+            .map(|p| p.name().to_owned()),
     );
     Ok(names)
 }

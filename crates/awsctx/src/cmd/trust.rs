@@ -17,7 +17,7 @@ pub(crate) fn run_allow(args: &crate::cli::TrustArgs, ctx: &Context) -> anyhow::
     let profile = parse_profile_file(&path, &content)?;
     ctx.state_dir()?.update_trust(|trust| trust.allow(&path, &content))?;
     ui::notice(&format!("allowed `{}` (profile `{profile}`)", path.display()));
-    if ctx.config()?.profile(&profile).is_none() {
+    if !ctx.has_profile(&profile)? {
         ui::notice(&format!(
             "profile `{profile}` is not in the config yet: the file takes effect once it is"
         ));

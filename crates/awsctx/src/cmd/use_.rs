@@ -72,7 +72,7 @@ fn switch(ctx: &Context, name: &str) -> anyhow::Result<ExitCode> {
     } else {
         name.to_owned()
     };
-    require_profile(ctx.config()?, &target)?;
+    require_profile(ctx, &target)?;
     let binding = session.resolve(false)?;
     let pwd = session.pwd.clone();
     let action = session.state.choose(&pwd, binding.as_ref(), &target);
@@ -83,14 +83,14 @@ fn switch(ctx: &Context, name: &str) -> anyhow::Result<ExitCode> {
 
 /// The profile must exist: one line, and a hint with the nearest name (a typo of a profile or
 /// of a command), else `list`.
-pub(crate) fn require_profile(config: &Config, name: &str) -> anyhow::Result<()> {
-    if config.profile(name).is_some() {
+pub(crate) fn require_profile(ctx: &Context, name: &str) -> anyhow::Result<()> {
+    if ctx.has_profile(name)? {
         return Ok(());
     }
     let commands = crate::cli::Cli::command();
     let hint = match closest(name, commands.get_subcommands().map(clap::Command::get_name)) {
         Some(command) => format!("did you mean the command `awsctx {command}`?"),
-        None => match closest(name, config.profiles.keys().map(String::as_str)) {
+        None => match closest(name, ctx.profile_names()?.into_iter()) {
             Some(profile) => format!("did you mean `{profile}`? `awsctx list` shows the profiles"),
             None => "`awsctx list` shows the profiles; `awsctx populate --sso-session NAME` generates them"
                 .to_owned(),
@@ -164,8 +164,7 @@ pub(crate) fn hook_hint(ctx: &Context) -> String {
 // Listing and picking
 
 fn list_or_pick(ctx: &Context) -> anyhow::Result<ExitCode> {
-    let config = ctx.config()?;
-    let names: Vec<&str> = config.profiles.keys().map(String::as_str).collect();
+    let names = ctx.config()?.profile_names();
     let hooked = ctx.env.get(var::SHELL).is_some();
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     if !hooked || !interactive {
@@ -398,14 +397,15 @@ impl<'a> Session<'a> {
 
     fn resolve_with(&self, pins: &Pins, trust: &TrustStore) -> anyhow::Result<Resolution> {
         let mut config_error = None;
-        let resolution =
-            resolve_binding(&self.pwd, pins, trust, |profile| match self.ctx.config() {
-                Ok(config) => config.profile(profile).is_some(),
+        let resolution = resolve_binding(&self.pwd, pins, trust, |profile| {
+            match self.ctx.has_profile(profile) {
+                Ok(found) => found,
                 Err(err) => {
                     config_error.get_or_insert(err);
                     false
                 }
-            });
+            }
+        });
         match config_error {
             // A binding was found but the config cannot say whether its profile exists.
             Some(err) => Err(err),
@@ -490,7 +490,7 @@ impl<'a> Session<'a> {
         origin: Option<awsctx_core::switch::Origin>,
         trigger: Trigger,
     ) -> anyhow::Result<Vec<EnvChange>> {
-        let config = self.ctx.config()?;
+        let config = self.ctx.profile_config(profile)?;
         let facts = ProfileFacts::of(config, profile);
         let keys = if self.mode.wants_keys() {
             fetch_keys(self.ctx, config, profile, trigger)

@@ -196,11 +196,12 @@ fn read_old_block(
     let config = Config::from_sources(text, "")
         .map_err(|e| OldBlockError { session: session.to_owned(), reason: e.to_string() })?;
     let mut out = BTreeMap::new();
-    for (name, profile) in &config.profiles {
-        let mut text = format!("{}\n", SectionName::Profile(name.clone()).header());
-        for (key, value) in &profile.properties {
+    for profile in config.profiles() {
+        let name = profile.name();
+        let mut text = format!("{}\n", SectionName::Profile(name.to_owned()).header());
+        for (key, value) in profile.properties() {
             match value {
-                Value::Simple(v) if v.is_empty() => {
+                Value::Simple("") => {
                     let _ = writeln!(text, "{key} =");
                 }
                 Value::Simple(v) => {
@@ -224,7 +225,7 @@ fn read_old_block(
             }
             _ => None,
         };
-        out.insert(name.clone(), OldProfile { text, access });
+        out.insert(name.to_owned(), OldProfile { text, access });
     }
     Ok(out)
 }
