@@ -17,11 +17,15 @@ use super::ConfigError;
 use super::location::ConfigPaths;
 use super::model::{Config, FileKind, FileLine, ProfileNames, Scope, Span};
 use super::parse::{
-    Builder, Class, Segment, SyntaxError, classify, parse_header, too_large, trim_ws,
+    Builder, Class, Segment, SyntaxError, classify, is_name_byte, parse_header, too_large, trim_ws,
 };
 
 /// The size of a block read at a time.
 const BLOCK: usize = 64 * 1024;
+
+/// How far apart the places are whose line number is kept: a section read later counts the
+/// lines of at most this much text before it.
+const CHECKPOINT: usize = 4096;
 
 /// How many times [`Config::load_profile`] follows references (`source_profile`,
 /// `sso_session`, `services`) before it reads the whole files instead: a chain this long is
@@ -57,7 +61,9 @@ impl Config {
             if !wanted.add_references(&config) {
                 let [config_file, credentials_file] = files;
                 let mut names = config_file.profiles;
-                names.append(&credentials_file.profiles);
+                for name in credentials_file.profiles.iter() {
+                    names.push(name);
+                }
                 return Ok(Config {
                     scope: Scope::Profiles { wanted: wanted.profiles, names },
                     ..config
@@ -77,7 +83,9 @@ pub fn profile_names(paths: &ConfigPaths, prefix: &str) -> Result<Vec<String>, C
         [(&paths.config, FileKind::Config), (&paths.credentials, FileKind::Credentials)]
     {
         let index = FileIndex::scan(path, file)?;
-        for name in index.profiles.iter().filter(|n| n.starts_with(prefix)) {
+        let matching = index.profiles.iter().filter(|n| n.starts_with(prefix.as_bytes()));
+        // Names are checked identifiers (ASCII) or came from a `&str`: valid UTF-8.
+        for name in matching.filter_map(|n| std::str::from_utf8(n).ok()) {
             if seen.insert(name.to_owned()) {
                 out.push(name.to_owned());
             }
@@ -114,15 +122,28 @@ impl Wanted {
         added
     }
 
-    fn wants(&self, kind: HeaderKind, name: &str) -> bool {
-        let list = match kind {
-            HeaderKind::Profile => &self.profiles,
-            HeaderKind::SsoSession => &self.sso_sessions,
-            HeaderKind::Services => &self.services,
-            HeaderKind::Other => return false,
-        };
-        list.iter().any(|w| w == name)
+    /// Each wanted section as the index finds it: kind, hash of the name, name.
+    fn keys(&self) -> Vec<(HeaderKind, u32, &str)> {
+        let lists = [
+            (HeaderKind::Profile, &self.profiles),
+            (HeaderKind::SsoSession, &self.sso_sessions),
+            (HeaderKind::Services, &self.services),
+        ];
+        lists
+            .into_iter()
+            .flat_map(|(kind, names)| {
+                names.iter().map(move |n| (kind, name_hash(n.as_bytes()), n.as_str()))
+            })
+            .collect()
     }
+}
+
+/// A short hash of a section name, to compare thousands of headers with a few names fast.
+fn name_hash(name: &[u8]) -> u32 {
+    use std::hash::BuildHasher;
+    // Half of it: a match is confirmed by comparing the names.
+    let hash = foldhash::fast::FixedState::with_seed(0x5eed).hash_one(name);
+    u32::try_from(hash >> 32).unwrap_or_default()
 }
 
 /// What a header names, as far as finding sections goes.
@@ -141,7 +162,10 @@ enum HeaderKind {
 struct Header {
     offset: u32,
     kind: HeaderKind,
-    /// `start..end` of the name in [`FileIndex::profiles`] or [`FileIndex::other_names`].
+    /// [`name_hash`] of the name.
+    hash: u32,
+    /// `start..end` of the name in [`FileIndex::profiles`] (profiles) or
+    /// [`FileIndex::other_names`] (the others).
     name: (u32, u32),
 }
 
@@ -153,9 +177,11 @@ struct FileIndex {
     len: u32,
     headers: Vec<Header>,
     profiles: ProfileNames,
-    other_names: String,
-    /// The offset and line number of the start of every block: where lines are counted from.
-    blocks: Vec<(u32, u32)>,
+    /// The names of the `[sso-session]` and `[services]` headers, one after the other.
+    other_names: Vec<u8>,
+    /// Offsets every [`CHECKPOINT`] bytes, with the line number there: where lines of a
+    /// section read later are counted from.
+    checkpoints: Vec<(u32, u32)>,
 }
 
 impl FileIndex {
@@ -169,14 +195,21 @@ impl FileIndex {
             len: 0,
             headers: Vec::new(),
             profiles: ProfileNames::default(),
-            other_names: String::new(),
-            blocks: Vec::new(),
+            other_names: Vec::new(),
+            checkpoints: Vec::new(),
         };
         let mut file = match File::open(path) {
             Ok(file) => file,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(index),
             Err(source) => return Err(read_error(source)),
         };
+        if let Ok(meta) = file.metadata() {
+            // Sized once for a file of the usual shape (a section per 100 bytes or more).
+            let len = usize::try_from(meta.len()).unwrap_or(0);
+            index.headers.reserve(len / 100);
+            index.profiles.text.reserve(len / 8);
+            index.profiles.ends.reserve(len / 100);
+        }
         let mut buffer = vec![0; BLOCK];
         let (mut filled, mut offset, mut line) = (0, 0_usize, 1_usize);
         let mut in_preamble = true;
@@ -204,9 +237,11 @@ impl FileIndex {
                 return Err(too_large(path));
             }
             let block = &buffer[..end];
-            index.blocks.push((to_u32(offset), to_u32(line)));
             index.read_block(block, offset, line, &mut in_preamble, path)?;
-            line += memchr::memchr_iter(b'\n', block).count();
+            for (i, piece) in block.chunks(CHECKPOINT).enumerate() {
+                index.checkpoints.push((to_u32(offset + i * CHECKPOINT), to_u32(line)));
+                line += memchr::memchr_iter(b'\n', piece).count();
+            }
             offset += end;
             buffer.copy_within(end..filled, 0);
             filled -= end;
@@ -229,9 +264,9 @@ impl FileIndex {
         in_preamble: &mut bool,
         path: &Path,
     ) -> Result<(), ConfigError> {
-        let starts = (block.first() == Some(&b'[')).then_some(0);
-        let mut starts =
-            starts.into_iter().chain(memchr::memmem::find_iter(block, b"\n[").map(|i| i + 1));
+        // A header is a `[` at the start of a line; `[` is rare elsewhere.
+        let mut starts = memchr::memchr_iter(b'[', block)
+            .filter(|&i| i == 0 || block.get(i - 1) == Some(&b'\n'));
         let line_at = |at: usize| {
             line + memchr::memchr_iter(b'\n', block.get(..at).unwrap_or_default()).count()
         };
@@ -248,12 +283,12 @@ impl FileIndex {
         }
         for start in first.into_iter().chain(starts) {
             let rest = block.get(start..).unwrap_or_default();
-            let text =
-                rest.get(..memchr::memchr(b'\n', rest).unwrap_or(rest.len())).unwrap_or_default();
-            let text = text.strip_suffix(b"\r").unwrap_or(text);
-            let (kind, name) = if let Some(found) = usual_header(text, self.kind) {
+            let (kind, name) = if let Some(found) = usual_header(rest, self.kind) {
                 found
             } else {
+                let text = rest.get(..memchr::memchr(b'\n', rest).unwrap_or(rest.len()));
+                let text = text.unwrap_or_default();
+                let text = text.strip_suffix(b"\r").unwrap_or(text);
                 let text = std::str::from_utf8(text).map_err(|_| ConfigError::NotUtf8 {
                     at: FileLine::new(path, line_at(start)),
                 })?;
@@ -267,29 +302,28 @@ impl FileIndex {
                     Class::Other { .. } | Class::Ignored(_) => (HeaderKind::Other, &[][..]),
                 }
             };
-            // Names are checked identifiers (ASCII) or came from `&str`: valid UTF-8.
-            let name = std::str::from_utf8(name).unwrap_or_default();
-            let range = match kind {
-                HeaderKind::Profile => self.profiles.push(name),
-                HeaderKind::SsoSession | HeaderKind::Services => {
-                    let start = self.other_names.len();
-                    self.other_names.push_str(name);
-                    (to_u32(start), to_u32(self.other_names.len()))
-                }
-                HeaderKind::Other => (0, 0),
+            let range = if kind == HeaderKind::Profile {
+                let start = self.profiles.text.len();
+                self.profiles.push(name);
+                (to_u32(start), to_u32(self.profiles.text.len()))
+            } else {
+                let start = self.other_names.len();
+                self.other_names.extend_from_slice(name);
+                (to_u32(start), to_u32(self.other_names.len()))
             };
-            self.headers.push(Header { offset: to_u32(offset + start), kind, name: range });
+            let header =
+                Header { offset: to_u32(offset + start), kind, hash: name_hash(name), name: range };
+            self.headers.push(header);
         }
         Ok(())
     }
 
-    fn name(&self, header: &Header) -> &str {
-        let (start, end) = (header.name.0 as usize, header.name.1 as usize);
+    fn name(&self, header: &Header) -> &[u8] {
         let text = match header.kind {
             HeaderKind::Profile => &self.profiles.text,
             _ => &self.other_names,
         };
-        text.get(start..end).unwrap_or_default()
+        text.get(header.name.0 as usize..header.name.1 as usize).unwrap_or_default()
     }
 
     /// Append the sections `wanted` names to `read`, each as a segment, in file order.
@@ -303,21 +337,25 @@ impl FileIndex {
         let Some(file) = &self.file else { return Ok(()) };
         let mut file = file;
         let read_error = |source| ConfigError::Read { path: path.to_owned(), source };
+        let keys = wanted.keys();
         for (i, header) in self.headers.iter().enumerate() {
-            if !wanted.wants(header.kind, self.name(header)) {
+            let wants = |&(kind, hash, name): &(HeaderKind, u32, &str)| {
+                kind == header.kind && hash == header.hash && name.as_bytes() == self.name(header)
+            };
+            if !keys.iter().any(wants) {
                 continue;
             }
             let end = self.headers.get(i + 1).map_or(self.len, |next| next.offset);
-            // Lines are counted from the start of the header's block: read from there.
-            let block = self.blocks.partition_point(|&(start, _)| start <= header.offset);
-            let (block_start, block_line) =
-                self.blocks.get(block.saturating_sub(1)).copied().unwrap_or((0, 1));
-            let mut bytes = vec![0; (end - block_start) as usize];
-            file.seek(SeekFrom::Start(u64::from(block_start))).map_err(read_error)?;
+            // Lines are counted from the checkpoint before the header: read from there.
+            let at = self.checkpoints.partition_point(|&(start, _)| start <= header.offset);
+            let (from, from_line) =
+                self.checkpoints.get(at.saturating_sub(1)).copied().unwrap_or((0, 1));
+            let mut bytes = vec![0; (end - from) as usize];
+            file.seek(SeekFrom::Start(u64::from(from))).map_err(read_error)?;
             file.read_exact(&mut bytes).map_err(read_error)?;
-            let before = (header.offset - block_start) as usize;
-            let first_line = block_line as usize
-                + memchr::memchr_iter(b'\n', bytes.get(..before).unwrap_or_default()).count();
+            let before = (header.offset - from) as usize;
+            let counted = bytes.get(..before).unwrap_or_default();
+            let first_line = from_line as usize + memchr::memchr_iter(b'\n', counted).count();
             let section = bytes.get(before..).unwrap_or_default();
             let text = std::str::from_utf8(section).map_err(|e| {
                 let valid = section.get(..e.valid_up_to()).unwrap_or_default();
@@ -332,23 +370,6 @@ impl FileIndex {
             segments.push(Segment { file: self.kind, start, end: read.len(), first_line });
         }
         Ok(())
-    }
-}
-
-impl ProfileNames {
-    /// Add `name`; its range in `text`.
-    fn push(&mut self, name: &str) -> (u32, u32) {
-        let start = to_u32(self.text.len());
-        self.text.push_str(name);
-        let range = (start, to_u32(self.text.len()));
-        self.ends.push(range);
-        range
-    }
-
-    fn append(&mut self, other: &ProfileNames) {
-        for name in other.iter() {
-            self.push(name);
-        }
     }
 }
 
@@ -367,49 +388,48 @@ fn check_preamble(text: &[u8]) -> Result<(), (usize, Option<SyntaxError>)> {
     Ok(())
 }
 
-/// A byte of a section name or key: `[A-Za-z0-9_\-/.%@:+]`.
-fn is_name_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'/' | b'.' | b'%' | b'@' | b':' | b'+')
-}
-
 /// What a header of the usual shape names: `[` name-or-prefix (spaces name) `]`, spaces and
-/// tabs anywhere between, then nothing or a comment. `None` for any other shape: those go
-/// through the full rules. Must agree with [`classify`] wherever it answers.
-fn usual_header(line: &[u8], file: FileKind) -> Option<(HeaderKind, &[u8])> {
-    let is_space = |i: usize| line.get(i).is_some_and(|&b| b == b' ' || b == b'\t');
-    let word = |mut i: usize| {
-        let start = i;
-        while line.get(i).copied().is_some_and(is_name_byte) {
-            i += 1;
+/// tabs anywhere between, then the end of the line or a comment. `rest` runs from the `[` to
+/// the end of the block; only the header's own bytes are looked at. `None` for any other
+/// shape: those go through the full rules. Must agree with [`classify`] wherever it answers.
+fn usual_header(rest: &[u8], file: FileKind) -> Option<(HeaderKind, &[u8])> {
+    let spaces = |s: &[u8]| s.iter().position(|&b| b != b' ' && b != b'\t').unwrap_or(s.len());
+    let word = |s: &[u8]| s.iter().position(|&b| !is_name_byte(b)).unwrap_or(s.len());
+    let line_ends = |s: &[u8]| matches!(s, [] | [b'\n', ..] | [b'\r'] | [b'\r', b'\n', ..]);
+    // Most headers are written by tools, exactly `[profile NAME]`: the short way first.
+    if file == FileKind::Config
+        && let Some(after) = rest.strip_prefix(b"[profile ")
+    {
+        let (name, s) = after.split_at(word(after));
+        if let [b']', s @ ..] = s
+            && !name.is_empty()
+            && line_ends(s)
+        {
+            return Some((HeaderKind::Profile, name));
         }
-        (line.get(start..i).unwrap_or_default(), i)
-    };
-    let skip = |mut i: usize| {
-        while is_space(i) {
-            i += 1;
-        }
-        i
-    };
-    let (first, i) = word(skip(1));
-    if first.is_empty() {
-        return None;
     }
-    let j = skip(i);
-    let (prefix, name, close) = if line.get(j) == Some(&b']') {
-        (None, first, j)
-    } else if j > i {
-        let (second, k) = word(j);
-        let close = skip(k);
-        if second.is_empty() || line.get(close) != Some(&b']') {
-            return None;
+    let s = rest.get(1..)?;
+    let s = s.get(spaces(s)..)?;
+    let (first, s) = s.split_at(word(s));
+    let gap = spaces(s);
+    let (prefix, name, s) = match s.get(gap..)? {
+        _ if first.is_empty() => return None,
+        [b']', after @ ..] => (None, first, after),
+        after if gap > 0 => {
+            let (second, s) = after.split_at(word(after));
+            match s.get(spaces(s)..)? {
+                [b']', after @ ..] if !second.is_empty() => (Some(first), second, after),
+                _ => return None,
+            }
         }
-        (Some(first), second, close)
-    } else {
-        return None;
+        _ => return None,
     };
-    let after = skip(close + 1);
-    if !matches!(line.get(after), None | Some(b'#' | b';')) {
-        return None;
+    // After the `]`: the end of the line (a `\r` before it is cut, as from every line), or
+    // a comment.
+    match s.get(spaces(s)..)? {
+        [b'#' | b';', ..] => {}
+        s if line_ends(s) => {}
+        _ => return None,
     }
     let kind = match (file, prefix) {
         (FileKind::Config, Some(b"sso-session")) => HeaderKind::SsoSession,
@@ -466,7 +486,8 @@ mod tests {
         ];
         for line in lines {
             for file in [FileKind::Config, FileKind::Credentials] {
-                if let Some((kind, name)) = usual_header(line.as_bytes(), file) {
+                let rest = format!("{line}\nnext line");
+                if let Some((kind, name)) = usual_header(rest.as_bytes(), file) {
                     let name = std::str::from_utf8(name).unwrap().to_owned();
                     let name = if kind == HeaderKind::Other { String::new() } else { name };
                     assert_eq!(Some((kind, name)), full(line, file), "{line:?} in {file}");
@@ -475,5 +496,8 @@ mod tests {
         }
         assert!(usual_header(b"[profile a]x", FileKind::Config).is_none());
         assert!(usual_header(b"[profile \xc2\xa0a]", FileKind::Config).is_none());
+        assert!(usual_header(b"[profile a]\r \n", FileKind::Config).is_none());
+        assert!(usual_header(b"[profile a]\r", FileKind::Config).is_some());
+        assert!(usual_header(b"[profile a] \r\n[b]", FileKind::Config).is_some());
     }
 }

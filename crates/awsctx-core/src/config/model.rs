@@ -222,15 +222,27 @@ pub(crate) fn hash_name(name: &str) -> u64 {
 /// config built for one profile knows of the others.
 #[derive(Debug, Default)]
 pub(crate) struct ProfileNames {
-    /// The names, one after the other.
-    pub(crate) text: String,
-    /// `start..end` of each name in `text`, in file order; a name may repeat.
-    pub(crate) ends: Vec<(u32, u32)>,
+    /// The names, one after the other, as read (each one UTF-8).
+    pub(crate) text: Vec<u8>,
+    /// Where each name ends in `text`, in file order; a name may repeat.
+    pub(crate) ends: Vec<u32>,
 }
 
 impl ProfileNames {
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &str> {
-        self.ends.iter().filter_map(|&(start, end)| self.text.get(start as usize..end as usize))
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts
+            .zip(&self.ends)
+            .map(|(start, &end)| self.text.get(start as usize..end as usize).unwrap_or_default())
+    }
+
+    pub(crate) fn contains(&self, name: &str) -> bool {
+        self.iter().any(|n| n == name.as_bytes())
+    }
+
+    pub(crate) fn push(&mut self, name: &[u8]) {
+        self.text.extend_from_slice(name);
+        self.ends.push(u32::try_from(self.text.len()).unwrap_or(u32::MAX));
     }
 }
 
@@ -283,7 +295,7 @@ impl Config {
     pub fn has_profile(&self, name: &str) -> bool {
         match &self.scope {
             Scope::Profiles { wanted, names } if !wanted.iter().any(|w| w == name) => {
-                names.iter().any(|n| n == name)
+                names.contains(name)
             }
             _ => self.profile(name).is_some(),
         }
@@ -297,7 +309,8 @@ impl Config {
             Scope::Profiles { names, .. } => {
                 let mut seen =
                     hashbrown::HashSet::with_hasher(foldhash::fast::FixedState::default());
-                names.iter().filter(|n| seen.insert(*n)).collect()
+                let names = names.iter().filter_map(|n| std::str::from_utf8(n).ok());
+                names.filter(|n| seen.insert(*n)).collect()
             }
         }
     }

@@ -154,9 +154,14 @@ pub enum SyntaxError {
     ContinuationWithoutProperty,
 }
 
-/// Space and tab: the only whitespace the grammar trims.
+/// Space and tab: the only whitespace the grammar trims. (By bytes: this runs on every line
+/// of a 10 000-profile file.)
 pub(crate) fn trim_ws(s: &str) -> &str {
-    s.trim_matches([' ', '\t'])
+    let bytes = s.as_bytes();
+    let start = bytes.iter().position(|&b| b != b' ' && b != b'\t').unwrap_or(bytes.len());
+    let end = bytes.iter().rposition(|&b| b != b' ' && b != b'\t').map_or(start, |i| i + 1);
+    // Both ends are next to ASCII bytes: character boundaries.
+    s.get(start..end).unwrap_or_default()
 }
 
 /// Trim `line` and cut a trailing comment. In property lines a `#`/`;` only starts a
@@ -165,10 +170,14 @@ pub(crate) fn strip_comment(line: &str, needs_whitespace: bool) -> &str {
     let line = trim_ws(line);
     let cut = line.bytes().enumerate().position(|(i, b)| {
         (b == b'#' || b == b';')
-            && (!needs_whitespace || line[..i].chars().next_back().is_some_and(char::is_whitespace))
+            && (!needs_whitespace
+                || line
+                    .get(..i)
+                    .and_then(|l| l.chars().next_back())
+                    .is_some_and(char::is_whitespace))
     });
     match cut {
-        Some(i) => trim_ws(&line[..i]),
+        Some(i) => trim_ws(line.get(..i).unwrap_or_default()),
         None => line,
     }
 }
@@ -180,15 +189,66 @@ pub(crate) enum PropertyLineError {
     NoName,
 }
 
-/// Split a property line into its key (as written, trimmed) and value.
+/// Split a property line into its key (as written, trimmed) and value: the first `=` before
+/// an inline comment (what [`strip_comment`] cuts), found in one pass over the line.
 pub(crate) fn parse_property_line(line: &str) -> Result<(&str, &str), PropertyLineError> {
-    let line = strip_comment(line, true);
-    let (key, value) = line.split_once('=').ok_or(PropertyLineError::NoEquals)?;
-    let key = trim_ws(key);
+    let line = trim_ws(line);
+    let bytes = line.as_bytes();
+    let mut equals = None;
+    let mut end = bytes.len();
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'=' if equals.is_none() => equals = Some(i),
+            b'#' | b';' if i > 0 && follows_whitespace(line, i) => {
+                end = i;
+                break;
+            }
+            _ => {}
+        }
+    }
+    let equals = equals.ok_or(PropertyLineError::NoEquals)?;
+    let key = trim_ws(line.get(..equals).unwrap_or_default());
     if key.is_empty() {
         return Err(PropertyLineError::NoName);
     }
-    Ok((key, trim_ws(value)))
+    Ok((key, trim_ws(line.get(equals + 1..end).unwrap_or_default())))
+}
+
+/// A property line of the usual shape, `key = value` with a key of name bytes, read in one
+/// pass: its key, value, and whether the key has upper-case letters. `None` for any other
+/// shape: [`parse_property_line`] reads those. Gives what it would give wherever it answers.
+fn usual_property(line: &str) -> Option<(&str, &str, bool)> {
+    let bytes = line.as_bytes();
+    let mut upper = false;
+    let key_end = bytes.iter().position(|&b| {
+        upper |= b.is_ascii_uppercase();
+        !is_name_byte(b)
+    })?;
+    let equals = key_end + bytes.get(key_end..)?.iter().position(|&b| b != b' ' && b != b'\t')?;
+    if key_end == 0 || bytes.get(equals) != Some(&b'=') {
+        return None;
+    }
+    // An inline comment: `#` or `;` after whitespace.
+    let mut from = equals + 1;
+    let end = loop {
+        // A plain loop: values are short, too short for `memchr` to pay off.
+        let rest = bytes.get(from..).unwrap_or_default();
+        match rest.iter().position(|&b| b == b'#' || b == b';') {
+            Some(i) if follows_whitespace(line, from + i) => break from + i,
+            Some(i) => from += i + 1,
+            None => break bytes.len(),
+        }
+    };
+    let key = line.get(..key_end)?;
+    Some((key, trim_ws(line.get(equals + 1..end)?), upper))
+}
+
+/// Whether the character before byte `i` of `line` is whitespace (Unicode's, as the SDKs).
+fn follows_whitespace(line: &str, i: usize) -> bool {
+    match line.as_bytes().get(i.wrapping_sub(1)) {
+        Some(&b) if b.is_ascii() => char::from(b).is_whitespace(),
+        _ => line.get(..i).and_then(|l| l.chars().next_back()).is_some_and(char::is_whitespace),
+    }
 }
 
 /// The text between `[` and `]` of a header line, comment removed.
@@ -216,8 +276,25 @@ impl<'a> SectionPair<'a> {
 
 /// Whether `name` is a valid profile name or key: `[A-Za-z0-9_\-/.%@:+]+`.
 pub fn is_identifier(name: &str) -> bool {
-    !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-/.%@:+".contains(&b))
+    !name.is_empty() && name.bytes().all(is_name_byte)
 }
+
+/// Whether `b` may be part of a name or key: `[A-Za-z0-9_\-/.%@:+]`.
+pub(crate) fn is_name_byte(b: u8) -> bool {
+    NAME_BYTES[usize::from(b)]
+}
+
+static NAME_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b: u8 = 0;
+    loop {
+        table[b as usize] = matches!(b, b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-' | b'/' | b'.' | b'%' | b'@' | b':' | b'+');
+        if b == u8::MAX {
+            break table;
+        }
+        b += 1;
+    }
+};
 
 const DEFAULT: &str = "default";
 const PROFILE: &str = "profile";
@@ -350,16 +427,18 @@ const SCAN_LIMIT: usize = 16;
 struct KeyIndex(Option<hashbrown::HashTable<u32>>);
 
 impl KeyIndex {
-    /// The index in `start..end` whose key (by `key_at`) is `key`.
+    /// The index in `start..end` whose key (by `key_at`) is `key`; `same(i)` says whether
+    /// index `i` has it (cheaper than comparing what `key_at` gives).
     fn find<'k>(
         &mut self,
         start: usize,
         end: usize,
         key: &str,
+        same: impl Fn(usize) -> bool,
         key_at: impl Fn(usize) -> &'k str,
     ) -> Option<usize> {
         if self.0.is_none() && end - start <= SCAN_LIMIT {
-            return (start..end).find(|&i| key_at(i) == key);
+            return (start..end).find(|&i| same(i));
         }
         let table = self.0.get_or_insert_with(|| {
             let mut table = hashbrown::HashTable::with_capacity(end - start);
@@ -454,14 +533,22 @@ impl Parts {
 impl<'t> Builder<'t> {
     /// A builder over `read`, the text every segment is a part of (at most [`Span::MAX`] bytes).
     pub(crate) fn new(read: &'t str, paths: &'t ConfigPaths) -> Self {
+        // Sized once from what a quick count says: at most a property per line, a section
+        // per `[`. Growing them would copy megabytes of a big config.
+        let lines = memchr::memchr_iter(b'\n', read.as_bytes()).count() + 1;
+        let mut tables: [Building; 4] = Default::default();
+        tables[Kind::Profile as usize].table.sections =
+            Vec::with_capacity(memchr::memchr_iter(b'[', read.as_bytes()).count());
+        let Building { table, progress } = &mut tables[Kind::Profile as usize];
+        table.index.reserve(table.sections.capacity(), |_| 0);
+        progress.reserve(table.sections.capacity());
         Self {
             read,
             paths,
             owned: String::new(),
-            // About one property per 24 bytes of a typical file.
-            properties: Vec::with_capacity(read.len() / 24),
+            properties: Vec::with_capacity(lines),
             sub_properties: Vec::new(),
-            tables: Default::default(),
+            tables,
             occurrences: Vec::new(),
             warnings: Vec::new(),
             file: FileKind::Config,
@@ -486,7 +573,12 @@ impl<'t> Builder<'t> {
         self.target = None;
         self.current = None;
         let text = self.read.get(segment.start..segment.end).unwrap_or_default();
-        for (index, line) in text.split('\n').enumerate() {
+        let ends = memchr::memchr_iter(b'\n', text.as_bytes()).chain(std::iter::once(text.len()));
+        let mut start = 0;
+        for (index, end) in ends.enumerate() {
+            // `\n` is ASCII: both ends are character boundaries.
+            let line = text.get(start..end).unwrap_or_default();
+            start = end + 1;
             self.line = segment.first_line + index;
             let line = line.strip_suffix('\r').unwrap_or(line);
             self.read_line(line).map_err(|kind| ConfigError::Syntax {
@@ -641,10 +733,15 @@ impl<'t> Builder<'t> {
 
     fn property(&mut self, line: &'t str) -> Result<(), SyntaxError> {
         let target = self.target.ok_or(SyntaxError::OutsideSection)?;
-        let (key, value) = parse_property_line(line).map_err(|e| match e {
-            PropertyLineError::NoEquals => SyntaxError::PropertyWithoutEquals,
-            PropertyLineError::NoName => SyntaxError::PropertyWithoutName,
-        })?;
+        let (key, value, upper) = if let Some(found) = usual_property(line) {
+            found
+        } else {
+            let (key, value) = parse_property_line(line).map_err(|e| match e {
+                PropertyLineError::NoEquals => SyntaxError::PropertyWithoutEquals,
+                PropertyLineError::NoName => SyntaxError::PropertyWithoutName,
+            })?;
+            (key, value, key.bytes().any(|b| b.is_ascii_uppercase()))
+        };
         let nested = value.is_empty();
         self.sub_keys.clear();
         if !is_identifier(key) {
@@ -658,11 +755,7 @@ impl<'t> Builder<'t> {
             self.current = Some(Current { slot: None, nested });
             return Ok(());
         };
-        let key = if key.bytes().any(|b| b.is_ascii_uppercase()) {
-            self.own(&key.to_ascii_lowercase())
-        } else {
-            self.span(key)
-        };
+        let key = if upper { self.own(&key.to_ascii_lowercase()) } else { self.span(key) };
         let property = Property {
             key,
             value: StoredValue::Simple(self.span(value)),
@@ -679,7 +772,10 @@ impl<'t> Builder<'t> {
         let properties = &self.properties;
         let key_at = |i: usize| properties.get(i).map_or("", |p| resolve(read, owned, p.key));
         let key = resolve(read, owned, property.key);
-        if let Some(slot) = self.keys.find(start, properties.len(), key, key_at) {
+        let len = property.key.len;
+        let same =
+            |i: usize| properties.get(i).is_some_and(|p| p.key.len == len) && key_at(i) == key;
+        if let Some(slot) = self.keys.find(start, properties.len(), key, same, key_at) {
             if let Some(old) = self.properties.get_mut(slot) {
                 old.value = property.value;
                 old.at = property.at;
@@ -747,7 +843,8 @@ impl<'t> Builder<'t> {
         let key_at = |i: usize| subs.get(i).map_or("", |s| resolve(read, owned, s.key));
         let key = resolve(read, owned, sub.key);
         let range = run.range();
-        if let Some(i) = self.sub_keys.find(range.start, range.end, key, key_at) {
+        let same = |i: usize| key_at(i) == key;
+        if let Some(i) = self.sub_keys.find(range.start, range.end, key, same, key_at) {
             if let Some(old) = self.sub_properties.get_mut(i) {
                 old.value = sub.value;
             }
@@ -885,6 +982,31 @@ mod tests {
         assert_eq!(parse_property_line(" \t= b"), Err(PropertyLineError::NoName));
         // The `=` hidden in a comment does not count.
         assert_eq!(parse_property_line("a ; b = c"), Err(PropertyLineError::NoEquals));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn usual_property_lines_read_as_any_other(line in "[aA= #;\t\u{a0}é-]{0,16}") {
+            if let Some((key, value, upper)) = usual_property(&line) {
+                proptest::prop_assert_eq!(Ok((key, value)), parse_property_line(&line));
+                proptest::prop_assert_eq!(upper, key.bytes().any(|b| b.is_ascii_uppercase()));
+                proptest::prop_assert!(is_identifier(key));
+            }
+        }
+
+        #[test]
+        fn property_lines_split_like_cutting_the_comment_then_splitting(
+            line in "[ a=#;\t\u{a0}\u{2003}é-]{0,16}"
+        ) {
+            // The definition: cut the comment, then split at the first `=`.
+            let cut = strip_comment(&line, true);
+            let expected = match cut.split_once('=') {
+                None => Err(PropertyLineError::NoEquals),
+                Some((key, _)) if trim_ws(key).is_empty() => Err(PropertyLineError::NoName),
+                Some((key, value)) => Ok((trim_ws(key), trim_ws(value))),
+            };
+            proptest::prop_assert_eq!(parse_property_line(&line), expected);
+        }
     }
 
     #[test]

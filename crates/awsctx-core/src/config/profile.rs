@@ -460,10 +460,19 @@ impl Config {
         self.classify(name).map(|kind| kind.label())
     }
 
+    /// [`Config::kind_label`] of a profile already at hand (`list` goes through them all).
+    pub fn kind_label_of(&self, profile: Profile<'_>) -> Result<&'static str, ProfileError> {
+        self.classify_profile(profile).map(|kind| kind.label())
+    }
+
     fn classify(&self, name: &str) -> Result<Kind<'_>, ProfileError> {
         let profile = self
             .profile(name)
             .ok_or_else(|| ProfileError::NotFound { profile: name.to_owned() })?;
+        self.classify_profile(profile)
+    }
+
+    fn classify_profile<'a>(&'a self, profile: Profile<'a>) -> Result<Kind<'a>, ProfileError> {
         let keys = Keys::of(&profile);
         if let Some((kind, _)) = self.role(profile, &keys)? {
             return Ok(kind);

@@ -67,7 +67,7 @@ pub(crate) fn current_profile(ctx: &Context) -> Option<String> {
 
 fn row<'a>(config: &Config, profile: Profile<'a>, logins: &mut LoginStates<'a>) -> Row<'a> {
     let key = |k| profile.get(k);
-    let kind = config.kind_label(profile.name());
+    let kind = config.kind_label_of(profile);
     // An `sso` profile with an `sso_session` uses it; without one it is a legacy profile.
     let session = key("sso_session").filter(|s| !s.is_empty());
     let (sso_session, account_id, role_name, login) = match kind {
@@ -114,14 +114,27 @@ struct LoginStates<'a> {
     cache: Option<TokenCache>,
     now: Timestamp,
     seen: HashMap<Login<'a>, &'static str>,
+    /// The last one asked for: profiles of one session come in long runs.
+    last: Option<(Login<'a>, &'static str)>,
 }
 
 impl<'a> LoginStates<'a> {
     fn new(cache: Option<TokenCache>, now: Timestamp) -> Self {
-        Self { cache, now, seen: HashMap::new() }
+        Self { cache, now, seen: HashMap::new(), last: None }
     }
 
     fn state(&mut self, login: Login<'a>) -> &'static str {
+        if let Some((last, state)) = self.last
+            && last == login
+        {
+            return state;
+        }
+        let state = self.lookup(login);
+        self.last = Some((login, state));
+        state
+    }
+
+    fn lookup(&mut self, login: Login<'a>) -> &'static str {
         if let Some(state) = self.seen.get(&login) {
             return state;
         }

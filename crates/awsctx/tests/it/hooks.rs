@@ -448,9 +448,11 @@ fn profile_names_complete_dynamically_in_bash_and_fish() {
 #[test]
 fn completion_reads_only_section_headers_so_a_broken_profile_still_completes() {
     let sb = Sandbox::new();
-    sb.add_profile("[profile prod-rw]
+    sb.add_profile(
+        "[profile prod-rw]
 this line has no equals sign
-[prod-creds]");
+[prod-creds]",
+    );
     let out = sb.run(
         "bash",
         "COMP_WORDS=(awsctx prod); COMP_CWORD=1; COMP_TYPE=9\n\

@@ -442,7 +442,11 @@ fn a_broken_line_in_another_profile_stops_neither_a_switch_nor_export_but_list_n
     sb.add_profile("[profile broken]\nregion = x\nthis line has no equals sign");
     let out = sb.awsctx(&sb.home, &["export", "dev", "--format", "env"]).output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).contains(&format!("export AWS_ACCESS_KEY_ID={key}\n")), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains(&format!("export AWS_ACCESS_KEY_ID={key}\n")),
+        "{}",
+        stdout(&out)
+    );
     let out = sb.awsctx(&sb.home, &["dev"]).env("_AWSCTX_SHELL", "bash").output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("export AWS_PROFILE='dev'"), "{}", stdout(&out));
