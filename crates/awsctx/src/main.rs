@@ -39,8 +39,10 @@ pub(crate) fn print_stdout(text: &str) {
 }
 
 /// Write to stdout through a buffer, piece by piece, as `write` produces it; a closed pipe
-/// ends the program quietly.
-pub(crate) fn write_stdout(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) {
+/// ends the program quietly. (A concrete writer: serde writes JSON a few bytes at a time.)
+pub(crate) fn write_stdout(
+    write: impl FnOnce(&mut std::io::BufWriter<std::io::StdoutLock<'static>>) -> std::io::Result<()>,
+) {
     let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
     if let Err(err) = write(&mut out).and_then(|()| out.flush())
         && err.kind() == std::io::ErrorKind::BrokenPipe

@@ -144,11 +144,40 @@ pub(crate) struct Property {
     pub(crate) at: PackedLocation,
 }
 
+/// A value in 8 bytes (a property per line of a big config): a [`Span`] of text, or, with
+/// the top bit of `len` set, a [`Run`] of [`Config::sub_properties`].
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum StoredValue {
+pub(crate) struct StoredValue {
+    start: u32,
+    len: u32,
+}
+
+/// What a [`StoredValue`] holds.
+pub(crate) enum Stored {
     Simple(Span),
-    /// A run of [`Config::sub_properties`].
     Nested(Run),
+}
+
+impl StoredValue {
+    const NESTED: u32 = 1 << 31;
+
+    /// `span.len` fits in 31 bits: the text is at most [`Span::MAX`] bytes.
+    pub(crate) fn simple(span: Span) -> Self {
+        Self { start: span.start, len: span.len & !Self::NESTED }
+    }
+
+    pub(crate) fn nested(run: Run) -> Self {
+        Self { start: run.start, len: run.len | Self::NESTED }
+    }
+
+    pub(crate) fn get(self) -> Stored {
+        let len = self.len & !Self::NESTED;
+        if self.len & Self::NESTED == 0 {
+            Stored::Simple(Span { start: self.start, len })
+        } else {
+            Stored::Nested(Run { start: self.start, len })
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -188,6 +217,18 @@ pub(crate) struct SectionData {
     /// Its run of [`Config::properties`]: keys unique, in the order they first appear.
     pub(crate) properties: Run,
     pub(crate) source: ProfileSource,
+    /// How its headers have gone while the files were read (the parser's business).
+    pub(crate) reading: Reading,
+}
+
+/// How a section's headers have gone while the parser reads: kept in the section itself, so a
+/// big config costs no second vector.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Reading {
+    /// `properties` is the run of its only header so far.
+    pub(crate) has_run: bool,
+    /// More than one header (or a `[default]`): its runs are merged at the end.
+    pub(crate) scattered: bool,
 }
 
 /// The sections of one kind, in file order, and an index of them by name.
@@ -396,9 +437,9 @@ impl<'a> Section<'a> {
 
     /// The value of `key` (lower case) when it is a one-line value.
     pub fn get(&self, key: &str) -> Option<&'a str> {
-        match self.stored(key)?.value {
-            StoredValue::Simple(span) => Some(self.config.text.get(span)),
-            StoredValue::Nested(_) => None,
+        match self.stored(key)?.value.get() {
+            Stored::Simple(span) => Some(self.config.text.get(span)),
+            Stored::Nested(_) => None,
         }
     }
 
@@ -438,9 +479,9 @@ impl<'a> Section<'a> {
 
     pub(crate) fn view(&self, property: &Property) -> Value<'a> {
         let config = self.config;
-        match property.value {
-            StoredValue::Simple(span) => Value::Simple(config.text.get(span)),
-            StoredValue::Nested(run) => Value::Nested(Nested {
+        match property.value.get() {
+            Stored::Simple(span) => Value::Simple(config.text.get(span)),
+            Stored::Nested(run) => Value::Nested(Nested {
                 config,
                 sub_properties: config.sub_properties.get(run.range()).unwrap_or_default(),
             }),

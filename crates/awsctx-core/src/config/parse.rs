@@ -21,8 +21,9 @@ use std::path::Path;
 use super::ConfigError;
 use super::location::ConfigPaths;
 use super::model::{
-    Config, FileKind, FileLine, Location, PackedLocation, ProfileSource, Property, Run, Scope,
-    SectionData, Span, StoredValue, SubProperty, Table, Text, Warning, WarningKind, hash_name,
+    Config, FileKind, FileLine, Location, PackedLocation, ProfileSource, Property, Reading, Run,
+    Scope, SectionData, Span, Stored, StoredValue, SubProperty, Table, Text, Warning, WarningKind,
+    hash_name,
 };
 
 impl Config {
@@ -401,23 +402,6 @@ struct Occurrence {
     bare: bool,
 }
 
-/// How a section's headers have gone so far.
-#[derive(Debug, Clone, Copy, Default)]
-struct Progress {
-    /// The run of its only header so far.
-    first: Option<Run>,
-    /// More than one header (or a `[default]`): its runs are in `occurrences`, merged at the end.
-    scattered: bool,
-    in_config: bool,
-    in_credentials: bool,
-}
-
-#[derive(Debug, Default)]
-struct Building {
-    table: Table,
-    progress: Vec<Progress>,
-}
-
 /// Above this many keys, a section's keys are found through a hash table, not a scan: time
 /// stays linear in a section with thousands of them.
 const SCAN_LIMIT: usize = 16;
@@ -488,7 +472,7 @@ pub(crate) struct Builder<'t> {
     owned: String,
     properties: Vec<Property>,
     sub_properties: Vec<SubProperty>,
-    tables: [Building; 4],
+    tables: [Table; 4],
     occurrences: Vec<Occurrence>,
     warnings: Vec<Warning>,
     file: FileKind,
@@ -536,12 +520,10 @@ impl<'t> Builder<'t> {
         // Sized once from what a quick count says: at most a property per line, a section
         // per `[`. Growing them would copy megabytes of a big config.
         let lines = memchr::memchr_iter(b'\n', read.as_bytes()).count() + 1;
-        let mut tables: [Building; 4] = Default::default();
-        tables[Kind::Profile as usize].table.sections =
-            Vec::with_capacity(memchr::memchr_iter(b'[', read.as_bytes()).count());
-        let Building { table, progress } = &mut tables[Kind::Profile as usize];
-        table.index.reserve(table.sections.capacity(), |_| 0);
-        progress.reserve(table.sections.capacity());
+        let mut tables: [Table; 4] = Default::default();
+        let profiles = &mut tables[Kind::Profile as usize];
+        profiles.sections = Vec::with_capacity(memchr::memchr_iter(b'[', read.as_bytes()).count());
+        profiles.index.reserve(profiles.sections.capacity(), |_| 0);
         Self {
             read,
             paths,
@@ -642,10 +624,8 @@ impl<'t> Builder<'t> {
                     self.prefixed_default = true;
                     // The entry may have been opened by `[default]`: point at this header.
                     if !created
-                        && let Some(section) = self.tables[Kind::Profile as usize]
-                            .table
-                            .sections
-                            .get_mut(index as usize)
+                        && let Some(section) =
+                            self.tables[Kind::Profile as usize].sections.get_mut(index as usize)
                     {
                         section.header = PackedLocation::pack(location);
                     }
@@ -675,10 +655,9 @@ impl<'t> Builder<'t> {
         };
         self.target = Some(target);
         if let Target::Section { kind, index, bare } = target {
-            let progress = &mut self.tables[kind as usize].progress[index as usize];
-            match self.file {
-                FileKind::Config => progress.in_config = true,
-                FileKind::Credentials => progress.in_credentials = true,
+            let section = &mut self.tables[kind as usize].sections[index as usize];
+            if section.source == ProfileSource::Config && self.file == FileKind::Credentials {
+                section.source = ProfileSource::Both;
             }
             self.open = Some(Open { kind, index, bare, start: to_u32(self.properties.len()) });
         }
@@ -688,30 +667,28 @@ impl<'t> Builder<'t> {
     /// was. `copy`: `name` is not a slice of the text read, so keep a copy of it.
     fn entry(&mut self, kind: Kind, name: &str, copy: bool, location: Location) -> (u32, bool) {
         let hash = hash_name(name);
-        let building = &self.tables[kind as usize];
+        let table = &self.tables[kind as usize];
         let (read, text) = (self.read, self.owned.as_str());
-        let found = building.table.index.find(hash, |&i| {
-            building
-                .table
-                .sections
-                .get(i as usize)
-                .is_some_and(|s| resolve(read, text, s.name) == name)
+        let found = table.index.find(hash, |&i| {
+            table.sections.get(i as usize).is_some_and(|s| resolve(read, text, s.name) == name)
         });
         if let Some(&index) = found {
             return (index, false);
         }
         let span = if copy { self.own(name) } else { self.span(name) };
         let (read, text) = (self.read, self.owned.as_str());
-        let building = &mut self.tables[kind as usize];
-        let index = to_u32(building.table.sections.len());
-        building.table.sections.push(SectionData {
+        let Table { sections, index: lookup } = &mut self.tables[kind as usize];
+        let index = to_u32(sections.len());
+        sections.push(SectionData {
             name: span,
             header: PackedLocation::pack(location),
             properties: Run::default(),
-            source: ProfileSource::Config,
+            source: match self.file {
+                FileKind::Config => ProfileSource::Config,
+                FileKind::Credentials => ProfileSource::Credentials,
+            },
+            reading: Reading::default(),
         });
-        building.progress.push(Progress::default());
-        let Table { sections, index: lookup } = &mut building.table;
         lookup.insert_unique(hash, index, |&i| {
             hash_name(sections.get(i as usize).map_or("", |s| resolve(read, text, s.name)))
         });
@@ -721,7 +698,7 @@ impl<'t> Builder<'t> {
     /// The header of the current section as the user would write it, for warnings.
     fn label(&self, target: Target) -> Option<String> {
         let Target::Section { kind, index, bare } = target else { return None };
-        let section = self.tables[kind as usize].table.sections.get(index as usize)?;
+        let section = self.tables[kind as usize].sections.get(index as usize)?;
         let name = resolve(self.read, &self.owned, section.name);
         Some(match (self.file, kind, bare) {
             (FileKind::Config, Kind::Profile, false) => format!("{PROFILE} {name}"),
@@ -758,7 +735,7 @@ impl<'t> Builder<'t> {
         let key = if upper { self.own(&key.to_ascii_lowercase()) } else { self.span(key) };
         let property = Property {
             key,
-            value: StoredValue::Simple(self.span(value)),
+            value: StoredValue::simple(self.span(value)),
             at: PackedLocation::pack(self.location()),
         };
         let slot = self.set(open.start as usize, property);
@@ -810,13 +787,13 @@ impl<'t> Builder<'t> {
                 };
                 let run = self.add_sub_property(value, sub);
                 if let Some(property) = self.properties.get_mut(slot) {
-                    property.value = StoredValue::Nested(run);
+                    property.value = StoredValue::nested(run);
                 }
             }
-        } else if let StoredValue::Simple(span) = value {
+        } else if let Stored::Simple(span) = value.get() {
             let joined = self.join(span, line);
             if let Some(property) = self.properties.get_mut(slot) {
-                property.value = StoredValue::Simple(joined);
+                property.value = StoredValue::simple(joined);
             }
         }
         Ok(())
@@ -824,9 +801,9 @@ impl<'t> Builder<'t> {
 
     /// `value`'s sub-properties with `sub` set (a key already there keeps its place).
     fn add_sub_property(&mut self, value: StoredValue, sub: SubProperty) -> Run {
-        let mut run = match value {
-            StoredValue::Nested(run) => run,
-            StoredValue::Simple(_) => {
+        let mut run = match value.get() {
+            Stored::Nested(run) => run,
+            Stored::Simple(_) => {
                 self.sub_keys.clear();
                 Run { start: to_u32(self.sub_properties.len()), len: 0 }
             }
@@ -878,14 +855,17 @@ impl<'t> Builder<'t> {
         let Some(open) = self.open.take() else { return };
         self.keys.clear();
         let run = Run { start: open.start, len: to_u32(self.properties.len()) - open.start };
-        let progress = &mut self.tables[open.kind as usize].progress[open.index as usize];
-        if !open.bare && !progress.scattered && progress.first.is_none() {
-            progress.first = Some(run);
+        let section = &mut self.tables[open.kind as usize].sections[open.index as usize];
+        let reading = &mut section.reading;
+        if !open.bare && !reading.scattered && !reading.has_run {
+            section.properties = run;
+            reading.has_run = true;
             return;
         }
-        if !progress.scattered {
-            progress.scattered = true;
-            if let Some(first) = progress.first {
+        if !reading.scattered {
+            reading.scattered = true;
+            if reading.has_run {
+                let first = section.properties;
                 let first =
                     Occurrence { kind: open.kind, index: open.index, run: first, bare: false };
                 self.occurrences.push(first);
@@ -936,26 +916,14 @@ impl<'t> Builder<'t> {
             }
             if let Some(first) = group.first() {
                 let run = Run { start: to_u32(start), len: to_u32(self.properties.len() - start) };
-                let progress = &mut self.tables[first.kind as usize].progress[first.index as usize];
-                progress.first = Some(run);
+                self.tables[first.kind as usize].sections[first.index as usize].properties = run;
             }
         }
-        let tables = self.tables.map(|Building { mut table, progress }| {
-            for (section, progress) in table.sections.iter_mut().zip(progress) {
-                section.properties = progress.first.unwrap_or_default();
-                section.source = match (progress.in_config, progress.in_credentials) {
-                    (true, true) => ProfileSource::Both,
-                    (false, true) => ProfileSource::Credentials,
-                    _ => ProfileSource::Config,
-                };
-            }
-            table
-        });
         Parts {
             owned: self.owned,
             properties: self.properties,
             sub_properties: self.sub_properties,
-            tables,
+            tables: self.tables,
             warnings: self.warnings,
         }
     }

@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use super::model::{Config, FileLine, Profile, Section, StoredValue, redact_command};
+use super::model::{Config, FileLine, Profile, Section, Stored, redact_command};
 use crate::secret::Secret;
 
 /// An `[sso-session NAME]` section, checked: it has a start URL and a region.
@@ -271,7 +271,7 @@ impl<'a> Keys<'a> {
         let mut keys = Self::default();
         let text = profile.text();
         for property in profile.stored_all() {
-            let StoredValue::Simple(span) = property.value else { continue };
+            let Stored::Simple(span) = property.value.get() else { continue };
             let value = text.get(span);
             if value.is_empty() {
                 continue;

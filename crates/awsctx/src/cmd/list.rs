@@ -156,7 +156,7 @@ impl<'a> LoginStates<'a> {
 
 /// The JSON array, one object per row as it comes, then a newline.
 fn write_json<'a>(
-    out: &mut dyn std::io::Write,
+    out: &mut impl std::io::Write,
     rows: impl Iterator<Item = Row<'a>>,
 ) -> std::io::Result<()> {
     let mut serializer = serde_json::Serializer::pretty(&mut *out);
