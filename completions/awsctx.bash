@@ -70,6 +70,9 @@ _awsctx() {
             awsctx,populate)
                 cmd="awsctx__subcmd__populate"
                 ;;
+            awsctx,serve)
+                cmd="awsctx__subcmd__serve"
+                ;;
             awsctx,status)
                 cmd="awsctx__subcmd__status"
                 ;;
@@ -142,6 +145,9 @@ _awsctx() {
             awsctx__subcmd__help,populate)
                 cmd="awsctx__subcmd__help__subcmd__populate"
                 ;;
+            awsctx__subcmd__help,serve)
+                cmd="awsctx__subcmd__help__subcmd__serve"
+                ;;
             awsctx__subcmd__help,status)
                 cmd="awsctx__subcmd__help__subcmd__status"
                 ;;
@@ -161,12 +167,20 @@ _awsctx() {
 
     case "${cmd}" in
         awsctx)
-            opts="-u -c -h -V --unset --current --help --version use login logout list ls status export credential-process exec console configure populate pin unpin allow deny hook completions doctor hook-env help"
+            opts="-u -c -r -h -V --unset --current --region --help --version use login logout list ls status export credential-process exec serve console configure populate pin unpin allow deny hook completions doctor hook-env help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -r)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -259,7 +273,7 @@ _awsctx() {
             return 0
             ;;
         awsctx__subcmd__configure__subcmd__sso)
-            opts="-h --start-url --sso-region --sso-session --scopes --account-id --role-name --region --output --profile --use-device-code --no-browser --non-interactive --help"
+            opts="-h --start-url --sso-region --sso-session --scopes --account-id --role-name --region --output --profile --use-device-code --use-pkce --no-browser --non-interactive --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -309,7 +323,7 @@ _awsctx() {
             return 0
             ;;
         awsctx__subcmd__console)
-            opts="-h --print --service --region --help"
+            opts="-h --print --federate --service --region --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -377,7 +391,7 @@ _awsctx() {
             return 0
             ;;
         awsctx__subcmd__exec)
-            opts="-h --help"
+            opts="-h --server --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -409,7 +423,7 @@ _awsctx() {
             return 0
             ;;
         awsctx__subcmd__help)
-            opts="use login logout list status export credential-process exec console configure populate pin unpin allow deny hook completions doctor hook-env help"
+            opts="use login logout list status export credential-process exec serve console configure populate pin unpin allow deny hook completions doctor hook-env help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -674,6 +688,20 @@ _awsctx() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        awsctx__subcmd__help__subcmd__serve)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         awsctx__subcmd__help__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -717,7 +745,7 @@ _awsctx() {
             return 0
             ;;
         awsctx__subcmd__hook)
-            opts="-h --help bash zsh fish"
+            opts="-h --help bash zsh fish nu"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -731,7 +759,7 @@ _awsctx() {
             return 0
             ;;
         awsctx__subcmd__hook__subcmd__env)
-            opts="-h --help bash zsh fish"
+            opts="-h --help bash zsh fish nu"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -759,7 +787,7 @@ _awsctx() {
             return 0
             ;;
         awsctx__subcmd__login)
-            opts="-h --sso-session --profile --use-device-code --no-browser --help"
+            opts="-h --sso-session --profile --use-device-code --use-pkce --no-browser --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -799,12 +827,24 @@ _awsctx() {
             return 0
             ;;
         awsctx__subcmd__pin)
-            opts="-h --help"
+            opts="-r -h --region --account --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -r)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -832,6 +872,28 @@ _awsctx() {
                     return 0
                     ;;
                 --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        awsctx__subcmd__serve)
+            opts="-h --port --bind --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bind)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -871,12 +933,20 @@ _awsctx() {
             return 0
             ;;
         awsctx__subcmd__use)
-            opts="-h --help"
+            opts="-r -h --region --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -r)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

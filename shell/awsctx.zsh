@@ -10,33 +10,48 @@
 # `awsctx hook-env` (one process) only when a pin or a `.aws-profile` is above the new
 # directory or a binding is in effect now.
 #
-# State lives in exported `_AWSCTX_*` variables, written only by the binary's output (and
-# `_AWSCTX_PWD` below, when a directory change needs no process).
+# State lives in shell-local `_AWSCTX_*` variables (never exported: no child process sees it,
+# nor the user's own keys it saves for `awsctx -u`), written only by the binary's output (and
+# `_AWSCTX_PWD` below, when a directory change needs no process). Each awsctx process the hook
+# starts gets them exported in its own subshell, and nothing else does. They stay within 8 KiB
+# together, whatever a repository holds.
 
 zmodload zsh/datetime 2>/dev/null
 typeset -g _AWSCTX_BIN=__AWSCTX_BIN__
+typeset -g _AWSCTX_SHELL_VERSION="zsh $ZSH_VERSION"
+# State an older hook exported (into this shell's environment, from a parent shell) is taken
+# over, shell-local from now on.
+typeset -g +x -m '_AWSCTX_*'
+
+# The binary, with the state exported to it alone: the body is a subshell, so the export never
+# reaches this shell.
+_awsctx_run() (
+  emulate -L zsh
+  typeset -gx -m '_AWSCTX_*'
+  exec "$_AWSCTX_BIN" "$@"
+)
 
 awsctx() {
   emulate -L zsh
   case "${1-}" in
     login)
-      command "$_AWSCTX_BIN" "$@" || return
+      _awsctx_run "$@" || return
       # Pick up the new session at the next prompt.
-      [[ -n "${_AWSCTX_PROFILE-}" ]] && export _AWSCTX_DUE=0
+      [[ -n "${_AWSCTX_PROFILE-}" ]] && _AWSCTX_DUE=0
       return 0
       ;;
-    logout | list | ls | status | export | credential-process | exec | console | configure | \
+    logout | list | ls | status | export | credential-process | exec | serve | console | configure | \
       populate | hook | completions | doctor | help | hook-env | -c | --current | -h | --help | -V | --version)
-      command "$_AWSCTX_BIN" "$@"
+      _awsctx_run "$@"
       ;;
     *)
       # Help and version text is for reading, not for eval; so is a bare list into a pipe.
       if (( ${argv[(I)(-h|--help|-V|--version)]} )) || { (( $# == 0 )) && [[ ! -t 1 ]] }; then
-        command "$_AWSCTX_BIN" "$@"
+        _awsctx_run "$@"
         return
       fi
       local __awsctx_out __awsctx_rc
-      __awsctx_out=$(_AWSCTX_SHELL=zsh command "$_AWSCTX_BIN" "$@")
+      __awsctx_out=$(_AWSCTX_SHELL=zsh _awsctx_run "$@")
       __awsctx_rc=$?
       eval "$__awsctx_out"
       return $__awsctx_rc
@@ -61,9 +76,13 @@ _awsctx_chpwd() {
   emulate -L zsh
   [[ "${_AWSCTX_PWD-}" == "$PWD" ]] && return 0
   if [[ -z "${_AWSCTX_PINS+set}" || -n "${_AWSCTX_BOUND-}" ]] || _awsctx_maybe_bound; then
-    eval "$(command "$_AWSCTX_BIN" hook-env zsh)"
+    # `_awsctx_run` inlined: the command substitution is already the subshell.
+    eval "$(typeset -gx -m '_AWSCTX_*'; exec "$_AWSCTX_BIN" hook-env zsh)"
+  elif (( ${#PWD} <= 512 )); then
+    _AWSCTX_PWD=$PWD
   else
-    export _AWSCTX_PWD="$PWD"
+    # Too long to keep (the state's bound): the next prompt looks again, with builtins.
+    _AWSCTX_PWD=
   fi
 }
 
@@ -74,9 +93,44 @@ _awsctx_precmd() {
     _awsctx_chpwd
   # Digits only (`<->`): zsh would evaluate anything else as an arithmetic expression.
   elif [[ "${_AWSCTX_DUE-}" == <-> ]] && (( EPOCHSECONDS >= _AWSCTX_DUE )); then
-    eval "$(command "$_AWSCTX_BIN" hook-env zsh)"
+    eval "$(typeset -gx -m '_AWSCTX_*'; exec "$_AWSCTX_BIN" hook-env zsh)"
   fi
   return $__awsctx_status
+}
+
+# A prompt segment, `profile (region) 42m`, red for production, from variables only: no
+# process. Written for a prompt: `%` in names is escaped and the colour is `%F{red}`.
+# `awsctx_prompt` prints it (`setopt prompt_subst; RPROMPT='$(awsctx_prompt)'`, which costs a
+# subshell); `awsctx_prompt -v NAME` stores it in NAME (in a precmd function, costs nothing:
+# `RPROMPT='${AWSCTX_PROMPT}'`, single-quoted so the value is never expanded again).
+awsctx_prompt() {
+  emulate -L zsh
+  local p=${AWS_PROFILE:-${_AWSCTX_PROFILE-}} s='' r left
+  if [[ -n $p ]]; then
+    s=$p
+    r=${AWS_REGION:-${AWS_DEFAULT_REGION-}}
+    [[ -n $r ]] && s+=" ($r)"
+    s=${s//\%/%%}
+    # Time left and colour only for the profile awsctx set (not one exported by hand since).
+    if [[ $p == ${_AWSCTX_PROFILE-} ]]; then
+      if [[ ${_AWSCTX_EXPIRES-} == <-> ]]; then
+        left=$(( _AWSCTX_EXPIRES - EPOCHSECONDS ))
+        if (( left <= 0 )); then
+          s+=" expired"
+        elif (( left >= 3600 )); then
+          s+=" $(( left / 3600 ))h$(( left % 3600 / 60 ))m"
+        else
+          s+=" $(( left / 60 ))m"
+        fi
+      fi
+      [[ -n ${_AWSCTX_PROD-} && -z ${NO_COLOR-} ]] && s="%F{red}$s%f"
+    fi
+  fi
+  if [[ ${1-} == -v ]]; then
+    typeset -g "${2:?awsctx_prompt -v needs a variable name}"="$s"
+  else
+    print -rn -- "$s"
+  fi
 }
 
 autoload -Uz add-zsh-hook

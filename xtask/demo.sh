@@ -67,6 +67,16 @@ run awsctx -
 check '[[ $AWS_PROFILE == payments-ro ]]' "back to payments-ro"
 run awsctx status
 
+section "By what you have in hand: an account id, an ARN, a region"
+run awsctx 111114111120
+check '[[ $AWS_PROFILE == billing-prod-AdministratorAccess ]]' "an account id switches to its one profile"
+run awsctx arn:aws:sts::111111111111:assumed-role/AWSReservedSSO_ReadOnlyAccess_0123456789abcdef/alice@example.com
+check '[[ $AWS_PROFILE == payments-ro ]]' "an IAM Identity Center session's ARN switches to its permission set's profile"
+run awsctx -r us-east-1
+check '[[ $AWS_PROFILE == payments-ro && $AWS_REGION == us-east-1 ]]' "--region alone changes only the region"
+run awsctx -
+check '[[ $AWS_REGION == eu-west-1 ]]' "- brings the region back"
+
 section "Per directory: a pin, and a repository's .aws-profile"
 mkdir -p "$DEMO_WORK/pinned/sub" "$DEMO_WORK/repo"
 run cd "$DEMO_WORK/pinned"

@@ -48,8 +48,11 @@ const DEV_PROFILE: &str = "[profile dev]\nsso_session = corp\nsso_account_id = 1
 /// The rows, in DESIGN.md's order.
 const ROWS: &[(&str, RowFn)] = &[
     ("prompt", row_prompt),
+    ("prompt-nu", row_prompt_nu),
     ("enter", row_enter),
+    ("enter-nu", row_enter_nu),
     ("export", row_export),
+    ("server", row_server),
     ("list", row_list),
     ("list-json", row_list_json),
     ("export-10k", row_export_10k),
@@ -731,6 +734,219 @@ fn row_enter(bench: &Bench) -> anyhow::Result<Measured> {
     })
 }
 
+/// The Nushell hook on a prompt where nothing changed: the `pre_prompt` hook timed in one `nu`
+/// process (`timeit`) over many calls, minus an empty loop, its awsctx processes counted. The
+/// peer is direnv's bash hook on the same prompts, as in the bash row: direnv has no Nushell
+/// hook of its own.
+fn row_prompt_nu(bench: &Bench) -> anyhow::Result<Measured> {
+    const OURS: u32 = 5_000;
+    const THEIRS: u32 = 300;
+    const REPEATS: usize = 5;
+    let direnv = which("direnv").context("direnv is not installed (apt-get install direnv)")?;
+    let nu = nu_or_skip()?;
+    let home = bench.home("prompt-nu")?;
+    let dir = home.join("work");
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(home.join(".aws/config"), "[profile dev]\nregion = eu-west-1\n")?;
+    let count = home.join("spawns");
+    let hook = counted_nu_hook(bench, &home, &count)?;
+    // The first prompt learns the pins (one process); the count starts after it.
+    let script = format!(
+        r"source '{hook}'
+cd '{dir}'
+_awsctx_on_prompt
+'mark' | save --append '{count}'
+char nl | save --append '{count}'
+let empty = (timeit {{ for i in 1..{OURS} {{ }} }})
+let ours = (timeit {{ for i in 1..{OURS} {{ _awsctx_on_prompt }} }})
+print $'ours (($ours - $empty) / {OURS} | into int)'",
+        hook = hook.display(),
+        dir = dir.display(),
+        count = count.display(),
+    );
+    let mut ours = Vec::new();
+    for _ in 0..REPEATS {
+        let mut cmd = Command::new(&nu);
+        sandbox_env(&mut cmd, &home);
+        cmd.args(["--no-config-file", "-c", &script]).current_dir(&dir);
+        let out = crate::output(&mut cmd)?;
+        let ns = out
+            .lines()
+            .find_map(|l| l.strip_prefix("ours ")?.trim().parse::<i64>().ok())
+            .with_context(|| format!("no `ours` line in {out:?}"))?;
+        ours.push(Duration::from_nanos(u64::try_from(ns.max(0)).unwrap_or(0)));
+    }
+    ours.sort();
+    let ours = ours[REPEATS / 2];
+    let theirs = direnv_hook_bash(&direnv, &home, &dir, THEIRS)?;
+    // Each run's first prompt (one process, then a `mark`) is not an idle prompt.
+    let counted = std::fs::read_to_string(&count).unwrap_or_default();
+    let marks = counted.lines().filter(|l| *l == "mark").count();
+    let spawns = (counted.lines().count() - marks).saturating_sub(marks);
+    let share = ours.as_secs_f64() / theirs.as_secs_f64().max(1e-12);
+    Ok(Measured {
+        ours: "Nushell pre_prompt hook (nothing changed)".into(),
+        ours_median: ours,
+        peer: Some(("_direnv_hook (bash)".into(), theirs)),
+        budget: "0 spawns; ≤ 2% of direnv's".into(),
+        pass: spawns == 0 && share <= 0.02,
+        note: format!(
+            "{:.3}% of direnv's; {spawns} awsctx spawns in {} prompts",
+            share * 100.0,
+            OURS as usize * REPEATS
+        ),
+        ratio: None,
+    })
+}
+
+/// `cd` into a pinned directory with the keys cached, as Nushell's `env_change.PWD` hook does
+/// it (`awsctx hook-env nu` and applying its JSON), timed in `nu`, beside bash's `hook-env
+/// bash` and `direnv export bash` entering an `.envrc` directory. Nushell starts a process
+/// slower than a bare `fork`+`exec` does (its own `^true` is timed in the same run): the 2.5 ms
+/// budget is for awsctx's share, so it is taken over what Nushell adds to any process start.
+fn row_enter_nu(bench: &Bench) -> anyhow::Result<Measured> {
+    const RUNS: usize = 51;
+    let direnv = which("direnv").context("direnv is not installed (apt-get install direnv)")?;
+    let nu = nu_or_skip()?;
+    let mock = bench.mock(&["--auto-approve"])?;
+    let home = bench.logged_in_home("enter-nu", &mock, DEV_PROFILE)?;
+    let repo = home.join("repo");
+    std::fs::create_dir_all(&repo)?;
+    for args in [&["export", "dev", "--format", "env"][..], &["pin", "dev"]] {
+        let mut cmd = bench.awsctx(&home);
+        cmd.envs(mock.endpoint_env()).env("PWD", &repo).current_dir(&repo).args(args);
+        let out = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).output()?;
+        if !out.status.success() {
+            bail!("awsctx {} failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr));
+        }
+    }
+    let hook = home.join("hook.nu");
+    let mut render = bench.awsctx(&home);
+    render.args(["hook", "nu"]);
+    std::fs::write(&hook, crate::output(&mut render)?)?;
+    // Each run starts from the state the home directory's prompt left, then enters the repo.
+    let script = format!(
+        r"source '{hook}'
+cd '{home}'
+_awsctx_on_prompt
+let before = $env._AWSCTX
+let times = (1..{RUNS} | each {{|| timeit {{ $env._AWSCTX = $before; cd repo; _awsctx_on_pwd }} }} | sort)
+print $'ours ($times | get ({RUNS} // 2) | into int)'
+let floor = (1..{RUNS} | each {{|| timeit {{ ^'{true}' }} }} | sort)
+print $'floor ($floor | get ({RUNS} // 2) | into int)'
+cd repo
+_awsctx_on_pwd
+print $'profile ($env.AWS_PROFILE)'",
+        hook = hook.display(),
+        home = home.display(),
+        true = which("true").context("no `true` on PATH")?.display(),
+    );
+    let mut cmd = Command::new(&nu);
+    sandbox_env(&mut cmd, &home);
+    cmd.envs(mock.endpoint_env()).args(["--no-config-file", "-c", &script]).current_dir(&home);
+    let out = crate::output(&mut cmd)?;
+    if !out.contains("profile dev") {
+        bail!("the Nushell hook did not switch to dev: {out:?}");
+    }
+    let value = |label: &str| -> anyhow::Result<Duration> {
+        out.lines()
+            .find_map(|l| l.strip_prefix(label)?.trim().parse::<u64>().ok())
+            .map(Duration::from_nanos)
+            .with_context(|| format!("no `{label}` line in {out:?}"))
+    };
+    let (ours, nu_floor) = (value("ours ")?, value("floor ")?);
+    let floor = spawn_floor()?;
+    let nu_extra = nu_floor.saturating_sub(floor);
+    let envrc_dir = home.join("envrc");
+    std::fs::create_dir_all(&envrc_dir)?;
+    std::fs::write(envrc_dir.join(".envrc"), "export AWS_PROFILE=dev\n")?;
+    let mut allow = Command::new(&direnv);
+    sandbox_env(&mut allow, &home);
+    allow.arg("allow").current_dir(&envrc_dir);
+    crate::output(&mut allow)?;
+    let theirs = median_of(RUNS, || {
+        let mut cmd = Command::new(&direnv);
+        sandbox_env(&mut cmd, &home);
+        cmd.args(["export", "bash"]).env("PWD", &envrc_dir).current_dir(&envrc_dir);
+        cmd
+    })?;
+    let share = ours.as_secs_f64() / theirs.as_secs_f64();
+    Ok(Measured {
+        ours: "Nushell `cd` into a pinned dir (hook-env nu + applying it), keys cached".into(),
+        ours_median: ours,
+        peer: Some(("direnv export bash (cd into an .envrc dir)".into(), theirs)),
+        budget: "≤ 2.5 ms over Nushell's own start-up share, and ≤ 0.2× direnv".into(),
+        pass: ours.saturating_sub(nu_extra) <= Duration::from_micros(2500) && share <= 0.2,
+        note: format!(
+            "{share:.2}× direnv; `^true` from nu {}, spawn floor (`true`) {}: {} less Nushell's share",
+            fmt_duration(nu_floor),
+            fmt_duration(floor),
+            fmt_duration(ours.saturating_sub(nu_extra))
+        ),
+        ratio: None,
+    })
+}
+
+/// Nushell for the `-nu` rows, or why the row is skipped.
+fn nu_or_skip() -> anyhow::Result<PathBuf> {
+    let nu = crate::lint::nu_program();
+    let ok = Command::new(&nu).arg("--version").output().is_ok_and(|o| o.status.success());
+    if !ok {
+        bail!("Nushell is not installed (`.ci/run` installs it into target/nushell with npm)");
+    }
+    Ok(nu)
+}
+
+/// The Nushell hook with the binary replaced by a wrapper that logs each run to `count`.
+fn counted_nu_hook(bench: &Bench, home: &Path, count: &Path) -> anyhow::Result<PathBuf> {
+    let wrapper = home.join("awsctx-counting");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\necho x >> '{}'\nexec '{}' \"$@\"\n",
+            count.display(),
+            bench.bin.display()
+        ),
+    )?;
+    set_executable(&wrapper)?;
+    let mut render = Command::new(&bench.bin);
+    render.args(["hook", "nu"]);
+    let hook = crate::output(&mut render)?
+        .replace(&bench.bin.display().to_string(), &wrapper.display().to_string());
+    let path = home.join("hook.nu");
+    std::fs::write(&path, hook)?;
+    Ok(path)
+}
+
+/// direnv's bash hook per prompt in a directory without `.envrc`, as the bash row times it.
+fn direnv_hook_bash(
+    direnv: &Path,
+    home: &Path,
+    dir: &Path,
+    calls: u32,
+) -> anyhow::Result<Duration> {
+    let script = format!(
+        r#"eval "$('{direnv}' hook bash)"
+cd '{dir}'
+us() {{ local t=${{EPOCHREALTIME/./}}; echo "${{t#0}}"; }}
+a=$(us); for ((i = 0; i < {calls}; i++)); do :; done; b=$(us)
+c=$(us); for ((i = 0; i < {calls}; i++)); do _direnv_hook; done; d=$(us)
+echo "theirs $(( ((d - c) - (b - a)) * 1000 / {calls} ))"
+"#,
+        direnv = direnv.display(),
+        dir = dir.display(),
+    );
+    let mut cmd = Command::new("bash");
+    sandbox_env(&mut cmd, home);
+    cmd.args(["--norc", "--noprofile", "-c", &script]).current_dir(dir);
+    let out = crate::output(&mut cmd)?;
+    let ns = out
+        .lines()
+        .find_map(|l| l.strip_prefix("theirs ")?.trim().parse::<u64>().ok())
+        .with_context(|| format!("no `theirs` line in {out:?}"))?;
+    Ok(Duration::from_nanos(ns))
+}
+
 /// The path of `program` on `PATH`.
 fn which(program: &str) -> Option<PathBuf> {
     std::env::split_paths(&std::env::var_os("PATH")?)
@@ -780,6 +996,84 @@ fn row_export(bench: &Bench) -> anyhow::Result<Measured> {
         ),
         ratio: None,
     })
+}
+
+/// A credential request to `awsctx serve` (the server of `exec --server`) with the keys
+/// cached, as an SDK's container provider makes it (connect, `GET` with the token, read the
+/// JSON), vs `awsctx export P --format env` from the same cache: a request, not a process.
+fn row_server(bench: &Bench) -> anyhow::Result<Measured> {
+    let mock = bench.mock(&["--auto-approve"])?;
+    let home = bench.logged_in_home("server", &mock, DEV_PROFILE)?;
+    let awsctx = |args: &[&str]| {
+        let mut cmd = bench.awsctx(&home);
+        cmd.envs(mock.endpoint_env()).args(args);
+        cmd
+    };
+    let export = median_of(51, || awsctx(&["export", "dev", "--format", "env"]))?;
+
+    let mut server = awsctx(&["serve", "dev"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("starting awsctx serve")?;
+    let measured = (|| {
+        let mut lines = BufReader::new(server.stdout.take().context("serve's stdout")?).lines();
+        let mut value = |name: &str| -> anyhow::Result<String> {
+            let line = lines.next().context("serve printed too little")??;
+            line.strip_prefix(name)
+                .and_then(|l| l.strip_prefix('='))
+                .map(str::to_owned)
+                .with_context(|| format!("serve printed {line:?} instead of {name}"))
+        };
+        let url = value("AWS_CONTAINER_CREDENTIALS_FULL_URI")?;
+        let token = value("AWS_CONTAINER_AUTHORIZATION_TOKEN")?;
+        let addr = url
+            .strip_prefix("http://")
+            .and_then(|u| u.strip_suffix('/'))
+            .context("the server's URL is not http://HOST:PORT/")?
+            .to_owned();
+        // The first request after the export's cached the keys; the measured ones read it too.
+        let mut times = Vec::with_capacity(501);
+        for i in 0..=501 {
+            let start = Instant::now();
+            let answer = credential_request(&addr, &token)?;
+            let elapsed = start.elapsed();
+            if !answer.starts_with("HTTP/1.1 200") || !answer.contains("\"AccessKeyId\"") {
+                bail!("the server answered {}", answer.lines().next().unwrap_or_default());
+            }
+            if i > 0 {
+                times.push(elapsed);
+            }
+        }
+        times.sort();
+        Ok(times[times.len() / 2])
+    })();
+    let _ = Command::new("kill").args(["-INT", &server.id().to_string()]).status();
+    let _ = server.wait();
+    let ours = measured?;
+    Ok(Measured {
+        ours: "GET on `awsctx serve dev`".into(),
+        ours_median: ours,
+        peer: Some(("awsctx export dev --format env".into(), export)),
+        budget: "≤ 2× export's time".into(),
+        pass: ours <= export * 2,
+        note: "keys cached; connect, request, whole answer".into(),
+        ratio: None,
+    })
+}
+
+/// One credential request as botocore's `ContainerMetadataFetcher` sends it; the whole answer.
+fn credential_request(addr: &str, token: &str) -> anyhow::Result<String> {
+    use std::io::{Read, Write};
+    let mut stream =
+        std::net::TcpStream::connect(addr).with_context(|| format!("connecting to {addr}"))?;
+    write!(
+        stream,
+        "GET / HTTP/1.1\r\nHost: {addr}\r\nAccept: application/json\r\nAuthorization: {token}\r\n\r\n"
+    )?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer)?;
+    Ok(answer)
 }
 
 /// `awsctx populate` over 1 000 accounts with the portal's list calls limited to

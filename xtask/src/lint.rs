@@ -1,5 +1,6 @@
 //! `cargo xtask lint`: the hooks as the user's shell will see them, rendered by the binary:
-//! shellcheck for bash, `zsh -n` for zsh, `fish --no-execute` and `fish_indent --check` for fish.
+//! shellcheck for bash, `zsh -n` for zsh, `fish --no-execute` and `fish_indent --check` for fish,
+//! a `source` of the hook in `nu` for Nushell.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -9,17 +10,38 @@ use anyhow::{Context, bail};
 pub(crate) fn run() -> anyhow::Result<()> {
     let bin = crate::build(false)?.join("awsctx");
     let hook = |shell: &str| crate::output(Command::new(&bin).args(["hook", shell]));
-    check_stdin("shellcheck", &["--shell=bash", "-"], &hook("bash")?)?;
+    let bash = hook("bash")?;
+    check_stdin("shellcheck", &["--shell=bash", "-"], &bash)?;
+    let too_new = crate::bash32::check(&bash);
+    if !too_new.is_empty() {
+        bail!("the bash hook needs a bash newer than 3.2 (macOS):\n{}", too_new.join("\n"));
+    }
     check_stdin("zsh", &["-n"], &hook("zsh")?)?;
     check_stdin("fish", &["--no-execute"], &hook("fish")?)?;
+    // Nushell: sourcing parses the whole file and only registers hooks.
+    let nu_hook = crate::root().join("target/lint-hook.nu");
+    std::fs::write(&nu_hook, hook("nu")?)?;
+    let source = format!("source '{}'", nu_hook.display());
+    check_stdin(&nu_program().to_string_lossy(), &["--no-config-file", "-c", &source], "")?;
     // The scripts in shell/ as committed, too. fish_indent checks the source file: on the
     // rendered hook it would only object to quotes around a path that happens not to need them.
     let shell_dir = crate::root().join("shell");
     let source = |name: &str| std::fs::read_to_string(shell_dir.join(name));
     check_stdin("shellcheck", &["--shell=bash", "-"], &source("awsctx.bash")?)?;
     check_stdin("fish_indent", &["--check"], &source("awsctx.fish")?)?;
-    println!("lint: hooks clean (shellcheck, zsh -n, fish --no-execute, fish_indent --check)");
+    println!(
+        "lint: hooks clean (shellcheck, bash 3.2 syntax, zsh -n, fish --no-execute, fish_indent --check, nu source)"
+    );
     Ok(())
+}
+
+/// Nushell: `$AWSCTX_NU`, else the one `.ci/run` installs with npm, else `nu` on `PATH`.
+pub(crate) fn nu_program() -> std::path::PathBuf {
+    if let Some(nu) = std::env::var_os("AWSCTX_NU") {
+        return nu.into();
+    }
+    let local = crate::root().join("target/nushell/bin/nu");
+    if local.is_file() { local } else { "nu".into() }
 }
 
 fn check_stdin(tool: &str, args: &[&str], input: &str) -> anyhow::Result<()> {

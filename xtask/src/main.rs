@@ -12,6 +12,7 @@ use std::process::{Command, ExitCode};
 
 use anyhow::{Context, bail};
 
+mod bash32;
 mod bench;
 mod completions;
 mod demo;

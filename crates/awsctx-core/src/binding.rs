@@ -13,13 +13,21 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 
 use crate::env::Env;
-use crate::file::{FileError, FileLock, write_atomic};
+use crate::file::{
+    Capped, Distrust, FileError, FileLock, read_capped, read_private, write_private,
+};
+use crate::lookup::AccountNames;
+use crate::text;
 
 /// The name of the file a repository uses to name its profile.
 pub const PROFILE_FILE: &str = ".aws-profile";
 
-/// A profile file larger than this is not a profile file; refuse to read it whole.
-const MAX_PROFILE_FILE: u64 = 4096;
+/// A profile file larger than this is not a profile file: a name and a few comments fit.
+/// Reading stops here, whatever the file says its size is (`/proc` files say 0).
+pub const MAX_PROFILE_FILE: u64 = 4096;
+
+/// State files hold one line per pin or trusted file; more than this is not ours.
+const MAX_STATE_FILE: u64 = 16 << 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BindingError {
@@ -31,10 +39,37 @@ pub enum BindingError {
     CorruptState { path: PathBuf, reason: String },
     #[error("`{path}` names no profile (its first line that is not a comment is empty)")]
     EmptyProfileFile { path: PathBuf },
-    #[error("`{path}` names an invalid profile `{name}`: control characters are not allowed")]
-    InvalidProfileName { path: PathBuf, name: String },
-    #[error("`{path}` is too large to be a profile file ({size} bytes)")]
-    ProfileFileTooLarge { path: PathBuf, size: u64 },
+    /// Its first line holds characters no profile name has. The content is never shown: a
+    /// link to `/proc/self/environ` would print the shell's environment.
+    #[error(
+        "`{}` names an invalid profile: its first line holds control or bidi characters",
+        text::Untrusted(&path.to_string_lossy())
+    )]
+    InvalidProfileName { path: PathBuf },
+    #[error(
+        "`{}` is too large to be a profile file (over {MAX_PROFILE_FILE} bytes)",
+        text::Untrusted(&path.to_string_lossy())
+    )]
+    ProfileFileTooLarge { path: PathBuf },
+    /// A symbolic link: it could point anywhere (`/proc`, another repository's secrets).
+    #[error(
+        "`{}` is a symbolic link; awsctx reads profile files only as regular files",
+        text::Untrusted(&path.to_string_lossy())
+    )]
+    ProfileFileLink { path: PathBuf },
+    /// A FIFO, a device, a directory...
+    #[error(
+        "`{}` is a {kind}, not a regular file",
+        text::Untrusted(&path.to_string_lossy())
+    )]
+    ProfileFileNotRegular { path: PathBuf, kind: &'static str },
+    /// A setting line after the profile's name that is not `region = REGION` or
+    /// `account = ID`. Only the line's number is shown, never its content.
+    #[error(
+        "`{}` line {line}: {reason}",
+        text::Untrusted(&path.to_string_lossy())
+    )]
+    InvalidSetting { path: PathBuf, line: usize, reason: &'static str },
 }
 
 /// awsctx's own state directory and the files in it.
@@ -69,17 +104,38 @@ impl StateDir {
         self.dir.join("trust.json")
     }
 
+    /// Account names by account id, as `populate` and `configure sso` learned them.
+    pub fn accounts_path(&self) -> PathBuf {
+        self.dir.join("accounts.json")
+    }
+
     /// The lock file guarding `name` (single-flight locks of the credential provider live here too).
     pub fn lock_path(&self, name: &str) -> PathBuf {
         self.dir.join("locks").join(format!("{name}.lock"))
     }
 
     pub fn load_pins(&self) -> Result<Pins, BindingError> {
-        read_json(&self.pins_path()).map(|map| Pins { dirs: map.unwrap_or_default() })
+        read_json(&self.pins_path()).map(|map| Pins::from_stored(map.unwrap_or_default()))
     }
 
     pub fn load_trust(&self) -> Result<TrustStore, BindingError> {
         read_json(&self.trust_path()).map(Option::unwrap_or_default)
+    }
+
+    /// The account names known so far (none when the file is missing).
+    pub fn load_account_names(&self) -> Result<AccountNames, BindingError> {
+        read_json(&self.accounts_path()).map(Option::unwrap_or_default)
+    }
+
+    /// Change the account names under the state lock.
+    pub fn update_account_names(
+        &self,
+        change: impl FnOnce(&mut AccountNames),
+    ) -> Result<(), BindingError> {
+        let _lock = FileLock::acquire(&self.lock_path("state"), LOCK_DEADLINE, |_| {})?;
+        let mut names = self.load_account_names()?;
+        change(&mut names);
+        write_json(&self.accounts_path(), &names)
     }
 
     /// Change the pins under the state lock: read, apply `change`, write atomically.
@@ -87,7 +143,7 @@ impl StateDir {
         let _lock = FileLock::acquire(&self.lock_path("state"), LOCK_DEADLINE, |_| {})?;
         let mut pins = self.load_pins()?;
         change(&mut pins);
-        write_json(&self.pins_path(), &pins.dirs)?;
+        write_json(&self.pins_path(), &pins.to_stored())?;
         Ok(pins)
     }
 
@@ -102,45 +158,117 @@ impl StateDir {
 
 const LOCK_DEADLINE: Duration = Duration::from_secs(5);
 
+/// A state file that is missing, or not to be trusted (reported), reads as empty.
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>, BindingError> {
-    match std::fs::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-            BindingError::CorruptState { path: path.to_owned(), reason: e.to_string() }
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(FileError::Read { path: path.to_owned(), source }.into()),
-    }
+    let Some(bytes) = read_private(path, MAX_STATE_FILE)? else { return Ok(None) };
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|e| BindingError::CorruptState { path: path.to_owned(), reason: e.to_string() })
 }
 
 fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), BindingError> {
     let mut bytes = serde_json::to_vec_pretty(value)
         .map_err(|e| BindingError::CorruptState { path: path.to_owned(), reason: e.to_string() })?;
     bytes.push(b'\n');
-    write_atomic(path, &bytes, 0o600, true)?;
+    write_private(path, &bytes)?;
     Ok(())
+}
+
+/// What a pin or a `.aws-profile` binds a directory to: a profile, and optionally the region
+/// to use it in and the account it must be in (a binding whose profile is in another account
+/// is refused).
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct BoundProfile {
+    pub profile: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+}
+
+impl BoundProfile {
+    pub fn named(profile: impl Into<String>) -> Self {
+        Self { profile: profile.into(), ..Self::default() }
+    }
+}
+
+/// A binding to the profile alone.
+impl From<&str> for BoundProfile {
+    fn from(profile: &str) -> Self {
+        Self::named(profile)
+    }
+}
+
+/// `prod-ro`, `prod-ro in eu-central-1`, `prod-ro (account 444455556666)`; the name shown
+/// safely (it may come from a repository's file).
+impl std::fmt::Display for BoundProfile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", text::Untrusted(&self.profile))?;
+        if let Some(region) = &self.region {
+            write!(f, " in {region}")?;
+        }
+        if let Some(account) = &self.account {
+            write!(f, " (account {account})")?;
+        }
+        Ok(())
+    }
+}
+
+/// A pin as `pins.json` holds it: the profile's name alone (every pin before regions and
+/// accounts, and every pin without them still), or the whole [`BoundProfile`].
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+enum StoredPin {
+    Name(String),
+    Bound(BoundProfile),
 }
 
 /// Directories pinned to a profile by `awsctx pin`.
 #[derive(Debug, Clone, Default)]
 pub struct Pins {
-    dirs: BTreeMap<PathBuf, String>,
+    dirs: BTreeMap<PathBuf, BoundProfile>,
 }
 
 impl Pins {
-    pub fn get(&self, dir: &Path) -> Option<&str> {
-        self.dirs.get(dir).map(String::as_str)
+    pub fn get(&self, dir: &Path) -> Option<&BoundProfile> {
+        self.dirs.get(dir)
     }
 
-    pub fn insert(&mut self, dir: PathBuf, profile: String) {
-        self.dirs.insert(dir, profile);
+    pub fn insert(&mut self, dir: PathBuf, bound: BoundProfile) {
+        self.dirs.insert(dir, bound);
     }
 
-    pub fn remove(&mut self, dir: &Path) -> Option<String> {
+    pub fn remove(&mut self, dir: &Path) -> Option<BoundProfile> {
         self.dirs.remove(dir)
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (&Path, &str)> {
-        self.dirs.iter().map(|(d, p)| (d.as_path(), p.as_str()))
+    pub fn iter(&self) -> impl Iterator<Item = (&Path, &BoundProfile)> {
+        self.dirs.iter().map(|(d, p)| (d.as_path(), p))
+    }
+
+    fn from_stored(stored: BTreeMap<PathBuf, StoredPin>) -> Self {
+        let dirs = stored
+            .into_iter()
+            .map(|(dir, pin)| match pin {
+                StoredPin::Name(profile) => (dir, BoundProfile::named(profile)),
+                StoredPin::Bound(bound) => (dir, bound),
+            })
+            .collect();
+        Self { dirs }
+    }
+
+    fn to_stored(&self) -> BTreeMap<&Path, StoredPin> {
+        self.dirs
+            .iter()
+            .map(|(dir, bound)| {
+                let pin = if bound.region.is_none() && bound.account.is_none() {
+                    StoredPin::Name(bound.profile.clone())
+                } else {
+                    StoredPin::Bound(bound.clone())
+                };
+                (dir.as_path(), pin)
+            })
+            .collect()
     }
 }
 
@@ -234,16 +362,16 @@ pub fn find_binding(
     trust: &TrustStore,
 ) -> Result<Option<DirectoryBinding>, BindingError> {
     for level in dir.ancestors() {
-        if let Some(profile) = pins.get(level) {
+        if let Some(bound) = pins.get(level) {
             return Ok(Some(DirectoryBinding {
                 root: level.to_owned(),
-                profile: profile.to_owned(),
+                profile: bound.profile.clone(),
                 source: BindingSource::Pin,
             }));
         }
         let path = level.join(PROFILE_FILE);
         let Some(content) = read_profile_file(&path)? else { continue };
-        let profile = parse_profile_file(&path, &content)?;
+        let profile = parse_profile_file(&path, &content)?.profile;
         let trust = trust.check(&path, &content);
         return Ok(Some(DirectoryBinding {
             root: level.to_owned(),
@@ -254,38 +382,71 @@ pub fn find_binding(
     Ok(None)
 }
 
-/// The bytes of a profile file, or `None` when there is none (or it is not a regular file).
+/// The bytes of a profile file, or `None` when there is none. The file is opened once,
+/// without following a link at its name and without blocking, checked after opening to be a
+/// regular file, and read up to [`MAX_PROFILE_FILE`]: a repository decides what its
+/// `.aws-profile` is, including a link to `/proc/self/environ` or a FIFO.
 pub fn read_profile_file(path: &Path) -> Result<Option<Vec<u8>>, BindingError> {
-    let meta = match std::fs::metadata(path) {
-        Ok(meta) if meta.is_file() => meta,
-        Ok(_) => return Ok(None),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => return Err(FileError::Read { path: path.to_owned(), source }.into()),
-    };
-    if meta.len() > MAX_PROFILE_FILE {
-        return Err(BindingError::ProfileFileTooLarge { path: path.to_owned(), size: meta.len() });
+    let read = read_capped(path, MAX_PROFILE_FILE)
+        .map_err(|source| FileError::Read { path: path.to_owned(), source })?;
+    let path = path.to_owned();
+    match read {
+        Capped::Missing => Ok(None),
+        Capped::Bytes(bytes) => Ok(Some(bytes)),
+        Capped::TooLarge => Err(BindingError::ProfileFileTooLarge { path }),
+        Capped::Refused(Distrust::NotRegular { kind }) => {
+            Err(BindingError::ProfileFileNotRegular { path, kind })
+        }
+        Capped::Refused(_) => Err(BindingError::ProfileFileLink { path }),
     }
-    std::fs::read(path)
-        .map(Some)
-        .map_err(|source| FileError::Read { path: path.to_owned(), source }.into())
 }
 
-/// The profile a `.aws-profile` names: its first line that is neither blank nor a `#` comment,
-/// trimmed. Control characters are refused: the name ends up in the shell's environment.
-pub fn parse_profile_file(path: &Path, content: &[u8]) -> Result<String, BindingError> {
-    let text = String::from_utf8_lossy(content);
-    let line = text
+/// What a `.aws-profile` binds to. Its first line that is neither blank nor a `#` comment
+/// names the profile (trimmed); later lines may say `region = REGION` and `account = ID`.
+/// Other lines are ignored, as before these settings existed, except `KEY = VALUE` lines with
+/// a key awsctx does not know (a typo must not silently drop an account check). Characters a
+/// terminal would act on (controls, bidi overrides) are refused in the name: it ends up in the
+/// shell's environment and in messages.
+pub fn parse_profile_file(path: &Path, content: &[u8]) -> Result<BoundProfile, BindingError> {
+    let content = String::from_utf8_lossy(content);
+    let mut lines = content
         .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty() && !l.starts_with('#'))
-        .ok_or_else(|| BindingError::EmptyProfileFile { path: path.to_owned() })?;
-    if line.chars().any(char::is_control) {
-        return Err(BindingError::InvalidProfileName {
-            path: path.to_owned(),
-            name: line.escape_debug().to_string(),
-        });
+        .enumerate()
+        .map(|(n, l)| (n + 1, l.trim()))
+        .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'));
+    let (_, line) =
+        lines.next().ok_or_else(|| BindingError::EmptyProfileFile { path: path.to_owned() })?;
+    if line.chars().any(text::is_unsafe) {
+        return Err(BindingError::InvalidProfileName { path: path.to_owned() });
     }
-    Ok(line.to_owned())
+    let mut bound = BoundProfile::named(line);
+    for (number, line) in lines {
+        let Some((key, value)) = line.split_once('=') else { continue };
+        let (key, value) = (key.trim(), value.trim());
+        if key.contains(char::is_whitespace) {
+            continue;
+        }
+        let invalid =
+            |reason| BindingError::InvalidSetting { path: path.to_owned(), line: number, reason };
+        match key {
+            "region" if is_region(value) => bound.region = Some(value.to_owned()),
+            "region" => return Err(invalid("not a region name (e.g. `eu-west-1`)")),
+            "account" if crate::lookup::is_account_id(value) => {
+                bound.account = Some(value.to_owned());
+            }
+            "account" => return Err(invalid("an account id is twelve digits")),
+            _ => return Err(invalid("the settings are `region` and `account`")),
+        }
+    }
+    Ok(bound)
+}
+
+/// A region name as AWS writes them: lower-case letters, digits and `-` (`us-gov-west-1`).
+pub fn is_region(text: &str) -> bool {
+    (2..=32).contains(&text.len())
+        && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && text.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
+        && !text.ends_with('-')
 }
 
 #[cfg(test)]
@@ -315,11 +476,11 @@ mod tests {
         assert_eq!(found.root, repo);
         assert!(matches!(found.source, BindingSource::File { trust: Trust::Unknown, .. }));
 
-        pins.insert(repo.join("svc"), "staging".into());
+        pins.insert(repo.join("svc"), BoundProfile::named("staging"));
         let found = find_binding(&sub, &pins, &trust).unwrap().unwrap();
         assert_eq!((found.profile.as_str(), found.source), ("staging", BindingSource::Pin));
 
-        pins.insert(repo.clone(), "prod".into());
+        pins.insert(repo.clone(), BoundProfile::named("prod"));
         let found = find_binding(&repo, &pins, &trust).unwrap().unwrap();
         assert_eq!(found.source, BindingSource::Pin);
         assert_eq!(find_binding(tmp.path(), &pins, &trust).unwrap(), None);
@@ -352,9 +513,23 @@ mod tests {
     #[test]
     fn pins_and_trust_survive_a_round_trip_through_the_state_dir() {
         let (_tmp, state) = state();
-        state.update_pins(|p| p.insert(PathBuf::from("/work/a b\n"), "dev".into())).unwrap();
+        state
+            .update_pins(|p| p.insert(PathBuf::from("/work/a b\n"), BoundProfile::named("dev")))
+            .unwrap();
+        let full = BoundProfile {
+            profile: "prod".into(),
+            region: Some("us-east-1".into()),
+            account: Some("444455556666".into()),
+        };
+        state.update_pins(|p| p.insert(PathBuf::from("/prod"), full.clone())).unwrap();
+        let text = std::fs::read_to_string(state.pins_path()).unwrap();
+        assert!(text.contains("\"/work/a b\\n\": \"dev\""), "a plain pin stays a name: {text}");
+        assert_eq!(state.load_pins().unwrap().get(Path::new("/prod")), Some(&full));
         state.update_trust(|t| t.allow(Path::new("/r/.aws-profile"), b"x")).unwrap();
-        assert_eq!(state.load_pins().unwrap().get(Path::new("/work/a b\n")), Some("dev"));
+        assert_eq!(
+            state.load_pins().unwrap().get(Path::new("/work/a b\n")).map(|b| b.profile.as_str()),
+            Some("dev")
+        );
         assert_eq!(
             state.load_trust().unwrap().check(Path::new("/r/.aws-profile"), b"x"),
             Trust::Allowed
@@ -375,15 +550,43 @@ mod tests {
             Err(BindingError::InvalidProfileName { .. })
         ));
         assert_eq!(
-            parse_profile_file(path, b"$(touch pwned)'\"`;\n").unwrap(),
+            parse_profile_file(path, b"$(touch pwned)'\"`;\n").unwrap().profile,
             "$(touch pwned)'\"`;"
         );
+        assert!(matches!(
+            parse_profile_file(path, b"dev\nregion = eu-west-1; rm -rf\n"),
+            Err(BindingError::InvalidSetting { .. })
+        ));
+        assert!(matches!(
+            parse_profile_file(path, b"dev\nacount = 444455556666\n"),
+            Err(BindingError::InvalidSetting { .. })
+        ));
+    }
+
+    #[test]
+    fn a_profile_file_may_name_a_region_and_an_account_and_old_files_still_read() {
+        let path = Path::new("/r/.aws-profile");
+        let bound = parse_profile_file(
+            path,
+            b"# the team's account\nprod-ro\n\nregion = eu-central-1\naccount=444455556666\n",
+        )
+        .unwrap();
+        assert_eq!(
+            bound,
+            BoundProfile {
+                profile: "prod-ro".into(),
+                region: Some("eu-central-1".into()),
+                account: Some("444455556666".into())
+            }
+        );
+        let old = parse_profile_file(path, b"dev\nthe staging account, ask #ops\n").unwrap();
+        assert_eq!(old, BoundProfile::named("dev"));
     }
 
     #[test]
     fn corrupt_state_is_an_error_naming_the_file_not_a_panic() {
         let (_tmp, state) = state();
-        write_atomic(&state.pins_path(), b"{not json", 0o600, true).unwrap();
+        write_private(&state.pins_path(), b"{not json").unwrap();
         let err = state.load_pins().unwrap_err();
         assert!(err.to_string().contains("pins.json"), "{err}");
     }

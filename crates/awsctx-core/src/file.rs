@@ -1,30 +1,129 @@
-//! Atomic writes and flock-style locks with a deadline.
+//! Files are opened, not paths: atomic writes, flock-style locks with a deadline, and the
+//! checks that decide whether awsctx trusts a file.
 //!
-//! Every file awsctx writes goes through [`write_atomic`]: a temp file in the same directory,
-//! fsync, rename, fsync of the directory. A reader sees the old bytes or the new ones, never a
-//! mix, and a writer killed at any point leaves at most a stray temp file. Locks are
-//! [`std::fs::File::lock`] (flock on Unix): the kernel drops them when the holder dies, so a
-//! crashed process never blocks anyone.
+//! - awsctx's own files (the caches it shares with the AWS CLI, its state, its lock files) are
+//!   opened relative to their folder, never through a symbolic link at their own name
+//!   (`O_NOFOLLOW`, non-blocking so a FIFO cannot hang a prompt), and trusted only when
+//!   `fstat` says they are regular files owned by the user (or root) in a folder only the user
+//!   (or root) can write: [`read_private`], [`write_private`], [`FileLock::acquire`]. A file
+//!   that fails is ignored like a missing one and reported through [`on_ignored_file`]; a
+//!   write or a lock in a folder other users can write is refused.
+//! - The user's config files may be symlinks (dotfile managers): [`write_atomic_with_backup`]
+//!   writes through the link, and refuses a file the user cannot write.
+//! - Files in untrusted places (a repository's `.aws-profile`): [`read_capped`].
+//!
+//! Every write is atomic: a temp file created with `O_EXCL | O_NOFOLLOW` in the same folder,
+//! fsync, `renameat` over the name (which replaces a planted link or file instead of writing
+//! through it), fsync of the folder. A reader sees the old bytes or the new ones, and a writer
+//! killed at any point leaves at most a stray temp file. Locks are [`std::fs::File::lock`]
+//! (flock on Unix): the kernel drops them when the holder dies.
 
-use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::ffi::{OsStr, OsString};
+use std::fs::{File, Metadata};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+
+use rustix::fs::{AtFlags, Mode, OFlags};
+use rustix::io::Errno;
+
+use crate::text::Untrusted;
 
 /// What went wrong with a file; every variant names the path.
 #[derive(Debug, thiserror::Error)]
 pub enum FileError {
     #[error("cannot create directory `{path}`: {source}")]
-    CreateDir { path: PathBuf, source: std::io::Error },
+    CreateDir { path: PathBuf, source: io::Error },
     #[error("cannot write `{path}`: {source}")]
-    Write { path: PathBuf, source: std::io::Error },
+    Write { path: PathBuf, source: io::Error },
     #[error("cannot read `{path}`: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read { path: PathBuf, source: io::Error },
     #[error("`{path}` is locked by {holder} and did not come free within {waited:.0?}")]
     LockTimeout { path: PathBuf, holder: LockHolder, waited: Duration },
     #[error("cannot lock `{path}`: {source}")]
-    Lock { path: PathBuf, source: std::io::Error },
+    Lock { path: PathBuf, source: io::Error },
+    /// A file of awsctx's own that is not to be trusted, or sits in a folder that is not.
+    #[error("cannot write `{}`: {why}", Untrusted(&path.to_string_lossy()))]
+    WriteRefused { path: PathBuf, why: Distrust },
+    #[error("cannot lock `{}`: {why}", Untrusted(&path.to_string_lossy()))]
+    LockRefused { path: PathBuf, why: Distrust },
+    /// The owner-write bit is off: the user made the file read-only (root included, whom
+    /// `access()` would let through).
+    #[error(
+        "`{}` is read-only (mode {mode:04o}); awsctx does not replace a file you cannot write",
+        Untrusted(&path.to_string_lossy())
+    )]
+    ReadOnly { path: PathBuf, mode: u32 },
+    /// Replacing it would hand another user's file to this one.
+    #[error(
+        "`{}` belongs to uid {uid}; awsctx does not replace a file you cannot write",
+        Untrusted(&path.to_string_lossy())
+    )]
+    NotYours { path: PathBuf, uid: u32 },
+}
+
+/// Why awsctx does not trust a file (or the folder it is in).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Distrust {
+    /// Its own name is a symbolic link.
+    Symlink,
+    /// A FIFO, device, socket or directory.
+    NotRegular { kind: &'static str },
+    /// Owned by someone other than the user and root.
+    ForeignOwner { uid: u32 },
+    /// Its folder can be written by the group or by everyone.
+    OpenFolder { dir: PathBuf, mode: u32 },
+    /// Its folder belongs to someone other than the user and root.
+    ForeignFolder { dir: PathBuf, uid: u32 },
+}
+
+impl std::fmt::Display for Distrust {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Symlink => f.write_str("it is a symbolic link"),
+            Self::NotRegular { kind } => write!(f, "it is a {kind}, not a regular file"),
+            Self::ForeignOwner { uid } => write!(f, "it belongs to uid {uid}, not to you"),
+            Self::OpenFolder { dir, mode } => write!(
+                f,
+                "its folder `{}` can be written by other users (mode {mode:04o})",
+                Untrusted(&dir.to_string_lossy())
+            ),
+            Self::ForeignFolder { dir, uid } => write!(
+                f,
+                "its folder `{}` belongs to uid {uid}, not to you",
+                Untrusted(&dir.to_string_lossy())
+            ),
+        }
+    }
+}
+
+/// A file awsctx passed over as if it were missing, and why: the binary says so in one line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IgnoredFile {
+    pub path: PathBuf,
+    pub why: Distrust,
+}
+
+impl std::fmt::Display for IgnoredFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ignoring `{}`: {}", Untrusted(&self.path.to_string_lossy()), self.why)
+    }
+}
+
+static ON_IGNORED: OnceLock<fn(&IgnoredFile)> = OnceLock::new();
+
+/// Where reports of ignored files go (set once, by the binary: the libraries print nothing).
+/// Without it they are dropped.
+pub fn on_ignored_file(report: fn(&IgnoredFile)) {
+    let _ = ON_IGNORED.set(report);
+}
+
+fn ignore(path: &Path, why: Distrust) {
+    if let Some(report) = ON_IGNORED.get() {
+        report(&IgnoredFile { path: path.to_owned(), why });
+    }
 }
 
 /// Who holds a lock, as far as the lock file says.
@@ -71,54 +170,190 @@ pub fn resolve_symlinks(path: &Path) -> PathBuf {
     current
 }
 
-/// Replace `path` with `contents` atomically.
-///
-/// `mode` is the permission of a new file; an existing file keeps its own mode unless
-/// `force_mode` is set (caches are always 0600, the user's config keeps what the user chose).
-pub fn write_atomic(
-    path: &Path,
-    contents: &[u8],
-    mode: u32,
-    force_mode: bool,
-) -> Result<(), FileError> {
-    let target = resolve_symlinks(path);
-    let dir = match target.parent() {
+// ---- what is trusted ---------------------------------------------------------------------
+
+/// Root may own what awsctx trusts: it can change anything anyway, and `sudo` leaves
+/// root-owned files in users' caches (OpenSSH's `StrictModes` draws the same line).
+fn trusted_owner(uid: u32) -> bool {
+    uid == 0 || uid == rustix::process::geteuid().as_raw()
+}
+
+fn kind_of(meta: &Metadata) -> &'static str {
+    let kind = meta.file_type();
+    if kind.is_fifo() {
+        "FIFO"
+    } else if kind.is_char_device() {
+        "character device"
+    } else if kind.is_block_device() {
+        "block device"
+    } else if kind.is_socket() {
+        "socket"
+    } else if kind.is_dir() {
+        "directory"
+    } else {
+        "special file"
+    }
+}
+
+/// Why a file of awsctx's own (as `fstat` or `lstat` sees it) is not to be trusted.
+pub fn judge_file(meta: &Metadata) -> Option<Distrust> {
+    if meta.file_type().is_symlink() {
+        Some(Distrust::Symlink)
+    } else if !meta.file_type().is_file() {
+        Some(Distrust::NotRegular { kind: kind_of(meta) })
+    } else if !trusted_owner(meta.uid()) {
+        Some(Distrust::ForeignOwner { uid: meta.uid() })
+    } else {
+        None
+    }
+}
+
+/// Why the folder `dir` (as `stat` sees it) cannot hold files awsctx trusts: another user
+/// could plant or swap them. The group counts as other users (a shared group is common).
+pub fn judge_folder(dir: &Path, meta: &Metadata) -> Option<Distrust> {
+    let mode = meta.mode() & 0o7777;
+    if !trusted_owner(meta.uid()) {
+        Some(Distrust::ForeignFolder { dir: dir.to_owned(), uid: meta.uid() })
+    } else if mode & 0o022 != 0 {
+        Some(Distrust::OpenFolder { dir: dir.to_owned(), mode })
+    } else {
+        None
+    }
+}
+
+// ---- opening -----------------------------------------------------------------------------
+
+/// `path` as its folder and its name; a path without a name (`/`, `..`) is an error.
+fn split(path: &Path) -> io::Result<(PathBuf, &OsStr)> {
+    let name = path.file_name().ok_or_else(|| {
+        io::Error::new(io::ErrorKind::InvalidInput, "the path does not name a file")
+    })?;
+    let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
         _ => PathBuf::from("."),
     };
-    create_private_dir(&dir)?;
-    let mode = match std::fs::metadata(&target) {
-        Ok(meta) if !force_mode => meta.permissions().mode() & 0o7777,
-        _ => mode,
-    };
-    let write_err = |source| FileError::Write { path: target.clone(), source };
-    let temp = temp_path(&target);
-    let result = (|| {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(mode)
-            .open(&temp)
-            .map_err(write_err)?;
-        // The umask may have narrowed `mode` at creation; set it exactly.
-        file.set_permissions(std::fs::Permissions::from_mode(mode)).map_err(write_err)?;
-        file.write_all(contents).map_err(write_err)?;
-        file.sync_all().map_err(write_err)?;
-        std::fs::rename(&temp, &target).map_err(write_err)?;
-        // Make the rename itself durable.
-        if let Ok(dir) = File::open(&dir) {
-            let _ = dir.sync_all();
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    result
+    Ok((dir, name))
 }
 
-/// Like [`write_atomic`], but first keep the current content of `path` (if any) as `backup`,
-/// itself written atomically, so the backup is always a whole earlier version.
+/// The folder itself may be reached through links (`~/.aws` in a dotfiles repo): what counts
+/// is the folder that is opened, and every file is then opened relative to it.
+fn open_dir(dir: &Path) -> Result<File, Errno> {
+    rustix::fs::open(dir, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
+        .map(File::from)
+}
+
+fn open_at(dir: &File, name: &OsStr, flags: OFlags, mode: u32) -> Result<File, Errno> {
+    rustix::fs::openat(dir, name, flags | OFlags::CLOEXEC, Mode::from_raw_mode(mode))
+        .map(File::from)
+}
+
+/// Never through a link at the last name; never blocking on a FIFO; never taking a terminal.
+const READ_FLAGS: OFlags =
+    OFlags::RDONLY.union(OFlags::NOFOLLOW).union(OFlags::NONBLOCK).union(OFlags::NOCTTY);
+
+/// What a capped read found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Capped {
+    Missing,
+    Bytes(Vec<u8>),
+    /// More than the cap: not the small file it should be.
+    TooLarge,
+    /// Not a regular file, or a link: not read at all.
+    Refused(Distrust),
+}
+
+/// Read a file from an untrusted place (a repository) without trusting its name: opened
+/// without following a link at its last name and without blocking, checked with `fstat` to be
+/// a regular file, read up to `cap` bytes (`/proc` files say they are empty, so the size
+/// `fstat` gives is not enough).
+pub fn read_capped(path: &Path, cap: u64) -> io::Result<Capped> {
+    let file = match rustix::fs::open(path, READ_FLAGS | OFlags::CLOEXEC, Mode::empty()) {
+        Ok(fd) => File::from(fd),
+        Err(Errno::NOENT | Errno::NOTDIR) => return Ok(Capped::Missing),
+        Err(Errno::LOOP) => return Ok(Capped::Refused(Distrust::Symlink)),
+        Err(e) => return Err(e.into()),
+    };
+    let meta = file.metadata()?;
+    if !meta.file_type().is_file() {
+        return Ok(Capped::Refused(Distrust::NotRegular { kind: kind_of(&meta) }));
+    }
+    read_up_to(file, &meta, cap)
+}
+
+fn read_up_to(file: File, meta: &Metadata, cap: u64) -> io::Result<Capped> {
+    if meta.len() > cap {
+        return Ok(Capped::TooLarge);
+    }
+    let mut bytes = Vec::new();
+    file.take(cap + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > cap {
+        return Ok(Capped::TooLarge);
+    }
+    Ok(Capped::Bytes(bytes))
+}
+
+/// Read one of awsctx's own files (a cache entry, a state file). `None` when it does not
+/// exist, is larger than `cap` (not one of ours), or is not to be trusted: a link, not a
+/// regular file, another user's, or in a folder others can write. The last ones are reported
+/// through [`on_ignored_file`], and the caller goes on as if there were no file (a fetch then
+/// writes a fresh one in its place, which replaces it rather than writing through it).
+pub fn read_private(path: &Path, cap: u64) -> Result<Option<Vec<u8>>, FileError> {
+    let read_err = |source| FileError::Read { path: path.to_owned(), source };
+    let (dir, name) = split(path).map_err(read_err)?;
+    let folder = match open_dir(&dir) {
+        Ok(folder) => folder,
+        Err(Errno::NOENT | Errno::NOTDIR) => return Ok(None),
+        Err(e) => return Err(read_err(e.into())),
+    };
+    if let Some(why) = judge_folder(&dir, &folder.metadata().map_err(read_err)?) {
+        // Said only when there is a file to pass over.
+        if rustix::fs::statat(&folder, name, AtFlags::SYMLINK_NOFOLLOW).is_ok() {
+            ignore(path, why);
+        }
+        return Ok(None);
+    }
+    let file = match open_at(&folder, name, READ_FLAGS, 0) {
+        Ok(file) => file,
+        Err(Errno::NOENT) => return Ok(None),
+        Err(Errno::LOOP) => {
+            ignore(path, Distrust::Symlink);
+            return Ok(None);
+        }
+        Err(e) => return Err(read_err(e.into())),
+    };
+    let meta = file.metadata().map_err(read_err)?;
+    if let Some(why) = judge_file(&meta) {
+        ignore(path, why);
+        return Ok(None);
+    }
+    match read_up_to(file, &meta, cap).map_err(read_err)? {
+        Capped::Bytes(bytes) => Ok(Some(bytes)),
+        _ => Ok(None),
+    }
+}
+
+// ---- writing -----------------------------------------------------------------------------
+
+/// Replace one of awsctx's own files (a cache entry, a state file) with `contents`,
+/// atomically, mode 0600, in a folder made 0700 when missing. A link or another user's file at
+/// that name is replaced, never written through; a folder other users can write is refused
+/// (whatever awsctx wrote there could be swapped before anyone reads it).
+pub fn write_private(path: &Path, contents: &[u8]) -> Result<(), FileError> {
+    let write_err = |source| FileError::Write { path: path.to_owned(), source };
+    let (dir, name) = split(path).map_err(write_err)?;
+    create_private_dir(&dir)?;
+    let folder = open_dir(&dir).map_err(|e| write_err(e.into()))?;
+    if let Some(why) = judge_folder(&dir, &folder.metadata().map_err(write_err)?) {
+        return Err(FileError::WriteRefused { path: path.to_owned(), why });
+    }
+    replace_at(&folder, name, contents, 0o600).map_err(write_err)
+}
+
+/// Replace the user's config file at `path` (through symlinks: the link stays, its target
+/// changes) with `contents`, first keeping its current content as `backup` (mode 0600, itself
+/// written atomically, so the backup is always a whole earlier version). The file keeps its
+/// mode; a new one gets `mode`. A file the user cannot write is refused: read-only (no
+/// owner-write bit, for root too) or another user's.
 pub fn write_atomic_with_backup(
     path: &Path,
     backup: &Path,
@@ -126,24 +361,85 @@ pub fn write_atomic_with_backup(
     mode: u32,
 ) -> Result<(), FileError> {
     let target = resolve_symlinks(path);
-    match std::fs::read(&target) {
-        Ok(previous) if previous != contents => write_atomic(backup, &previous, 0o600, false)?,
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(source) => return Err(FileError::Read { path: target, source }),
+    let write_err = |source| FileError::Write { path: target.clone(), source };
+    let (dir, name) = split(&target).map_err(write_err)?;
+    create_private_dir(&dir)?;
+    let folder = open_dir(&dir).map_err(|e| write_err(e.into()))?;
+    let (previous, mode) = match open_at(&folder, name, READ_FLAGS, 0) {
+        Ok(mut file) => {
+            let meta = file.metadata().map_err(write_err)?;
+            if !meta.file_type().is_file() {
+                let why = Distrust::NotRegular { kind: kind_of(&meta) };
+                return Err(FileError::WriteRefused { path: target, why });
+            }
+            check_writable(&target, &meta)?;
+            let mut previous = Vec::new();
+            file.read_to_end(&mut previous)
+                .map_err(|source| FileError::Read { path: target.clone(), source })?;
+            (Some(previous), meta.mode() & 0o7777)
+        }
+        Err(Errno::NOENT) => (None, mode),
+        Err(Errno::LOOP) => {
+            return Err(FileError::WriteRefused { path: target, why: Distrust::Symlink });
+        }
+        Err(e) => return Err(write_err(e.into())),
+    };
+    if let Some(previous) = previous.filter(|p| p != contents) {
+        let backup_err = |source| FileError::Write { path: backup.to_owned(), source };
+        let (backup_dir, backup_name) = split(backup).map_err(backup_err)?;
+        let backup_folder = open_dir(&backup_dir).map_err(|e| backup_err(e.into()))?;
+        replace_at(&backup_folder, backup_name, &previous, 0o600).map_err(backup_err)?;
     }
-    write_atomic(&target, contents, mode, false)
+    replace_at(&folder, name, contents, mode).map_err(write_err)
 }
 
-/// The name of the temp file for `target`: hidden, in the same directory, unique per process
-/// and per call.
-fn temp_path(target: &Path) -> PathBuf {
+/// Whether the user could write the file in place: it is theirs, and the owner-write bit is on
+/// (for root too: root bypasses `access()`, but a read-only file says what its owner wants).
+/// Renaming over it would succeed either way, as the folder is the user's; it must not.
+fn check_writable(path: &Path, meta: &Metadata) -> Result<(), FileError> {
+    let mode = meta.mode() & 0o7777;
+    if mode & 0o200 == 0 {
+        return Err(FileError::ReadOnly { path: path.to_owned(), mode });
+    }
+    if meta.uid() != rustix::process::geteuid().as_raw() {
+        return Err(FileError::NotYours { path: path.to_owned(), uid: meta.uid() });
+    }
+    Ok(())
+}
+
+/// Write `contents` to a new temp file beside `name` in `folder` and rename it over `name`.
+fn replace_at(folder: &File, name: &OsStr, contents: &[u8], mode: u32) -> io::Result<()> {
+    let temp = temp_name(name);
+    let result = (|| {
+        let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW;
+        let mut file = open_at(folder, &temp, flags, mode)?;
+        // The umask may have narrowed `mode` at creation; set it exactly.
+        file.set_permissions(std::fs::Permissions::from_mode(mode))?;
+        file.write_all(contents)?;
+        file.sync_all()?;
+        rustix::fs::renameat(folder, &temp, folder, name)?;
+        // Make the rename itself durable.
+        let _ = folder.sync_all();
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = rustix::fs::unlinkat(folder, &temp, AtFlags::empty());
+    }
+    result
+}
+
+/// The name of the temp file for `name`: hidden, unique per process and per call.
+fn temp_name(name: &OsStr) -> OsString {
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let name = target.file_name().map_or_else(|| "file".into(), |n| n.to_string_lossy());
     let unique = COUNTER.fetch_add(1, Ordering::Relaxed);
-    target.with_file_name(format!(".{name}.awsctx-{}-{unique}.tmp", std::process::id()))
+    let mut temp = OsString::from(".");
+    temp.push(name);
+    temp.push(format!(".awsctx-{}-{unique}.tmp", std::process::id()));
+    temp
 }
+
+// ---- locks -------------------------------------------------------------------------------
 
 /// An exclusive lock on a lock file, released when dropped (or when the process dies).
 #[derive(Debug)]
@@ -153,25 +449,52 @@ pub struct FileLock {
 }
 
 impl FileLock {
-    /// Take the lock at `path`, waiting at most `deadline`. `on_wait` is called once, with the
-    /// holder, if the lock is busy at first, so the caller can say who it is waiting for.
+    /// Take the lock at `path` in awsctx's own folders (its folder must be the user's alone),
+    /// waiting at most `deadline`. `on_wait` is called once, with the holder, if the lock is
+    /// busy at first, so the caller can say who it is waiting for.
     pub fn acquire(
         path: &Path,
         deadline: Duration,
+        on_wait: impl FnMut(LockHolder),
+    ) -> Result<Self, FileError> {
+        Self::take(path, true, deadline, on_wait)
+    }
+
+    /// Take a lock beside a file of the user's (the config), in a folder awsctx does not own:
+    /// the lock file itself is checked, its folder is not.
+    pub fn acquire_beside(
+        path: &Path,
+        deadline: Duration,
+        on_wait: impl FnMut(LockHolder),
+    ) -> Result<Self, FileError> {
+        Self::take(path, false, deadline, on_wait)
+    }
+
+    fn take(
+        path: &Path,
+        private_folder: bool,
+        deadline: Duration,
         mut on_wait: impl FnMut(LockHolder),
     ) -> Result<Self, FileError> {
-        if let Some(dir) = path.parent() {
-            create_private_dir(dir)?;
-        }
         let lock_err = |source| FileError::Lock { path: path.to_owned(), source };
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .open(path)
-            .map_err(lock_err)?;
+        let refused = |why| FileError::LockRefused { path: path.to_owned(), why };
+        let (dir, name) = split(path).map_err(lock_err)?;
+        create_private_dir(&dir)?;
+        let folder = open_dir(&dir).map_err(|e| lock_err(e.into()))?;
+        if private_folder
+            && let Some(why) = judge_folder(&dir, &folder.metadata().map_err(lock_err)?)
+        {
+            return Err(refused(why));
+        }
+        let flags = OFlags::RDWR | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::NONBLOCK;
+        let file = match open_at(&folder, name, flags | OFlags::NOCTTY, 0o600) {
+            Ok(file) => file,
+            Err(Errno::LOOP) => return Err(refused(Distrust::Symlink)),
+            Err(e) => return Err(lock_err(e.into())),
+        };
+        if let Some(why) = judge_file(&file.metadata().map_err(lock_err)?) {
+            return Err(refused(why));
+        }
         let started = Instant::now();
         let mut pause = Duration::from_millis(5);
         let mut told = false;
@@ -207,7 +530,7 @@ impl FileLock {
         &self.path
     }
 
-    fn record_holder(&mut self) -> std::io::Result<()> {
+    fn record_holder(&mut self) -> io::Result<()> {
         self.file.set_len(0)?;
         self.file.seek(SeekFrom::Start(0))?;
         write!(self.file, "{}", std::process::id())?;
@@ -217,7 +540,7 @@ impl FileLock {
 
 fn read_holder(mut file: &File) -> LockHolder {
     let mut text = String::new();
-    if file.seek(SeekFrom::Start(0)).is_err() || file.read_to_string(&mut text).is_err() {
+    if file.seek(SeekFrom::Start(0)).is_err() || file.take(32).read_to_string(&mut text).is_err() {
         return LockHolder::Unknown;
     }
     text.trim().parse().map_or(LockHolder::Unknown, LockHolder::Pid)
@@ -225,41 +548,135 @@ fn read_holder(mut file: &File) -> LockHolder {
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::fs::symlink;
+
     use super::*;
 
+    fn mode_of(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
+    }
+
+    fn chmod(path: &Path, mode: u32) {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    /// Tests run as root: uid 65534 stands for another local user.
+    fn hand_to_another_user(path: &Path) {
+        std::os::unix::fs::lchown(path, Some(65534), Some(65534)).unwrap();
+    }
+
     #[test]
-    fn write_atomic_replaces_the_target_of_a_symlink_and_keeps_the_link() {
+    fn a_config_write_replaces_the_target_of_a_symlink_and_keeps_the_link_and_mode() {
         let dir = tempfile::tempdir().unwrap();
         let real = dir.path().join("real-config");
         let link = dir.path().join("config");
         std::fs::write(&real, "old").unwrap();
-        std::os::unix::fs::symlink(&real, &link).unwrap();
-        write_atomic(&link, b"new", 0o600, false).unwrap();
+        chmod(&real, 0o640);
+        symlink(&real, &link).unwrap();
+        write_atomic_with_backup(&link, &dir.path().join("config.bak"), b"new", 0o600).unwrap();
         assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
         assert_eq!(std::fs::read_to_string(&real).unwrap(), "new");
+        assert_eq!(mode_of(&real), 0o640);
     }
 
     #[test]
-    fn write_atomic_keeps_an_existing_mode_unless_forced() {
+    fn a_config_the_user_cannot_write_is_refused_and_left_alone() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("f");
-        std::fs::write(&path, "x").unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
-        write_atomic(&path, b"y", 0o600, false).unwrap();
-        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o640);
-        write_atomic(&path, b"z", 0o600, true).unwrap();
-        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        let path = dir.path().join("config");
+        let backup = dir.path().join("config.bak");
+        std::fs::write(&path, "mine").unwrap();
+        chmod(&path, 0o444);
+        let err = write_atomic_with_backup(&path, &backup, b"new", 0o600).unwrap_err();
+        assert!(matches!(err, FileError::ReadOnly { mode: 0o444, .. }), "{err}");
+        chmod(&path, 0o644);
+        hand_to_another_user(&path);
+        let err = write_atomic_with_backup(&path, &backup, b"new", 0o600).unwrap_err();
+        assert!(matches!(err, FileError::NotYours { uid: 65534, .. }), "{err}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "mine");
+        assert!(!backup.exists());
     }
 
     #[test]
-    fn new_directories_are_private_and_no_temp_file_is_left() {
+    fn private_files_are_0600_in_new_0700_folders_and_no_temp_file_is_left() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a/b/token.json");
-        write_atomic(&path, b"{}", 0o600, true).unwrap();
-        let mode = std::fs::metadata(dir.path().join("a/b")).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o700);
+        write_private(&path, b"{}").unwrap();
+        assert_eq!(mode_of(&dir.path().join("a/b")), 0o700);
+        assert_eq!(mode_of(&path), 0o600);
+        chmod(&path, 0o644);
+        write_private(&path, b"{}").unwrap();
+        assert_eq!(mode_of(&path), 0o600, "a private file's mode is not kept");
         let names: Vec<_> = std::fs::read_dir(dir.path().join("a/b")).unwrap().collect();
         assert_eq!(names.len(), 1);
+    }
+
+    #[test]
+    fn a_private_write_replaces_a_planted_link_instead_of_following_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("authorized_keys");
+        std::fs::write(&victim, "keep").unwrap();
+        let path = dir.path().join("cache/x.json");
+        create_private_dir(&dir.path().join("cache")).unwrap();
+        symlink(&victim, &path).unwrap();
+        write_private(&path, b"token").unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+        assert!(std::fs::symlink_metadata(&path).unwrap().file_type().is_file());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "token");
+    }
+
+    #[test]
+    fn private_reads_pass_over_links_fifos_foreign_files_and_open_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = dir.path().join("cache");
+        create_private_dir(&cache).unwrap();
+        std::fs::write(dir.path().join("elsewhere"), "{}").unwrap();
+        symlink(dir.path().join("elsewhere"), cache.join("link.json")).unwrap();
+        let fifo = cache.join("fifo.json");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        std::fs::write(cache.join("foreign.json"), "{}").unwrap();
+        hand_to_another_user(&cache.join("foreign.json"));
+        std::fs::write(cache.join("mine.json"), "{}").unwrap();
+        std::fs::write(cache.join("big.json"), "x".repeat(100)).unwrap();
+
+        let read = |name: &str| read_private(&cache.join(name), 64).unwrap();
+        assert_eq!(read("mine.json").as_deref(), Some(&b"{}"[..]));
+        for name in ["link.json", "fifo.json", "foreign.json", "big.json", "missing.json"] {
+            assert_eq!(read(name), None, "{name}");
+        }
+        let meta = |name: &str| std::fs::symlink_metadata(cache.join(name)).unwrap();
+        assert_eq!(judge_file(&meta("link.json")), Some(Distrust::Symlink));
+        assert_eq!(judge_file(&meta("fifo.json")), Some(Distrust::NotRegular { kind: "FIFO" }));
+        assert_eq!(judge_file(&meta("foreign.json")), Some(Distrust::ForeignOwner { uid: 65534 }));
+        assert_eq!(judge_file(&meta("mine.json")), None);
+
+        chmod(&cache, 0o770);
+        assert_eq!(read("mine.json"), None, "a group-writable folder is not trusted");
+        let err = write_private(&cache.join("mine.json"), b"new").unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                FileError::WriteRefused { why: Distrust::OpenFolder { mode: 0o770, .. }, .. }
+            ),
+            "{err}"
+        );
+        assert_eq!(std::fs::read_to_string(cache.join("mine.json")).unwrap(), "{}");
+    }
+
+    #[test]
+    fn capped_reads_refuse_links_and_fifos_and_stop_at_the_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("environ");
+        symlink("/proc/self/environ", &link).unwrap();
+        assert_eq!(read_capped(&link, 4096).unwrap(), Capped::Refused(Distrust::Symlink));
+        let fifo = dir.path().join("fifo");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        assert_eq!(
+            read_capped(&fifo, 4096).unwrap(),
+            Capped::Refused(Distrust::NotRegular { kind: "FIFO" })
+        );
+        // `/proc` files say they are empty and are read up to the cap only.
+        assert_eq!(read_capped(Path::new("/proc/self/maps"), 16).unwrap(), Capped::TooLarge);
+        assert_eq!(read_capped(&dir.path().join("none"), 16).unwrap(), Capped::Missing);
     }
 
     #[test]
@@ -272,6 +689,22 @@ mod tests {
         write_atomic_with_backup(&path, &backup, b"two", 0o600).unwrap();
         assert_eq!(std::fs::read_to_string(&backup).unwrap(), "one");
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "two");
+        assert_eq!(mode_of(&backup), 0o600);
+    }
+
+    #[test]
+    fn a_planted_backup_link_is_replaced_not_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("authorized_keys");
+        std::fs::write(&victim, "keep").unwrap();
+        let path = dir.path().join("config");
+        let backup = dir.path().join("config.bak");
+        std::fs::write(&path, "one").unwrap();
+        symlink(&victim, &backup).unwrap();
+        write_atomic_with_backup(&path, &backup, b"two", 0o600).unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+        assert!(std::fs::symlink_metadata(&backup).unwrap().file_type().is_file());
+        assert_eq!(std::fs::read_to_string(&backup).unwrap(), "one");
     }
 
     #[test]
@@ -287,5 +720,17 @@ mod tests {
         assert!(matches!(err, FileError::LockTimeout { holder, .. } if holder == me), "{err}");
         drop(held);
         FileLock::acquire(&path, Duration::from_millis(50), |_| {}).unwrap();
+    }
+
+    #[test]
+    fn a_planted_lock_link_is_refused_and_its_target_not_truncated() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "keep").unwrap();
+        let path = dir.path().join("x.lock");
+        symlink(&victim, &path).unwrap();
+        let err = FileLock::acquire(&path, Duration::from_millis(50), |_| {}).unwrap_err();
+        assert!(matches!(err, FileError::LockRefused { why: Distrust::Symlink, .. }), "{err}");
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
     }
 }

@@ -5,6 +5,7 @@
 //! - [`file`]: atomic writes and flock-style locks with a deadline.
 //! - [`shell`]: quoting and rendering of environment changes for bash, zsh and fish.
 //! - [`binding`]: per-directory profiles: pins, `.aws-profile` files and their trust records.
+//! - [`lookup`]: profiles found by account id, ARN or account name.
 //! - [`switch`]: a shell's switcher state (the hook's `_AWSCTX_*` variables) and its rules.
 //! - [`time`]: the timestamp formats of the AWS files (`Z` in caches, `+00:00` in exports).
 //! - [`env`]: a snapshot of the process environment, so every rule is testable.
@@ -16,6 +17,7 @@ pub mod cache;
 pub mod config;
 pub mod env;
 pub mod file;
+pub mod lookup;
 pub mod secret;
 pub mod shell;
 pub mod switch;

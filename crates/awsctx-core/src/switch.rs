@@ -1,11 +1,17 @@
 //! A shell's switcher state and the rules that change it, with no IO beyond reading the
 //! `.aws-profile` files a binding search looks at.
 //!
-//! The hook keeps its state in exported `_AWSCTX_*` variables (see [`var`]), written only by
-//! statements the binary prints. [`ShellState`] reads them from an [`Env`], the decisions
-//! ([`ShellState::arrive`], [`ShellState::choose`], [`ShellState::unset`]) say what the
-//! shell should have, and [`ShellState::changes_since`] / [`managed_changes`] turn the result
-//! into the [`EnvChange`]s the hook evaluates.
+//! The hook keeps its state in shell-local (never exported) `_AWSCTX_*` variables (see
+//! [`var`]), written only by statements the binary prints; the hook hands them to the awsctx
+//! processes it starts, and to no other child. [`ShellState`] reads them from an [`Env`], the
+//! decisions ([`ShellState::arrive`], [`ShellState::choose`], [`ShellState::unset`]) say what
+//! the shell should have, and [`ShellState::changes_since`] / [`managed_changes`] turn the
+//! result into the [`EnvChange`]s the hook evaluates.
+//!
+//! The state stays within [`STATE_BOUND`] bytes whatever the disk holds: messages already
+//! shown are remembered as short hashes (the newest [`MAX_WARNED`]), a directory too long to
+//! keep is kept as a hash, and what can be rebuilt is dropped first when the state would
+//! outgrow its bound (see [`ShellState::fits`]).
 //!
 //! The rules (DESIGN.md, "Per-directory profiles"):
 //! - the nearest binding above `$PWD` wins; an untrusted `.aws-profile`, a denied one, or one
@@ -18,13 +24,14 @@
 //!   there.
 
 use std::collections::BTreeMap;
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
+use sha2::{Digest, Sha256};
 
 use crate::binding::{
-    PROFILE_FILE, Pins, Trust, TrustStore, parse_profile_file, read_profile_file,
+    BoundProfile, PROFILE_FILE, Pins, Trust, TrustStore, parse_profile_file, read_profile_file,
 };
 use crate::cache::{REUSE_WINDOW, RoleCredentials};
 use crate::env::Env;
@@ -47,32 +54,153 @@ pub mod var {
     /// The last directory the state was evaluated for.
     pub const PWD: &str = "_AWSCTX_PWD";
     /// Every pinned directory, one per line: lets the hook see cheaply whether a directory
-    /// may be bound.
+    /// may be bound. Unset when the list would be longer than [`super::MAX_PINS_BYTES`]: the
+    /// hook then asks the binary at every directory change.
     pub const PINS: &str = "_AWSCTX_PINS";
     /// The root of the binding in effect; empty when none.
     pub const BOUND: &str = "_AWSCTX_BOUND";
     /// Epoch seconds when the hook must run `hook-env` to refresh keys; empty = never.
     pub const DUE: &str = "_AWSCTX_DUE";
+    /// Epoch seconds when the keys in effect expire (for prompts: `awsctx_prompt`).
+    pub const EXPIRES: &str = "_AWSCTX_EXPIRES";
+    /// `1` when the profile in effect looks like production (`AWSCTX_PROD_PATTERN`).
+    pub const PROD: &str = "_AWSCTX_PROD";
     /// The profile awsctx set.
     pub const PROFILE: &str = "_AWSCTX_PROFILE";
+    /// The region chosen with the profile (`--region`, a binding's `region`); unset: the
+    /// profile's own.
+    pub const REGION: &str = "_AWSCTX_REGION";
     /// The profile before it, for `awsctx -`.
     pub const PREV: &str = "_AWSCTX_PREV";
+    /// The region chosen with the previous profile.
+    pub const PREV_REGION: &str = "_AWSCTX_PREV_REGION";
     /// Where the profile came from: `command`, `pin` or `file`.
     pub const ORIGIN: &str = "_AWSCTX_ORIGIN";
     /// The directory a manual switch was made in, while it overrides a binding.
     pub const MANUAL: &str = "_AWSCTX_MANUAL";
     /// The profile to go back to on leaving the bound tree; empty = the user's own values.
     pub const RESTORE: &str = "_AWSCTX_RESTORE";
+    /// The region chosen with the profile to go back to.
+    pub const RESTORE_REGION: &str = "_AWSCTX_RESTORE_REGION";
     /// The user's own values of the managed variables (JSON: name → value or null).
     pub const SAVED: &str = "_AWSCTX_SAVED";
-    /// Messages already shown in this shell, one marker per line.
+    /// Messages already shown in this shell: one short hash of each message's marker per
+    /// line, the newest [`super::MAX_WARNED`].
     pub const WARNED: &str = "_AWSCTX_WARNED";
     /// Set by the hook's `awsctx` function: the shell whose code a command prints.
     pub const SHELL: &str = "_AWSCTX_SHELL";
+    /// The hook's own: the awsctx binary it runs.
+    pub const BIN: &str = "_AWSCTX_BIN";
+    /// The hook's own: the shell and its version (`bash 3.2.57(1)-release`), for `doctor`.
+    pub const SHELL_VERSION: &str = "_AWSCTX_SHELL_VERSION";
+    /// bash without `EPOCHSECONDS` (before 5.0): epoch seconds when `SECONDS` was 0, the
+    /// hook's spawn-free clock. Set when the hook loads and again by every awsctx run.
+    pub const EPOCH: &str = "_AWSCTX_EPOCH";
+
+    /// What every name of the hook's state starts with.
+    pub const PREFIX: &str = "_AWSCTX_";
 
     /// Every state variable the binary writes.
-    pub const ALL: [&str; 11] =
-        [PWD, PINS, BOUND, DUE, PROFILE, PREV, ORIGIN, MANUAL, RESTORE, SAVED, WARNED];
+    pub const ALL: [&str; 16] = [
+        PWD,
+        PINS,
+        BOUND,
+        DUE,
+        EXPIRES,
+        PROD,
+        PROFILE,
+        REGION,
+        PREV,
+        PREV_REGION,
+        ORIGIN,
+        MANUAL,
+        RESTORE,
+        RESTORE_REGION,
+        SAVED,
+        WARNED,
+    ];
+}
+
+/// All `_AWSCTX_*` variables of one shell together take at most this many bytes (`NAME=value`
+/// each), whatever the repositories it visits hold.
+pub const STATE_BOUND: usize = 8 * 1024;
+
+/// The part of [`STATE_BOUND`] left to the hook's own `_AWSCTX_BIN` (the binary's path).
+const BIN_SHARE: usize = 1024;
+
+/// The longest directory the state keeps as it is, in characters (the hooks count characters,
+/// not bytes: at most 4 bytes each). A longer `$PWD` is kept as a hash, so a prompt there asks
+/// the binary again.
+pub const MAX_PATH_CHARS: usize = 512;
+
+/// The longest pin list `_AWSCTX_PINS` holds, in bytes; with more pins the hook asks the
+/// binary at every directory change.
+pub const MAX_PINS_BYTES: usize = 2048;
+
+/// How many messages a shell remembers having shown; the oldest is forgotten first.
+pub const MAX_WARNED: usize = 32;
+
+/// Hex digits of a marker's or a path's hash in the state (64 bits).
+const HASH_DIGITS: usize = 16;
+
+/// The first [`HASH_DIGITS`] hex digits of `text`'s sha256.
+fn short_hash(text: &str) -> String {
+    let digest = Sha256::digest(text.as_bytes());
+    let mut out = String::with_capacity(HASH_DIGITS);
+    for byte in &digest[..HASH_DIGITS / 2] {
+        let _ = write!(out, "{byte:02x}");
+    }
+    out
+}
+
+fn is_short_hash(text: &str) -> bool {
+    text.len() == HASH_DIGITS
+        && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// `#` and the hash of `path`: how the state keeps a directory too long to keep as it is. It
+/// never equals a `$PWD` (those start with `/`).
+fn path_hash(path: &str) -> String {
+    format!("#{}", short_hash(path))
+}
+
+fn is_path_hash(text: &str) -> bool {
+    text.strip_prefix('#').is_some_and(is_short_hash)
+}
+
+/// A directory as the state keeps it: as it is, or its hash when longer than `max_chars`.
+fn path_as_kept(text: &str, max_chars: usize) -> String {
+    if text.chars().count() <= max_chars || is_path_hash(text) {
+        text.to_owned()
+    } else {
+        path_hash(text)
+    }
+}
+
+/// `kept` (a directory from the state, or the hash it was kept as) when it is `dir` or one of
+/// its parents.
+pub fn ancestor_of(kept: &Path, dir: &Path) -> Option<PathBuf> {
+    let text = kept.to_string_lossy();
+    if is_path_hash(&text) {
+        return dir
+            .ancestors()
+            .find(|a| path_hash(&a.to_string_lossy()) == text)
+            .map(Path::to_owned);
+    }
+    dir.starts_with(kept).then(|| kept.to_owned())
+}
+
+/// Whether the shell that runs this command has the hook loaded: its first prompt sets
+/// `_AWSCTX_PWD` (empty for a directory too long to keep), and the hook hands it to awsctx.
+pub fn hook_loaded(env: &Env) -> bool {
+    raw(env, var::PWD).is_some()
+}
+
+/// `env` without the hook's state: what the processes awsctx starts itself (a browser, a
+/// `credential_process`, fzf) get, so the user's saved keys never reach them.
+pub fn without_state(env: &Env) -> Env {
+    Env::from_pairs(env.iter().filter(|(name, _)| !name.starts_with(var::PREFIX)))
+        .for_windows(env.is_windows())
 }
 
 /// Why a switcher setting cannot be used.
@@ -198,8 +326,16 @@ pub struct ActiveBinding {
     /// The directory that holds the pin or the file.
     pub root: PathBuf,
     pub profile: String,
+    /// The region the binding asks for; `None`: the profile's own.
+    pub region: Option<String>,
     /// [`Origin::Pin`] or [`Origin::File`].
     pub origin: Origin,
+}
+
+impl ActiveBinding {
+    fn new(root: &Path, bound: BoundProfile, origin: Origin) -> Self {
+        Self { root: root.to_owned(), profile: bound.profile, region: bound.region, origin }
+    }
 }
 
 /// A binding the search passed over, and why: the hook says so once per shell.
@@ -211,13 +347,23 @@ pub enum Skipped {
     Denied { path: PathBuf },
     /// A pin (`file: None`) or file naming a profile the config does not have.
     UnknownProfile { root: PathBuf, file: Option<PathBuf>, profile: String },
+    /// A pin or file that expects its profile in `expected`, whose profile is in another
+    /// account (`actual`), or does not say which (`None`): refused.
+    WrongAccount {
+        root: PathBuf,
+        file: Option<PathBuf>,
+        profile: String,
+        expected: String,
+        actual: Option<String>,
+    },
     /// A `.aws-profile` that is not a profile file (empty, control characters, too large,
     /// unreadable): the reason, one line.
     Unreadable { path: PathBuf, reason: String },
 }
 
 impl Skipped {
-    /// The marker that keeps the message to once per shell (per file, per content).
+    /// The marker that keeps the message to once per shell (per file, per content); the state
+    /// keeps only its hash.
     pub fn marker(&self) -> Option<String> {
         match self {
             Self::Untrusted { path, profile } => {
@@ -226,6 +372,9 @@ impl Skipped {
             Self::Denied { .. } => None,
             Self::UnknownProfile { root, profile, .. } => {
                 Some(format!("unknown:{}:{profile}", root.display()))
+            }
+            Self::WrongAccount { root, profile, expected, .. } => {
+                Some(format!("account:{}:{profile}:{expected}", root.display()))
             }
             Self::Unreadable { path, .. } => Some(format!("unreadable:{}", path.display())),
         }
@@ -240,30 +389,57 @@ pub struct Resolution {
     pub skipped: Vec<Skipped>,
 }
 
+/// What the config says of a profile a binding names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownProfile {
+    /// The account it is in, when its keys say (see [`crate::lookup::Identity`]).
+    pub account: Option<String>,
+}
+
+/// Why a binding's own profile cannot be used: `None` when it can.
+fn refusal(
+    root: &Path,
+    file: Option<&Path>,
+    bound: &BoundProfile,
+    known: Option<KnownProfile>,
+) -> Option<Skipped> {
+    let Some(known) = known else {
+        return Some(Skipped::UnknownProfile {
+            root: root.to_owned(),
+            file: file.map(Path::to_owned),
+            profile: bound.profile.clone(),
+        });
+    };
+    let expected = bound.account.as_ref()?;
+    (known.account.as_ref() != Some(expected)).then(|| Skipped::WrongAccount {
+        root: root.to_owned(),
+        file: file.map(Path::to_owned),
+        profile: bound.profile.clone(),
+        expected: expected.clone(),
+        actual: known.account,
+    })
+}
+
 /// The nearest binding at or above `dir` that applies. At one level a pin beats a file.
-/// `known` says whether the config has a profile (only called when a binding is found).
+/// `known` gives what the config says of a profile (`None`: no such profile); it is only
+/// called when a binding is found. A binding that expects an account its profile is not in is
+/// refused.
 pub fn resolve_binding(
     dir: &Path,
     pins: &Pins,
     trust: &TrustStore,
-    mut known: impl FnMut(&str) -> bool,
+    mut known: impl FnMut(&str) -> Option<KnownProfile>,
 ) -> Resolution {
     let mut out = Resolution::default();
     for level in dir.ancestors() {
-        if let Some(profile) = pins.get(level) {
-            if known(profile) {
-                out.binding = Some(ActiveBinding {
-                    root: level.to_owned(),
-                    profile: profile.to_owned(),
-                    origin: Origin::Pin,
-                });
-                return out;
+        if let Some(bound) = pins.get(level) {
+            match refusal(level, None, bound, known(&bound.profile)) {
+                None => {
+                    out.binding = Some(ActiveBinding::new(level, bound.clone(), Origin::Pin));
+                    return out;
+                }
+                Some(skipped) => out.skipped.push(skipped),
             }
-            out.skipped.push(Skipped::UnknownProfile {
-                root: level.to_owned(),
-                file: None,
-                profile: profile.to_owned(),
-            });
             continue;
         }
         let path = level.join(PROFILE_FILE);
@@ -275,8 +451,8 @@ pub fn resolve_binding(
                 continue;
             }
         };
-        let profile = match parse_profile_file(&path, &content) {
-            Ok(profile) => profile,
+        let bound = match parse_profile_file(&path, &content) {
+            Ok(bound) => bound,
             Err(err) => {
                 out.skipped.push(Skipped::Unreadable { path, reason: err.to_string() });
                 continue;
@@ -284,17 +460,16 @@ pub fn resolve_binding(
         };
         match trust.check(&path, &content) {
             Trust::Denied => out.skipped.push(Skipped::Denied { path }),
-            Trust::Unknown => out.skipped.push(Skipped::Untrusted { path, profile }),
-            Trust::Allowed if !known(&profile) => out.skipped.push(Skipped::UnknownProfile {
-                root: level.to_owned(),
-                file: Some(path),
-                profile,
-            }),
-            Trust::Allowed => {
-                out.binding =
-                    Some(ActiveBinding { root: level.to_owned(), profile, origin: Origin::File });
-                return out;
+            Trust::Unknown => {
+                out.skipped.push(Skipped::Untrusted { path, profile: bound.profile });
             }
+            Trust::Allowed => match refusal(level, Some(&path), &bound, known(&bound.profile)) {
+                None => {
+                    out.binding = Some(ActiveBinding::new(level, bound, Origin::File));
+                    return out;
+                }
+                Some(skipped) => out.skipped.push(skipped),
+            },
         }
     }
     out
@@ -318,8 +493,8 @@ pub fn pins_list(pins: &Pins) -> String {
 pub enum Action {
     /// The profile in effect stays (keys may still need a refresh).
     Stay,
-    /// Switch to this profile.
-    Switch { profile: String, origin: Origin },
+    /// Switch to this profile, in this region (`None`: the profile's own).
+    Switch { profile: String, origin: Origin, region: Option<String> },
     /// Put back the user's own values: awsctx has nothing in effect.
     Restore,
 }
@@ -332,11 +507,19 @@ pub struct ShellState {
     pub pins: Option<String>,
     pub bound: Option<PathBuf>,
     pub due: Option<i64>,
+    /// When the keys in effect expire (epoch seconds).
+    pub expires: Option<i64>,
+    /// Whether the profile in effect looks like production.
+    pub prod: bool,
     pub profile: Option<String>,
+    /// The region chosen with the profile (`None`: the profile's own).
+    pub region: Option<String>,
     pub prev: Option<String>,
+    pub prev_region: Option<String>,
     pub origin: Option<Origin>,
     pub manual: Option<PathBuf>,
     pub restore: Option<String>,
+    pub restore_region: Option<String>,
     pub saved: Option<SavedEnv>,
     pub warned: Vec<String>,
 }
@@ -351,19 +534,30 @@ impl ShellState {
             pins: raw(env, var::PINS).map(str::to_owned),
             bound: path(var::BOUND),
             due: env.get(var::DUE).and_then(|d| d.parse().ok()),
+            expires: env.get(var::EXPIRES).and_then(|d| d.parse().ok()),
+            prod: env.get(var::PROD) == Some("1"),
             profile: text(var::PROFILE),
+            region: text(var::REGION),
             prev: text(var::PREV),
+            prev_region: text(var::PREV_REGION),
             origin: env.get(var::ORIGIN).and_then(Origin::parse),
             manual: path(var::MANUAL),
             restore: text(var::RESTORE),
+            restore_region: text(var::RESTORE_REGION),
             saved: env.get(var::SAVED).and_then(SavedEnv::decode),
+            // Only well-formed markers (an older hook kept whole messages), the newest.
             warned: env.get(var::WARNED).map_or_else(Vec::new, |w| {
-                w.split('\n').filter(|m| !m.is_empty()).map(str::to_owned).collect()
+                let markers: Vec<&str> = w.split('\n').filter(|m| is_short_hash(m)).collect();
+                let skip = markers.len().saturating_sub(MAX_WARNED);
+                markers[skip..].iter().map(|m| (*m).to_owned()).collect()
             }),
         }
     }
 
-    /// The state variables as name → value (absent = unset).
+    /// The state variables as name → value (absent = unset), within [`STATE_BOUND`] when they
+    /// can be: past it, what can be rebuilt goes first (the pin list: the hook then asks the
+    /// binary at every directory change; long directories become hashes; the previous profile;
+    /// the messages shown).
     fn vars(&self) -> BTreeMap<&'static str, String> {
         let mut out = BTreeMap::new();
         let mut put = |name, value: Option<String>| {
@@ -371,29 +565,67 @@ impl ShellState {
                 out.insert(name, value);
             }
         };
-        let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.to_string_lossy().into_owned());
-        put(var::PWD, path(&self.pwd));
-        put(var::PINS, self.pins.clone());
-        put(var::BOUND, path(&self.bound));
+        let path =
+            |p: &Option<PathBuf>, max| p.as_ref().map(|p| path_as_kept(&p.to_string_lossy(), max));
+        put(var::PWD, path(&self.pwd, MAX_PATH_CHARS));
+        put(var::PINS, self.pins.clone().filter(|p| p.len() <= MAX_PINS_BYTES));
+        put(var::BOUND, path(&self.bound, usize::MAX));
         put(var::DUE, self.due.map(|d| d.to_string()));
+        put(var::EXPIRES, self.expires.map(|d| d.to_string()));
+        put(var::PROD, self.prod.then(|| "1".to_owned()));
         put(var::PROFILE, self.profile.clone());
+        put(var::REGION, self.region.clone());
         put(var::PREV, self.prev.clone());
+        put(var::PREV_REGION, self.prev_region.clone());
         put(var::ORIGIN, self.origin.map(|o| o.name().to_owned()));
-        put(var::MANUAL, path(&self.manual));
+        put(var::MANUAL, path(&self.manual, usize::MAX));
         put(var::RESTORE, self.restore.clone());
+        put(var::RESTORE_REGION, self.restore_region.clone());
         put(var::SAVED, self.saved.as_ref().map(SavedEnv::encode));
         put(var::WARNED, (!self.warned.is_empty()).then(|| self.warned.join("\n")));
+        let over = |out: &BTreeMap<&str, String>| state_size(out) > STATE_BOUND;
+        if over(&out) {
+            out.remove(var::PINS);
+        }
+        for name in [var::MANUAL, var::BOUND] {
+            if over(&out)
+                && let Some(value) = out.get_mut(name)
+            {
+                *value = path_as_kept(value, 0);
+            }
+        }
+        for names in [&[var::PREV, var::PREV_REGION][..], &[var::WARNED]] {
+            if over(&out) {
+                for name in names {
+                    out.remove(name);
+                }
+            }
+        }
         out
     }
 
-    /// The statements that turn the state `before` into this one: only what differs.
+    /// Whether the state fits in its bound. Only the user's own saved `AWS_*` values and
+    /// profile names can keep it from fitting (everything else shrinks): such a switch is
+    /// refused rather than made with state that could break the shell's commands.
+    pub fn fits(&self) -> bool {
+        self.size() <= STATE_BOUND
+    }
+
+    /// The bytes the state takes (`NAME=value` each), counting what the hook itself keeps or
+    /// may write (`_AWSCTX_BIN`, `_AWSCTX_PWD`, `_AWSCTX_DUE`) at their largest.
+    pub fn size(&self) -> usize {
+        state_size(&self.vars())
+    }
+
+    /// The statements that turn the state `before` into this one: only what differs, set
+    /// shell-local.
     pub fn changes_since(&self, before: &Self) -> Vec<EnvChange> {
         let (old, new) = (before.vars(), self.vars());
         let mut changes = Vec::new();
         for name in var::ALL {
             match (old.get(name), new.get(name)) {
                 (Some(a), Some(b)) if a == b => {}
-                (_, Some(value)) => changes.push(EnvChange::set(name, value.clone())),
+                (_, Some(value)) => changes.push(EnvChange::set_local(name, value.clone())),
                 (Some(_), None) => changes.push(EnvChange::unset(name)),
                 (None, None) => {}
             }
@@ -404,47 +636,75 @@ impl ShellState {
     /// The shell now stands in `pwd`, where `binding` is the nearest binding that applies.
     pub fn arrive(&mut self, pwd: &Path, binding: Option<&ActiveBinding>) -> Action {
         self.pwd = Some(pwd.to_owned());
-        if let Some(manual) = &self.manual {
+        if let Some(manual) = self.manual.take() {
             // The override holds inside its directory, unless a binding nearer than the one
             // it overrode starts here (a different repository is a different decision).
-            let holds =
-                pwd.starts_with(manual) && binding.is_some_and(|b| manual.starts_with(&b.root));
-            if holds {
+            let here = ancestor_of(&manual, pwd);
+            if let Some(dir) = here
+                && binding.is_some_and(|b| dir.starts_with(&b.root))
+            {
+                self.manual = Some(dir);
                 return Action::Stay;
             }
-            self.manual = None;
         }
         match binding {
             Some(b) => {
                 if self.bound.is_none() {
-                    self.restore = self.profile.clone();
+                    self.remember_restore();
                 }
                 self.bound = Some(b.root.clone());
-                if self.profile.as_deref() == Some(b.profile.as_str()) {
+                if self.profile.as_deref() == Some(b.profile.as_str()) && self.region == b.region {
                     self.origin = Some(b.origin);
                     Action::Stay
                 } else {
-                    Action::Switch { profile: b.profile.clone(), origin: b.origin }
+                    Action::Switch {
+                        profile: b.profile.clone(),
+                        origin: b.origin,
+                        region: b.region.clone(),
+                    }
                 }
             }
-            None if self.bound.take().is_some() => match self.restore.take() {
-                Some(profile) if self.profile.as_deref() == Some(profile.as_str()) => {
-                    self.origin = Some(Origin::Command);
-                    Action::Stay
+            None if self.bound.take().is_some() => {
+                let region = self.restore_region.take();
+                match self.restore.take() {
+                    Some(profile)
+                        if self.profile.as_deref() == Some(profile.as_str())
+                            && self.region == region =>
+                    {
+                        self.origin = Some(Origin::Command);
+                        Action::Stay
+                    }
+                    Some(profile) => Action::Switch { profile, origin: Origin::Command, region },
+                    None if self.profile.is_some() => Action::Restore,
+                    None => Action::Stay,
                 }
-                Some(profile) => Action::Switch { profile, origin: Origin::Command },
-                None if self.profile.is_some() => Action::Restore,
-                None => Action::Stay,
-            },
+            }
             None => Action::Stay,
         }
     }
 
-    /// The user asked for `profile` in `pwd` (`awsctx PROFILE`, `use`, `-`). Inside a bound
-    /// tree the choice overrides the binding until the shell leaves `pwd`.
-    pub fn choose(&mut self, pwd: &Path, binding: Option<&ActiveBinding>, profile: &str) -> Action {
+    /// What to go back to on leaving the bound tree being entered: what is in effect now.
+    fn remember_restore(&mut self) {
+        self.restore = self.profile.clone();
+        self.restore_region = self.profile.as_ref().and(self.region.clone());
+    }
+
+    /// The user asked for `profile` (in `region`, or the profile's own) in `pwd` (`awsctx
+    /// PROFILE`, `use`, `-`, `--region`). Inside a bound tree the choice overrides the binding
+    /// until the shell leaves `pwd`.
+    pub fn choose(
+        &mut self,
+        pwd: &Path,
+        binding: Option<&ActiveBinding>,
+        profile: &str,
+        region: Option<&str>,
+    ) -> Action {
         self.manual_here(pwd, binding);
-        Action::Switch { profile: profile.to_owned(), origin: Origin::Command }
+        Action::Switch {
+            profile: profile.to_owned(),
+            origin: Origin::Command,
+            region: region.map(str::to_owned),
+        }
     }
 
     /// `awsctx -u`: back to the user's own values. Inside a bound tree the binding stays
@@ -452,6 +712,7 @@ impl ShellState {
     pub fn unset(&mut self, pwd: &Path, binding: Option<&ActiveBinding>) -> Action {
         self.manual_here(pwd, binding);
         self.restore = None;
+        self.restore_region = None;
         if self.profile.is_some() || self.saved.is_some() { Action::Restore } else { Action::Stay }
     }
 
@@ -459,7 +720,7 @@ impl ShellState {
         self.pwd = Some(pwd.to_owned());
         if let Some(b) = binding {
             if self.bound.is_none() {
-                self.restore = self.profile.clone();
+                self.remember_restore();
             }
             self.bound = Some(b.root.clone());
             self.manual = Some(pwd.to_owned());
@@ -467,23 +728,28 @@ impl ShellState {
             // Not in a bound tree (whatever the state thought): nothing to override.
             if self.bound.take().is_some() {
                 self.restore = None;
+                self.restore_region = None;
             }
             self.manual = None;
         }
     }
 
-    /// Record a switch to `profile`: the user's own values are saved first if awsctx had
-    /// nothing in effect; the old profile becomes the previous one.
-    pub fn switched(&mut self, env: &Env, profile: &str, origin: Origin) {
+    /// Record a switch to `profile` in `region`: the user's own values are saved first if
+    /// awsctx had nothing in effect; the old profile (with its region) becomes the previous
+    /// one.
+    pub fn switched(&mut self, env: &Env, profile: &str, region: Option<&str>, origin: Origin) {
         if self.saved.is_none() {
             self.saved = Some(SavedEnv::capture(env));
         }
+        let old_region = self.region.take();
         if let Some(old) = self.profile.take()
-            && old != profile
+            && (old != profile || old_region.as_deref() != region)
         {
             self.prev = Some(old);
+            self.prev_region = old_region;
         }
         self.profile = Some(profile.to_owned());
+        self.region = region.map(str::to_owned);
         self.origin = Some(origin);
     }
 
@@ -492,27 +758,51 @@ impl ShellState {
         let saved = self.saved.take().unwrap_or_else(|| SavedEnv::capture(env));
         if let Some(old) = self.profile.take() {
             self.prev = Some(old);
+            self.prev_region = self.region.take();
         }
         self.origin = None;
         self.due = None;
+        self.expires = None;
+        self.prod = false;
         let target: BTreeMap<&str, Option<String>> =
             MANAGED.iter().map(|&n| (n, saved.get(n).map(str::to_owned))).collect();
         diff_managed(env, &target)
     }
 
-    /// Show a message once per shell: `true` the first time for `marker`.
+    /// Show a message once per shell: `true` the first time for `marker` (of any length:
+    /// the state keeps its hash, the newest [`MAX_WARNED`]).
     pub fn warn_once(&mut self, marker: &str) -> bool {
-        if self.warned.iter().any(|m| m == marker) {
-            return false;
+        let hash = short_hash(marker);
+        let seen = self.warned.iter().position(|m| *m == hash);
+        if let Some(at) = seen {
+            // Seen again: the newest now, so the oldest goes first.
+            self.warned.remove(at);
         }
-        self.warned.push(marker.to_owned());
-        true
+        self.warned.push(hash);
+        let skip = self.warned.len().saturating_sub(MAX_WARNED);
+        self.warned.drain(..skip);
+        seen.is_none()
     }
 
-    /// Forget markers starting with `prefix` (a login fixed it; say so again next time).
-    pub fn forget_warnings(&mut self, prefix: &str) {
-        self.warned.retain(|m| !m.starts_with(prefix));
+    /// Forget `marker` (a login fixed it; say so again next time).
+    pub fn forget_warning(&mut self, marker: &str) {
+        let hash = short_hash(marker);
+        self.warned.retain(|m| *m != hash);
     }
+}
+
+/// `NAME=value` bytes of `vars`, with `_AWSCTX_PWD` and `_AWSCTX_DUE` at the most the hook
+/// may write into them itself, and the share of `_AWSCTX_BIN`.
+fn state_size(vars: &BTreeMap<&str, String>) -> usize {
+    let entry = |name: &str, value: usize| name.len() + 1 + value;
+    let pwd = entry(var::PWD, 4 * MAX_PATH_CHARS);
+    let due = entry(var::DUE, i64::MIN.to_string().len());
+    let rest: usize = vars
+        .iter()
+        .filter(|(name, _)| **name != var::PWD && **name != var::DUE)
+        .map(|(name, value)| entry(name, value.len()))
+        .sum();
+    BIN_SHARE + pwd + due + rest
 }
 
 /// What a profile puts in the environment.
@@ -537,13 +827,16 @@ pub fn managed_changes(
     let mut want: BTreeMap<&str, Option<String>> = BTreeMap::new();
     want.insert("AWS_PROFILE", (mode != ExportMode::Keys).then(|| target.profile.to_owned()));
     let keys = target.keys.filter(|_| mode.wants_keys());
-    want.insert("AWS_ACCESS_KEY_ID", keys.map(|k| k.access_key_id.clone()));
-    want.insert("AWS_SECRET_ACCESS_KEY", keys.map(|k| k.secret_access_key.expose().to_owned()));
+    want.insert("AWS_ACCESS_KEY_ID", keys.map(|k| k.access_key_id().to_owned()));
+    want.insert("AWS_SECRET_ACCESS_KEY", keys.map(|k| k.secret_access_key().expose().to_owned()));
     want.insert(
         "AWS_SESSION_TOKEN",
-        keys.and_then(|k| k.session_token.as_ref()).map(|t| t.expose().to_owned()),
+        keys.and_then(RoleCredentials::session_token).map(|t| t.expose().to_owned()),
     );
-    want.insert("AWS_CREDENTIAL_EXPIRATION", keys.and_then(|k| k.expiration).map(format_export));
+    want.insert(
+        "AWS_CREDENTIAL_EXPIRATION",
+        keys.and_then(RoleCredentials::expiration).map(format_export),
+    );
     for name in ["AWS_REGION", "AWS_DEFAULT_REGION"] {
         let value = target.region.or_else(|| saved.get(name)).map(str::to_owned);
         want.insert(name, value);
@@ -577,18 +870,25 @@ mod tests {
     use crate::secret::Secret;
 
     fn bound(root: &str, profile: &str) -> ActiveBinding {
-        ActiveBinding { root: root.into(), profile: profile.into(), origin: Origin::Pin }
+        ActiveBinding {
+            root: root.into(),
+            profile: profile.into(),
+            region: None,
+            origin: Origin::Pin,
+        }
     }
 
     fn switch(profile: &str, origin: Origin) -> Action {
-        Action::Switch { profile: profile.into(), origin }
+        Action::Switch { profile: profile.into(), origin, region: None }
     }
 
     /// Apply an action the way the binary does (keys aside).
     fn apply(state: &mut ShellState, env: &Env, action: &Action) {
         match action {
             Action::Stay => {}
-            Action::Switch { profile, origin } => state.switched(env, profile, *origin),
+            Action::Switch { profile, origin, region } => {
+                state.switched(env, profile, region.as_deref(), *origin);
+            }
             Action::Restore => {
                 state.restored(env);
             }
@@ -599,7 +899,7 @@ mod tests {
     fn entering_and_leaving_a_bound_tree_restores_the_profile_before_it() {
         let env = Env::default();
         let mut s = ShellState::default();
-        let a = s.choose(Path::new("/home"), None, "prod");
+        let a = s.choose(Path::new("/home"), None, "prod", None);
         apply(&mut s, &env, &a);
         let repo = bound("/home/repo", "dev");
         let a = s.arrive(Path::new("/home/repo/src"), Some(&repo));
@@ -638,7 +938,7 @@ mod tests {
         let mut s = ShellState::default();
         let a = s.arrive(Path::new("/r"), Some(&repo));
         apply(&mut s, &env, &a);
-        let a = s.choose(Path::new("/r/a"), Some(&repo), "prod");
+        let a = s.choose(Path::new("/r/a"), Some(&repo), "prod", None);
         apply(&mut s, &env, &a);
         assert_eq!(s.manual.as_deref(), Some(Path::new("/r/a")));
         assert_eq!(s.arrive(Path::new("/r/a/deeper"), Some(&repo)), Action::Stay);
@@ -655,11 +955,53 @@ mod tests {
     }
 
     #[test]
+    fn a_region_goes_with_its_profile_to_dash_and_to_the_restore_after_a_bound_tree() {
+        let env = Env::default();
+        let mut s = ShellState::default();
+        let a = s.choose(Path::new("/"), None, "dev", Some("us-west-2"));
+        apply(&mut s, &env, &a);
+        assert_eq!(s.region.as_deref(), Some("us-west-2"));
+        // The same profile in another region is a switch `-` can undo.
+        let a = s.choose(Path::new("/"), None, "dev", None);
+        apply(&mut s, &env, &a);
+        assert_eq!((s.prev.as_deref(), s.prev_region.as_deref()), (Some("dev"), Some("us-west-2")));
+        let a = s.choose(Path::new("/"), None, "dev", Some("us-west-2"));
+        apply(&mut s, &env, &a);
+        // A binding with a region of its own; leaving it brings back dev in us-west-2.
+        let repo = ActiveBinding { region: Some("eu-central-1".into()), ..bound("/r", "dev") };
+        let a = s.arrive(Path::new("/r"), Some(&repo));
+        assert_eq!(
+            a,
+            Action::Switch {
+                profile: "dev".into(),
+                origin: Origin::Pin,
+                region: Some("eu-central-1".into())
+            }
+        );
+        apply(&mut s, &env, &a);
+        assert_eq!(s.arrive(Path::new("/r/x"), Some(&repo)), Action::Stay);
+        let a = s.arrive(Path::new("/"), None);
+        assert_eq!(
+            a,
+            Action::Switch {
+                profile: "dev".into(),
+                origin: Origin::Command,
+                region: Some("us-west-2".into())
+            }
+        );
+        apply(&mut s, &env, &a);
+        // -u forgets the region with the profile; `-` brings both back.
+        let a = s.unset(Path::new("/"), None);
+        apply(&mut s, &env, &a);
+        assert_eq!((s.region.as_ref(), s.prev_region.as_deref()), (None, Some("us-west-2")));
+    }
+
+    #[test]
     fn unset_inside_a_bound_tree_sticks_until_leaving_and_leaving_restores_nothing() {
         let env = Env::default();
         let repo = bound("/r", "dev");
         let mut s = ShellState::default();
-        let a = s.choose(Path::new("/"), None, "prod");
+        let a = s.choose(Path::new("/"), None, "prod", None);
         apply(&mut s, &env, &a);
         let a = s.arrive(Path::new("/r"), Some(&repo));
         apply(&mut s, &env, &a);
@@ -681,13 +1023,13 @@ mod tests {
             profile: Some("dev".into()),
             origin: Some(Origin::File),
             saved: Some(SavedEnv::capture(&Env::from_pairs([("AWS_REGION", "x\"y")]))),
-            warned: vec!["a".into(), "b".into()],
             ..ShellState::default()
         };
+        assert!(s.warn_once("a") && s.warn_once("b") && !s.warn_once("a"));
         let changes = s.changes_since(&ShellState::default());
         let env = Env::from_pairs(changes.iter().map(|c| match c {
-            EnvChange::Set { name, value } => (name.clone(), value.clone()),
-            EnvChange::Unset { name } => (name.clone(), String::new()),
+            EnvChange::SetLocal { name, value } => (name.clone(), value.clone()),
+            other => panic!("the state is never exported nor unset from nothing: {other:?}"),
         }));
         let back = ShellState::from_env(&env);
         assert_eq!(back, s);
@@ -716,13 +1058,13 @@ mod tests {
                 EnvChange::set("AWS_REGION", "mine"),
             ]
         );
-        let keys = RoleCredentials {
-            access_key_id: "AKNEW".into(),
-            secret_access_key: Secret::new("s"),
-            session_token: Some(Secret::new("t")),
-            expiration: Some("2030-01-01T00:00:00Z".parse().unwrap()),
-            account_id: None,
-        };
+        let keys = RoleCredentials::new(
+            "AKNEW",
+            Secret::new("s"),
+            Some(Secret::new("t")),
+            Some("2030-01-01T00:00:00Z".parse().unwrap()),
+        )
+        .unwrap();
         let target = ProfileEnv { profile: "dev", region: Some("us-east-1"), keys: Some(&keys) };
         let changes = managed_changes(ExportMode::Keys, &target, &saved, &env);
         assert!(changes.contains(&EnvChange::unset("AWS_PROFILE")));
@@ -769,6 +1111,33 @@ mod tests {
     }
 
     #[test]
+    fn a_binding_expecting_another_account_is_refused() {
+        let mut pins = Pins::default();
+        let bound = |account: &str| BoundProfile {
+            account: Some(account.into()),
+            ..BoundProfile::named("prod")
+        };
+        let known = |_: &str| Some(KnownProfile { account: Some("444455556666".into()) });
+        pins.insert("/r".into(), bound("444455556666"));
+        let trust = TrustStore::default();
+        let r = resolve_binding(Path::new("/r/x"), &pins, &trust, known);
+        assert_eq!(r.binding.unwrap().profile, "prod");
+        pins.insert("/r".into(), bound("111122223333"));
+        let r = resolve_binding(Path::new("/r/x"), &pins, &trust, known);
+        assert_eq!(r.binding, None);
+        assert!(matches!(
+            &r.skipped[..],
+            [Skipped::WrongAccount { expected, actual: Some(actual), .. }]
+                if expected == "111122223333" && actual == "444455556666"
+        ));
+        // A profile that does not say its account cannot be checked: refused too.
+        let r = resolve_binding(Path::new("/r"), &pins, &trust, |_| {
+            Some(KnownProfile { account: None })
+        });
+        assert!(matches!(&r.skipped[..], [Skipped::WrongAccount { actual: None, .. }]));
+    }
+
+    #[test]
     fn resolution_skips_untrusted_denied_and_unknown_bindings_and_goes_on_upward() {
         let tmp = tempfile::tempdir().unwrap();
         let outer = tmp.path().join("outer");
@@ -776,9 +1145,12 @@ mod tests {
         std::fs::create_dir_all(&inner).unwrap();
         std::fs::write(inner.join(PROFILE_FILE), "prod\n").unwrap();
         let mut pins = Pins::default();
-        pins.insert(outer.clone(), "dev".into());
+        pins.insert(outer.clone(), BoundProfile::named("dev"));
         let mut trust = TrustStore::default();
-        let known = |p: &str| p == "dev" || p == "prod";
+        let known = |p: &str| {
+            (p == "dev" || p == "prod")
+                .then(|| KnownProfile { account: Some(format!("{p}-account")) })
+        };
 
         let r = resolve_binding(&inner, &pins, &trust, known);
         assert_eq!(r.binding.as_ref().unwrap().profile, "dev");
@@ -790,12 +1162,73 @@ mod tests {
         let r = resolve_binding(&inner, &pins, &trust, known);
         assert_eq!(r.binding.unwrap().origin, Origin::File);
 
-        let r = resolve_binding(&inner, &pins, &trust, |p| p == "dev");
+        let r = resolve_binding(&inner, &pins, &trust, |p| {
+            (p == "dev").then_some(KnownProfile { account: None })
+        });
         assert!(matches!(&r.skipped[..], [Skipped::UnknownProfile { file: Some(_), .. }]));
 
         trust.deny(&inner.join(PROFILE_FILE));
         let r = resolve_binding(&inner, &pins, &trust, known);
         assert!(matches!(&r.skipped[..], [Skipped::Denied { .. }]));
         assert_eq!(r.binding.unwrap().root, outer);
+    }
+
+    #[test]
+    fn messages_are_remembered_as_short_hashes_and_only_the_newest_are_kept() {
+        let mut s = ShellState::default();
+        let long = "untrusted:/repo/.aws-profile:".to_owned() + &"p".repeat(4000);
+        assert!(s.warn_once(&long));
+        assert!(!s.warn_once(&long));
+        assert_eq!(s.warned.len(), 1);
+        assert_eq!(s.warned[0].len(), HASH_DIGITS, "a hash, not the message");
+        for n in 0..MAX_WARNED {
+            assert!(s.warn_once(&format!("other:{n}")));
+        }
+        assert_eq!(s.warned.len(), MAX_WARNED);
+        assert!(s.warn_once(&long), "the oldest was forgotten");
+        // Seen again, a marker becomes the newest: `other:1` outlives `other:2` now.
+        assert!(!s.warn_once("other:1"));
+        assert!(s.warn_once("again") && !s.warn_once("other:1") && s.warn_once("other:2"));
+        s.forget_warning("other:1");
+        assert!(s.warn_once("other:1"));
+        // An older hook's whole messages are dropped when read back.
+        let env = Env::from_pairs([(var::WARNED, format!("expired:corp\n{}", s.warned[0]))]);
+        assert_eq!(ShellState::from_env(&env).warned, [s.warned[0].clone()]);
+    }
+
+    #[test]
+    fn the_state_stays_within_its_bound_by_dropping_what_the_hook_can_rebuild() {
+        let deep: PathBuf = format!("{}/end", "/d".repeat(2000)).into();
+        let pins = (0..400).map(|n| format!("/pinned/{n}")).collect::<Vec<_>>().join("\n");
+        let mut s = ShellState {
+            pwd: Some(deep.clone()),
+            pins: Some(pins),
+            bound: Some(deep.clone()),
+            manual: Some(deep.clone()),
+            ..ShellState::default()
+        };
+        let vars = s.vars();
+        assert!(s.fits(), "{} bytes", s.size());
+        assert_eq!(vars[var::PWD].len(), 1 + HASH_DIGITS, "a long $PWD is kept as a hash");
+        assert!(!vars.contains_key(var::PINS), "too many pins: the hook asks the binary");
+        assert_eq!(vars[var::BOUND], deep.to_string_lossy(), "fits as it is");
+        // The user's own values take room: long directories shrink to hashes first.
+        s.saved =
+            Some(SavedEnv::capture(&Env::from_pairs([("AWS_SESSION_TOKEN", "t".repeat(2000))])));
+        let vars = s.vars();
+        assert!(s.fits(), "{} bytes", s.size());
+        assert_eq!(vars[var::MANUAL].len(), 1 + HASH_DIGITS);
+        // A manual switch kept as a hash still holds below its directory.
+        let repo = bound("/d", "dev");
+        let mut back = ShellState::from_env(&Env::from_pairs(vars.clone()));
+        assert_eq!(back.arrive(&deep.join("x"), Some(&repo)), Action::Stay);
+        assert_eq!(back.manual.as_deref(), Some(deep.as_path()));
+        let mut back = ShellState::from_env(&Env::from_pairs(vars));
+        assert_eq!(back.arrive(Path::new("/d/e"), Some(&repo)), switch("dev", Origin::Pin));
+        // Only the user's own values can keep it from fitting: that switch is refused.
+        s.saved =
+            Some(SavedEnv::capture(&Env::from_pairs([("AWS_SESSION_TOKEN", "t".repeat(8000))])));
+        assert!(!s.fits());
+        assert!(s.size() > STATE_BOUND);
     }
 }

@@ -1,6 +1,10 @@
 //! The federated console sign-in (reference §8): trade temporary credentials for a sign-in
 //! token at `/federation?Action=getSigninToken`, then build the login URL. The token and
 //! the URL are secrets (whoever holds them is signed in), so they come back as [`Secret`].
+//!
+//! For SSO profiles, [`shortcut_url`] is IAM Identity Center's own shortcut link instead: the
+//! portal signs the browser in with its own session, so no keys and no call are involved, and
+//! the console's multi-session support keeps several of them open side by side.
 
 use awsctx_core::secret::Secret;
 
@@ -88,6 +92,24 @@ pub fn login_url(signin: &Endpoint, token: &Secret, destination: &str, issuer: &
     Secret::new(String::from(url))
 }
 
+/// IAM Identity Center's shortcut link to the console as `role_name` in `account_id`:
+/// `<start URL>/#/console?account_id=…&role_name=…[&destination=…]`, each value
+/// percent-encoded (the destination is a whole URL). The start URL's own trailing `/` or
+/// `#…` is dropped first. No destination: the portal opens the console's home page.
+pub fn shortcut_url(
+    start_url: &str,
+    account_id: &str,
+    role_name: &str,
+    destination: Option<&str>,
+) -> String {
+    let base = start_url.split('#').next().unwrap_or_default().trim_end_matches('/');
+    let mut pairs = vec![("account_id", account_id), ("role_name", role_name)];
+    if let Some(destination) = destination {
+        pairs.push(("destination", destination));
+    }
+    format!("{base}/#/console?{}", encode_pairs(pairs))
+}
+
 /// The console page to land on: `service` (default `console`) in `region`, e.g.
 /// `https://eu-west-1.console.aws.amazon.com/s3/home?region=eu-west-1`. `None` for the
 /// partitions without a public console.
@@ -137,6 +159,23 @@ mod tests {
             Some("https://console.amazonaws.cn/ec2/home?region=cn-north-1")
         );
         assert_eq!(console_destination(Partition::AwsIso, Some("us-iso-east-1"), None), None);
+    }
+
+    #[test]
+    fn shortcut_links_carry_account_role_and_encoded_destination() {
+        assert_eq!(
+            shortcut_url("https://d-1.awsapps.com/start", "111111111111", "Admin", None),
+            "https://d-1.awsapps.com/start/#/console?account_id=111111111111&role_name=Admin"
+        );
+        assert_eq!(
+            shortcut_url(
+                "https://d-1.awsapps.com/start/#/",
+                "111111111111",
+                "Ops+Audit@x",
+                Some("https://eu-west-1.console.aws.amazon.com/s3/home?region=eu-west-1"),
+            ),
+            "https://d-1.awsapps.com/start/#/console?account_id=111111111111&role_name=Ops%2BAudit%40x&destination=https%3A%2F%2Feu-west-1.console.aws.amazon.com%2Fs3%2Fhome%3Fregion%3Deu-west-1"
+        );
     }
 
     #[test]

@@ -1,13 +1,19 @@
 //! What can go wrong on the wire. Every error names the call and its endpoint (scheme, host
 //! and port only: never a path or query, which may carry secrets), and the AWS error code
 //! when the service sent one. Error codes are extracted the way botocore does it.
+//!
+//! Server text (codes, messages, reasons) is untrusted: it is made one line and every
+//! control character escaped ([`awsctx_core::text`]) when it is read, and again when an error
+//! is formatted, so no error of this crate can carry a terminal escape.
 
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use awsctx_core::text::{Untrusted, escape_line};
 use http::HeaderMap;
 
+use crate::browser::UrlRefused;
 use crate::endpoint::{EndpointError, Service};
 
 /// One operation against one endpoint: what every network error names.
@@ -91,7 +97,9 @@ impl AwsError {
 impl fmt::Display for AwsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} failed: ", self.call())?;
-        match (&self.code, &self.message) {
+        let code = self.code.as_deref().map(Untrusted);
+        let message = self.message.as_deref().map(escape_line);
+        match (code, message) {
             (Some(code), Some(message)) => write!(f, "{code}: {message}"),
             (Some(code), None) => write!(f, "{code} (HTTP {})", self.status),
             (None, Some(message)) => write!(f, "HTTP {}: {message}", self.status),
@@ -113,18 +121,23 @@ pub enum Error {
     #[error("{call} timed out after {} (attempts: {attempts})", human(*after))]
     Timeout { call: Call, after: Duration, attempts: u32 },
 
-    #[error("{call} failed: cannot connect: {reason} (attempts: {attempts})")]
+    #[error("{call} failed: cannot connect: {} (attempts: {attempts})", escape_line(.reason))]
     Connect { call: Call, reason: String, attempts: u32 },
 
-    #[error("{call} failed: TLS error: {reason}")]
+    #[error("{call} failed: TLS error: {}", escape_line(.reason))]
     Tls { call: Call, reason: String },
 
     /// The connection broke while sending or receiving.
-    #[error("{call} failed: {reason} (attempts: {attempts})")]
+    #[error("{call} failed: {} (attempts: {attempts})", escape_line(.reason))]
     Transport { call: Call, reason: String, attempts: u32 },
 
-    #[error("{call} returned a malformed response (HTTP {status}): {reason}")]
+    /// The answer is not what the operation returns; `reason` may quote the server.
+    #[error("{call} returned a malformed response (HTTP {status}): {}", escape_line(.reason))]
     MalformedResponse { call: Call, status: u16, reason: String },
+
+    /// A listing went past one of awsctx's caps (`portal::ListingCaps`).
+    #[error("{call} failed: more than {limit} (awsctx's limit)")]
+    ListingTooLarge { call: Call, limit: String },
 
     /// A request could not be built (e.g. a token with a line break cannot be a header).
     #[error("{call} failed: cannot build the request: {reason}")]
@@ -153,7 +166,7 @@ pub enum Error {
     PendingAuthorizationExpired,
 
     /// The browser came back to the callback with `?error=`.
-    #[error("the browser authorization failed with `{error}`")]
+    #[error("the browser authorization failed with `{}`", Untrusted(.error))]
     AuthorizationDenied { error: String },
 
     #[error("the authorization callback's `state` does not match this login")]
@@ -163,8 +176,13 @@ pub enum Error {
     #[error("cannot listen for the authorization callback on `127.0.0.1`: {reason}")]
     CallbackBind { reason: String },
 
-    #[error("the authorization callback listener failed: {reason}")]
+    #[error("the authorization callback listener failed: {}", escape_line(.reason))]
     Callback { reason: String },
+
+    /// A URL awsctx built to open in a browser is not one it opens (the endpoint it is made
+    /// from is configured as plain `http://` to another host, say).
+    #[error("refusing to open {what} in a browser: it {refused}")]
+    BrowserUrl { what: &'static str, refused: UrlRefused },
 
     #[error("the console sign-in needs temporary credentials (with a session token)")]
     TemporaryCredentialsRequired,
@@ -316,16 +334,18 @@ pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
         .map(one_line)
 }
 
-/// Server text made safe for a one-line message: control characters become spaces and the
+/// Server text made safe for a one-line message: line breaks and tabs become spaces, every
+/// other unsafe character (C0, C1, DEL, bidi controls) a visible `\u{…}` escape, and the
 /// length is capped.
 pub(crate) fn one_line(text: &str) -> String {
-    let mut out: String = text
-        .trim()
+    let text = text.trim();
+    let flat: String = text
         .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
         .take(MAX_MESSAGE_CHARS)
+        .map(|c| if matches!(c, '\n' | '\r' | '\t') { ' ' } else { c })
         .collect();
-    if text.trim().chars().count() > MAX_MESSAGE_CHARS {
+    let mut out = escape_line(&flat).into_owned();
+    if text.chars().nth(MAX_MESSAGE_CHARS).is_some() {
         out.push('…');
     }
     out
@@ -436,6 +456,48 @@ mod tests {
         let long = "x".repeat(1000);
         assert_eq!(one_line("a\nb\r\tc"), "a b  c");
         assert_eq!(one_line(&long).chars().count(), MAX_MESSAGE_CHARS + 1);
+    }
+
+    #[test]
+    fn server_text_never_carries_a_terminal_escape() {
+        let hostile =
+            "\x1b]8;;https://evil.example\x07click\x1b]8;;\x07 \u{9b}2J \u{202e}gpj.exe\x7f";
+        let parsed = parse_json_error(
+            &headers(&[("x-amzn-RequestId", "r\u{202e}1")]),
+            serde_json::json!({"__type": format!("ns#Bad{hostile}"), "message": hostile})
+                .to_string()
+                .as_bytes(),
+        );
+        let error = AwsError {
+            service: Service::Sso,
+            operation: "GetRoleCredentials",
+            endpoint: "https://portal.sso.us-east-1.amazonaws.com".into(),
+            status: 400,
+            code: parsed.code.clone(),
+            message: parsed.message.clone(),
+            request_id: parsed.request_id.clone(),
+        };
+        let raw =
+            AwsError { code: Some(hostile.into()), message: Some(hostile.into()), ..error.clone() };
+        let xml = format!(
+            "<ErrorResponse><Error><Code>{hostile}</Code><Message>{hostile}</Message></Error></ErrorResponse>"
+        );
+        let from_xml = parse_xml_error(&HeaderMap::new(), xml.as_bytes());
+        let call = Call { service: Service::Sso, operation: "X", endpoint: "https://x".into() };
+        let errors = [
+            error.to_string(),
+            raw.to_string(),
+            from_xml.code.unwrap_or_default(),
+            from_xml.message.unwrap_or_default(),
+            Error::MalformedResponse { call: call.clone(), status: 200, reason: hostile.into() }
+                .to_string(),
+            Error::AuthorizationDenied { error: hostile.into() }.to_string(),
+            Error::Transport { call, reason: hostile.into(), attempts: 1 }.to_string(),
+        ];
+        for text in errors {
+            assert!(!text.chars().any(awsctx_core::text::is_unsafe), "{text:?}");
+        }
+        assert!(parsed.message.unwrap().contains("\\u{1b}]8;;https://evil.example"));
     }
 
     #[test]

@@ -9,16 +9,18 @@ use std::time::Duration;
 use jiff::Timestamp;
 use tokio::time::Instant;
 
+use crate::browser::BrowserUrl;
 use crate::error::Error;
 use crate::oidc::{ClientCredentials, DEFAULT_SCOPE, Grant, SsoOidc, TokenGrant};
 use crate::pkce::{self, CallbackListener};
 
-/// What the user needs to approve a device-code login.
+/// What the user needs to approve a device-code login. The URLs were checked to be ones a
+/// browser may open; the code is the server's text, for the caller to escape.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DevicePrompt {
-    pub verification_uri: String,
+    pub verification_uri: BrowserUrl,
     /// The URI with the code filled in: the one to open in a browser.
-    pub verification_uri_complete: Option<String>,
+    pub verification_uri_complete: Option<BrowserUrl>,
     pub user_code: String,
     pub expires_at: Timestamp,
 }
@@ -26,7 +28,7 @@ pub struct DevicePrompt {
 /// The URL the user must open to approve an authorization-code login.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthorizePrompt {
-    pub url: String,
+    pub url: BrowserUrl,
 }
 
 /// Polling pace of the device-code flow.
@@ -161,6 +163,8 @@ pub async fn pkce_login(
         scopes,
         &challenge,
     );
+    let url = BrowserUrl::parse(&url)
+        .map_err(|refused| Error::BrowserUrl { what: "the authorization page", refused })?;
     on_open(&AuthorizePrompt { url });
     let code = listener.wait_for_code(&state, timing.callback_deadline).await?;
     let grant = Grant::AuthorizationCode {

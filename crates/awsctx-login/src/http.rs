@@ -9,7 +9,7 @@
 
 use std::future::Future;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use awsctx_core::env::Env;
 use http::HeaderMap;
@@ -34,6 +34,8 @@ pub struct HttpSettings {
     pub max_backoff: Duration,
     /// A `Retry-After` header longer than this is cut to it.
     pub max_retry_after: Duration,
+    /// No attempt and no pause between attempts runs past this (the shell hook's budget).
+    pub deadline: Option<Instant>,
 }
 
 impl Default for HttpSettings {
@@ -46,6 +48,7 @@ impl Default for HttpSettings {
             retry_base_delay: Duration::from_secs(1),
             max_backoff: Duration::from_secs(20),
             max_retry_after: Duration::from_secs(20),
+            deadline: None,
         }
     }
 }
@@ -200,6 +203,7 @@ pub struct HttpClient {
     client: reqwest::Client,
     policy: RetryPolicy,
     request_timeout: Duration,
+    deadline: Option<Instant>,
 }
 
 impl HttpClient {
@@ -216,7 +220,7 @@ impl HttpClient {
         }
         if let Some(path) = &settings.ca_bundle {
             let bad = |reason: String| Error::CaBundle { path: path.clone(), reason };
-            let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+            let pem = read_ca_bundle(path).map_err(bad)?;
             let certs =
                 reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| bad(error_chain(&e)))?;
             if certs.is_empty() {
@@ -231,6 +235,7 @@ impl HttpClient {
             client,
             policy: RetryPolicy::from_settings(settings),
             request_timeout: settings.request_timeout,
+            deadline: settings.deadline,
         })
     }
 
@@ -269,17 +274,12 @@ impl HttpClient {
         loop {
             attempt += 1;
             let request = build()?;
-            let outcome =
-                tokio::time::timeout(self.request_timeout, execute(&self.client, request)).await;
+            let timeout = self.attempt_timeout();
+            let outcome = tokio::time::timeout(timeout, execute(&self.client, request)).await;
             let (error, retry_after) = match outcome {
-                Err(_elapsed) => (
-                    Error::Timeout {
-                        call: call.clone(),
-                        after: self.request_timeout,
-                        attempts: attempt,
-                    },
-                    None,
-                ),
+                Err(_elapsed) => {
+                    (Error::Timeout { call: call.clone(), after: timeout, attempts: attempt }, None)
+                }
                 Ok(Err(failure)) => (failure.into_error(call, attempt, self.request_timeout), None),
                 Ok(Ok(response)) if (200..300).contains(&response.status) => return Ok(response),
                 Ok(Ok(response)) => {
@@ -304,10 +304,23 @@ impl HttpClient {
                 _ => AttemptFailure::Malformed,
             };
             match self.policy.next_delay(attempt, &failure, jitter()) {
-                Some(delay) => tokio::time::sleep(delay).await,
-                None => return Err(error),
+                Some(delay) if self.leaves_time_after(delay) => tokio::time::sleep(delay).await,
+                _ => return Err(error),
             }
         }
+    }
+
+    /// The time one attempt may take: the request timeout, or less before the deadline.
+    fn attempt_timeout(&self) -> Duration {
+        match self.deadline {
+            Some(end) => self.request_timeout.min(end.saturating_duration_since(Instant::now())),
+            None => self.request_timeout,
+        }
+    }
+
+    /// Whether an attempt can still start after a pause of `delay`.
+    fn leaves_time_after(&self, delay: Duration) -> bool {
+        self.deadline.is_none_or(|end| Instant::now() + delay < end)
     }
 }
 
@@ -360,6 +373,10 @@ async fn execute(
 ) -> Result<Response, SendFailure> {
     let mut response = client.execute(request).await.map_err(|e| SendFailure::from_reqwest(&e))?;
     let status = response.status().as_u16();
+    // A length announced past the cap is refused before a byte of it is read.
+    if response.content_length().is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return Err(SendFailure::TooLarge { status });
+    }
     let headers = response.headers().clone();
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(|e| SendFailure::from_reqwest(&e))? {
@@ -369,6 +386,21 @@ async fn execute(
         body.extend_from_slice(&chunk);
     }
     Ok(Response { status, headers, body })
+}
+
+/// Largest CA bundle read: the whole Mozilla bundle is about 250 KiB.
+const MAX_CA_BUNDLE_BYTES: u64 = 16 << 20;
+
+/// The bytes of a PEM bundle, refused past [`MAX_CA_BUNDLE_BYTES`] (`/dev/zero` included).
+fn read_ca_bundle(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut pem = Vec::new();
+    file.take(MAX_CA_BUNDLE_BYTES + 1).read_to_end(&mut pem).map_err(|e| e.to_string())?;
+    if pem.len() as u64 > MAX_CA_BUNDLE_BYTES {
+        return Err(format!("larger than {} MiB: not a CA bundle", MAX_CA_BUNDLE_BYTES >> 20));
+    }
+    Ok(pem)
 }
 
 /// The causes of an error, innermost last, without reqwest's own line (which names the

@@ -8,6 +8,7 @@ use awsctx_core::secret::Secret;
 use jiff::Timestamp;
 use serde::Serialize;
 
+use crate::browser::BrowserUrl;
 use crate::endpoint::Endpoint;
 use crate::error::{Call, Error};
 use crate::http::{ErrorFormat, HttpClient, Response};
@@ -84,8 +85,10 @@ impl RegisteredClient {
 pub struct DeviceAuthorization {
     pub device_code: Secret,
     pub user_code: String,
-    pub verification_uri: String,
-    pub verification_uri_complete: Option<String>,
+    /// Checked to be a URL a browser may open, like the one below: the service's answer
+    /// is untrusted.
+    pub verification_uri: BrowserUrl,
+    pub verification_uri_complete: Option<BrowserUrl>,
     pub expires_in: Duration,
     /// The polling interval the service asks for, if any.
     pub interval: Option<Duration>,
@@ -244,8 +247,11 @@ impl SsoOidc {
             Ok(DeviceAuthorization {
                 device_code: Secret::new(m.string("deviceCode")?),
                 user_code: m.string("userCode")?,
-                verification_uri: m.string("verificationUri")?,
-                verification_uri_complete: m.opt_string("verificationUriComplete")?,
+                verification_uri: browser_url(&m.string("verificationUri")?, "verificationUri")?,
+                verification_uri_complete: m
+                    .opt_string("verificationUriComplete")?
+                    .map(|url| browser_url(&url, "verificationUriComplete"))
+                    .transpose()?,
                 expires_in: seconds(m.int("expiresIn")?, "expiresIn")?,
                 interval: m.opt_int("interval")?.map(|s| seconds(s, "interval")).transpose()?,
             })
@@ -332,6 +338,12 @@ pub(crate) fn parse<T>(
     };
     let object = json_object(&response.body).map_err(malformed)?;
     read(&Members::new(&object)).map_err(malformed)
+}
+
+/// A member that the user will open: refused (without quoting it) unless it is a URL a
+/// browser may be given.
+fn browser_url(text: &str, name: &str) -> Result<BrowserUrl, String> {
+    BrowserUrl::parse(text).map_err(|refused| format!("member `{name}` {refused}"))
 }
 
 fn epoch_seconds(value: i64, name: &str) -> Result<Timestamp, String> {

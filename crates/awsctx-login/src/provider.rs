@@ -27,11 +27,12 @@ mod process;
 
 use std::fmt;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use awsctx_core::binding::StateDir;
 use awsctx_core::cache::{
-    CacheError, CredentialCache, CredentialKey, RoleCredentials, SsoToken, TokenCache, TokenKey,
+    CacheError, CredentialCache, CredentialKey, InvalidCredentials, RoleCredentials, SsoToken,
+    TokenCache, TokenKey,
 };
 use awsctx_core::config::{ChainLink, Config, ProfileError, ProfileKind, SsoSession};
 use awsctx_core::env::Env;
@@ -40,7 +41,7 @@ use awsctx_core::secret::Secret;
 use jiff::{SignedDuration, Timestamp};
 
 use crate::endpoint::{Endpoint, ProfileEndpointSettings, Service};
-use crate::error::Error;
+use crate::error::{Call, Error};
 use crate::http::{HttpClient, HttpSettings, run_blocking};
 use crate::oidc::{ClientCredentials, Grant, SsoOidc};
 use crate::portal::SsoPortal;
@@ -286,6 +287,30 @@ impl fmt::Display for LockWait {
     }
 }
 
+/// Where a set of keys came from, for the error that refuses them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// `GetRoleCredentials` (or `AssumeRole`) at this endpoint.
+    Service(Call),
+    /// The profile's `credential_process`.
+    Process { program: String },
+    /// The profile's own `aws_access_key_id` and friends.
+    Config,
+    /// `AWS_ACCESS_KEY_ID` and friends (`credential_source = Environment`).
+    Environment,
+}
+
+impl fmt::Display for KeySource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Service(call) => write!(f, "{call} answered"),
+            Self::Process { program } => write!(f, "`{program}` printed"),
+            Self::Config => f.write_str("the config or credentials file has"),
+            Self::Environment => f.write_str("the environment has"),
+        }
+    }
+}
+
 /// Everything that can keep the provider from giving keys; each names its profile, session,
 /// command or path.
 #[derive(Debug, thiserror::Error)]
@@ -331,6 +356,14 @@ pub enum ProviderError {
     #[error("profile `{profile}`: `{program}` failed ({status}): {stderr}")]
     ProcessFailed { profile: String, program: String, status: String, stderr: String },
 
+    /// The `credential_process` ran past the caller's deadline (the shell hook's) and was
+    /// killed with its process group.
+    #[error(
+        "profile `{profile}`: `{program}` did not finish within {} and was stopped",
+        roughly(*after)
+    )]
+    ProcessTimeout { profile: String, program: String, after: Duration },
+
     #[error("profile `{profile}`: `{program}` printed unusable credentials: {reason}")]
     ProcessOutput { profile: String, program: String, reason: String },
 
@@ -351,6 +384,11 @@ pub enum ProviderError {
     /// The role of `profile` needs a code from its MFA device and none could be had.
     #[error("profile `{profile}` needs a code from MFA device `{mfa_serial}`, but {reason}")]
     MfaUnavailable { profile: String, mfa_serial: String, reason: MfaError },
+
+    /// Keys with characters AWS never issues: refused where they enter, so nothing prints,
+    /// caches or exports them.
+    #[error("profile `{profile}`: {from} keys that awsctx refuses: {reason}")]
+    InvalidCredentials { profile: String, from: KeySource, reason: InvalidCredentials },
 
     /// `credential_source = Environment` without keys in the environment.
     #[error(
@@ -379,8 +417,23 @@ impl ProviderError {
             Self::NoEnvironmentCredentials { .. } => Some(
                 "export the source keys first, or give the role a `source_profile` instead".to_owned(),
             ),
+            Self::InvalidCredentials { profile, from, .. } => Some(match from {
+                KeySource::Service(_) => "nothing was printed or cached; check `AWS_ENDPOINT_URL*` and the proxy: `awsctx doctor` checks the endpoints".to_owned(),
+                KeySource::Process { .. } => format!("fix the `credential_process` of profile `{profile}`: it must print the keys AWS issued"),
+                KeySource::Config => format!("fix the keys of profile `{profile}` in `~/.aws/credentials` (`aws configure --profile {profile}` rewrites them)"),
+                KeySource::Environment => "export the keys AWS issued in `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`".to_owned(),
+            }),
             _ => None,
         }
+    }
+}
+
+/// `5 s`, or `300 ms` under a second.
+fn roughly(duration: Duration) -> String {
+    if duration < Duration::from_millis(950) {
+        format!("{} ms", duration.as_millis())
+    } else {
+        format!("{} s", duration.as_secs_f64().round())
     }
 }
 
@@ -396,6 +449,8 @@ pub struct CredentialProvider<'a> {
     tokens: TokenCache,
     credentials: CredentialCache,
     lock_deadline: Duration,
+    /// When every wait of this provider ends (the shell hook's budget), if ever.
+    deadline: Option<Instant>,
     on_wait: Option<WaitCallback<'a>>,
     /// `None`: ask on the terminal ([`mfa::ask_terminal`]).
     mfa_prompt: Option<MfaCallback<'a>>,
@@ -419,6 +474,7 @@ impl<'a> CredentialProvider<'a> {
             credentials: CredentialCache::from_home(&settings.home),
             settings,
             lock_deadline: DEFAULT_LOCK_DEADLINE,
+            deadline: None,
             on_wait: None,
             mfa_prompt: None,
         }
@@ -438,6 +494,17 @@ impl<'a> CredentialProvider<'a> {
     #[must_use]
     pub fn with_lock_deadline(mut self, deadline: Duration) -> Self {
         self.lock_deadline = deadline;
+        self
+    }
+
+    /// End every wait by `deadline`: lock waits, network calls (no attempt and no pause
+    /// between attempts runs past it), and `credential_process`, which then runs in a process
+    /// group of its own and is killed with it. For the shell hook: a prompt is never held
+    /// longer. Without it a `credential_process` runs as long as it takes, as in the AWS CLI.
+    #[must_use]
+    pub fn with_deadline(mut self, deadline: Instant) -> Self {
+        self.deadline = Some(deadline);
+        self.settings.http.deadline = Some(deadline);
         self
     }
 
@@ -555,6 +622,10 @@ impl<'a> CredentialProvider<'a> {
         purpose: &LockPurpose,
         deadline: Duration,
     ) -> Result<FileLock, ProviderError> {
+        let deadline = match self.deadline {
+            Some(end) => deadline.min(end.saturating_duration_since(Instant::now())),
+            None => deadline,
+        };
         let path = self.settings.state_dir.lock_path(name);
         let lock = FileLock::acquire(&path, deadline, |holder| {
             if let Some(callback) = &self.on_wait {
@@ -570,7 +641,7 @@ impl<'a> CredentialProvider<'a> {
         link: &ChainLink,
     ) -> Result<ProfileCredentials, ProviderError> {
         let plain = |credentials: RoleCredentials, origin| ProfileCredentials {
-            account_id: credentials.account_id.clone(),
+            account_id: credentials.account_id().map(str::to_owned),
             credentials,
             profile: link.profile.clone(),
             role_name: None,
@@ -582,16 +653,18 @@ impl<'a> CredentialProvider<'a> {
                 self.sso_credentials(&link.profile, &link.kind)
             }
             ProfileKind::Static { access_key_id, secret_access_key, session_token, account_id } => {
-                Ok(plain(
-                    RoleCredentials {
-                        access_key_id: access_key_id.clone(),
-                        secret_access_key: secret_access_key.clone(),
-                        session_token: session_token.clone(),
-                        expiration: None,
-                        account_id: account_id.clone(),
-                    },
-                    CredentialOrigin::Static,
-                ))
+                let credentials = RoleCredentials::new(
+                    access_key_id.clone(),
+                    secret_access_key.clone(),
+                    session_token.clone(),
+                    None,
+                )
+                .map_err(|reason| ProviderError::InvalidCredentials {
+                    profile: link.profile.clone(),
+                    from: KeySource::Config,
+                    reason,
+                })?;
+                Ok(plain(credentials.with_account_id(account_id.clone()), CredentialOrigin::Static))
             }
             ProfileKind::CredentialProcess { command } => {
                 let fallback_account = self
@@ -599,8 +672,14 @@ impl<'a> CredentialProvider<'a> {
                     .profile(&link.profile)
                     .and_then(|p| p.get("aws_account_id"))
                     .filter(|a| !a.is_empty());
-                let credentials =
-                    process::run(self.env, profile, &link.profile, command, fallback_account)?;
+                let credentials = process::run(
+                    self.env,
+                    profile,
+                    &link.profile,
+                    command,
+                    fallback_account,
+                    self.deadline,
+                )?;
                 Ok(plain(credentials, CredentialOrigin::Process))
             }
             ProfileKind::SsoToken { session } => Err(ProviderError::NoRole {
@@ -689,13 +768,18 @@ impl<'a> CredentialProvider<'a> {
             }
             Err(error) => return Err(error.into()),
         };
-        let credentials = RoleCredentials {
-            access_key_id: fetched.access_key_id,
-            secret_access_key: fetched.secret_access_key,
-            session_token: Some(fetched.session_token),
-            expiration: Some(fetched.expiration),
-            account_id: Some(account_id.to_owned()),
-        };
+        let credentials = RoleCredentials::new(
+            fetched.access_key_id,
+            fetched.secret_access_key,
+            Some(fetched.session_token),
+            Some(fetched.expiration),
+        )
+        .map_err(|reason| ProviderError::InvalidCredentials {
+            profile: profile.to_owned(),
+            from: KeySource::Service(portal.endpoint().call("GetRoleCredentials")),
+            reason,
+        })?
+        .with_account_id(Some(account_id.to_owned()));
         self.credentials.store_sso(&key, &credentials)?;
         Ok(done(credentials, CredentialOrigin::Portal))
     }

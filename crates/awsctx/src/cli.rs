@@ -1,12 +1,13 @@
 //! The command line: every command, flag and help text of awsctx in one place.
 
 use std::ffi::OsString;
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use clap_complete::engine::ArgValueCompleter;
+use clap_complete::engine::{ArgValueCandidates, ArgValueCompleter};
 
-use crate::complete::profile_candidates;
+use crate::complete::{profile_candidates, profile_or_account};
 
 /// Log in to AWS IAM Identity Center once; switch AWS profiles per shell and per directory.
 ///
@@ -21,8 +22,9 @@ use crate::complete::profile_candidates;
     after_help = "Docs: `awsctx hook --help` for the shell set-up; https://github.com/awsctx/awsctx"
 )]
 pub(crate) struct Cli {
-    /// Switch this shell to PROFILE; `-` switches back to the previous one
-    #[arg(value_name = "PROFILE", add = ArgValueCompleter::new(profile_candidates))]
+    /// Switch this shell to PROFILE (or an account id, an ARN, an account name); `-` switches
+    /// back to the previous one
+    #[arg(value_name = "PROFILE", add = ArgValueCompleter::new(profile_or_account))]
     pub(crate) profile: Option<String>,
 
     /// Clear everything awsctx exported and restore what the shell had before
@@ -33,6 +35,17 @@ pub(crate) struct Cli {
     #[arg(short = 'c', long = "current", conflicts_with = "profile")]
     pub(crate) current: bool,
 
+    /// Use the profile in REGION (`AWS_REGION`, `AWS_DEFAULT_REGION`); without a profile,
+    /// change only the region of the current one
+    #[arg(
+        short = 'r',
+        long = "region",
+        value_name = "REGION",
+        value_parser = parse_region,
+        conflicts_with_all = ["unset", "current"]
+    )]
+    pub(crate) region: Option<String>,
+
     #[command(subcommand)]
     pub(crate) command: Option<Command>,
 }
@@ -41,7 +54,7 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Switch this shell to PROFILE (same as `awsctx PROFILE`)
     Use(UseArgs),
-    /// Log in to an SSO session (browser with PKCE by default; device code on request)
+    /// Log in to an SSO session (browser with PKCE; device code on remote hosts or on request)
     Login(LoginArgs),
     /// Log out of an SSO session and remove its tokens and role credentials
     Logout(LogoutArgs),
@@ -56,7 +69,9 @@ pub(crate) enum Command {
     CredentialProcess(CredentialProcessArgs),
     /// Run a command with a profile's credentials in its environment
     Exec(ExecArgs),
-    /// Open the AWS console signed in as a profile
+    /// Serve a profile's credentials to containers (the AWS container credential protocol)
+    Serve(ServeArgs),
+    /// Open the AWS console as a profile (an IAM Identity Center shortcut for SSO profiles)
     Console(ConsoleArgs),
     /// Set up SSO: write an `[sso-session]` and a `[profile]` to `~/.aws/config`
     #[command(subcommand)]
@@ -71,10 +86,11 @@ pub(crate) enum Command {
     Allow(TrustArgs),
     /// Refuse the `.aws-profile` file of DIR
     Deny(TrustArgs),
-    /// Print the shell hook: `eval "$(awsctx hook bash)"`, `awsctx hook fish | source`
+    /// Print the shell hook: `eval "$(awsctx hook bash)"`, `awsctx hook fish | source`, `awsctx
+    /// hook nu | save -f FILE` (then `source FILE` in config.nu)
     Hook(ShellArgs),
     /// Print a static completion script (for packagers; the hook already completes)
-    Completions(ShellArgs),
+    Completions(CompletionArgs),
     /// Check the set-up: hook, config, tokens, clock, file modes, endpoints
     Doctor,
     /// What the hook runs on a directory change or near expiry (prints shell code)
@@ -84,9 +100,21 @@ pub(crate) enum Command {
 
 #[derive(Debug, Args)]
 pub(crate) struct UseArgs {
-    /// The profile to switch to; `-` switches back
-    #[arg(add = ArgValueCompleter::new(profile_candidates))]
+    /// The profile to switch to (or an account id, an ARN, an account name); `-` switches back
+    #[arg(add = ArgValueCompleter::new(profile_or_account))]
     pub(crate) profile: String,
+    /// Use the profile in REGION
+    #[arg(short = 'r', long, value_name = "REGION", value_parser = parse_region)]
+    pub(crate) region: Option<String>,
+}
+
+/// A region name, as AWS spells them (`eu-central-1`).
+fn parse_region(text: &str) -> Result<String, String> {
+    if awsctx_core::binding::is_region(text) {
+        Ok(text.to_owned())
+    } else {
+        Err("not a region name (e.g. `eu-central-1`)".to_owned())
+    }
 }
 
 #[derive(Debug, Args)]
@@ -95,11 +123,15 @@ pub(crate) struct LoginArgs {
     #[arg(long, conflicts_with = "profile")]
     pub(crate) sso_session: Option<String>,
     /// Log in to the SSO session this profile uses (default: the current profile)
-    #[arg(long, add = ArgValueCompleter::new(profile_candidates))]
+    #[arg(long, add = ArgValueCandidates::new(profile_candidates))]
     pub(crate) profile: Option<String>,
     /// Use the device-code flow (for a browser on another device)
     #[arg(long)]
     pub(crate) use_device_code: bool,
+    /// Use the browser flow (PKCE) even where awsctx would choose the device code (over SSH,
+    /// in a container, without a display)
+    #[arg(long, conflicts_with = "use_device_code")]
+    pub(crate) use_pkce: bool,
     /// Print the URL instead of opening a browser
     #[arg(long)]
     pub(crate) no_browser: bool,
@@ -120,6 +152,9 @@ pub(crate) struct ListArgs {
     /// Print JSON: one array, one object per profile
     #[arg(long)]
     pub(crate) json: bool,
+    /// Only profiles whose name, account id, account name or role contain every word
+    #[arg(value_name = "FILTER")]
+    pub(crate) filter: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -150,7 +185,7 @@ pub(crate) enum ExportFormat {
 #[derive(Debug, Args)]
 pub(crate) struct ExportArgs {
     /// The profile (default: the current one)
-    #[arg(add = ArgValueCompleter::new(profile_candidates))]
+    #[arg(add = ArgValueCompleter::new(profile_or_account))]
     pub(crate) profile: Option<String>,
     #[arg(long, value_enum, default_value_t = ExportFormat::Process)]
     pub(crate) format: ExportFormat,
@@ -158,27 +193,47 @@ pub(crate) struct ExportArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct CredentialProcessArgs {
-    #[arg(long, add = ArgValueCompleter::new(profile_candidates))]
+    #[arg(long, add = ArgValueCandidates::new(profile_candidates))]
     pub(crate) profile: String,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct ExecArgs {
-    #[arg(add = ArgValueCompleter::new(profile_candidates))]
+    #[arg(add = ArgValueCompleter::new(profile_or_account))]
     pub(crate) profile: String,
+    /// Give CMD a credential server on loopback instead of keys: fresh keys for as long as
+    /// it runs (`AWS_CONTAINER_CREDENTIALS_FULL_URI`)
+    #[arg(long)]
+    pub(crate) server: bool,
     /// The command and its arguments (after `--`)
     #[arg(last = true, required = true, value_name = "CMD")]
     pub(crate) command: Vec<OsString>,
 }
 
 #[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    #[arg(add = ArgValueCompleter::new(profile_or_account))]
+    pub(crate) profile: String,
+    /// The port to listen on (default: any free one)
+    #[arg(long, default_value_t = 0)]
+    pub(crate) port: u16,
+    /// The address to listen on; anything but loopback lets others reach the server
+    #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    pub(crate) bind: IpAddr,
+}
+
+#[derive(Debug, Args)]
 pub(crate) struct ConsoleArgs {
     /// The profile (default: the current one)
-    #[arg(add = ArgValueCompleter::new(profile_candidates))]
+    #[arg(add = ArgValueCompleter::new(profile_or_account))]
     pub(crate) profile: Option<String>,
-    /// Print the sign-in URL instead of opening it
+    /// Print the URL instead of opening it
     #[arg(long)]
     pub(crate) print: bool,
+    /// Sign in through federation with the profile's keys, also for SSO profiles (role chains
+    /// and other profiles always do)
+    #[arg(long)]
+    pub(crate) federate: bool,
     /// Open this service's console (e.g. `s3`, `ec2`)
     #[arg(long)]
     pub(crate) service: Option<String>,
@@ -194,6 +249,7 @@ pub(crate) enum ConfigureCommand {
 }
 
 #[derive(Debug, Args)]
+#[allow(clippy::struct_excessive_bools)] // each is a flag of its own on the command line
 pub(crate) struct ConfigureSsoArgs {
     #[arg(long)]
     pub(crate) start_url: Option<String>,
@@ -220,6 +276,9 @@ pub(crate) struct ConfigureSsoArgs {
     /// Use the device-code flow if a login is needed
     #[arg(long)]
     pub(crate) use_device_code: bool,
+    /// Use the browser flow (PKCE) if a login is needed, even on a remote host
+    #[arg(long, conflicts_with = "use_device_code")]
+    pub(crate) use_pkce: bool,
     /// Print the URL instead of opening a browser if a login is needed
     #[arg(long)]
     pub(crate) no_browser: bool,
@@ -234,7 +293,7 @@ pub(crate) struct PopulateArgs {
     #[arg(long)]
     pub(crate) sso_session: Option<String>,
     /// Profile-name template: `{account_name}`, `{account_id}`, `{role_name}`, `{session}`
-    #[arg(long, default_value = "{account_name}-{role_name}")]
+    #[arg(long, default_value = crate::cmd::populate::DEFAULT_TEMPLATE)]
     pub(crate) template: String,
     /// Prefix for every generated name
     #[arg(long, default_value = "")]
@@ -253,8 +312,24 @@ pub(crate) struct PopulateArgs {
 #[derive(Debug, Args)]
 pub(crate) struct PinArgs {
     /// The profile (default: this shell's current one)
-    #[arg(add = ArgValueCompleter::new(profile_candidates))]
+    #[arg(add = ArgValueCompleter::new(profile_or_account))]
     pub(crate) profile: Option<String>,
+    /// Use the profile in REGION here
+    #[arg(short = 'r', long, value_name = "REGION", value_parser = parse_region)]
+    pub(crate) region: Option<String>,
+    /// Refuse the pin unless its profile is in account ID (implied when pinning by account
+    /// id or ARN)
+    #[arg(long, value_name = "ID", value_parser = parse_account)]
+    pub(crate) account: Option<String>,
+}
+
+/// An account id: twelve digits.
+fn parse_account(text: &str) -> Result<String, String> {
+    if awsctx_core::lookup::is_account_id(text) {
+        Ok(text.to_owned())
+    } else {
+        Err("an account id is twelve digits".to_owned())
+    }
 }
 
 #[derive(Debug, Args)]
@@ -267,6 +342,22 @@ pub(crate) enum ShellName {
     Bash,
     Zsh,
     Fish,
+    /// Nushell
+    Nu,
+}
+
+/// The shells with static completion scripts (Nushell's hook completes by itself).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CompletionArgs {
+    #[arg(value_enum)]
+    pub(crate) shell: CompletionShell,
 }
 
 #[derive(Debug, Args)]

@@ -10,12 +10,15 @@ use awsctx_core::binding::StateDir;
 use awsctx_core::cache::TokenCache;
 use awsctx_core::config::{Config, ConfigError, ConfigPaths};
 use awsctx_core::env::Env;
+use awsctx_core::switch::without_state;
 use awsctx_login::http::{HttpSettings, ca_bundle_path};
 use awsctx_login::provider::{CredentialProvider, DEFAULT_LOCK_DEADLINE, ProviderSettings};
 
 #[derive(Debug)]
 pub(crate) struct Context {
     pub(crate) env: Env,
+    /// `env` without the hook's state, for the processes awsctx starts.
+    child_env: Env,
     config: OnceCell<Config>,
     /// The first profile a command asked for, with what its credentials need, read without
     /// modelling the other profiles (`Config::load_profile`).
@@ -28,7 +31,18 @@ impl Context {
     }
 
     pub(crate) fn new(env: Env) -> Self {
-        Self { env, config: OnceCell::new(), profile_config: OnceCell::new() }
+        Self {
+            child_env: without_state(&env),
+            env,
+            config: OnceCell::new(),
+            profile_config: OnceCell::new(),
+        }
+    }
+
+    /// The environment of a process awsctx starts: everything but the hook's state (which
+    /// holds the user's own saved keys).
+    pub(crate) fn child_env(&self) -> &Env {
+        &self.child_env
     }
 
     /// The AWS config and credentials files, parsed whole on first use.
@@ -175,15 +189,18 @@ impl Context {
             http: self.http_settings(profile)?,
             allow_network,
         };
-        Ok(CredentialProvider::new(config, &self.env, settings)
+        Ok(CredentialProvider::new(config, self.child_env(), settings)
             .with_lock_deadline(self.lock_deadline()?)
             .on_lock_wait(|wait| crate::ui::notice(&wait.to_string())))
     }
 }
 
 fn config_error(err: &ConfigError) -> anyhow::Error {
-    crate::ui::error(
-        err.to_string(),
-        "fix the line named above; `awsctx doctor` checks the whole set-up",
-    )
+    let hint = match err {
+        ConfigError::TooLarge { .. } => {
+            "point `AWS_CONFIG_FILE` and `AWS_SHARED_CREDENTIALS_FILE` at your AWS files; `awsctx doctor` checks the whole set-up"
+        }
+        _ => "fix the line named above; `awsctx doctor` checks the whole set-up",
+    };
+    crate::ui::error(err.to_string(), hint)
 }

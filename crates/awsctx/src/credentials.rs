@@ -1,8 +1,13 @@
 //! Credentials at the binary's edge: resolving a profile's keys through the provider, and
 //! turning provider errors into one-line errors with the command that fixes them.
 
-use awsctx_core::config::ProfileError;
-use awsctx_core::file::{FileError, LockHolder};
+use std::path::Path;
+
+use awsctx_core::binding::BindingError;
+use awsctx_core::cache::CacheError;
+use awsctx_core::config::{EditError, ProfileError};
+use awsctx_core::file::{Distrust, FileError, LockHolder};
+use awsctx_core::shell::{Shell, quote};
 use awsctx_login::provider::{ProfileCredentials, ProviderError};
 
 use crate::context::Context;
@@ -36,7 +41,9 @@ pub(crate) fn fallback_hint(err: &anyhow::Error) -> Option<String> {
         if let Some(error) = cause.downcast_ref::<ProviderError>() {
             return match error {
                 ProviderError::Network(error) => network_hint(error),
-                ProviderError::Lock(error) => lock_hint(error),
+                ProviderError::Lock(error) | ProviderError::Cache(CacheError::Write(error)) => {
+                    file_hint(error)
+                }
                 ProviderError::AssumeRole { source, .. } if busy(source) => network_hint(source),
                 ProviderError::AssumeRole { .. } => Some(
                     "check the profile's `role_arn`, `external_id` and `source_profile` against the role's trust policy; `awsctx doctor` checks the set-up"
@@ -48,8 +55,65 @@ pub(crate) fn fallback_hint(err: &anyhow::Error) -> Option<String> {
         if let Some(error) = cause.downcast_ref::<awsctx_login::Error>() {
             return network_hint(error);
         }
-        cause.downcast_ref::<FileError>().and_then(lock_hint)
+        file_error(cause).and_then(file_hint)
     })
+}
+
+/// The file error in `cause`, also where a library error wraps it transparently (and so
+/// leaves it out of the chain). Provider errors are looked at above.
+fn file_error<'a>(cause: &'a (dyn std::error::Error + 'static)) -> Option<&'a FileError> {
+    if let Some(error) = cause.downcast_ref::<FileError>() {
+        return Some(error);
+    }
+    if let Some(CacheError::Write(error)) = cause.downcast_ref::<CacheError>() {
+        return Some(error);
+    }
+    if let Some(EditError::File(error)) = cause.downcast_ref::<EditError>() {
+        return Some(error);
+    }
+    if let Some(BindingError::File(error)) = cause.downcast_ref::<BindingError>() {
+        return Some(error);
+    }
+    None
+}
+
+/// What to do about a file awsctx would not use: the command that fixes it.
+fn file_hint(error: &FileError) -> Option<String> {
+    let word = |path: &Path| shell_word(&path.to_string_lossy());
+    match error {
+        FileError::WriteRefused { path, why } | FileError::LockRefused { path, why } => {
+            Some(match why {
+                Distrust::OpenFolder { dir, .. } => {
+                    format!("run `chmod 700 {}` so that only you can write it", word(dir))
+                }
+                Distrust::ForeignFolder { dir, .. } => format!(
+                    "move it out of the way (`mv {0} {0}.not-mine`); awsctx makes a new one",
+                    word(dir)
+                ),
+                _ => format!("remove it (`rm {}`); awsctx makes a new one", word(path)),
+            })
+        }
+        FileError::ReadOnly { path, .. } => {
+            Some(format!("run `chmod u+w {}` to let awsctx write it", word(path)))
+        }
+        FileError::NotYours { .. } => Some(
+            "run the command as the user who owns the file, or make the file yours first"
+                .to_owned(),
+        ),
+        _ => lock_hint(error),
+    }
+}
+
+/// `text` as one shell word in a hint: as it is when that is safe, else single-quoted (and
+/// escaped for the terminal).
+fn shell_word(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./:@%+=,".contains(&b));
+    if plain {
+        text.to_owned()
+    } else {
+        awsctx_core::text::escape(&quote(Shell::Bash, text)).into_owned()
+    }
 }
 
 /// A service error that says "later": a server failure or throttling.
@@ -76,6 +140,12 @@ fn network_hint(error: &awsctx_login::Error) -> Option<String> {
         }
         Error::MalformedResponse { .. } => {
             "the endpoint does not answer like AWS: check `AWS_ENDPOINT_URL*` and the proxy; `awsctx doctor` checks the endpoints"
+        }
+        Error::ListingTooLarge { .. } => {
+            "no organization needs that many: check `AWS_ENDPOINT_URL_SSO` and the proxy; `awsctx doctor` checks the endpoints"
+        }
+        Error::CaBundle { .. } => {
+            "point `AWS_CA_BUNDLE` (or the profile's `ca_bundle`) at a PEM file; `awsctx doctor` checks it"
         }
         Error::PendingAuthorizationExpired => "run `awsctx login` again",
         _ => return None,

@@ -11,6 +11,8 @@ mod cmd;
 mod complete;
 mod context;
 mod credentials;
+mod guard;
+mod target;
 mod ui;
 
 // Measured: ~1.5× faster `awsctx list` on 10 000 profiles than the system allocator.
@@ -22,6 +24,7 @@ fn main() -> ExitCode {
     clap_complete::CompleteEnv::with_factory(cli::Cli::command).complete();
 
     let cli = cli::Cli::parse();
+    awsctx_core::file::on_ignored_file(ui::ignored_file);
     let ctx = context::Context::from_process();
     let code = match cmd::run(cli, &ctx) {
         Ok(code) => code,

@@ -1,10 +1,19 @@
 //! What the user sees on stderr: one-line errors with a hint, notices, colour decisions.
+//!
+//! Every error and notice is escaped here ([`awsctx_core::text::escape_line`]) before it is
+//! written: whatever a message quotes (a directory name, a profile name from a cloned
+//! repository, a server's answer), no control character reaches the terminal raw. Colour is
+//! added after the escaping.
 
 #![allow(clippy::print_stderr)] // this module is where the binary talks to the user
 
-use std::io::IsTerminal;
+use std::fmt::Write as _;
+use std::io::{IsTerminal, Write as _};
 use std::process::ExitCode;
+use std::sync::{Mutex, PoisonError};
 
+use awsctx_core::file::IgnoredFile;
+use awsctx_core::text::escape_line;
 use clap::CommandFactory as _;
 use clap::error::ErrorKind;
 
@@ -25,6 +34,19 @@ impl std::fmt::Display for UserError {
 
 impl std::error::Error for UserError {}
 
+/// The user cancelled a choice (the picker): a quiet exit 130, as fzf and shells say for an
+/// interrupt.
+#[derive(Debug)]
+pub(crate) struct Cancelled;
+
+impl std::fmt::Display for Cancelled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("cancelled")
+    }
+}
+
+impl std::error::Error for Cancelled {}
+
 /// Build an error with a hint line.
 pub(crate) fn error(message: impl Into<String>, hint: impl Into<String>) -> anyhow::Error {
     UserError { message: message.into(), hint: Some(hint.into()) }.into()
@@ -32,18 +54,40 @@ pub(crate) fn error(message: impl Into<String>, hint: impl Into<String>) -> anyh
 
 /// Print `awsctx: error: ...` (and `hint: ...`) and give exit code 1.
 pub(crate) fn report(err: &anyhow::Error) -> ExitCode {
+    if err.downcast_ref::<Cancelled>().is_some() {
+        return ExitCode::from(130);
+    }
+    write_stderr(&error_text(err, Paint::stderr()));
+    ExitCode::FAILURE
+}
+
+/// The lines [`report`] prints, escaped.
+pub(crate) fn error_text(err: &anyhow::Error, paint: Paint) -> String {
+    let (message, hint) = message_and_hint(err);
+    let error = paint.style(Color::Red.bold(), "error:");
+    let mut text = format!("awsctx: {error} {}\n", escape_line(&message));
+    if let Some(hint) = hint {
+        let label = paint.style(Color::Cyan.bold(), "hint:");
+        let _ = writeln!(text, "{label} {}", escape_line(&hint));
+    }
+    text
+}
+
+/// `text` in one write: a message is never torn by other output to the same terminal (the
+/// echo of what the user types meanwhile, another process's line).
+fn write_stderr(text: &str) {
+    // Nowhere left to say anything: nothing to do about it.
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
+/// What [`report`] prints: the error on one line, and the hint when there is one.
+pub(crate) fn message_and_hint(err: &anyhow::Error) -> (String, Option<String>) {
     let hint = err
         .chain()
         .find_map(|e| e.downcast_ref::<UserError>())
         .and_then(|u| u.hint.clone())
         .or_else(|| crate::credentials::fallback_hint(err));
-    let message = one_line(err);
-    let paint = Paint::stderr();
-    eprintln!("awsctx: {} {message}", paint.style(Color::Red.bold(), "error:"));
-    if let Some(hint) = hint {
-        eprintln!("{} {hint}", paint.style(Color::Cyan.bold(), "hint:"));
-    }
-    ExitCode::FAILURE
+    (one_line(err), hint)
 }
 
 /// The error and its causes on one line: "reading `x`: permission denied". A cause that the
@@ -77,12 +121,45 @@ pub(crate) fn usage_error(path: &[&str], kind: ErrorKind, message: &str) -> ! {
         }
         target = target.find_subcommand_mut(name).expect("checked above");
     }
-    target.error(kind, message).exit()
+    target.error(kind, escape_line(message)).exit()
 }
 
 /// A one-line notice on stderr: `awsctx: ...`.
 pub(crate) fn notice(message: &str) {
-    eprintln!("awsctx: {message}");
+    notice_styled(message, None);
+}
+
+/// A notice in `style` on a terminal (the switch line is red for production): escaped first,
+/// then painted.
+pub(crate) fn notice_styled(message: &str, style: Option<Style>) {
+    write_stderr(&format!("{}\n", notice_text(message, style, Paint::stderr())));
+}
+
+/// The line [`notice_styled`] prints.
+pub(crate) fn notice_text(message: &str, style: Option<Style>, paint: Paint) -> String {
+    let message = escape_line(message);
+    match style {
+        Some(style) => format!("awsctx: {}", paint.style(style, &message)),
+        None => format!("awsctx: {message}"),
+    }
+}
+
+/// A one-line warning on stderr: `awsctx: warning: ...`.
+pub(crate) fn warning(message: &str) {
+    let paint = Paint::stderr();
+    let label = paint.style(Color::Yellow.bold(), "warning:");
+    write_stderr(&format!("awsctx: {label} {}\n", escape_line(message)));
+}
+
+/// A file awsctx passed over (a planted link, another user's file): said once per file and
+/// reason, however often the command looks at it.
+pub(crate) fn ignored_file(ignored: &IgnoredFile) {
+    static SAID: Mutex<Vec<IgnoredFile>> = Mutex::new(Vec::new());
+    let mut said = SAID.lock().unwrap_or_else(PoisonError::into_inner);
+    if !said.contains(ignored) {
+        said.push(ignored.clone());
+        warning(&ignored.to_string());
+    }
 }
 
 /// Whether to colour a stream: only a terminal, never with `NO_COLOR`.
@@ -111,4 +188,88 @@ impl Paint {
 
 fn no_color_unset() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use awsctx_core::text::is_unsafe;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Text with anything in it, controls of every kind more often than chance would have.
+    pub(crate) fn any_text() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            any::<char>().prop_map(String::from),
+            prop::sample::select(vec![
+                "\x1b[31m",
+                "\x1b]0;t\x07",
+                "\r",
+                "\n",
+                "\t",
+                "\x7f",
+                "\u{9b}",
+                "\u{202e}",
+                "\u{2067}",
+                "`",
+                "日本",
+            ])
+            .prop_map(str::to_owned),
+            "[a-z ]{1,6}",
+        ];
+        prop::collection::vec(piece, 0..12).prop_map(|pieces| pieces.concat())
+    }
+
+    /// `text` without the colour codes awsctx itself writes (`ESC [ … m`).
+    pub(crate) fn without_colour(text: &str) -> String {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(at) = rest.find("\x1b[") {
+            out.push_str(&rest[..at]);
+            let after = &rest[at + 2..];
+            match after.find(|c: char| !(c.is_ascii_digit() || c == ';')) {
+                Some(end) if after[end..].starts_with('m') => rest = &after[end + 1..],
+                _ => {
+                    out.push_str("\x1b[");
+                    rest = after;
+                }
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+
+    pub(crate) fn raw(text: &str) -> Vec<char> {
+        without_colour(text).chars().filter(|&c| c != '\n' && is_unsafe(c)).collect()
+    }
+
+    proptest! {
+        #[test]
+        fn no_error_or_notice_is_printed_with_a_raw_control_character(
+            message in any_text(),
+            cause in any_text(),
+            hint in any_text(),
+        ) {
+            let err = error(message.clone(), hint).context(cause);
+            for enabled in [false, true] {
+                let paint = Paint { enabled };
+                let text = error_text(&err, paint);
+                prop_assert!(raw(&text).is_empty(), "{text:?}");
+                prop_assert_eq!(text.lines().count(), 2, "{:?}", text);
+                for style in [None, Some(Color::Red.bold())] {
+                    let line = notice_text(&message, style, paint);
+                    prop_assert!(raw(&line).is_empty(), "{line:?}");
+                    prop_assert_eq!(line.lines().count(), 1);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn colour_survives_and_escapes_do_not() {
+        let paint = Paint { enabled: true };
+        let line = notice_text("prod \x1b[2J", Some(Color::Red.bold()), paint);
+        assert_eq!(line, "awsctx: \x1b[1;31mprod \\u{1b}[2J\x1b[0m");
+        assert_eq!(without_colour(&line), "awsctx: prod \\u{1b}[2J");
+    }
 }

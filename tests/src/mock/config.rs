@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use super::operation::Operation;
+
 /// One AWS account the user can reach through the portal, with its permission-set roles.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
@@ -85,6 +87,7 @@ pub struct MockConfig {
     pub(crate) device_interval: u64,
     pub(crate) page_size: usize,
     pub(crate) rate_limit: Option<u32>,
+    pub(crate) endless_pages: Vec<(Operation, usize)>,
     pub(crate) deny_authorization: bool,
     pub(crate) auto_approve: bool,
     pub(crate) assumable_roles: Vec<AssumableRole>,
@@ -105,6 +108,7 @@ impl Default for MockConfig {
             device_interval: 1,
             page_size: 20,
             rate_limit: None,
+            endless_pages: Vec::new(),
             deny_authorization: false,
             auto_approve: false,
             assumable_roles: Vec::new(),
@@ -199,6 +203,15 @@ impl MockConfig {
     #[must_use]
     pub fn rate_limit(mut self, per_second: u32) -> Self {
         self.rate_limit = Some(per_second.max(1));
+        self
+    }
+
+    /// A hostile portal: `op` (`ListAccounts` or `ListAccountRoles`) never ends, each page
+    /// holding about `bytes` of made-up accounts (~1 KB each) or roles (~60 bytes each) and a
+    /// fresh `nextToken`.
+    #[must_use]
+    pub fn endless_pages(mut self, op: Operation, bytes: usize) -> Self {
+        self.endless_pages.push((op, bytes));
         self
     }
 

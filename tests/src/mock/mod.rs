@@ -266,6 +266,14 @@ impl MockSso {
         self.shared.lock().bucket = per_second.map(state::TokenBucket::new);
     }
 
+    /// Make `op` paginate without end, in pages of about `bytes` (`None`: the real accounts
+    /// again); see [`MockConfig::endless_pages`].
+    pub fn set_endless_pages(&self, op: Operation, bytes: Option<usize>) {
+        let mut state = self.shared.lock();
+        state.endless_pages.retain(|(o, _)| *o != op);
+        state.endless_pages.extend(bytes.map(|b| (op, b)));
+    }
+
     /// Make the user refuse (or accept again) authorizations from now on.
     pub fn set_deny_authorization(&self, deny: bool) {
         self.shared.lock().deny_authorization = deny;

@@ -134,10 +134,20 @@ pub enum Fault {
     MalformedJson,
     /// Read the request, then close the connection without a byte of answer.
     DropConnection,
+    /// Answer `200` with a JSON body of this many bytes (the operation's own members, then
+    /// padding), as a hostile or broken server might.
+    HugeBody(usize),
     /// Answer as if the presented token or keys had expired (portal `401`, OIDC
     /// `ExpiredTokenException`, STS `ExpiredToken`). The state is not changed.
     ExpiredToken,
     /// Answer as if the presented token or keys had been revoked (portal `401`, OIDC
     /// `InvalidGrantException`, STS `InvalidClientTokenId`). The state is not changed.
     RevokedToken,
+    /// Answer this error in the service's shape, with this code and message as they are
+    /// (any characters: a hostile or broken server).
+    Error { status: u16, code: String, message: String },
+    /// Do the work, then answer with every JSON string member (STS: XML element) called
+    /// `name` set to `value`, e.g. a `secretAccessKey` or `verificationUriComplete` that no
+    /// AWS service would send.
+    Field { name: String, value: String },
 }

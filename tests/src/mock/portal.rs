@@ -71,6 +71,11 @@ fn try_handle(
         let secs = u64::try_from(wait.as_millis().div_ceil(1000)).unwrap_or(1).max(1);
         return Err(too_many_requests(request_id, secs));
     }
+    let endless = state.endless_pages.iter().find(|(o, _)| *o == op).map(|(_, bytes)| *bytes);
+    if let (Some(bytes), Some((offset, _))) = (endless, page) {
+        let account_id = req.query_param("account_id").unwrap_or_default();
+        return Ok(endless_page(op, account_id, offset, bytes, request_id));
+    }
     match op {
         Operation::GetRoleCredentials => {
             let role = required(req, "role_name", request_id)?;
@@ -142,6 +147,42 @@ fn try_handle(
             Ok(Response::portal_json(200, request_id, Vec::new()))
         }
     }
+}
+
+/// A page of about `bytes` of made-up accounts (~1 KB each) or roles of `account_id` (~60
+/// bytes each) from `offset` on, always with a `nextToken`.
+fn endless_page(
+    op: Operation,
+    account_id: &str,
+    offset: usize,
+    bytes: usize,
+    request_id: &str,
+) -> Response {
+    let (member, kind) = if op == Operation::ListAccounts {
+        ("accountList", "accounts")
+    } else {
+        ("roleList", "roles")
+    };
+    let mut items = String::new();
+    let mut n = offset;
+    while items.len() < bytes {
+        if !items.is_empty() {
+            items.push(',');
+        }
+        let item = if op == Operation::ListAccounts {
+            // Long names: a page holds ~1 000 accounts, so the byte count grows fastest.
+            json!({"accountId": format!("{:012}", n % 1_000_000_000_000),
+                   "accountName": format!("endless-{n:0>990}"),
+                   "emailAddress": format!("aws+endless-{n}@example.com")})
+        } else {
+            json!({"roleName": format!("EndlessRole{n}"), "accountId": account_id})
+        };
+        items.push_str(&item.to_string());
+        n += 1;
+    }
+    let next = encode_token(kind, if kind == "roles" { account_id } else { "" }, n);
+    let body = format!("{{\"{member}\":[{items}],\"nextToken\":{}}}", json!(next));
+    Response::portal_json(200, request_id, body)
 }
 
 /// `(offset, page size)` from `next_token` and `max_result`.

@@ -165,6 +165,17 @@ fn handle_connection(stream: &TcpStream, shared: &Shared) {
             }
             resp
         }
+        Some(Fault::Field { name, value }) => {
+            let mut resp = dispatch(shared, &req, op);
+            resp.body = replace_field(&resp.body, &name, &value);
+            resp
+        }
+        Some(Fault::HugeBody(size)) => {
+            let mut resp = dispatch(shared, &req, op);
+            resp.status = 200;
+            resp.body = huge_json(&resp.body, size);
+            resp
+        }
         Some(fault) => fault_response(shared, op, &fault),
         None => dispatch(shared, &req, op),
     };
@@ -231,11 +242,66 @@ fn dispatch(shared: &Shared, req: &Request, op: Operation) -> Response {
     }
 }
 
+/// `body` with every JSON string member (or XML element) `name` set to `value`.
+fn replace_field(body: &[u8], name: &str, value: &str) -> Vec<u8> {
+    fn walk(json: &mut serde_json::Value, name: &str, value: &str) {
+        match json {
+            serde_json::Value::Object(map) => {
+                for (key, member) in map.iter_mut() {
+                    if key == name && member.is_string() {
+                        *member = serde_json::Value::from(value);
+                    } else {
+                        walk(member, name, value);
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for item in items {
+                    walk(item, name, value);
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Ok(mut json) = serde_json::from_slice::<serde_json::Value>(body) {
+        walk(&mut json, name, value);
+        return json.to_string().into_bytes();
+    }
+    let text = String::from_utf8_lossy(body);
+    let (open, close) = (format!("<{name}>"), format!("</{name}>"));
+    let mut out = String::with_capacity(text.len());
+    let mut rest = &*text;
+    while let Some(start) = rest.find(&open) {
+        let after = start + open.len();
+        let Some(end) = rest[after..].find(&close) else { break };
+        out.push_str(&rest[..after]);
+        out.push_str(&super::response::xml_escape(value));
+        rest = &rest[after + end..];
+    }
+    out.push_str(rest);
+    out.into_bytes()
+}
+
 /// The answer an injected fault makes, in the shape of the operation's service.
 fn fault_response(shared: &Shared, op: Operation, fault: &Fault) -> Response {
     let request_id = shared.lock().request_id();
     let id = request_id.as_str();
     match (op.service(), fault) {
+        (Service::Oidc, Fault::Error { status, code, message }) => Response::oidc_json(
+            *status,
+            id,
+            &serde_json::json!({ "error": code, "error_description": message }),
+        ),
+        (Service::Portal, Fault::Error { status, code, message }) => Response::portal_json(
+            *status,
+            id,
+            serde_json::json!({ "message": message, "__type": format!("portal#{code}") })
+                .to_string(),
+        ),
+        (Service::Sts, Fault::Error { status, code, message }) => {
+            Response::sts_error(*status, id, code, message)
+        }
+        (_, Fault::Error { status, message, .. }) => Response::text(*status, message),
         (Service::Oidc, Fault::Status(status)) => {
             let (exception, error) = if *status >= 500 {
                 ("InternalServer", "server_error")
@@ -298,6 +364,23 @@ fn fault_response(shared: &Shared, op: Operation, fault: &Fault) -> Response {
         (Service::Browser, _) => Response::html(400, "Expired", "The request has expired."),
         (_, _) => Response::text(400, "Invalid or expired session"),
     }
+}
+
+/// `body` (a JSON object, or `{}`) grown to `size` bytes by a `padding` member.
+fn huge_json(body: &[u8], size: usize) -> Vec<u8> {
+    let mut out = match body.iter().rposition(|&b| b == b'}') {
+        Some(end) if body.first() == Some(&b'{') && end > 1 => {
+            let mut head = body[..end].to_vec();
+            head.push(b',');
+            head
+        }
+        _ => b"{".to_vec(),
+    };
+    out.extend_from_slice(b"\"padding\":\"");
+    let fill = size.saturating_sub(out.len() + 2);
+    out.resize(out.len() + fill, b'x');
+    out.extend_from_slice(b"\"}");
+    out
 }
 
 /// `GET /_mock/stats`: `{"RegisterClient":0,...}` in [`Operation::ALL`] order.

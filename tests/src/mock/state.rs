@@ -273,6 +273,7 @@ pub(crate) struct State {
     pub(crate) signin_tokens: HashMap<String, SigninToken>,
     pub(crate) console_sessions: Vec<ConsoleSession>,
     pub(crate) bucket: Option<TokenBucket>,
+    pub(crate) endless_pages: Vec<(Operation, usize)>,
     pub(crate) deny_authorization: bool,
 }
 
@@ -285,6 +286,7 @@ impl State {
             accounts: config.accounts.clone(),
             assumable_roles: config.assumable_roles.clone(),
             bucket: config.rate_limit.map(TokenBucket::new),
+            endless_pages: config.endless_pages.clone(),
             deny_authorization: config.deny_authorization,
             config,
             rng,

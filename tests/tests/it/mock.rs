@@ -1157,6 +1157,47 @@ fn token_faults_answer_as_expired_or_revoked() {
     assert_eq!(sts_error_code(&sts(&mock, &user, &form)), "InvalidClientTokenId");
 }
 
+#[test]
+fn field_and_error_faults_answer_what_a_hostile_server_would() {
+    let mock = MockSso::start(MockConfig::default());
+    let token = login(&mock);
+    let account = mock.accounts()[0].clone();
+    let target =
+        format!("/federation/credentials?role_name={}&account_id={}", account.roles[0], account.id);
+    mock.inject(
+        Operation::GetRoleCredentials,
+        [Fault::Field { name: "secretAccessKey".into(), value: "x;id\u{1b}".into() }],
+    );
+    let reply = portal_get(&mock, &target, &token);
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.json()["roleCredentials"]["secretAccessKey"], "x;id\u{1b}");
+    assert!(reply.json()["roleCredentials"]["accessKeyId"].as_str().unwrap().starts_with("ASIA"));
+
+    let hostile = "\u{1b}]0;t\u{7}<&>";
+    let error = || Fault::Error { status: 400, code: hostile.into(), message: hostile.into() };
+    mock.inject(Operation::GetRoleCredentials, [error()]);
+    let reply = portal_get(&mock, &target, &token);
+    assert_eq!(reply.status, 400);
+    assert_eq!(reply.json()["message"], hostile);
+    assert_eq!(reply.json()["__type"], format!("portal#{hostile}"));
+    mock.inject(Operation::CreateToken, [error()]);
+    let reply = post_json(&mock, "/token", &json!({}));
+    assert_eq!(
+        (reply.json()["error"].as_str(), reply.json()["error_description"].as_str()),
+        (Some(hostile), Some(hostile))
+    );
+
+    let keys = role_credentials(&mock, &token, &account.id, &account.roles[0]);
+    mock.inject(
+        Operation::AssumeRole,
+        [Fault::Field { name: "SecretAccessKey".into(), value: "$(id)<&>".into() }, error()],
+    );
+    let reply = assume_role(&mock, &keys, &[]);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.xml("SecretAccessKey"), "$(id)&lt;&amp;&gt;");
+    assert_eq!(sts_error_code(&assume_role(&mock, &keys, &[])), "\u{1b}]0;t\u{7}&lt;&amp;&gt;");
+}
+
 // --- robustness, stats, binary --------------------------------------------------------------
 
 #[test]

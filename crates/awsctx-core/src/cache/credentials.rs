@@ -87,18 +87,105 @@ impl CredentialKey {
     }
 }
 
-/// Short-term AWS keys.
+/// AWS keys, short-term or not, checked when they are made: every way keys enter awsctx (the
+/// SSO portal, STS, `credential_process`, the caches, the config, the environment) builds
+/// them with [`RoleCredentials::new`], and the fields cannot be changed afterwards. So no
+/// value can hold shell syntax by the time `export`, `exec` or the hook print it unquoted,
+/// as the AWS CLI does: see [`InvalidCredentials`] for the characters allowed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoleCredentials {
-    pub access_key_id: String,
-    pub secret_access_key: Secret,
-    pub session_token: Option<Secret>,
-    /// `None` for keys that do not expire.
-    pub expiration: Option<Timestamp>,
-    pub account_id: Option<String>,
+    access_key_id: String,
+    secret_access_key: Secret,
+    session_token: Option<Secret>,
+    expiration: Option<Timestamp>,
+    account_id: Option<String>,
+}
+
+/// The longest access key id (IAM's `AccessKeyIdType`).
+pub const MAX_ACCESS_KEY_ID: usize = 128;
+/// The longest secret or session token: far above any AWS issues (40 characters, and a
+/// few kilobytes for tokens with session tags), far below Linux's 128 KiB for one
+/// environment string, which a longer exported value would break for every command.
+pub const MAX_SECRET: usize = 64 * 1024;
+
+/// Which value of a set of keys was refused (never the value: it may be a secret). Access key
+/// ids are IAM's pattern `[\w]+` (letters, digits, `_`; AWS issues upper case and digits,
+/// S3-compatible stores lower case too); secrets and session tokens the base64 and base64url
+/// alphabets (`A–Z a–z 0–9 + / = - _`). None of these characters means anything to any
+/// shell, which is what lets `export --format env` print them unquoted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidCredentials {
+    #[error("the access key id is not 1 to 128 letters, digits or `_`, the characters AWS issues")]
+    AccessKeyId,
+    #[error(
+        "the secret access key holds characters AWS never issues (only letters, digits, `+`, `/`, `=`, `-` and `_`)"
+    )]
+    SecretAccessKey,
+    #[error(
+        "the session token holds characters AWS never issues (only letters, digits, `+`, `/`, `=`, `-` and `_`)"
+    )]
+    SessionToken,
+}
+
+fn is_access_key_id(value: &str) -> bool {
+    (1..=MAX_ACCESS_KEY_ID).contains(&value.len())
+        && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+fn is_base64_like(value: &str) -> bool {
+    (1..=MAX_SECRET).contains(&value.len())
+        && value.bytes().all(|b| b.is_ascii_alphanumeric() || b"+/=-_".contains(&b))
 }
 
 impl RoleCredentials {
+    /// Keys, if every value is made of the characters AWS issues ([`InvalidCredentials`]).
+    pub fn new(
+        access_key_id: impl Into<String>,
+        secret_access_key: Secret,
+        session_token: Option<Secret>,
+        expiration: Option<Timestamp>,
+    ) -> Result<Self, InvalidCredentials> {
+        let access_key_id = access_key_id.into();
+        if !is_access_key_id(&access_key_id) {
+            return Err(InvalidCredentials::AccessKeyId);
+        }
+        if !is_base64_like(secret_access_key.expose()) {
+            return Err(InvalidCredentials::SecretAccessKey);
+        }
+        if session_token.as_ref().is_some_and(|t| !is_base64_like(t.expose())) {
+            return Err(InvalidCredentials::SessionToken);
+        }
+        Ok(Self { access_key_id, secret_access_key, session_token, expiration, account_id: None })
+    }
+
+    /// The same keys, said to belong to `account_id`.
+    #[must_use]
+    pub fn with_account_id(mut self, account_id: Option<String>) -> Self {
+        self.account_id = account_id;
+        self
+    }
+
+    pub fn access_key_id(&self) -> &str {
+        &self.access_key_id
+    }
+
+    pub fn secret_access_key(&self) -> &Secret {
+        &self.secret_access_key
+    }
+
+    pub fn session_token(&self) -> Option<&Secret> {
+        self.session_token.as_ref()
+    }
+
+    /// `None` for keys that do not expire.
+    pub fn expiration(&self) -> Option<Timestamp> {
+        self.expiration
+    }
+
+    pub fn account_id(&self) -> Option<&str> {
+        self.account_id.as_deref()
+    }
+
     /// Whether the AWS CLI would still reuse them: at least 15 minutes left (keys without an
     /// expiry always are).
     pub fn is_fresh(&self, now: Timestamp) -> bool {
@@ -107,8 +194,10 @@ impl RoleCredentials {
 
     /// Read a cache entry of either shape (SSO or `AssumeRole`). `None` when the bytes are not
     /// a JSON object, or `Credentials` lacks a usable `AccessKeyId`, `SecretAccessKey` or
-    /// `Expiration` (every AWS tool writes one; keys of unknown age are not reused). The
-    /// account comes from `Credentials.AccountId`, else from `AssumedRoleUser.Arn`.
+    /// `Expiration` (every AWS tool writes one; keys of unknown age are not reused), or holds
+    /// a value [`RoleCredentials::new`] refuses: such an entry counts as corrupt, so it is
+    /// fetched again and replaced. The account comes from `Credentials.AccountId`, else from
+    /// `AssumedRoleUser.Arn`.
     pub fn from_cache_json(bytes: &[u8]) -> Option<Self> {
         let map = parse_object(bytes)?;
         let creds = map.get("Credentials")?.as_object()?;
@@ -116,13 +205,14 @@ impl RoleCredentials {
             let arn = map.get("AssumedRoleUser")?.get("Arn")?.as_str()?;
             account_of_arn(arn).map(str::to_owned)
         });
-        Some(Self {
-            access_key_id: super::string(creds.get("AccessKeyId"))?,
-            secret_access_key: Secret::from(super::string(creds.get("SecretAccessKey"))?),
-            session_token: super::string(creds.get("SessionToken")).map(Secret::from),
-            expiration: Some(super::timestamp(creds.get("Expiration"))?),
-            account_id,
-        })
+        let keys = Self::new(
+            super::string(creds.get("AccessKeyId"))?,
+            Secret::from(super::string(creds.get("SecretAccessKey"))?),
+            super::string(creds.get("SessionToken")).map(Secret::from),
+            Some(super::timestamp(creds.get("Expiration"))?),
+        )
+        .ok()?;
+        Some(keys.with_account_id(account_id))
     }
 
     /// The `Credentials` object, keys in the AWS CLI's order, absent ones left out.

@@ -18,16 +18,19 @@ pub mod pyjson;
 mod registration;
 mod token;
 
-use std::io::{self, Read};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Map, Value};
 use sha1::{Digest, Sha1};
 
-use crate::file::{FileError, write_atomic};
+use crate::file::{FileError, read_private, write_private};
 
-pub use credentials::{AssumeRoleKeyArgs, CredentialCache, CredentialKey, RoleCredentials};
+pub use credentials::{
+    AssumeRoleKeyArgs, CredentialCache, CredentialKey, InvalidCredentials, MAX_ACCESS_KEY_ID,
+    MAX_SECRET, RoleCredentials,
+};
 pub use registration::{ClientRegistration, RegistrationKey};
 pub use token::{SsoToken, TokenCache, TokenEntries, TokenEntry, TokenKey};
 
@@ -61,24 +64,18 @@ fn entry_path(dir: &Path, stem: &str) -> PathBuf {
     dir.join(format!("{stem}.json"))
 }
 
-/// The bytes of a cache entry, `None` when it does not exist or is too large to be one.
+/// The bytes of a cache entry; `None` when it does not exist, is too large to be one, or is
+/// not to be trusted (a link, not a regular file, another user's, in a folder others can
+/// write: reported, and then treated as missing, so a fetch writes a fresh one in its place).
 fn read_entry(path: &Path) -> Result<Option<Vec<u8>>, CacheError> {
-    let read_err = |source| CacheError::Read { path: path.to_owned(), source };
-    let file = match std::fs::File::open(path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(read_err(e)),
-    };
-    let mut bytes = Vec::new();
-    file.take(MAX_ENTRY_BYTES + 1).read_to_end(&mut bytes).map_err(read_err)?;
-    if bytes.len() as u64 > MAX_ENTRY_BYTES {
-        return Ok(None);
-    }
-    Ok(Some(bytes))
+    read_private(path, MAX_ENTRY_BYTES).map_err(|error| match error {
+        FileError::Read { path, source } => CacheError::Read { path, source },
+        other => CacheError::Write(other),
+    })
 }
 
 fn write_entry(path: &Path, contents: &str) -> Result<(), CacheError> {
-    Ok(write_atomic(path, contents.as_bytes(), 0o600, true)?)
+    Ok(write_private(path, contents.as_bytes())?)
 }
 
 /// Remove a cache entry; `false` when it was not there.

@@ -6,17 +6,18 @@
 //!
 //! Lines are read by the same rules as [`super::parse`], so that what is edited is what the
 //! SDKs see (an indented line belongs to the property above it, `[profile default]` hides
-//! `[default]`, repeated sections merge). `populate` owns *managed blocks*: the lines between
-//! `# BEGIN awsctx managed: ID` and `# END awsctx managed: ID`, replaced as a whole.
+//! `[default]`, repeated sections merge). `populate` owns *managed blocks* (see [`managed`]):
+//! the profile sections between `# BEGIN awsctx managed: ID` and `# END awsctx managed: ID`,
+//! of which it owns the headers and the keys it writes, nothing else.
+
+mod managed;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::model::FileKind;
-use super::parse::{
-    self, SectionPair, SyntaxError, is_identifier, parse_header, parse_property_line,
-};
+pub use self::managed::ManagedProfile;
+use super::parse::{self, SectionPair, is_identifier, parse_header, parse_property_line};
 use crate::file::{FileError, FileLock, resolve_symlinks, write_atomic_with_backup};
 
 /// How long [`ConfigDocument::save`] waits for another writer.
@@ -120,18 +121,18 @@ pub enum EditError {
     ManagedBlockDuplicated { id: String, line: usize },
     #[error("line {line}: `# END awsctx managed: {id}` without its `BEGIN` line")]
     ManagedBlockEndWithoutBegin { id: String, line: usize },
-    #[error(
-        "content of managed block `{id}`, line {line}: a managed-block marker cannot be nested"
-    )]
-    BlockContentHasMarker { id: String, line: usize },
-    #[error("content of managed block `{id}` must start with a section header")]
-    BlockContentOutsideSection { id: String },
-    #[error("content of managed block `{id}`, line {line}: {kind}")]
-    BlockContentSyntax { id: String, line: usize, kind: SyntaxError },
+    #[error("profile `{name}` is given twice for managed block `{id}`")]
+    ManagedProfileTwice { id: String, name: String },
     #[error("line {line}: the lines to change run into a managed-block marker")]
     EditCrossesMarker { line: usize },
     #[error("cannot read `{path}`: {source}", path = path.display())]
     Read { path: PathBuf, source: std::io::Error },
+    #[error(
+        "`{path}` is larger than {} MiB: awsctx does not read a config file that big",
+        super::MAX_FILE_BYTES >> 20,
+        path = path.display()
+    )]
+    TooLarge { path: PathBuf },
     #[error("`{path}` is not UTF-8 text", path = path.display())]
     NotUtf8 { path: PathBuf },
     #[error("`{path}` changed on disk since it was read; read it again and redo the change", path = path.display())]
@@ -379,38 +380,8 @@ impl ConfigDocument {
         self.remove_ranges(&ranges)
     }
 
-    /// The text between the markers of managed block `id`, if the block exists.
-    pub fn managed_block(&self, id: &str) -> Result<Option<String>, EditError> {
-        let Some((begin, end)) = self.find_block(id)? else { return Ok(None) };
-        let mut out = String::new();
-        for line in &self.lines[begin + 1..end] {
-            out.push_str(&line.text);
-            out.push_str(line.ending.as_str());
-        }
-        Ok(Some(out))
-    }
-
-    /// Replace the content of managed block `id` with `content`, or append the block (with
-    /// its markers) at the end of the file. `content` must start with a section header (so
-    /// nothing of it falls into the section above) and parse.
-    pub fn set_managed_block(&mut self, id: &str, content: &str) -> Result<(), EditError> {
-        check_block_content(id, content)?;
-        let content_lines: Vec<String> =
-            ConfigDocument::parse(content).lines.into_iter().map(|l| l.text).collect();
-        if let Some((begin, end)) = self.find_block(id)? {
-            let new = self.new_lines(content_lines);
-            self.lines.splice(begin + 1..end, new);
-        } else {
-            let (begin, end) = markers(id);
-            let mut lines = vec![begin];
-            lines.extend(content_lines);
-            lines.push(end);
-            self.append(lines);
-        }
-        Ok(())
-    }
-
-    /// Remove managed block `id` with its markers. Returns whether it existed.
+    /// Remove managed block `id`: its markers and every line between them. Returns whether it
+    /// existed.
     pub fn remove_managed_block(&mut self, id: &str) -> Result<bool, EditError> {
         let Some((begin, end)) = self.find_block(id)? else { return Ok(false) };
         self.lines.drain(begin..=end);
@@ -420,9 +391,10 @@ impl ConfigDocument {
     /// Write the document to `path`: under an exclusive lock on `.<name>.awsctx.lock` beside
     /// it, check that the file still holds what this document was read from (a concurrent
     /// change is an error, never overwritten), then replace it atomically, keeping the
-    /// previous version as `<path>.awsctx.bak`. A symlinked file is written through the link.
+    /// previous version as `<path>.awsctx.bak`. A symlinked file is written through the link;
+    /// a file the user cannot write (read-only, another user's) is an error, left as it was.
     pub fn save(&self, path: &Path) -> Result<(), EditError> {
-        let _lock = FileLock::acquire(&lock_path(path), LOCK_DEADLINE, |_| {})?;
+        let _lock = FileLock::acquire_beside(&lock_path(path), LOCK_DEADLINE, |_| {})?;
         let text = self.text();
         let current = read_bytes(path)?;
         if current == text.as_bytes() {
@@ -431,10 +403,15 @@ impl ConfigDocument {
         if current != self.original.as_bytes() {
             return Err(EditError::ChangedOnDisk { path: path.to_owned() });
         }
+        write_atomic_with_backup(path, &Self::backup_path(path), text.as_bytes(), 0o600)?;
+        Ok(())
+    }
+
+    /// Where [`ConfigDocument::save`] keeps the previous version of `path`.
+    pub fn backup_path(path: &Path) -> PathBuf {
         let mut backup = path.as_os_str().to_owned();
         backup.push(".awsctx.bak");
-        write_atomic_with_backup(path, Path::new(&backup), text.as_bytes(), 0o600)?;
-        Ok(())
+        PathBuf::from(backup)
     }
 
     /// The line ending most lines use; LF when there is a tie or none.
@@ -587,29 +564,6 @@ fn check_block_id(id: &str) -> Result<(), EditError> {
     Ok(())
 }
 
-fn check_block_content(id: &str, content: &str) -> Result<(), EditError> {
-    check_block_id(id)?;
-    for (i, line) in content.lines().enumerate() {
-        if is_marker(line) {
-            return Err(EditError::BlockContentHasMarker { id: id.to_owned(), line: i + 1 });
-        }
-    }
-    let doc = ConfigDocument::parse(content);
-    let first =
-        doc.lines.iter().map(|l| classify(&l.text, l.ending)).find(|k| *k != LineKind::Ignored);
-    if matches!(first, Some(LineKind::Property(_) | LineKind::Continuation)) {
-        return Err(EditError::BlockContentOutsideSection { id: id.to_owned() });
-    }
-    parse::parse_file(content, FileKind::Config, Path::new("")).map_err(|e| match e {
-        super::ConfigError::Syntax { at, kind } => {
-            EditError::BlockContentSyntax { id: id.to_owned(), line: at.line, kind }
-        }
-        // Parsing text reads no file; other errors cannot happen.
-        _ => EditError::BlockContentOutsideSection { id: id.to_owned() },
-    })?;
-    Ok(())
-}
-
 fn check_key(key: &str) -> Result<(), EditError> {
     if is_identifier(key) { Ok(()) } else { Err(EditError::InvalidKey { key: key.to_owned() }) }
 }
@@ -640,9 +594,9 @@ fn lock_path(path: &Path) -> PathBuf {
 
 /// The bytes at `path` (through symlinks); a missing file is empty.
 fn read_bytes(path: &Path) -> Result<Vec<u8>, EditError> {
-    match std::fs::read(resolve_symlinks(path)) {
-        Ok(bytes) => Ok(bytes),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-        Err(source) => Err(EditError::Read { path: path.to_owned(), source }),
+    match super::read_config_file(&resolve_symlinks(path)) {
+        Ok(bytes) => Ok(bytes.unwrap_or_default()),
+        Err(super::ReadError::TooLarge) => Err(EditError::TooLarge { path: path.to_owned() }),
+        Err(super::ReadError::Io(source)) => Err(EditError::Read { path: path.to_owned(), source }),
     }
 }

@@ -13,12 +13,12 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
-use super::ConfigError;
 use super::location::ConfigPaths;
 use super::model::{Config, FileKind, FileLine, ProfileNames, Scope, Span};
 use super::parse::{
     Builder, Class, Segment, SyntaxError, classify, is_name_byte, parse_header, too_large, trim_ws,
 };
+use super::{ConfigError, MAX_FILE_BYTES};
 
 /// The size of a block read at a time.
 const BLOCK: usize = 64 * 1024;
@@ -203,9 +203,14 @@ impl FileIndex {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(index),
             Err(source) => return Err(read_error(source)),
         };
-        if let Ok(meta) = file.metadata() {
+        // The size is only a hint (a device says 0): the cap is checked as blocks come too.
+        let size = file.metadata().map_err(read_error)?.len();
+        if size > MAX_FILE_BYTES {
+            return Err(too_large(path));
+        }
+        {
             // Sized once for a file of the usual shape (a section per 100 bytes or more).
-            let len = usize::try_from(meta.len()).unwrap_or(0);
+            let len = usize::try_from(size).unwrap_or(0);
             index.headers.reserve(len / 100);
             index.profiles.text.reserve(len / 8);
             index.profiles.ends.reserve(len / 100);
@@ -224,6 +229,10 @@ impl FileIndex {
                 Err(source) => return Err(read_error(source)),
             };
             filled += n;
+            // Also for a file with no line end at all (`/dev/zero`): the buffer never outgrows it.
+            if (offset + filled) as u64 > MAX_FILE_BYTES {
+                return Err(too_large(path));
+            }
             let end = if n == 0 {
                 filled
             } else {
@@ -233,7 +242,7 @@ impl FileIndex {
                     None => continue,
                 }
             };
-            if offset + end > Span::MAX {
+            if (offset + end) as u64 > MAX_FILE_BYTES {
                 return Err(too_large(path));
             }
             let block = &buffer[..end];

@@ -18,13 +18,13 @@
 use std::io::Read as _;
 use std::path::Path;
 
-use super::ConfigError;
 use super::location::ConfigPaths;
 use super::model::{
     Config, FileKind, FileLine, Location, PackedLocation, ProfileSource, Property, Reading, Run,
     Scope, SectionData, Span, Stored, StoredValue, SubProperty, Table, Text, Warning, WarningKind,
     hash_name,
 };
+use super::{ConfigError, MAX_FILE_BYTES};
 
 impl Config {
     /// Read and parse both files. A missing file counts as empty.
@@ -52,6 +52,7 @@ impl Config {
     }
 
     fn whole(read: String, split: usize, paths: ConfigPaths) -> Result<Self, ConfigError> {
+        // Files read are capped far below this; text given to `parse` is not.
         if read.len() > Span::MAX {
             let file = if split > Span::MAX { FileKind::Config } else { FileKind::Credentials };
             return Err(too_large(paths.path(file)));
@@ -77,25 +78,26 @@ impl Config {
     }
 }
 
-/// Check the syntax of one file's text. `path` only names the file in errors.
-pub(crate) fn parse_file(text: &str, kind: FileKind, path: &Path) -> Result<(), ConfigError> {
-    let paths = ConfigPaths { config: path.to_owned(), credentials: path.to_owned() };
-    let mut builder = Builder::new(text, &paths);
-    builder.feed(Segment { file: kind, start: 0, end: text.len(), first_line: 1 })
-}
-
-/// Append the bytes of `path` to `bytes`; a missing file adds nothing.
+/// Append the bytes of `path` (at most [`MAX_FILE_BYTES`]) to `bytes`; a missing file adds
+/// nothing. A larger file is refused before it is read whole.
 fn read_into(bytes: &mut Vec<u8>, path: &Path) -> Result<(), ConfigError> {
     let read = |source| ConfigError::Read { path: path.to_owned(), source };
-    let mut file = match std::fs::File::open(path) {
+    let file = match std::fs::File::open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(source) => return Err(read(source)),
     };
-    if let Ok(meta) = file.metadata() {
-        bytes.reserve(usize::try_from(meta.len()).unwrap_or(0));
+    // The size is only a hint: devices and `/proc` files say 0, a file may grow meanwhile.
+    let size = file.metadata().map_err(read)?.len();
+    if size > MAX_FILE_BYTES {
+        return Err(too_large(path));
     }
-    file.read_to_end(bytes).map_err(read)?;
+    bytes.reserve(usize::try_from(size).unwrap_or(0));
+    let start = bytes.len();
+    file.take(MAX_FILE_BYTES + 1).read_to_end(bytes).map_err(read)?;
+    if (bytes.len() - start) as u64 > MAX_FILE_BYTES {
+        return Err(too_large(path));
+    }
     Ok(())
 }
 
@@ -130,10 +132,7 @@ fn into_text(bytes: Vec<u8>, split: usize, paths: &ConfigPaths) -> Result<String
 }
 
 pub(crate) fn too_large(path: &Path) -> ConfigError {
-    ConfigError::Read {
-        path: path.to_owned(),
-        source: std::io::Error::new(std::io::ErrorKind::FileTooLarge, "larger than 2 GiB"),
-    }
+    ConfigError::TooLarge { path: path.to_owned() }
 }
 
 /// A syntax error: the whole file is rejected, as the SDKs do.

@@ -12,6 +12,13 @@ use std::fmt;
 use super::model::{Config, FileLine, Profile, Section, Stored, redact_command};
 use crate::secret::Secret;
 
+/// The key of `[sso-session NAME]` in which `configure sso` keeps the default region the user
+/// chose, for `populate` to write into the profiles it generates for that session. Not
+/// `region`: botocore refuses every profile of the session whose own `region` differs from
+/// one in the session section ("inconsistent between profile and sso-session"), and the
+/// SDKs ignore a key they do not know.
+pub const SESSION_DEFAULT_REGION: &str = "awsctx_default_region";
+
 /// An `[sso-session NAME]` section, checked: it has a start URL and a region.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SsoSession {

@@ -4,6 +4,7 @@
 
 use std::os::unix::fs::PermissionsExt;
 
+use awsctx_core::config::edit::ManagedProfile;
 use awsctx_core::config::{Config, ConfigDocument, EditError, SectionName};
 use indexmap::IndexMap;
 use proptest::prelude::*;
@@ -152,68 +153,6 @@ fn set_nested_writes_sub_properties_that_read_back() {
     assert_eq!(nested.get("endpoint_url"), Some("http://localhost:9000"));
 }
 
-const BLOCK: &str = "sso-session corp";
-
-#[test]
-fn a_managed_block_is_appended_then_replaced_in_place_then_removed() {
-    let mut doc = ConfigDocument::parse("[profile mine]\r\nregion = x");
-    assert_eq!(doc.managed_block(BLOCK).unwrap(), None);
-    doc.set_managed_block(BLOCK, "[profile a]\nsso_session = corp").unwrap();
-    let appended = "[profile mine]\r\nregion = x\r\n# BEGIN awsctx managed: sso-session corp\r\n[profile a]\r\nsso_session = corp\r\n# END awsctx managed: sso-session corp\r\n";
-    assert_eq!(doc.text(), appended);
-    doc.set(&profile("after"), "k", "v").unwrap();
-    doc.set_managed_block(BLOCK, "[profile b]\nsso_session = corp\n").unwrap();
-    assert_eq!(
-        doc.text(),
-        "[profile mine]\r\nregion = x\r\n# BEGIN awsctx managed: sso-session corp\r\n[profile b]\r\nsso_session = corp\r\n# END awsctx managed: sso-session corp\r\n[profile after]\r\nk = v\r\n"
-    );
-    assert_eq!(
-        doc.managed_block(BLOCK).unwrap().as_deref(),
-        Some("[profile b]\r\nsso_session = corp\r\n")
-    );
-    // A key added to the section above the block lands above the block.
-    doc.set(&profile("mine"), "output", "json").unwrap();
-    assert!(doc.text().starts_with("[profile mine]\r\nregion = x\r\noutput = json\r\n# BEGIN"));
-    assert!(doc.remove_managed_block(BLOCK).unwrap());
-    assert_eq!(
-        doc.text(),
-        "[profile mine]\r\nregion = x\r\noutput = json\r\n[profile after]\r\nk = v\r\n"
-    );
-}
-
-#[test]
-fn broken_or_unsafe_managed_blocks_are_refused() {
-    let unterminated = ConfigDocument::parse("# BEGIN awsctx managed: x\n[profile a]\n");
-    assert!(matches!(
-        unterminated.managed_block("x"),
-        Err(EditError::ManagedBlockUnterminated { line: 1, .. })
-    ));
-    let twice = ConfigDocument::parse(
-        "# BEGIN awsctx managed: x\n# END awsctx managed: x\n# BEGIN awsctx managed: x\n# END awsctx managed: x\n",
-    );
-    assert!(matches!(
-        twice.managed_block("x"),
-        Err(EditError::ManagedBlockDuplicated { line: 3, .. })
-    ));
-    let stray_end = ConfigDocument::parse("# END awsctx managed: x\n");
-    assert!(matches!(
-        stray_end.managed_block("x"),
-        Err(EditError::ManagedBlockEndWithoutBegin { .. })
-    ));
-    let mut doc = ConfigDocument::parse("[profile a]\n");
-    let err = doc.set_managed_block("x", "region = orphan\n").unwrap_err();
-    assert!(matches!(err, EditError::BlockContentOutsideSection { .. }), "{err}");
-    let err = doc.set_managed_block("x", "[p]\n# END awsctx managed: x\n").unwrap_err();
-    assert!(matches!(err, EditError::BlockContentHasMarker { line: 2, .. }), "{err}");
-    let err = doc.set_managed_block("x", "[p]\nno equals\n").unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "content of managed block `x`, line 2: expected an `=` sign defining a property"
-    );
-    assert!(matches!(doc.set_managed_block("x\ny", ""), Err(EditError::InvalidBlockId { .. })));
-    assert_eq!(doc.text(), "[profile a]\n");
-}
-
 #[test]
 fn save_keeps_a_backup_writes_through_a_symlink_and_refuses_a_concurrent_change() {
     let dir = tempfile::tempdir().unwrap();
@@ -259,7 +198,7 @@ fn save_creates_a_new_private_file() {
 /// blank and whitespace-only lines, CRLF and mixed endings, tabs, odd spacing, repeated
 /// sections, sub-properties, `[default]` beside `[profile default]`, a managed block, no
 /// final newline.
-const CORPUS: &[&str] = &[
+pub(crate) const CORPUS: &[&str] = &[
     "# Managed by hand\n; semicolon comment\n\n[default]\nregion=us-east-1\noutput   =\tjson   \n\n  \n[profile dev]   # trailing comment\nsso_session = corp\nsso_account_id = 111122223333\n    # indented comment continues the value\nsso_role_name = Dev\n\n[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = eu-west-1\n[profile dev]\nregion = eu-central-1\ns3 =\n  max_concurrent_requests = 10\n\n  addressing_style = path\n# BEGIN awsctx managed: sso-session corp\n[profile m-0-x]\nsso_session = corp\n# END awsctx managed: sso-session corp\n[profile prod]\nregion = us-west-2",
     "[profile prod]\r\nregion\t=\tus-east-1\r\noutput = text ; inline comment\r\n\r\n[profile default]\r\nregion = ap-south-1\r\n[default]\r\nregion = shadowed\r\n\t\r\n;bye\r\n",
     "",
@@ -283,14 +222,36 @@ fn section(i: usize) -> SectionName {
     }
 }
 
-/// Block contents; their section names (`m-BLOCK-*`) appear nowhere else.
-fn block_content(block: usize, variant: usize) -> String {
+/// Block contents; their profile names (`m-BLOCK-*`) appear nowhere else.
+fn block_content(block: usize, variant: usize) -> Vec<ManagedProfile> {
+    let profile = |name: &str, keys: &[(&str, &str)]| {
+        let name = format!("m-{block}-{name}");
+        ManagedProfile {
+            from: Some(name.clone()),
+            name,
+            keys: keys.iter().map(|&(k, v)| (k.to_owned(), v.to_owned())).collect(),
+        }
+    };
     match variant {
-        0 => String::new(),
-        1 => format!("[profile m-{block}-a]\nregion = x\n"),
-        2 => format!("[profile m-{block}-a]\nregion = y\n[profile m-{block}-b]\noutput = json"),
-        _ => format!("# generated\n\n[profile m-{block}-c]\r\nsso_session = corp\r\n"),
+        0 => Vec::new(),
+        1 => vec![profile("a", &[("region", "x")])],
+        2 => vec![profile("a", &[("region", "y")]), profile("b", &[("output", "json")])],
+        _ => vec![profile("c", &[("sso_session", "corp"), ("Region", "")])],
     }
+}
+
+/// What a block of `profiles` reads as.
+fn block_text(profiles: &[ManagedProfile]) -> String {
+    let mut text = String::new();
+    for p in profiles {
+        text.push_str(&SectionName::Profile(p.name.clone()).header());
+        text.push('\n');
+        for (k, v) in &p.keys {
+            text.push_str(&property_line(k, v));
+            text.push('\n');
+        }
+    }
+    text
 }
 
 #[derive(Debug, Clone)]
@@ -315,10 +276,10 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-type Model = IndexMap<SectionName, Props>;
+pub(crate) type Model = IndexMap<SectionName, Props>;
 
 /// The sections the SDK parser sees, keyed like the editor names them.
-fn model_of(text: &str) -> Model {
+pub(crate) fn model_of(text: &str) -> Model {
     let config = Config::from_sources(text, "").unwrap_or_else(|e| panic!("{e}\n---\n{text}"));
     let mut model = Model::new();
     for p in config.profiles() {
@@ -549,15 +510,19 @@ fn apply_block<'a>(
             for name in model_of(&old).into_keys() {
                 model.shift_remove(&name);
             }
+            let content = block_text(&content);
             model.extend(model_of(&content));
             let old_lines: Vec<String> = lines(&old).iter().map(|l| bare(l).to_owned()).collect();
             let mut insertable: Vec<String> =
                 lines(&content).iter().map(|l| bare(l).to_owned()).collect();
             insertable.push(format!("# BEGIN awsctx managed: {id}"));
             insertable.push(format!("# END awsctx managed: {id}"));
+            insertable.push(String::new());
             Expected {
                 deletable: Box::new(move |_, l| {
-                    old_lines.iter().any(|o| o == bare(l)) || before.is_unterminated_last(l)
+                    old_lines.iter().any(|o| o == bare(l))
+                        || l.contains("awsctx managed:")
+                        || before.is_unterminated_last(l)
                 }),
                 insertable,
             }
@@ -664,7 +629,11 @@ proptest! {
         let _ = doc.set(&SectionName::Profile("a".into()), &key, &value);
         let _ = doc.remove(&SectionName::Default, &key);
         let _ = doc.remove_section(&SectionName::Profile("b".into()));
-        let _ = doc.set_managed_block("b", &text);
+        let _ = doc.set_managed_block("b", &[ManagedProfile {
+            name: key.clone(),
+            from: Some(key.clone()),
+            keys: vec![(key.clone(), value.clone())],
+        }]);
         let _ = doc.remove_managed_block("b");
     }
 }

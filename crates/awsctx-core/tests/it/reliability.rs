@@ -125,13 +125,14 @@ fn token() -> SsoToken {
 }
 
 fn credentials() -> RoleCredentials {
-    RoleCredentials {
-        access_key_id: "ASIAEXAMPLE".into(),
-        secret_access_key: Secret::new("secret/key+="),
-        session_token: Some(Secret::new("session-token")),
-        expiration: Some("2099-01-01T12:00:00Z".parse().unwrap()),
-        account_id: Some("111122223333".into()),
-    }
+    RoleCredentials::new(
+        "ASIAEXAMPLE",
+        Secret::new("secret/key+="),
+        Some(Secret::new("session-token")),
+        Some("2099-01-01T12:00:00Z".parse().unwrap()),
+    )
+    .unwrap()
+    .with_account_id(Some("111122223333".into()))
 }
 
 fn registration_key() -> RegistrationKey {
@@ -274,18 +275,26 @@ proptest! {
         let text = String::from_utf8_lossy(&bytes);
         let first = trimmed_lines(&text).into_iter().find(|l| !l.is_empty() && !l.starts_with('#'));
         match parse_profile_file(path, &bytes) {
-            Ok(name) => {
+            Ok(bound) => {
+                let name = bound.profile;
                 prop_assert_eq!(Some(name.as_str()), first);
                 prop_assert!(!name.is_empty() && name.trim() == name);
-                prop_assert!(!name.chars().any(char::is_control), "{:?}", name);
+                prop_assert!(!name.chars().any(awsctx_core::text::is_unsafe), "{:?}", name);
             }
             Err(err) => {
                 prop_assert!(err.to_string().contains("`/repo/.aws-profile`"), "{}", err);
-                match err {
+                match &err {
                     BindingError::EmptyProfileFile { .. } => prop_assert_eq!(first, None),
-                    BindingError::InvalidProfileName { name, .. } => {
-                        prop_assert!(first.is_some_and(|l| l.chars().any(char::is_control)));
-                        prop_assert!(!name.chars().any(char::is_control), "escaped: {:?}", name);
+                    BindingError::InvalidProfileName { .. } => {
+                        prop_assert!(first.is_some_and(|l| l.chars().any(awsctx_core::text::is_unsafe)));
+                        // The content is never echoed: only the path and the reason.
+                        prop_assert!(!err.to_string().contains(first.unwrap_or_default()), "{}", err);
+                    }
+                    // A later `KEY = VALUE` line with an unknown key or a bad value.
+                    BindingError::InvalidSetting { line, .. } => {
+                        let shown = text.lines().nth(line - 1).unwrap_or_default();
+                        prop_assert!(shown.contains('='), "{}", shown);
+                        prop_assert!(!err.to_string().contains(shown.trim()), "{}", err);
                     }
                     other => prop_assert!(false, "unexpected error {}", other),
                 }
@@ -312,7 +321,7 @@ proptest! {
         let direct = parse_profile_file(&repo.join(PROFILE_FILE), &bytes);
         match (found, direct) {
             (Ok(Some(binding)), Ok(name)) => {
-                prop_assert_eq!(binding.profile, name);
+                prop_assert_eq!(binding.profile, name.profile);
                 prop_assert_eq!(binding.root, repo);
             }
             (Err(found), Err(direct)) => prop_assert_eq!(found.to_string(), direct.to_string()),

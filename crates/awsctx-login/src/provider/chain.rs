@@ -12,7 +12,9 @@ use awsctx_core::config::{ChainLink, ProfileKind};
 use awsctx_core::secret::Secret;
 use jiff::Timestamp;
 
-use super::{CredentialOrigin, CredentialProvider, LockPurpose, ProfileCredentials, ProviderError};
+use super::{
+    CredentialOrigin, CredentialProvider, KeySource, LockPurpose, ProfileCredentials, ProviderError,
+};
 use crate::endpoint::Service;
 use crate::error::Error;
 use crate::http::run_blocking;
@@ -75,8 +77,8 @@ impl RoleStep {
     ) -> ProfileCredentials {
         ProfileCredentials {
             account_id: credentials
-                .account_id
-                .clone()
+                .account_id()
+                .map(str::to_owned)
                 .or_else(|| account_of_arn(&self.role_arn).map(str::to_owned)),
             credentials,
             profile: self.profile.clone(),
@@ -188,10 +190,10 @@ impl CredentialProvider<'_> {
             duration_seconds: step.duration_seconds,
         };
         let source_keys = Credentials {
-            access_key_id: source.credentials.access_key_id.clone(),
-            secret_access_key: source.credentials.secret_access_key.clone(),
-            session_token: source.credentials.session_token.clone(),
-            expiration: source.credentials.expiration,
+            access_key_id: source.credentials.access_key_id().to_owned(),
+            secret_access_key: source.credentials.secret_access_key().clone(),
+            session_token: source.credentials.session_token().cloned(),
+            expiration: source.credentials.expiration(),
         };
         // A refusal names the profile and role; a network failure stays a network failure
         // (callers retry those later, and keep using keys that still work meanwhile).
@@ -206,13 +208,18 @@ impl CredentialProvider<'_> {
                     other => ProviderError::Network(other),
                 },
             )?;
-        let credentials = RoleCredentials {
-            access_key_id: assumed.credentials.access_key_id.clone(),
-            secret_access_key: assumed.credentials.secret_access_key.clone(),
-            session_token: Some(assumed.credentials.session_token.clone()),
-            expiration: Some(assumed.credentials.expiration),
-            account_id: assumed.account_id().map(str::to_owned),
-        };
+        let credentials = RoleCredentials::new(
+            assumed.credentials.access_key_id.clone(),
+            assumed.credentials.secret_access_key.clone(),
+            Some(assumed.credentials.session_token.clone()),
+            Some(assumed.credentials.expiration),
+        )
+        .map_err(|reason| ProviderError::InvalidCredentials {
+            profile: step.profile.clone(),
+            from: KeySource::Service(sts.endpoint().call("AssumeRole")),
+            reason,
+        })?
+        .with_account_id(assumed.account_id().map(str::to_owned));
         self.credentials.store_assume_role(
             &step.key,
             &credentials,
@@ -250,16 +257,15 @@ impl CredentialProvider<'_> {
         };
         let token =
             self.env.get("AWS_SESSION_TOKEN").or_else(|| self.env.get("AWS_SECURITY_TOKEN"));
-        Ok(RoleCredentials {
-            access_key_id: access_key_id.to_owned(),
-            secret_access_key: Secret::new(secret),
-            session_token: token.map(Secret::new),
-            expiration: self
-                .env
-                .get("AWS_CREDENTIAL_EXPIRATION")
-                .and_then(awsctx_core::time::parse_lenient),
-            account_id: self.env.get("AWS_ACCOUNT_ID").map(str::to_owned),
-        })
+        let expiration =
+            self.env.get("AWS_CREDENTIAL_EXPIRATION").and_then(awsctx_core::time::parse_lenient);
+        RoleCredentials::new(access_key_id, Secret::new(secret), token.map(Secret::new), expiration)
+            .map(|keys| keys.with_account_id(self.env.get("AWS_ACCOUNT_ID").map(str::to_owned)))
+            .map_err(|reason| ProviderError::InvalidCredentials {
+                profile: profile.to_owned(),
+                from: KeySource::Environment,
+                reason,
+            })
     }
 }
 

@@ -230,7 +230,7 @@ impl CredentialProvider<'_> {
         key: &TokenKey,
         since: SystemTime,
     ) -> Result<Option<SsoToken>, ProviderError> {
-        let written = std::fs::metadata(self.tokens.path(key)).and_then(|m| m.modified());
+        let written = std::fs::symlink_metadata(self.tokens.path(key)).and_then(|m| m.modified());
         if written.is_ok_and(|at| at >= since) {
             let now = Timestamp::now();
             return Ok(self.tokens.load(key)?.filter(|t| !t.needs_refresh(now)));

@@ -18,9 +18,10 @@ pub struct MfaPrompt<'p> {
 }
 
 impl MfaPrompt<'_> {
-    /// The question, as the AWS CLI asks it: `Enter MFA code for {mfa_serial}: `.
+    /// The question, as the AWS CLI asks it: `Enter MFA code for {mfa_serial}: ` (the
+    /// config's value escaped, as it goes to a terminal).
     pub fn text(&self) -> String {
-        format!("Enter MFA code for {}: ", self.mfa_serial)
+        format!("Enter MFA code for {}: ", awsctx_core::text::Untrusted(self.mfa_serial))
     }
 }
 

@@ -126,7 +126,7 @@ fn three_link_chain_assumes_each_role_with_the_keys_before_it_and_caches_both() 
     assert_eq!(got.account_id.as_deref(), Some(SECOND_ACCOUNT));
     assert_eq!(got.role_name.as_deref(), Some("Second"));
     assert_eq!(got.region.as_deref(), Some("us-west-2"));
-    let who = c.identity(&got.credentials.access_key_id);
+    let who = c.identity(got.credentials.access_key_id());
     assert!(
         who.arn.starts_with("arn:aws:sts::222233334444:assumed-role/Second/awsctx-"),
         "{}",
@@ -141,8 +141,8 @@ fn three_link_chain_assumes_each_role_with_the_keys_before_it_and_caches_both() 
     assert_eq!(first_signer, portal.access_key_id, "the first role is assumed with the SSO keys");
     assert_eq!(region, "us-west-2", "STS is called in the selected profile's region");
     let first_keys = c.cache().load(&key(&c.first_arn())).unwrap().expect("first role cached");
-    assert_eq!(signed_by(&calls[1]).0, first_keys.access_key_id);
-    assert_eq!(c.identity(&first_keys.access_key_id).arn.split('/').nth(1), Some("First"));
+    assert_eq!(signed_by(&calls[1]).0, first_keys.access_key_id());
+    assert_eq!(c.identity(first_keys.access_key_id()).arn.split('/').nth(1), Some("First"));
 
     // The AWS CLI's shape: the STS answer, `+00:00` expiry, the account from the ARN.
     let second_key = key(&format!("arn:aws:iam::{SECOND_ACCOUNT}:role/Second"));
@@ -165,13 +165,14 @@ fn three_link_chain_assumes_each_role_with_the_keys_before_it_and_caches_both() 
 fn a_cached_top_role_needs_neither_its_source_nor_a_login() {
     let c = Chain::new();
     let config = c.config();
-    let cached = RoleCredentials {
-        access_key_id: "ASIACACHEDROLE".into(),
-        secret_access_key: Secret::new("s"),
-        session_token: Some(Secret::new("t")),
-        expiration: Some(Timestamp::from_second(Timestamp::now().as_second() + 2400).unwrap()),
-        account_id: Some(SECOND_ACCOUNT.into()),
-    };
+    let cached = RoleCredentials::new(
+        "ASIACACHEDROLE",
+        Secret::new("s"),
+        Some(Secret::new("t")),
+        Some(Timestamp::from_second(Timestamp::now().as_second() + 2400).unwrap()),
+    )
+    .unwrap()
+    .with_account_id(Some(SECOND_ACCOUNT.into()));
     let second_key = key(&format!("arn:aws:iam::{SECOND_ACCOUNT}:role/Second"));
     c.cache()
         .store_assume_role(
@@ -185,7 +186,7 @@ fn a_cached_top_role_needs_neither_its_source_nor_a_login() {
     for allow_network in [true, false] {
         let provider = CredentialProvider::new(&config, &c.env, c.settings(allow_network));
         let got = provider.credentials("second").unwrap();
-        assert_eq!(got.credentials.access_key_id, "ASIACACHEDROLE");
+        assert_eq!(got.credentials.access_key_id(), "ASIACACHEDROLE");
         assert_eq!(got.origin, CredentialOrigin::Cache);
         let old = provider.cached("second").unwrap().expect("role profiles have a cache entry");
         assert_eq!(old.credentials, cached);
@@ -205,7 +206,7 @@ fn a_middle_role_in_the_cache_is_the_source_of_the_next_one() {
     assert_eq!(c.mock.count(Operation::GetRoleCredentials), 0, "the SSO base was not needed");
     let calls = c.mock.requests_for(Operation::AssumeRole);
     assert_eq!(calls.len(), 1);
-    assert_eq!(signed_by(&calls[0]).0, first.credentials.access_key_id);
+    assert_eq!(signed_by(&calls[0]).0, first.credentials.access_key_id());
 }
 
 #[test]
@@ -259,7 +260,7 @@ fn external_id_session_name_and_duration_are_sent_and_make_the_cache_key() {
     assert_eq!(call.form_param("ExternalId").as_deref(), Some("ext-42"));
     assert_eq!(call.form_param("RoleSessionName").as_deref(), Some("alice"));
     assert_eq!(call.form_param("DurationSeconds").as_deref(), Some("1800"));
-    let left = got.credentials.expiration.unwrap().duration_since(Timestamp::now());
+    let left = got.credentials.expiration().unwrap().duration_since(Timestamp::now());
     assert!(left <= SignedDuration::from_mins(30) && left > SignedDuration::from_mins(29));
     let key = CredentialKey::assume_role(&AssumeRoleKeyArgs {
         role_arn: arn.clone(),
@@ -350,7 +351,7 @@ fn static_and_environment_sources_sign_the_first_call() {
     let config = c.config();
     let provider = CredentialProvider::new(&config, &c.env, c.settings(true));
     let got = provider.credentials("from-keys").unwrap();
-    assert!(c.identity(&got.credentials.access_key_id).arn.contains(":assumed-role/Deploy/"));
+    assert!(c.identity(got.credentials.access_key_id()).arn.contains(":assumed-role/Deploy/"));
     assert_eq!(signed_by(&c.mock.requests_for(Operation::AssumeRole)[0]).0, user.access_key_id);
 
     let err = provider.credentials("from-env").unwrap_err();
@@ -360,7 +361,7 @@ fn static_and_environment_sources_sign_the_first_call() {
     env.set("AWS_SECRET_ACCESS_KEY", &user.secret_access_key);
     let got =
         CredentialProvider::new(&config, &env, c.settings(true)).credentials("from-env").unwrap();
-    assert!(c.identity(&got.credentials.access_key_id).arn.contains(":assumed-role/Audit/"));
+    assert!(c.identity(got.credentials.access_key_id()).arn.contains(":assumed-role/Audit/"));
 }
 
 #[test]

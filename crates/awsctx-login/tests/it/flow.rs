@@ -8,6 +8,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use awsctx_core::secret::Secret;
+use awsctx_login::browser::BrowserUrl;
 use awsctx_login::flow::{
     AuthorizePrompt, DeviceFlowTiming, DevicePrompt, PkceTiming, device_login, pkce_login,
 };
@@ -60,7 +61,7 @@ fn device_flow_polls_through_pending_and_slow_down() {
     assert_eq!(*requests_before_prompt, 2, "one CreateToken attempt before the prompt");
     assert_eq!(prompt.user_code, "ABCD-EFGH");
     assert_eq!(
-        prompt.verification_uri_complete.as_deref(),
+        prompt.verification_uri_complete.as_ref().map(BrowserUrl::as_str),
         Some("https://device.sso.us-east-1.amazonaws.com/?user_code=ABCD-EFGH")
     );
     let left = prompt.expires_at.duration_since(jiff::Timestamp::now());
@@ -169,7 +170,7 @@ fn pkce_with_browser(
     let result = block_on(async {
         let listener = CallbackListener::bind().await.unwrap();
         pkce_login(&oidc, &creds(), &[], listener, &timing, |prompt: &AuthorizePrompt| {
-            let url = prompt.url.clone();
+            let url = prompt.url.as_str().to_owned();
             opened = Some(url.clone());
             std::thread::spawn(move || {
                 let _ = pages_tx.send(browse(url));

@@ -183,6 +183,14 @@ fn malformed_bodies_are_clear_errors_not_panics() {
         ),
         (Reply::json(200, r#"{"accountList":[1]}"#), "an item of `accountList` is not an object"),
         (Reply::json(200, &huge), "the body is larger than 1024 KiB"),
+        // No length announced: read up to the cap, then refused.
+        (
+            Reply::Raw(
+                format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{huge}")
+                    .into_bytes(),
+            ),
+            "the body is larger than 1024 KiB",
+        ),
         (Reply::status(200, &[], b"\xff\xfe\x00garbage"), "the body is not JSON"),
     ];
     for (reply, expected) in cases {

@@ -96,13 +96,14 @@ impl Fixture {
     }
 
     fn seed_credentials(&self, left: SignedDuration) -> RoleCredentials {
-        let creds = RoleCredentials {
-            access_key_id: "ASIACACHED".into(),
-            secret_access_key: Secret::new("cached-secret"),
-            session_token: Some(Secret::new("cached-token")),
-            expiration: Some(in_whole_seconds(left)),
-            account_id: Some(self.account.clone()),
-        };
+        let creds = RoleCredentials::new(
+            "ASIACACHED",
+            Secret::new("cached-secret"),
+            Some(Secret::new("cached-token")),
+            Some(in_whole_seconds(left)),
+        )
+        .unwrap()
+        .with_account_id(Some(self.account.clone()));
         self.creds_cache().store_sso(&self.dev_key(), &creds).expect("write creds");
         creds
     }
@@ -169,13 +170,13 @@ fn credentials_inside_the_reuse_window_are_fetched_once_and_cached_in_the_cli_fo
     f.seed_credentials(SignedDuration::from_mins(14));
     let first = f.provider().credentials("dev").unwrap();
     assert_eq!(first.origin, CredentialOrigin::Portal);
-    assert_ne!(first.credentials.access_key_id, "ASIACACHED");
+    assert_ne!(first.credentials.access_key_id(), "ASIACACHED");
     let second = f.provider().credentials("dev").unwrap();
     assert_eq!(second.origin, CredentialOrigin::Cache);
     assert_eq!(second.credentials, first.credentials);
     assert_eq!(f.mock.count(Operation::GetRoleCredentials), 1);
 
-    let issued = f.mock.credentials(&first.credentials.access_key_id).expect("mock issued them");
+    let issued = f.mock.credentials(first.credentials.access_key_id()).expect("mock issued them");
     let expiration = Timestamp::try_from(issued.expires_at.unwrap()).unwrap();
     let expected = format!(
         r#"{{"ProviderType": "sso", "Credentials": {{"AccessKeyId": "{}", "SecretAccessKey": "{}", "SessionToken": "{}", "Expiration": "{}", "AccountId": "{}"}}}}"#,
@@ -202,7 +203,7 @@ fn twenty_threads_at_once_cause_exactly_one_get_role_credentials() {
                 let f = &f;
                 scope.spawn(move || {
                     barrier.wait();
-                    f.provider().credentials("dev").unwrap().credentials.access_key_id
+                    f.provider().credentials("dev").unwrap().credentials.access_key_id().to_owned()
                 })
             })
             .collect();
@@ -444,13 +445,13 @@ fn static_and_process_profiles_resolve() {
     let f = Fixture::new();
     let keys = f.provider().credentials("keys").unwrap();
     assert_eq!(keys.origin, CredentialOrigin::Static);
-    assert_eq!(keys.credentials.access_key_id, "AKIASTATIC");
-    assert_eq!(keys.credentials.expiration, None);
+    assert_eq!(keys.credentials.access_key_id(), "AKIASTATIC");
+    assert_eq!(keys.credentials.expiration(), None);
     assert_eq!(keys.account_id.as_deref(), Some("999988887777"));
     let tool = f.provider().credentials("tool").unwrap();
     assert_eq!(tool.origin, CredentialOrigin::Process);
-    assert_eq!(tool.credentials.access_key_id, "AKIAPROC");
-    assert_eq!(tool.credentials.secret_access_key.expose(), "proc-secret");
+    assert_eq!(tool.credentials.access_key_id(), "AKIAPROC");
+    assert_eq!(tool.credentials.secret_access_key().expose(), "proc-secret");
     assert_eq!(tool.region.as_deref(), Some("us-west-2"));
     assert!(f.mock.requests().is_empty());
 }
@@ -458,7 +459,7 @@ fn static_and_process_profiles_resolve() {
 #[test]
 fn credential_process_gets_the_cli_recursion_guard() {
     let mock = MockSso::start(MockConfig::default());
-    let text = "[profile echo]\ncredential_process = sh -c 'printf \"{\\\"Version\\\":1,\\\"AccessKeyId\\\":\\\"%s\\\",\\\"SecretAccessKey\\\":\\\"s\\\"}\" \"$_AWS_CLI_PROFILE_CHAIN\"'\n\
+    let text = "[profile echo]\ncredential_process = sh -c 'printf \"{\\\"Version\\\":1,\\\"AccessKeyId\\\":\\\"A\\\",\\\"SecretAccessKey\\\":\\\"s\\\",\\\"AccountId\\\":\\\"%s\\\"}\" \"$_AWS_CLI_PROFILE_CHAIN\"'\n\
                 [profile failing]\ncredential_process = sh -c 'echo nope >&2; exit 3'\n";
     let config = Config::from_sources(text, "").unwrap();
     let mut env = Env::from_pairs([("PATH", std::env::var("PATH").unwrap_or_default())]);
@@ -472,7 +473,7 @@ fn credential_process_gets_the_cli_recursion_guard() {
     };
     let provider = CredentialProvider::new(&config, &env, settings);
     let got = provider.credentials("echo").unwrap();
-    assert_eq!(got.credentials.access_key_id, "outer,echo");
+    assert_eq!(got.credentials.account_id(), Some("outer,echo"));
     let err = provider.credentials("failing").unwrap_err();
     assert_eq!(err.to_string(), "profile `failing`: `sh` failed (exit 3): nope");
     let settings = provider.settings().clone();
@@ -482,6 +483,108 @@ fn credential_process_gets_the_cli_recursion_guard() {
     let err = provider.credentials("echo").unwrap_err();
     assert!(matches!(err, ProviderError::ProcessLoop { .. }), "{err}");
     drop(mock);
+}
+
+/// A provider for `text` with nothing but `PATH` in its environment.
+fn process_provider<'a>(config: &'a Config, env: &'a Env, home: &Path) -> CredentialProvider<'a> {
+    let settings = ProviderSettings {
+        home: home.to_owned(),
+        state_dir: StateDir::new(home.join("state")),
+        http: fast_http(),
+        allow_network: true,
+    };
+    CredentialProvider::new(config, env, settings)
+}
+
+#[test]
+fn a_credential_process_past_the_deadline_is_killed_with_what_it_started() {
+    let home = tempfile::tempdir().unwrap();
+    let pid_file = home.path().join("grandchild.pid");
+    // The grandchild writes its pid, then both hang (the grandchild holding stdout open).
+    let text = format!(
+        "[profile slow]\ncredential_process = sh -c 'sh -c \"echo \\$\\$ > $0; exec sleep 30\" & sleep 30' {}\n",
+        pid_file.display()
+    );
+    let config = Config::from_sources(&text, "").unwrap();
+    let env = Env::from_pairs([("PATH", std::env::var("PATH").unwrap_or_default())]);
+    let provider = process_provider(&config, &env, home.path())
+        .with_deadline(std::time::Instant::now() + Duration::from_millis(500));
+    let started = std::time::Instant::now();
+    let err = provider.credentials("slow").unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+    assert!(matches!(err, ProviderError::ProcessTimeout { .. }), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.starts_with("profile `slow`: `sh` did not finish within ")
+            && text.ends_with(" ms and was stopped"),
+        "{text}"
+    );
+    let pid = std::fs::read_to_string(&pid_file).unwrap_or_default();
+    let pid = pid.trim();
+    assert!(!pid.is_empty(), "the grandchild ran");
+    let alive = |pid: &str| {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+            !stat.rsplit(')').next().unwrap_or_default().trim_start().starts_with('Z')
+        })
+    };
+    for _ in 0..20 {
+        if !alive(pid) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(!alive(pid), "grandchild {pid} survived the deadline");
+}
+
+#[test]
+fn without_a_deadline_a_credential_process_takes_the_time_it_needs() {
+    let text = "[profile slowish]\ncredential_process = sh -c 'sleep 1; printf \"{\\\"Version\\\":1,\\\"AccessKeyId\\\":\\\"AKIASLOW\\\",\\\"SecretAccessKey\\\":\\\"s\\\"}\"'\n";
+    let home = tempfile::tempdir().unwrap();
+    let config = Config::from_sources(text, "").unwrap();
+    let env = Env::from_pairs([("PATH", std::env::var("PATH").unwrap_or_default())]);
+    let got = process_provider(&config, &env, home.path()).credentials("slowish").unwrap();
+    assert_eq!(got.credentials.access_key_id(), "AKIASLOW");
+    // Within a deadline it has, the answer is the same.
+    let got = process_provider(&config, &env, home.path())
+        .with_deadline(std::time::Instant::now() + Duration::from_secs(20))
+        .credentials("slowish")
+        .unwrap();
+    assert_eq!(got.credentials.access_key_id(), "AKIASLOW");
+}
+
+#[test]
+fn a_credential_process_that_prints_without_end_is_read_to_a_cap() {
+    let text = "[profile chatty]\ncredential_process = sh -c 'head -c 100000000 /dev/zero'\n";
+    let home = tempfile::tempdir().unwrap();
+    let config = Config::from_sources(text, "").unwrap();
+    let env = Env::from_pairs([("PATH", std::env::var("PATH").unwrap_or_default())]);
+    let err = process_provider(&config, &env, home.path()).credentials("chatty").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "profile `chatty`: `sh` printed unusable credentials: the output is larger than 1024 KiB"
+    );
+}
+
+#[test]
+fn the_deadline_bounds_network_attempts_and_their_retries() {
+    let f = Fixture::with(MockConfig::default());
+    f.seed_session_token();
+    f.mock.inject(
+        Operation::GetRoleCredentials,
+        std::iter::repeat_n(Fault::Slow(Duration::from_secs(5)), 3),
+    );
+    let started = std::time::Instant::now();
+    let err = f
+        .provider()
+        .with_deadline(std::time::Instant::now() + Duration::from_millis(700))
+        .credentials("dev")
+        .unwrap_err();
+    let took = started.elapsed();
+    // 3 attempts of 2 s each without the deadline.
+    assert!(took < Duration::from_secs(3), "{took:?}");
+    assert!(err.to_string().contains("GetRoleCredentials"), "{err}");
+    assert!(err.to_string().contains("timed out"), "{err}");
+    assert_eq!(f.mock.count(Operation::GetRoleCredentials), 1, "no retry past the deadline");
 }
 
 #[test]
@@ -494,7 +597,7 @@ fn device_login_writes_the_token_and_caches_the_registration_for_the_next_login(
     let outcome = provider
         .login(&session, &options, |event| {
             if let LoginEvent::Device(prompt) = event {
-                assert!(prompt.verification_uri.starts_with(&f.mock.url()));
+                assert!(prompt.verification_uri.as_str().starts_with(&f.mock.url()));
                 prompts += 1;
             }
         })

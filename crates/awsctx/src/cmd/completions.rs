@@ -6,13 +6,13 @@ use std::process::ExitCode;
 use clap::CommandFactory;
 use clap_complete::aot::{Shell, generate};
 
-use crate::cli::{Cli, ShellArgs, ShellName};
+use crate::cli::{Cli, CompletionArgs, CompletionShell};
 
-pub(crate) fn run(args: &ShellArgs) -> ExitCode {
+pub(crate) fn run(args: &CompletionArgs) -> ExitCode {
     let shell = match args.shell {
-        ShellName::Bash => Shell::Bash,
-        ShellName::Zsh => Shell::Zsh,
-        ShellName::Fish => Shell::Fish,
+        CompletionShell::Bash => Shell::Bash,
+        CompletionShell::Zsh => Shell::Zsh,
+        CompletionShell::Fish => Shell::Fish,
     };
     let mut script = Vec::new();
     generate(shell, &mut Cli::command(), "awsctx", &mut script);

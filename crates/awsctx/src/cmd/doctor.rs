@@ -13,10 +13,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use awsctx_core::binding::StateDir;
 use awsctx_core::cache::{CredentialCache, TokenCache};
 use awsctx_core::config::{Config, ProfileError, ProfileKind};
 use awsctx_core::env::Env;
+use awsctx_core::file::{Distrust, judge_file, judge_folder};
 use awsctx_core::shell::{Shell, quote};
+use awsctx_core::switch::var;
+use awsctx_core::text::escape_line;
 use awsctx_login::endpoint::EndpointSource;
 use awsctx_login::http::HttpSettings;
 use awsctx_login::probe::{Probe, ProbeError, probe};
@@ -58,7 +62,8 @@ pub(crate) fn run(ctx: &Context) -> anyhow::Result<ExitCode> {
     if let Ok(provider) = ctx.provider(None, false) {
         check_logins(&sessions, &provider, now, &mut report);
     }
-    check_file_modes(home.as_deref(), &at_home, &mut report);
+    let state = ctx.state_dir().ok();
+    check_file_modes(home.as_deref(), state.as_ref().map(StateDir::path), &at_home, &mut report);
     let proxy_ok = check_proxy(&ctx.env, &mut report);
     let ca_bundle = check_ca_bundles(&ctx.env, config, &at_home, &mut report);
     if let Some(config) = config {
@@ -106,12 +111,14 @@ impl Report {
         self.line(Color::Red, "✗", text.as_ref());
     }
 
-    /// The mark in colour on a terminal; the text itself stays plain, as it says it all.
+    /// The mark in colour on a terminal; the text itself stays plain, as it says it all. It
+    /// quotes the config, paths and servers' answers, so it is escaped.
     fn line(&self, colour: Color, mark: &str, text: &str) {
         let text = match &self.home_prefix {
             Some(prefix) => text.replace(prefix.as_str(), "~/"),
             None => text.to_owned(),
         };
+        let text = escape_line(&text);
         let mark = if self.paint.enabled() {
             colour.bold().paint(mark).to_string()
         } else {
@@ -131,11 +138,22 @@ enum Check {
     Fail(String),
 }
 
-/// The hook exports `_AWSCTX_PWD` at its first prompt; without it, the line for `$SHELL`
-/// (the same hint as a switch without the hook).
+/// The hook sets `_AWSCTX_PWD` at its first prompt and hands it to the awsctx it runs;
+/// without it, the line for `$SHELL` (the same hint as a switch without the hook).
 fn hook(ctx: &Context) -> Check {
-    if ctx.env.get("_AWSCTX_PWD").is_some() {
-        return Check::Ok("shell hook: loaded in this shell".to_owned());
+    if awsctx_core::switch::hook_loaded(&ctx.env) {
+        let Some(shell) = ctx.env.get(var::SHELL_VERSION) else {
+            return Check::Ok("shell hook: loaded in this shell".to_owned());
+        };
+        let shell = awsctx_core::text::escape(shell);
+        let clock = if ctx.env.get(var::EPOCH).is_some() {
+            // bash before 5.0 (macOS's /bin/bash is 3.2).
+            "; it has no `EPOCHSECONDS`, so the hook counts time from `SECONDS` and one `date` \
+             at load (still no process per prompt)"
+        } else {
+            ""
+        };
+        return Check::Ok(format!("shell hook: loaded in {shell}{clock}"));
     }
     let fix = super::use_::hook_hint(ctx);
     Check::Fail(format!("shell hook: not loaded in this shell; {fix}, then open a new shell"))
@@ -257,43 +275,69 @@ fn check_logins(
 
 /// Token and credential files must be yours alone (0600); their directories must not be
 /// writable by others (0700 is what awsctx makes; the AWS CLI leaves them 0755, which is fine:
-/// the names are hashes).
-fn check_file_modes(home: Option<&Path>, at_home: &dyn Fn(&Path) -> String, report: &mut Report) {
+/// the names are hashes). The same for awsctx's state and lock files. A link, a FIFO or
+/// another user's file where awsctx keeps its own is named too: awsctx ignores it.
+fn check_file_modes(
+    home: Option<&Path>,
+    state: Option<&Path>,
+    at_home: &dyn Fn(&Path) -> String,
+    report: &mut Report,
+) {
     let Some(home) = home else {
         report.fail("file modes: `HOME` is not set, so the caches cannot be found; set `HOME`");
         return;
     };
     let (tokens, credentials) = (TokenCache::from_home(home), CredentialCache::from_home(home));
+    let mut folders: Vec<(PathBuf, &str)> =
+        vec![(tokens.dir().to_owned(), ".json"), (credentials.dir().to_owned(), ".json")];
+    if let Some(state) = state {
+        folders.push((state.to_owned(), ""));
+        folders.push((state.join("locks"), ".lock"));
+    }
     let mut checked = 0;
     let mut bad = false;
-    let mut flag = |path: &Path, mode: u32, what: &str, chmod: &str, report: &mut Report| {
+    let mut flag = |path: &Path, what: String, fix: String, report: &mut Report| {
         bad = true;
-        report.fail(format!(
-            "file modes: `{}` {what} ({mode:04o}); run `chmod {chmod} {}`",
-            at_home(path),
-            shell_path(path, home)
-        ));
+        report.fail(format!("file modes: `{}` {what}; run `{fix}`", at_home(path)));
     };
-    for dir in [tokens.dir(), credentials.dir()] {
-        let Ok(meta) = std::fs::metadata(dir) else { continue };
-        let mode = meta.permissions().mode() & 0o7777;
-        if mode & 0o022 != 0 {
-            flag(dir, mode, "is writable by other users", "700", report);
-        }
-        let Ok(entries) = std::fs::read_dir(dir) else { continue };
-        let mut files: Vec<PathBuf> = entries
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|e| e == "json"))
-            .collect();
-        files.sort();
-        for file in files {
-            let Ok(meta) = std::fs::metadata(&file) else { continue };
-            checked += 1;
-            let mode = meta.permissions().mode() & 0o7777;
-            if mode & 0o077 != 0 {
-                flag(&file, mode, "is open to other users", "600", report);
+    for (dir, suffix) in folders {
+        let Ok(meta) = std::fs::metadata(&dir) else { continue };
+        let shown = shell_path(&dir, home);
+        match judge_folder(&dir, &meta) {
+            Some(Distrust::OpenFolder { mode, .. }) => {
+                let what = format!("is writable by other users ({mode:04o})");
+                flag(&dir, what, format!("chmod 700 {shown}"), report);
+                continue;
             }
+            Some(Distrust::ForeignFolder { uid, .. }) => {
+                let what =
+                    format!("belongs to uid {uid}, not to you: awsctx ignores what it holds");
+                flag(&dir, what, format!("mv {shown} {shown}.not-mine"), report);
+                continue;
+            }
+            _ => {}
+        }
+        let is_cache = suffix == ".json";
+        for file in own_files(&dir, suffix) {
+            let Ok(meta) = std::fs::symlink_metadata(&file) else { continue };
+            let shown = shell_path(&file, home);
+            let ignored = match judge_file(&meta) {
+                Some(Distrust::Symlink) => "is a symbolic link".to_owned(),
+                Some(Distrust::NotRegular { kind }) => format!("is a {kind}, not a regular file"),
+                Some(Distrust::ForeignOwner { uid }) => format!("belongs to uid {uid}, not to you"),
+                Some(_) => continue,
+                None => {
+                    checked += usize::from(is_cache);
+                    let mode = meta.permissions().mode() & 0o7777;
+                    if mode & 0o077 != 0 {
+                        let what = format!("is open to other users ({mode:04o})");
+                        flag(&file, what, format!("chmod 600 {shown}"), report);
+                    }
+                    continue;
+                }
+            };
+            let rm = if meta.is_dir() { "rm -r" } else { "rm" };
+            flag(&file, format!("{ignored}: awsctx ignores it"), format!("{rm} {shown}"), report);
         }
     }
     let credentials = home.join(".aws/credentials");
@@ -301,7 +345,13 @@ fn check_file_modes(home: Option<&Path>, at_home: &dyn Fn(&Path) -> String, repo
         checked += 1;
         let mode = meta.permissions().mode() & 0o7777;
         if mode & 0o077 != 0 {
-            flag(&credentials, mode, "is open to other users", "600", report);
+            let what = format!("is open to other users ({mode:04o})");
+            flag(
+                &credentials,
+                what,
+                format!("chmod 600 {}", shell_path(&credentials, home)),
+                report,
+            );
         }
     }
     if !bad {
@@ -310,6 +360,25 @@ fn check_file_modes(home: Option<&Path>, at_home: &dyn Fn(&Path) -> String, repo
             count(checked, "file")
         ));
     }
+}
+
+/// The files awsctx keeps in `dir`: names ending in `suffix` (any name for ""), without
+/// hidden ones (temp files) and without the folders awsctx makes itself, sorted.
+fn own_files(dir: &Path, suffix: &str) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut files: Vec<PathBuf> = entries
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            !name.starts_with('.')
+                && name.ends_with(suffix)
+                && !(name == "locks" && e.file_type().is_ok_and(|t| t.is_dir()))
+        })
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    files
 }
 
 /// The proxy variables parse (the HTTP client reads them as reqwest does); `false` when not.

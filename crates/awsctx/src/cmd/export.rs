@@ -12,9 +12,13 @@ use serde_json::{Map, Value};
 
 use crate::cli::{ExportArgs, ExportFormat};
 use crate::context::Context;
+use crate::target::Usage;
 
 pub(crate) fn run(args: &ExportArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
-    let profile = args.profile.clone().unwrap_or_else(|| selected_profile(&ctx.env));
+    let profile = match &args.profile {
+        Some(typed) => crate::target::profile_for(ctx, typed, Usage::Command("export"))?,
+        None => selected_profile(&ctx.env),
+    };
     let credentials = crate::credentials::resolve(ctx, &profile)?;
     crate::print_stdout(&render(&credentials, args.format));
     Ok(ExitCode::SUCCESS)
@@ -35,12 +39,12 @@ pub(crate) fn render(credentials: &ProfileCredentials, format: ExportFormat) -> 
     };
     let keys = &credentials.credentials;
     let mut out = String::new();
-    out.push_str(&template("AWS_ACCESS_KEY_ID", &keys.access_key_id));
-    out.push_str(&template("AWS_SECRET_ACCESS_KEY", keys.secret_access_key.expose()));
-    if let Some(token) = &keys.session_token {
+    out.push_str(&template("AWS_ACCESS_KEY_ID", keys.access_key_id()));
+    out.push_str(&template("AWS_SECRET_ACCESS_KEY", keys.secret_access_key().expose()));
+    if let Some(token) = keys.session_token() {
         out.push_str(&template("AWS_SESSION_TOKEN", token.expose()));
     }
-    if let Some(expiration) = keys.expiration {
+    if let Some(expiration) = keys.expiration() {
         out.push_str(&template("AWS_CREDENTIAL_EXPIRATION", &format_export(expiration)));
     }
     out
@@ -52,16 +56,16 @@ fn process_json(credentials: &ProfileCredentials, with_context: bool) -> String 
     let keys = &credentials.credentials;
     let mut map = Map::new();
     map.insert("Version".into(), Value::from(1));
-    map.insert("AccessKeyId".into(), Value::from(keys.access_key_id.as_str()));
-    map.insert("SecretAccessKey".into(), Value::from(keys.secret_access_key.expose()));
-    if let Some(token) = &keys.session_token {
+    map.insert("AccessKeyId".into(), Value::from(keys.access_key_id()));
+    map.insert("SecretAccessKey".into(), Value::from(keys.secret_access_key().expose()));
+    if let Some(token) = keys.session_token() {
         map.insert("SessionToken".into(), Value::from(token.expose()));
     }
-    if let Some(expiration) = keys.expiration {
+    if let Some(expiration) = keys.expiration() {
         map.insert("Expiration".into(), Value::from(format_export(expiration)));
     }
     if with_context {
-        if let Some(account) = credentials.account_id.as_deref().or(keys.account_id.as_deref()) {
+        if let Some(account) = credentials.account_id.as_deref().or(keys.account_id()) {
             map.insert("AccountId".into(), Value::from(account));
         }
         if let Some(region) = &credentials.region {

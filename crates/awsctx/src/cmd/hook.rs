@@ -5,7 +5,8 @@
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use awsctx_core::shell::{Shell, quote};
+use awsctx_core::shell::{Shell, quote, render};
+use awsctx_core::switch::ShellState;
 use clap_complete::env::{Bash, EnvCompleter, Fish, Zsh};
 
 use crate::cli::{ShellArgs, ShellName};
@@ -15,12 +16,14 @@ use crate::context::Context;
 const BASH: &str = include_str!("../../../../shell/awsctx.bash");
 const ZSH: &str = include_str!("../../../../shell/awsctx.zsh");
 const FISH: &str = include_str!("../../../../shell/awsctx.fish");
+const NU: &str = include_str!("../../../../shell/awsctx.nu");
 
 pub(crate) fn shell_of(name: ShellName) -> Shell {
     match name {
         ShellName::Bash => Shell::Bash,
         ShellName::Zsh => Shell::Zsh,
         ShellName::Fish => Shell::Fish,
+        ShellName::Nu => Shell::Nu,
     }
 }
 
@@ -37,6 +40,8 @@ pub(crate) fn render_hook(shell: Shell, bin: &str) -> anyhow::Result<String> {
         Shell::Bash => (BASH, &Bash),
         Shell::Zsh => (ZSH, &Zsh),
         Shell::Fish => (FISH, &Fish),
+        // Its `awsctx` command completes through the binary itself (see the script).
+        Shell::Nu => return Ok(NU.replace("__AWSCTX_BIN__", &quote(shell, bin))),
     };
     let mut out = script.replace("__AWSCTX_BIN__", &quote(shell, bin));
     let mut registration = Vec::new();
@@ -49,6 +54,12 @@ pub(crate) fn render_hook(shell: Shell, bin: &str) -> anyhow::Result<String> {
         registration = registration.replace(
             "\ncompdef _clap_dynamic_completer_awsctx awsctx",
             "\nif (( $+functions[compdef] )); then\n  compdef _clap_dynamic_completer_awsctx awsctx\nfi",
+        );
+        // A whole account id or ARN completes to its profiles, which do not start with what
+        // was typed: `-U` lets them replace the word instead of being filtered out.
+        registration = registration.replace(
+            "[[ -n $other ]] && _describe -V 'values' other",
+            "if [[ ${words[CURRENT]} == <-> || ${words[CURRENT]} == arn:* ]]; then\n            [[ -n $other ]] && _describe -V 'values' other -U\n        else\n            [[ -n $other ]] && _describe -V 'values' other\n        fi",
         );
     }
     out.push_str("\n# Tab-completion of commands, flags and profile names (clap_complete).\n");
@@ -63,9 +74,13 @@ pub(crate) fn render_hook(shell: Shell, bin: &str) -> anyhow::Result<String> {
 
 /// What the hook runs when the directory changed (and may be bound) or keys are due: decide
 /// what this directory's shell should have, and print it as code. Never fails the prompt:
-/// an error is one line, once per shell, and the state still moves on.
+/// an error is one line, once per shell and directory, and the directory counts as looked at.
 pub(crate) fn run_hook_env(args: &ShellArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
-    let mut session = Session::new(ctx, shell_of(args.shell), Trigger::Hook)?;
+    let shell = shell_of(args.shell);
+    let mut session = match Session::new(ctx, shell, Trigger::Hook) {
+        Ok(session) => session,
+        Err(err) => return without_session(ctx, shell, &err),
+    };
     let binding = match session.resolve(true) {
         Ok(binding) => binding,
         Err(err) => {
@@ -79,4 +94,61 @@ pub(crate) fn run_hook_env(args: &ShellArgs, ctx: &Context) -> anyhow::Result<Ex
     let pwd = session.pwd.clone();
     let action = session.state.arrive(&pwd, binding.as_ref());
     session.finish(&action, Trigger::Hook)
+}
+
+/// `hook-env` could not even start (the directory it runs in was deleted): say so once for
+/// this directory, and mark it as looked at so the next prompt does not ask again.
+fn without_session(ctx: &Context, shell: Shell, err: &anyhow::Error) -> anyhow::Result<ExitCode> {
+    let before = ShellState::from_env(&ctx.env);
+    let mut state = before.clone();
+    let pwd = ctx.env.get("PWD").unwrap_or_default();
+    let message = format!("{err:#}").replace('\n', " ");
+    if state.warn_once(&format!("error:{pwd}\0{message}")) {
+        crate::ui::notice(&format!("error: {message}"));
+    }
+    state.pwd = Some(pwd.into());
+    crate::print_stdout(&render(shell, &state.changes_since(&before))?);
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    use super::{BASH, FISH, NU, ZSH};
+
+    /// Commands whose output the hook's `awsctx` function evaluates: they change the shell.
+    const EVALUATED: [&str; 6] = ["use", "pin", "unpin", "allow", "deny", "login"];
+
+    /// Every other command's output is for reading, so each hook must pass it through
+    /// untouched; a new command missing from a hook's list would have its output evaluated.
+    #[test]
+    fn every_command_that_does_not_change_the_shell_is_passed_through_by_every_hook() {
+        let cli = crate::cli::Cli::command();
+        let names: Vec<String> = cli
+            .get_subcommands()
+            .flat_map(|c| std::iter::once(c.get_name()).chain(c.get_all_aliases()))
+            .filter(|name| !EVALUATED.contains(name))
+            .map(str::to_owned)
+            .collect();
+        assert!(names.iter().any(|n| n == "serve") && names.iter().any(|n| n == "hook-env"));
+        // The list starts at `logout` and ends where the shell's syntax ends it.
+        for (shell, script, end) in
+            [("bash", BASH, ')'), ("zsh", ZSH, ')'), ("fish", FISH, '\n'), ("nu", NU, ']')]
+        {
+            let start = script.find("logout").expect("the pass-through list starts with logout");
+            let list = &script[start..];
+            let list = &list[..list.find(end).expect("the list ends")];
+            let words: Vec<&str> = list
+                .split(|c: char| c.is_whitespace() || c == '|' || c == '\\')
+                .filter(|w| !w.is_empty())
+                .collect();
+            for name in &names {
+                assert!(
+                    words.contains(&name.as_str()),
+                    "{shell}: `{name}` is not passed through: {words:?}"
+                );
+            }
+        }
+    }
 }

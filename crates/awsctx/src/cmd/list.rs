@@ -1,19 +1,28 @@
 //! `awsctx list`: every profile with its kind, account, role, region and SSO login state;
 //! `--json` for scripts (one array, one object per profile, in file order), written out as
 //! each profile is read rather than built as a document first.
+//!
+//! A config can hold anything (a value pasted from a web page, a name a portal made): every
+//! cell of the table is escaped ([`escape_line`]) before it is cut, and the JSON has no raw
+//! control character either ([`SafeJson`], as [`awsctx_core::text::escape_json`]).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::io::{self, Write};
 use std::process::ExitCode;
 
 use awsctx_core::cache::{TokenCache, TokenKey};
 use awsctx_core::config::{Config, Nested, Profile, ProfileSource, Value};
+use awsctx_core::text::{escape_line, is_unsafe};
 use jiff::Timestamp;
 use nu_ansi_term::Color;
 use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::ser::{Formatter, PrettyFormatter};
 
 use crate::cli::ListArgs;
 use crate::context::Context;
 use crate::ui::Paint;
+use awsctx_core::lookup::AccountNames;
 
 /// Keys whose values are secrets: `list` shows that they are set, never what they are.
 const SECRET_KEYS: [&str; 3] = ["aws_secret_access_key", "aws_session_token", "aws_security_token"];
@@ -26,20 +35,49 @@ struct Row<'a> {
     kind: Result<&'static str, String>,
     sso_session: Option<&'a str>,
     account_id: Option<&'a str>,
+    /// The portal's name of the account (as `populate` kept it).
+    account_name: Option<&'a str>,
     role_name: Option<&'a str>,
     login: Option<&'static str>,
+}
+
+impl Row<'_> {
+    /// Whether every term (lower case) is in the profile's name, account id, account name or
+    /// role, ignoring case.
+    fn matches(&self, terms: &[String]) -> bool {
+        let fields =
+            [Some(self.profile.name()), self.account_id, self.account_name, self.role_name];
+        terms.iter().all(|term| {
+            fields.iter().flatten().any(|field| field.to_lowercase().contains(term.as_str()))
+        })
+    }
 }
 
 pub(crate) fn run(args: &ListArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let config = ctx.config()?;
     let tokens = ctx.token_cache().ok();
     let mut logins = LoginStates::new(tokens, Timestamp::now());
+    let names = crate::target::account_names(ctx);
+    let terms: Vec<String> = args.filter.iter().map(|t| t.to_lowercase()).collect();
+    let rows = config.profiles().map(|p| row(config, p, &mut logins, &names));
     if args.json {
-        let rows = config.profiles().map(|p| row(config, p, &mut logins));
+        let rows = rows.filter(|r| terms.is_empty() || r.matches(&terms));
         crate::write_stdout(|out| write_json(out, rows));
         return Ok(ExitCode::SUCCESS);
     }
-    let rows: Vec<Row<'_>> = config.profiles().map(|p| row(config, p, &mut logins)).collect();
+    let mut rows: Vec<Row<'_>> = rows.collect();
+    if !terms.is_empty() {
+        rows.retain(|r| r.matches(&terms));
+        if rows.is_empty() {
+            return Err(crate::ui::error(
+                format!(
+                    "no profile's name, account or role matches `{}`",
+                    awsctx_core::text::escape(&args.filter.join(" "))
+                ),
+                "`awsctx list` shows them all",
+            ));
+        }
+    }
     if rows.is_empty() {
         crate::ui::notice(&format!(
             "no profiles in `{}`: `awsctx configure sso` sets one up, `awsctx populate` writes one per account and role",
@@ -65,7 +103,12 @@ pub(crate) fn current_profile(ctx: &Context) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn row<'a>(config: &Config, profile: Profile<'a>, logins: &mut LoginStates<'a>) -> Row<'a> {
+fn row<'a>(
+    config: &Config,
+    profile: Profile<'a>,
+    logins: &mut LoginStates<'a>,
+    names: &'a AccountNames,
+) -> Row<'a> {
     let key = |k| profile.get(k);
     let kind = config.kind_label_of(profile);
     // An `sso` profile with an `sso_session` uses it; without one it is a legacy profile.
@@ -91,7 +134,8 @@ fn row<'a>(config: &Config, profile: Profile<'a>, logins: &mut LoginStates<'a>) 
         _ => (None, key("aws_account_id"), None, None),
     };
     let kind = kind.map_err(|e| e.to_string());
-    Row { profile, kind, sso_session, account_id, role_name, login }
+    let account_name = account_id.and_then(|id| names.get(id));
+    Row { profile, kind, sso_session, account_id, account_name, role_name, login }
 }
 
 /// `arn:aws:iam::123456789012:role/path/Name` → (`123456789012`, `Name`).
@@ -155,11 +199,9 @@ impl<'a> LoginStates<'a> {
 }
 
 /// The JSON array, one object per row as it comes, then a newline.
-fn write_json<'a>(
-    out: &mut impl std::io::Write,
-    rows: impl Iterator<Item = Row<'a>>,
-) -> std::io::Result<()> {
-    let mut serializer = serde_json::Serializer::pretty(&mut *out);
+fn write_json<'a>(out: &mut impl Write, rows: impl Iterator<Item = Row<'a>>) -> io::Result<()> {
+    let mut serializer =
+        serde_json::Serializer::with_formatter(&mut *out, SafeJson(PrettyFormatter::new()));
     serializer.collect_seq(rows)?;
     out.write_all(b"\n")
 }
@@ -177,6 +219,7 @@ impl Serialize for Row<'_> {
         map.serialize_entry("source", source)?;
         map.serialize_entry("sso_session", &self.sso_session)?;
         map.serialize_entry("account_id", &self.account_id)?;
+        map.serialize_entry("account_name", &self.account_name)?;
         map.serialize_entry("role_name", &self.role_name)?;
         map.serialize_entry("region", &self.profile.get("region"))?;
         map.serialize_entry("login", &self.login)?;
@@ -213,49 +256,151 @@ impl Serialize for SubProperties<'_> {
     }
 }
 
+/// `serde_json`'s pretty output with every unsafe character in a string written as `\uXXXX`
+/// (what [`awsctx_core::text::escape_json`] does to a whole document), as it is written.
+/// `serde_json` escapes C0 itself; DEL, C1 and the bidi controls reach `write_string_fragment`.
+struct SafeJson(PrettyFormatter<'static>);
+
+impl Formatter for SafeJson {
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        if fragment.bytes().all(|b| (b' '..0x7f).contains(&b)) {
+            return writer.write_all(fragment.as_bytes());
+        }
+        for c in fragment.chars() {
+            if is_unsafe(c) {
+                // All of them are in the Basic Multilingual Plane: one escape each is exact.
+                write!(writer, "\\u{:04x}", u32::from(c))?;
+            } else {
+                let mut buffer = [0; 4];
+                writer.write_all(c.encode_utf8(&mut buffer).as_bytes())?;
+            }
+        }
+        Ok(())
+    }
+
+    fn begin_array<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.begin_array(writer)
+    }
+
+    fn end_array<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.end_array(writer)
+    }
+
+    fn begin_array_value<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.0.begin_array_value(writer, first)
+    }
+
+    fn end_array_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.end_array_value(writer)
+    }
+
+    fn begin_object<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.begin_object(writer)
+    }
+
+    fn end_object<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.end_object(writer)
+    }
+
+    fn begin_object_key<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.0.begin_object_key(writer, first)
+    }
+
+    fn begin_object_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.begin_object_value(writer)
+    }
+
+    fn end_object_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.end_object_value(writer)
+    }
+}
+
+/// The widest a column of the table grows, in characters: a longer cell is cut, with `…`
+/// (`--json` has every value whole). One hostile value must not pad every row to its width.
+const MAX_COLUMN: usize = 64;
+
+/// `cell` escaped and cut to [`MAX_COLUMN`] characters, and its width.
+fn fit(cell: &str) -> (Cow<'_, str>, usize) {
+    let cell = escape_line(cell);
+    // Bytes bound characters: most cells are ASCII and shorter than the cap.
+    if cell.len() <= MAX_COLUMN {
+        let count = cell.chars().count();
+        return (cell, count);
+    }
+    let count = cell.chars().count();
+    if count <= MAX_COLUMN {
+        return (cell, count);
+    }
+    let mut cut: String = cell.chars().take(MAX_COLUMN - 1).collect();
+    cut.push('…');
+    (Cow::Owned(cut), MAX_COLUMN)
+}
+
 fn render_table(rows: &[Row<'_>], current: Option<&str>) -> String {
-    const HEADERS: [&str; 6] = ["PROFILE", "KIND", "ACCOUNT", "ROLE", "REGION", "LOGIN"];
-    let cells: Vec<[&str; 6]> = rows
+    const HEADERS: [&str; 7] =
+        ["PROFILE", "KIND", "ACCOUNT", "ACCOUNT NAME", "ROLE", "REGION", "LOGIN"];
+    // The account names column only when some account has a name (`populate` keeps them).
+    let with_names = rows.iter().any(|r| r.account_name.is_some());
+    let shown_names: Vec<Option<Cow<'_, str>>> =
+        rows.iter().map(|r| r.account_name.map(awsctx_core::text::escape)).collect();
+    let cells: Vec<[(Cow<'_, str>, usize); 7]> = rows
         .iter()
-        .map(|r| {
+        .zip(&shown_names)
+        .map(|(r, name)| {
             [
                 r.profile.name(),
                 r.kind.as_ref().map_or("invalid", |k| *k),
                 r.account_id.unwrap_or("-"),
+                name.as_deref().unwrap_or("-"),
                 r.role_name.unwrap_or("-"),
                 r.profile.get("region").unwrap_or("-"),
                 r.login.unwrap_or("-"),
             ]
+            .map(fit)
         })
         .collect();
     let mut widths = HEADERS.map(str::len);
     for row in &cells {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
+        for (width, (_, cell_width)) in widths.iter_mut().zip(row) {
+            *width = (*width).max(*cell_width);
         }
     }
     let paint = Paint::stdout();
     let mut out = String::with_capacity(rows.len() * 80);
-    let mut line = |marker: &str, row: &[&str; 6], style: Option<nu_ansi_term::Style>| {
-        let mut text = String::from(marker);
-        for (i, (cell, width)) in row.iter().zip(widths).enumerate() {
-            if i + 1 == row.len() {
+    let mut line =
+        |marker: &str, row: &[(Cow<'_, str>, usize); 7], style: Option<nu_ansi_term::Style>| {
+            let mut text = String::from(marker);
+            for (i, ((cell, cell_width), width)) in row.iter().zip(widths).enumerate() {
+                if i == 3 && !with_names {
+                    continue;
+                }
                 text.push_str(cell);
-            } else {
-                // By hand: `{:<width$}` costs a formatter call per cell, 60 000 of them.
-                text.push_str(cell);
-                let pad = width.saturating_sub(cell.chars().count()) + 2;
-                text.extend(std::iter::repeat_n(' ', pad));
+                if i + 1 < row.len() {
+                    // By hand: `{:<width$}` costs a formatter call per cell, 60 000 of them.
+                    let pad = width.saturating_sub(*cell_width) + 2;
+                    text.extend(std::iter::repeat_n(' ', pad));
+                }
             }
-        }
-        let text = text.trim_end();
-        match style {
-            Some(style) => out.push_str(&paint.style(style, text)),
-            None => out.push_str(text),
-        }
-        out.push('\n');
-    };
-    line("  ", &HEADERS, Some(nu_ansi_term::Style::new().dimmed()));
+            let text = text.trim_end();
+            match style {
+                Some(style) => out.push_str(&paint.style(style, text)),
+                None => out.push_str(text),
+            }
+            out.push('\n');
+        };
+    line("  ", &HEADERS.map(fit), Some(nu_ansi_term::Style::new().dimmed()));
     for (row, cells) in rows.iter().zip(&cells) {
         let is_current = current == Some(row.profile.name());
         let style = if is_current { Some(Color::Green.bold()) } else { None };

@@ -1,6 +1,9 @@
 //! `awsctx login`: the PKCE and device-code flows, printed and opened as the AWS CLI does
 //! (reference §1.6). The URL and code go to stderr; a spinner with the time left runs only on
 //! a terminal. A second login for the same session waits for the first and reuses its token.
+//!
+//! The server chose the device code and the URLs: the code is printed escaped, and only a
+//! [`BrowserUrl`] (checked where the answer was read) is printed or opened.
 
 // This command talks to the user while it waits.
 #![allow(clippy::print_stderr)]
@@ -13,8 +16,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use awsctx_core::cache::SsoToken;
 use awsctx_core::config::{Config, ProfileKind};
 use awsctx_core::env::Env;
+use awsctx_core::text::{Untrusted, escape_line};
+use awsctx_login::browser::BrowserUrl;
 use awsctx_login::flow::{AuthorizePrompt, DevicePrompt};
 use awsctx_login::provider::{LoginEvent, LoginFlow, LoginOptions, LoginSession};
 use jiff::Timestamp;
@@ -37,22 +43,65 @@ pub(crate) fn run(args: &LoginArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
         }
         Err(Choice::Error(error)) => return Err(error),
     };
+    log_in(
+        ctx,
+        &session,
+        profile,
+        asked_flow(args.use_device_code, args.use_pkce),
+        args.no_browser,
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The flow asked for on the command line; `None`: awsctx chooses (see [`log_in`]).
+pub(crate) fn asked_flow(use_device_code: bool, use_pkce: bool) -> Option<LoginFlow> {
+    match (use_device_code, use_pkce) {
+        (true, _) => Some(LoginFlow::DeviceCode),
+        (false, true) => Some(LoginFlow::AuthorizationCode),
+        (false, false) => None,
+    }
+}
+
+/// Log in to `session` (with `profile`'s endpoint settings), showing the URL and code as the
+/// AWS CLI does; the token is stored in the cache and returned. The session need not be in
+/// the config file yet: `configure sso` logs in before it writes anything. Without a `flow`,
+/// the browser flow, unless this host looks remote ([`remote_reason`]): then the device code,
+/// with one line saying why.
+pub(crate) fn log_in(
+    ctx: &Context,
+    session: &LoginSession,
+    profile: Option<String>,
+    flow: Option<LoginFlow>,
+    no_browser: bool,
+) -> anyhow::Result<SsoToken> {
     let provider = ctx.provider(profile.as_deref(), true)?;
-    let flow =
-        if args.use_device_code { LoginFlow::DeviceCode } else { LoginFlow::AuthorizationCode };
+    let flow = match flow {
+        Some(flow) => flow,
+        // Legacy profiles have only the device code: nothing to choose, nothing to say.
+        None if matches!(session, LoginSession::Legacy { .. }) => LoginFlow::DeviceCode,
+        None => match remote_reason(&ctx.env, container_marker) {
+            Some(reason) => {
+                crate::ui::notice(&format!(
+                    "using the device code: {reason}; `--use-pkce` uses a browser on this host instead"
+                ));
+                LoginFlow::DeviceCode
+            }
+            None => LoginFlow::AuthorizationCode,
+        },
+    };
     let options = LoginOptions { flow, profile, ..LoginOptions::default() };
     let mut spinner: Option<Spinner> = None;
-    let outcome = provider.login(&session, &options, |event| match event {
+    let outcome = provider.login(session, &options, |event| match event {
         LoginEvent::CallbackUnavailable { reason } => {
             crate::ui::notice(&format!("{reason}; using the device code instead"));
         }
         LoginEvent::Authorize(prompt) => {
-            show_authorize(prompt, args.no_browser, &ctx.env);
+            show_authorize(prompt, no_browser, ctx.child_env());
             let deadline = Instant::now() + options.pkce_timing.callback_deadline;
             spinner = Spinner::start(deadline, "waiting for the browser");
         }
         LoginEvent::Device(prompt) => {
-            show_device(prompt, args.no_browser, &ctx.env);
+            show_device(prompt, no_browser, ctx.child_env());
             let left = prompt.expires_at.duration_since(Timestamp::now());
             let left = Duration::try_from(left).unwrap_or_default();
             spinner = Spinner::start(Instant::now() + left, "waiting for the approval");
@@ -65,8 +114,8 @@ pub(crate) fn run(args: &LoginArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
             "another `awsctx login` for this session finished first; using its token",
         );
     }
-    eprintln!("Successfully logged into Start URL: {}", session.start_url());
-    Ok(ExitCode::SUCCESS)
+    eprintln!("Successfully logged into Start URL: {}", escape_line(session.start_url()));
+    Ok(outcome.token)
 }
 
 /// Why no session could be chosen: a usage error (exit 2) or another failure.
@@ -137,6 +186,50 @@ pub(crate) fn choose_session(
     }
 }
 
+/// Why the browser flow would likely fail here, when it would: its redirect goes to a
+/// loopback port of this host, which the browser must run on. Over SSH the browser that opens
+/// is usually on another machine (even through a `$BROWSER` helper that forwards URLs); in a
+/// container or on Linux without a display there is no browser, unless `$BROWSER` names one.
+fn remote_reason(
+    env: &Env,
+    container: impl FnOnce(&Env) -> Option<&'static str>,
+) -> Option<String> {
+    if let Some(name) =
+        ["SSH_CONNECTION", "SSH_TTY", "SSH_CLIENT"].into_iter().find(|name| env.get(name).is_some())
+    {
+        return Some(format!("this is an SSH session (`{name}` is set)"));
+    }
+    if env.get("BROWSER").is_some() {
+        return None;
+    }
+    if let Some(marker) = container(env) {
+        return Some(format!("this is a container ({marker})"));
+    }
+    if cfg!(target_os = "linux")
+        && env.get("DISPLAY").is_none()
+        && env.get("WAYLAND_DISPLAY").is_none()
+    {
+        return Some("there is no display (`DISPLAY` and `WAYLAND_DISPLAY` are unset)".to_owned());
+    }
+    None
+}
+
+/// What says this process runs in a container: the files Docker and Podman leave, or the
+/// variables systemd-nspawn, Podman and Kubernetes set.
+fn container_marker(env: &Env) -> Option<&'static str> {
+    if Path::new("/.dockerenv").exists() {
+        Some("`/.dockerenv` exists")
+    } else if Path::new("/run/.containerenv").exists() {
+        Some("`/run/.containerenv` exists")
+    } else if env.get("container").is_some() {
+        Some("`container` is set")
+    } else if env.get("KUBERNETES_SERVICE_HOST").is_some() {
+        Some("`KUBERNETES_SERVICE_HOST` is set")
+    } else {
+        None
+    }
+}
+
 /// `AWS_PROFILE`, then `AWS_DEFAULT_PROFILE`.
 fn current_profile(env: &Env) -> Option<String> {
     env.get("AWS_PROFILE").or_else(|| env.get("AWS_DEFAULT_PROFILE")).map(str::to_owned)
@@ -158,13 +251,14 @@ fn show_authorize(prompt: &AuthorizePrompt, no_browser: bool, env: &Env) {
 }
 
 fn show_device(prompt: &DevicePrompt, no_browser: bool, env: &Env) {
-    let complete = prompt.verification_uri_complete.as_deref();
+    let complete = prompt.verification_uri_complete.as_ref();
+    let code = Untrusted(&prompt.user_code);
     if no_browser {
         eprint!(
             "Browser will not be automatically opened.\nPlease visit the following URL:\n\n{}\n",
             prompt.verification_uri
         );
-        eprint!("\nThen enter the code:\n\n{}\n", prompt.user_code);
+        eprint!("\nThen enter the code:\n\n{code}\n");
         if let Some(complete) = complete {
             eprint!(
                 "\nAlternatively, you may visit the following URL which will autofill the code upon loading:\n{complete}\n"
@@ -176,15 +270,17 @@ fn show_device(prompt: &DevicePrompt, no_browser: bool, env: &Env) {
         "Attempting to open your default browser.\nIf the browser does not open or you wish to use a different device to authorize this request, open the following URL:\n\n{}\n",
         prompt.verification_uri
     );
-    eprint!("\nThen enter the code:\n\n{}\n", prompt.user_code);
+    eprint!("\nThen enter the code:\n\n{code}\n");
     open_browser(complete.unwrap_or(&prompt.verification_uri), env);
 }
 
 /// Open `url` with `$BROWSER` (each `:`-separated entry tried in turn; `%s` is replaced by
 /// the URL, else the URL is appended as one argument), else `xdg-open` / `open` when present.
 /// The browser runs on its own: the login goes on while it loads the page. `false` when no
-/// browser could be started.
-pub(crate) fn open_browser(url: &str, env: &Env) -> bool {
+/// browser could be started. Only a [`BrowserUrl`] is opened: it starts with `https://` (or
+/// `http://` to loopback), so the browser never takes it for an option or a local file.
+pub(crate) fn open_browser(url: &BrowserUrl, env: &Env) -> bool {
+    let url = url.as_str();
     let commands: Vec<Vec<String>> = match env.get("BROWSER") {
         Some(browsers) => browsers
             .split(':')
@@ -297,6 +393,32 @@ mod tests {
             with_url(vec!["open".into(), "-u=%s".into()], url),
             ["open".to_owned(), format!("-u={url}")]
         );
+    }
+
+    #[test]
+    fn ssh_a_container_or_no_display_choose_the_device_code_unless_browser_names_one() {
+        let reason = |pairs: &[(&str, &str)], container: Option<&'static str>| {
+            remote_reason(&Env::from_pairs(pairs.iter().copied()), |_| container)
+        };
+        let display = ("DISPLAY", ":0");
+        assert_eq!(
+            reason(&[display, ("SSH_TTY", "/dev/pts/1"), ("BROWSER", "firefox")], None).as_deref(),
+            Some("this is an SSH session (`SSH_TTY` is set)")
+        );
+        assert_eq!(
+            reason(&[display], Some("`/.dockerenv` exists")).as_deref(),
+            Some("this is a container (`/.dockerenv` exists)")
+        );
+        assert_eq!(reason(&[display, ("BROWSER", "w3m")], Some("`/.dockerenv` exists")), None);
+        assert_eq!(reason(&[display], None), None);
+        assert_eq!(reason(&[("WAYLAND_DISPLAY", "wayland-0")], None), None);
+        if cfg!(target_os = "linux") {
+            assert_eq!(
+                reason(&[], None).as_deref(),
+                Some("there is no display (`DISPLAY` and `WAYLAND_DISPLAY` are unset)")
+            );
+            assert_eq!(reason(&[("BROWSER", "w3m")], None), None);
+        }
     }
 
     #[test]

@@ -17,14 +17,15 @@ mod list;
 mod login;
 mod logout;
 mod pin;
-mod populate;
+pub(crate) mod populate;
+mod serve;
 mod status;
 mod trust;
-mod use_;
+pub(crate) mod use_;
 
 pub(crate) fn run(cli: Cli, ctx: &Context) -> anyhow::Result<ExitCode> {
     let Some(command) = cli.command else {
-        return use_::run_bare(cli.profile.as_deref(), cli.unset, cli.current, ctx);
+        return use_::run_bare(&cli, ctx);
     };
     match command {
         Command::Use(args) => use_::run(&args, ctx),
@@ -35,6 +36,7 @@ pub(crate) fn run(cli: Cli, ctx: &Context) -> anyhow::Result<ExitCode> {
         Command::Export(args) => export::run(&args, ctx),
         Command::CredentialProcess(args) => credential_process::run(&args, ctx),
         Command::Exec(args) => exec::run(args, ctx),
+        Command::Serve(args) => serve::run(&args, ctx),
         Command::Console(args) => console::run(&args, ctx),
         Command::Configure(crate::cli::ConfigureCommand::Sso(args)) => {
             configure::run_sso(&args, ctx)

@@ -3,16 +3,20 @@
 
 use std::process::ExitCode;
 
+use awsctx_core::binding::BoundProfile;
+use awsctx_core::lookup::Query;
 use awsctx_core::switch::ShellState;
 
-use crate::cmd::use_::{Session, Trigger, current_dir, require_profile};
+use crate::cmd::use_::{Session, Trigger, current_dir, known_profile, require_profile};
 use crate::context::Context;
+use crate::target::Usage;
 use crate::ui;
 
 pub(crate) fn run_pin(args: &crate::cli::PinArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
-    let profile = match &args.profile {
-        Some(profile) => profile.clone(),
-        None => ShellState::from_env(&ctx.env)
+    let profile = if let Some(typed) = &args.profile {
+        crate::target::profile_for(ctx, typed, Usage::Command("pin"))?
+    } else {
+        let profile = ShellState::from_env(&ctx.env)
             .profile
             .or_else(|| ctx.env.get("AWS_PROFILE").map(str::to_owned))
             .ok_or_else(|| {
@@ -20,20 +24,43 @@ pub(crate) fn run_pin(args: &crate::cli::PinArgs, ctx: &Context) -> anyhow::Resu
                     "no profile to pin: this shell has none",
                     "`awsctx pin PROFILE` names one",
                 )
-            })?,
+            })?;
+        require_profile(ctx, &profile)?;
+        profile
     };
-    require_profile(ctx, &profile)?;
+    // Pinned by account id or ARN: the pin expects that account.
+    let typed_account = args
+        .profile
+        .as_deref()
+        .filter(|typed| *typed != profile)
+        .and_then(|typed| Query::parse(typed)?.ok())
+        .map(|query| query.account().to_owned());
+    let account = args.account.clone().or(typed_account);
+    if let Some(expected) = &account {
+        let actual = known_profile(ctx, &profile)?.and_then(|k| k.account);
+        if actual.as_ref() != Some(expected) {
+            let actual = actual.map_or_else(
+                || "does not say which account it is in".to_owned(),
+                |a| format!("is in account {a}"),
+            );
+            return Err(ui::error(
+                format!("profile `{profile}` {actual}, not {expected}"),
+                "pin a profile of that account: `awsctx pin ACCOUNT_ID` finds it",
+            ));
+        }
+    }
     let dir = current_dir(ctx)?;
+    let bound = BoundProfile { profile, region: args.region.clone(), account };
     let mut previous = None;
     ctx.state_dir()?.update_pins(|pins| {
-        previous = pins.get(&dir).map(str::to_owned);
-        pins.insert(dir.clone(), profile.clone());
+        previous = pins.get(&dir).cloned();
+        pins.insert(dir.clone(), bound.clone());
     })?;
     match previous {
-        Some(old) if old != profile => {
-            ui::notice(&format!("pinned `{}` to {profile} (was {old})", dir.display()));
+        Some(old) if old != bound => {
+            ui::notice(&format!("pinned `{}` to {bound} (was {old})", dir.display()));
         }
-        _ => ui::notice(&format!("pinned `{}` to {profile}", dir.display())),
+        _ => ui::notice(&format!("pinned `{}` to {bound}", dir.display())),
     }
     follow(ctx)
 }

@@ -1,25 +1,30 @@
 //! `awsctx populate --sso-session S`: one profile per account and role the login can reach,
 //! written inside a managed block of `~/.aws/config` (one block per session, its markers
-//! naming the session). Every byte outside the block stays as it was; the write goes through
-//! the config editor (atomic, locked, backup kept).
+//! naming the session). Populate owns the headers and the keys it writes there; every other
+//! line, in the block or out, stays the user's. Everything is decided (token, listing, plan)
+//! before the one write, which goes through the config editor (atomic, locked, backup kept).
 
 pub(crate) mod access;
-mod names;
+pub(crate) mod names;
 mod plan;
 
-use std::collections::HashSet;
+pub(crate) use self::names::DEFAULT_TEMPLATE;
+
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use awsctx_core::config::{Config, ConfigDocument, EditError, ProfileSource};
+use awsctx_core::config::{
+    Config, ConfigDocument, EditError, ProfileSource, SESSION_DEFAULT_REGION,
+};
+use awsctx_core::text::{Untrusted, escape_line};
 use clap::error::ErrorKind;
 use nu_ansi_term::Color;
 
 use self::access::SessionPortal;
 use self::names::Template;
-use self::plan::{Plan, Settings};
+use self::plan::{Outside, Plan, Settings};
 use crate::cli::PopulateArgs;
 use crate::context::Context;
 use crate::ui::{self, Paint, usage_error};
@@ -66,6 +71,7 @@ pub(crate) fn run(args: &PopulateArgs, ctx: &Context) -> anyhow::Result<ExitCode
             format!("`awsctx configure sso --sso-session {session_name}` creates it"),
         )
     })?;
+    let default_region = session_default_region(config, session_name)?;
     // A broken block is reported before any request is made.
     read_block(&config.paths.config, &block_id(session_name))?;
     let portal = SessionPortal::open(ctx, &session)?;
@@ -75,31 +81,32 @@ pub(crate) fn run(args: &PopulateArgs, ctx: &Context) -> anyhow::Result<ExitCode
         awsctx_login::run_blocking(portal.access(|done, total| progress.draw(done, total)));
     progress.finish();
     let access = listed??;
+    if !args.dry_run {
+        remember_account_names(ctx, &access);
+    }
 
     // Read the file only now, after the (slow) listing: the editor refuses to save over a
     // change made since it was read.
     let path = config.paths.config.clone();
     let block_id = block_id(session_name);
     let (document, old_block) = read_block(&path, &block_id)?;
-    let outside = names_outside_block(&document, &block_id, config)?;
+    let outside = outside_block(&document, &block_id, config, session_name)?;
     let settings = Settings {
         session: session_name,
         template: &template,
         prefix: &args.prefix,
         region: args.region.as_deref(),
+        default_region: default_region.as_deref(),
         prune: args.prune,
     };
     let plan = plan::plan(&access, &settings, old_block.as_deref(), &outside)?;
 
     let mut updated = document.clone();
-    if plan.content.is_empty() {
-        updated.remove_managed_block(&block_id)?;
-    } else {
-        updated.set_managed_block(&block_id, &plan.content)?;
-    }
+    updated.set_managed_block(&block_id, &plan.profiles)?;
     let (before, after) = (document.text(), updated.text());
 
-    report_details(session_name, &plan);
+    let backup = ConfigDocument::backup_path(&path);
+    report_details(session_name, &plan, (!args.dry_run).then_some(backup.as_path()));
     if args.dry_run {
         crate::print_stdout(&unified_diff(&before, &after, &path, Paint::stdout()));
         ui::notice(&format!(
@@ -123,21 +130,43 @@ pub(crate) fn run(args: &PopulateArgs, ctx: &Context) -> anyhow::Result<ExitCode
     Ok(ExitCode::SUCCESS)
 }
 
+/// Keep the portal's account names in awsctx's state, so the pickers and `list` find profiles
+/// by them (the config stays the AWS CLI's: no keys of ours in the profiles). A name is a help:
+/// failing to keep it is said, never fatal.
+fn remember_account_names(ctx: &Context, access: &[access::AccountAccess]) {
+    let kept = ctx.state_dir().and_then(|state| {
+        Ok(state.update_account_names(|names| {
+            for entry in access {
+                if let Some(name) = &entry.account.account_name {
+                    names.insert(&entry.account.account_id, name);
+                }
+            }
+        })?)
+    });
+    if let Err(err) = kept {
+        ui::notice(&format!("warning: account names not kept: {err:#}"));
+    }
+}
+
 /// The id in the block's markers: `# BEGIN awsctx managed: sso-session NAME`.
 fn block_id(session: &str) -> String {
     format!("sso-session {session}")
 }
 
-/// The session whose managed block defines profile `name`, if one does: such a profile is
-/// rewritten by the next `populate`, so nothing else should edit it.
+/// The session whose managed block defines profile `name`, if one does, with the account id
+/// and role name the profile has there: the next `populate` rewrites those, and keeps the
+/// rest.
 pub(crate) fn populated_by(
     document: &ConfigDocument,
     sessions: impl IntoIterator<Item = String>,
     name: &str,
-) -> Option<String> {
-    sessions.into_iter().find(|session| {
-        let Ok(Some(block)) = document.managed_block(&block_id(session)) else { return false };
-        Config::from_sources(&block, "").is_ok_and(|c| c.profile(name).is_some())
+) -> Option<(String, Option<String>, Option<String>)> {
+    sessions.into_iter().find_map(|session| {
+        let block = document.managed_block(&block_id(&session)).ok()??;
+        let config = Config::from_sources(&block, "").ok()?;
+        let profile = config.profile(name)?;
+        let value = |key: &str| profile.get(key).map(str::to_owned);
+        Some((session, value("sso_account_id"), value("sso_role_name")))
     })
 }
 
@@ -153,25 +182,60 @@ fn read_block(path: &Path, block_id: &str) -> anyhow::Result<(ConfigDocument, Op
     Ok((document, block))
 }
 
-/// Profile names defined anywhere but in this session's block: the rest of the config file
-/// (other sessions' blocks included), the credentials file, and `default`.
-fn names_outside_block(
+/// What is defined anywhere but in this session's block (the rest of the config file, other
+/// sessions' blocks included, and the credentials file): profile names, and the account ×
+/// role each profile gives through `session`.
+fn outside_block(
     document: &ConfigDocument,
     block_id: &str,
     config: &Config,
-) -> anyhow::Result<HashSet<String>> {
+    session: &str,
+) -> anyhow::Result<Outside> {
     let mut rest = document.clone();
-    rest.remove_managed_block(block_id)?;
+    rest.set_managed_block(block_id, &[])?;
     let without_block = Config::parse(&rest.text(), "", config.paths.clone())?;
-    let mut names: HashSet<String> =
-        without_block.profiles().map(|p| p.name().to_owned()).collect();
-    names.extend(
+    let mut outside = Outside::default();
+    for profile in without_block.profiles() {
+        if let (Some(id), Some(role)) =
+            (profile.get("sso_account_id"), profile.get("sso_role_name"))
+            && profile.get("sso_session") == Some(session)
+        {
+            let by = profile.name().to_owned();
+            outside.access.entry((id.to_owned(), role.to_owned())).or_insert(by);
+        }
+    }
+    outside.names = without_block.profiles().map(|p| p.name().to_owned()).collect();
+    outside.names.extend(
         config
             .profiles()
             .filter(|p| matches!(p.source(), ProfileSource::Credentials | ProfileSource::Both))
             .map(|p| p.name().to_owned()),
     );
-    Ok(names)
+    Ok(outside)
+}
+
+/// The default region `configure sso` kept for `session`, checked.
+fn session_default_region(config: &Config, session: &str) -> anyhow::Result<Option<String>> {
+    let Some(value) = config
+        .sso_session_section(session)
+        .and_then(|s| s.get(SESSION_DEFAULT_REGION))
+        .filter(|v| !v.is_empty())
+    else {
+        return Ok(None);
+    };
+    if !is_region(value) {
+        return Err(ui::error(
+            format!(
+                "`{SESSION_DEFAULT_REGION} = {}` in `[sso-session {session}]` is not a region name",
+                Untrusted(value)
+            ),
+            format!(
+                "fix it in `{}`, or run `awsctx configure sso --sso-session {session} --region REGION`",
+                config.paths.config.display()
+            ),
+        ));
+    }
+    Ok(Some(value.to_owned()))
 }
 
 /// `412 profiles (3 added, 1 removed, 408 unchanged)`; updates only when there are some.
@@ -191,8 +255,9 @@ fn counts(plan: &Plan) -> String {
     )
 }
 
-/// What the user should know beyond the counts: skipped, kept, pruned, refused.
-fn report_details(session: &str, plan: &Plan) {
+/// What the user should know beyond the counts: skipped, covered, kept, pruned, renamed,
+/// settings removed with their profile (`backup` keeps them), refused.
+fn report_details(session: &str, plan: &Plan, backup: Option<&Path>) {
     for skipped in plan.skipped.iter().take(LIST_LIMIT) {
         ui::notice(&format!(
             "populate {session}: skipped `{}` ({} {}): a profile of that name is defined outside the managed block",
@@ -203,6 +268,20 @@ fn report_details(session: &str, plan: &Plan) {
         ui::notice(&format!(
             "populate {session}: skipped {} more profiles whose names are defined outside the managed block",
             plan.skipped.len() - LIST_LIMIT
+        ));
+    }
+    for covered in plan.covered.iter().take(LIST_LIMIT) {
+        ui::notice(&format!(
+            "populate {session}: no new profile for {} {}: profile `{}` gives it already",
+            covered.account_id,
+            covered.role_name,
+            Untrusted(&covered.by)
+        ));
+    }
+    if plan.covered.len() > LIST_LIMIT {
+        ui::notice(&format!(
+            "populate {session}: no new profile for {} more roles that profiles outside the managed block give already",
+            plan.covered.len() - LIST_LIMIT
         ));
     }
     if !plan.kept.is_empty() {
@@ -219,6 +298,34 @@ fn report_details(session: &str, plan: &Plan) {
             plan.pruned.len(),
             if plan.pruned.len() == 1 { "" } else { "s" },
             name_list(&plan.pruned)
+        ));
+    }
+    if !plan.renamed.is_empty() {
+        let renames: Vec<String> = plan
+            .renamed
+            .iter()
+            .map(|(old, new)| format!("{} → {}", Untrusted(old), Untrusted(new)))
+            .collect();
+        ui::notice(&format!(
+            "populate {session}: renamed {} profile{}, your settings with them: {}",
+            plan.renamed.len(),
+            if plan.renamed.len() == 1 { "" } else { "s" },
+            name_list(&renames)
+        ));
+    }
+    for lost in plan.lost.iter().take(LIST_LIMIT) {
+        let keys: Vec<String> = lost.keys.iter().map(|k| Untrusted(k).to_string()).collect();
+        let kept = backup.map_or_else(String::new, |b| format!("; `{}` keeps them", b.display()));
+        ui::notice(&format!(
+            "populate {session}: removed `{}` with settings of yours: {}{kept}",
+            Untrusted(&lost.profile),
+            name_list(&keys)
+        ));
+    }
+    if plan.lost.len() > LIST_LIMIT {
+        ui::notice(&format!(
+            "populate {session}: removed {} more profiles with settings of yours",
+            plan.lost.len() - LIST_LIMIT
         ));
     }
     for refused in &plan.refused {
@@ -250,15 +357,12 @@ fn unified_diff(before: &str, after: &str, path: &Path, paint: Paint) -> String 
         .context_radius(3)
         .header(&name, &format!("{name} (populated)"))
         .to_string();
-    if !paint.enabled() {
-        return text;
-    }
     let mut out = String::with_capacity(text.len() + text.len() / 4);
     for line in text.split_inclusive('\n') {
-        let (body, end) = match line.strip_suffix('\n') {
-            Some(body) => (body, "\n"),
-            None => (line, ""),
-        };
+        // The config's own line ends (CRLF too) stay; anything else it holds is escaped.
+        let body = line.trim_end_matches(['\n', '\r']);
+        let end = &line[body.len()..];
+        let body = escape_line(body);
         let style = if body.starts_with("+++") || body.starts_with("---") {
             Some(Color::Default.bold())
         } else if body.starts_with('+') {
@@ -271,8 +375,8 @@ fn unified_diff(before: &str, after: &str, path: &Path, paint: Paint) -> String 
             None
         };
         match style {
-            Some(style) => out.push_str(&paint.style(style, body)),
-            None => out.push_str(body),
+            Some(style) if paint.enabled() => out.push_str(&paint.style(style, &body)),
+            _ => out.push_str(&body),
         }
         out.push_str(end);
     }

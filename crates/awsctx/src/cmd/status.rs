@@ -9,7 +9,8 @@ use std::path::PathBuf;
 
 use awsctx_core::binding::PROFILE_FILE;
 use awsctx_core::config::ProfileKind;
-use awsctx_core::switch::{Origin, ShellState, Skipped, resolve_binding};
+use awsctx_core::switch::{Origin, ShellState, Skipped, ancestor_of, hook_loaded, resolve_binding};
+use awsctx_core::text::{escape_json, escape_line};
 use awsctx_core::time::{format_cache, parse_lenient};
 use awsctx_login::provider::{CredentialProvider, LoginSession, TokenState};
 use jiff::{SignedDuration, Timestamp};
@@ -28,6 +29,8 @@ pub(crate) struct Status {
     /// `sso`, `role`, `static`, `process`, ...
     pub(crate) kind: Option<&'static str>,
     pub(crate) account_id: Option<String>,
+    /// The portal's name of the account, as `populate` kept it.
+    pub(crate) account_name: Option<String>,
     pub(crate) role_name: Option<String>,
     pub(crate) region: Option<String>,
     pub(crate) keys: Option<Keys>,
@@ -52,7 +55,7 @@ pub(crate) struct Keys {
 /// Where the shell's profile came from and the per-directory state (no values of keys).
 #[derive(Debug, Default, Serialize)]
 pub(crate) struct Switcher {
-    /// Whether the hook has run in this shell (its state variables are present).
+    /// Whether the hook has run in this shell (it handed its state to this command).
     pub(crate) hook: bool,
     /// `command`, `pin` or `file`; `None` when awsctx set no profile here.
     pub(crate) origin: Option<&'static str>,
@@ -65,6 +68,9 @@ pub(crate) struct Switcher {
     /// What leaving the bound tree brings back: a profile, or `None` for the shell's own
     /// settings.
     pub(crate) restore: Option<String>,
+    /// The region chosen with the profile (`--region`, a binding's `region`) instead of the
+    /// profile's own.
+    pub(crate) region: Option<String>,
     /// The profile `awsctx -` switches back to.
     pub(crate) previous: Option<String>,
     /// The nearest binding of the current directory, as the hook sees it now.
@@ -81,7 +87,11 @@ pub(crate) struct Binding {
     /// The `.aws-profile` file.
     pub(crate) file: Option<String>,
     pub(crate) profile: String,
-    /// `applies`, `untrusted` (run `awsctx allow`), `denied`, `unknown-profile`, `unreadable`.
+    /// The region the binding asks for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) region: Option<String>,
+    /// `applies`, `untrusted` (run `awsctx allow`), `denied`, `unknown-profile`,
+    /// `wrong-account` (the profile is not in the account it expects), `unreadable`.
     pub(crate) state: &'static str,
 }
 
@@ -102,7 +112,7 @@ pub(crate) fn run(args: &StatusArgs, ctx: &Context) -> anyhow::Result<ExitCode> 
     let text = if args.json {
         let mut json = serde_json::to_string_pretty(&status)?;
         json.push('\n');
-        json
+        escape_json(json)
     } else {
         status.render()
     };
@@ -131,6 +141,9 @@ impl Status {
         let Some(profile) = status.profile.clone() else { return Ok(status) };
         let provider = ctx.provider_for(&profile, false)?;
         status.fill_from_config(&provider, &profile, now);
+        let names = crate::target::account_names(ctx);
+        status.account_name =
+            status.account_id.as_deref().and_then(|a| names.get(a)).map(str::to_owned);
         Ok(status)
     }
 
@@ -169,7 +182,7 @@ impl Status {
         if self.keys.is_none() {
             match provider.cached(profile) {
                 Ok(Some(cached)) => {
-                    self.keys = Some(Keys::new("cache", cached.credentials.expiration, now));
+                    self.keys = Some(Keys::new("cache", cached.credentials.expiration(), now));
                 }
                 Ok(None) if matches!(kind, ProfileKind::Static { .. }) => {
                     self.keys = Some(Keys::new("config", None, now));
@@ -209,11 +222,20 @@ impl Status {
         if let Some(kind) = self.kind {
             lines.push(("kind", kind.to_owned()));
         }
+        let account = self.account_id.as_ref().map(|id| match &self.account_name {
+            Some(name) => format!("{id} ({})", awsctx_core::text::escape(name)),
+            None => id.clone(),
+        });
         for (label, value) in
-            [("account", &self.account_id), ("role", &self.role_name), ("region", &self.region)]
+            [("account", &account), ("role", &self.role_name), ("region", &self.region)]
         {
             if let Some(value) = value {
-                lines.push((label, value.clone()));
+                let chosen = self.switcher.as_ref().and_then(|s| s.region.as_ref());
+                if label == "region" && chosen == Some(value) {
+                    lines.push((label, format!("{value} (chosen for this shell)")));
+                } else {
+                    lines.push((label, value.clone()));
+                }
             }
         }
         if let Some(keys) = &self.keys {
@@ -250,12 +272,13 @@ impl Status {
     }
 }
 
-/// `label  value` lines, the values aligned.
+/// `label  value` lines, the values aligned. The values quote the environment, the config,
+/// directory names and `.aws-profile` files: each is escaped.
 fn aligned(lines: &[(&str, String)]) -> String {
     let width = lines.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
     let mut out = String::new();
     for (label, value) in lines {
-        let _ = writeln!(out, "{label:width$}  {value}");
+        let _ = writeln!(out, "{label:width$}  {}", escape_line(value));
     }
     out
 }
@@ -263,14 +286,23 @@ fn aligned(lines: &[(&str, String)]) -> String {
 impl Switcher {
     /// The switcher's state variables, and the binding of the current directory.
     fn gather(ctx: &Context, problems: &mut Vec<String>) -> Self {
-        let state = ShellState::from_env(&ctx.env);
+        let mut state = ShellState::from_env(&ctx.env);
+        // A directory the state kept as a hash (too long to keep): named when it is here.
+        if let Ok(here) = current_dir(ctx) {
+            for kept in [&mut state.bound, &mut state.manual] {
+                if let Some(dir) = kept.as_deref().and_then(|k| ancestor_of(k, &here)) {
+                    *kept = Some(dir);
+                }
+            }
+        }
         let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
         let mut switcher = Self {
-            hook: state.pins.is_some(),
+            hook: hook_loaded(&ctx.env),
             origin: state.profile.as_ref().and(state.origin).map(Origin::name),
             bound: path(&state.bound),
             manual: path(&state.manual),
             restore: state.restore.clone(),
+            region: state.profile.as_ref().and(state.region.clone()),
             previous: state.prev.clone(),
             ..Self::default()
         };
@@ -296,9 +328,9 @@ impl Switcher {
         let (pins, trust) = (state_dir.load_pins()?, state_dir.load_trust()?);
         let mut config_error = None;
         let resolution = resolve_binding(&dir, &pins, &trust, |p| {
-            ctx.has_profile(p).unwrap_or_else(|err| {
+            crate::cmd::use_::known_profile(ctx, p).unwrap_or_else(|err| {
                 config_error.get_or_insert(err);
-                false
+                None
             })
         });
         if let Some(err) = config_error {
@@ -313,6 +345,7 @@ impl Switcher {
                     root: path.parent().map(display).unwrap_or_default(),
                     file: Some(display(path)),
                     profile: profile.clone(),
+                    region: None,
                     state: "untrusted",
                 },
                 Skipped::Denied { path } => Binding {
@@ -320,6 +353,7 @@ impl Switcher {
                     root: path.parent().map(display).unwrap_or_default(),
                     file: Some(display(path)),
                     profile: String::new(),
+                    region: None,
                     state: "denied",
                 },
                 Skipped::UnknownProfile { root, file, profile } => Binding {
@@ -327,13 +361,23 @@ impl Switcher {
                     root: display(root),
                     file: file.as_deref().map(display),
                     profile: profile.clone(),
+                    region: None,
                     state: "unknown-profile",
+                },
+                Skipped::WrongAccount { root, file, profile, .. } => Binding {
+                    kind: if file.is_some() { "file" } else { "pin" },
+                    root: display(root),
+                    file: file.as_deref().map(display),
+                    profile: profile.clone(),
+                    region: None,
+                    state: "wrong-account",
                 },
                 Skipped::Unreadable { path, .. } => Binding {
                     kind: "file",
                     root: path.parent().map(display).unwrap_or_default(),
                     file: Some(display(path)),
                     profile: String::new(),
+                    region: None,
                     state: "unreadable",
                 },
             },
@@ -343,6 +387,7 @@ impl Switcher {
                     .then(|| display(&active.root.join(PROFILE_FILE))),
                 root: display(&active.root),
                 profile: active.profile,
+                region: active.region,
                 state: "applies",
             },
             (None, None) => return Ok(None),
@@ -375,13 +420,22 @@ impl Switcher {
                 _ => format!("pin at `{}`", here.root),
             };
             let state = match here.state {
-                "applies" => format!("profile `{}`", here.profile),
+                "applies" => match &here.region {
+                    Some(region) => format!("profile `{}` in {region}", here.profile),
+                    None => format!("profile `{}`", here.profile),
+                },
                 "untrusted" => {
                     format!("profile `{}`, not allowed: run `awsctx allow`", here.profile)
                 }
                 "denied" => "denied (`awsctx allow` trusts it)".to_owned(),
                 "unknown-profile" => {
                     format!("profile `{}`, which is not in the config", here.profile)
+                }
+                "wrong-account" => {
+                    format!(
+                        "profile `{}`, refused: not in the account the binding expects",
+                        here.profile
+                    )
                 }
                 _ => "not a profile file".to_owned(),
             };

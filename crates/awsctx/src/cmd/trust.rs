@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use awsctx_core::binding::{PROFILE_FILE, parse_profile_file, read_profile_file};
+use awsctx_core::binding::{BindingError, PROFILE_FILE, parse_profile_file, read_profile_file};
 
 use crate::cmd::pin::follow;
 use crate::cmd::use_::current_dir;
@@ -14,12 +14,13 @@ use crate::ui;
 
 pub(crate) fn run_allow(args: &crate::cli::TrustArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let (path, content) = nearest_profile_file(ctx, args.dir.as_deref())?;
-    let profile = parse_profile_file(&path, &content)?;
+    let bound = parse_profile_file(&path, &content).map_err(profile_file_error)?;
     ctx.state_dir()?.update_trust(|trust| trust.allow(&path, &content))?;
-    ui::notice(&format!("allowed `{}` (profile `{profile}`)", path.display()));
-    if !ctx.has_profile(&profile)? {
+    ui::notice(&format!("allowed `{}` (profile `{bound}`)", path.display()));
+    if !ctx.has_profile(&bound.profile)? {
         ui::notice(&format!(
-            "profile `{profile}` is not in the config yet: the file takes effect once it is"
+            "profile `{}` is not in the config yet: the file takes effect once it is",
+            awsctx_core::text::escape(&bound.profile)
         ));
     }
     follow(ctx)
@@ -50,7 +51,7 @@ fn nearest_profile_file(ctx: &Context, dir: Option<&Path>) -> anyhow::Result<(Pa
     }
     for level in start.ancestors() {
         let path = level.join(PROFILE_FILE);
-        if let Some(content) = read_profile_file(&path)? {
+        if let Some(content) = read_profile_file(&path).map_err(profile_file_error)? {
             return Ok((path, content));
         }
     }
@@ -58,6 +59,23 @@ fn nearest_profile_file(ctx: &Context, dir: Option<&Path>) -> anyhow::Result<(Pa
         format!("no `{PROFILE_FILE}` in `{}` or above it", start.display()),
         format!("a `{PROFILE_FILE}` file names the profile on its first line"),
     ))
+}
+
+/// A `.aws-profile` that is not a profile file, with what makes it one.
+fn profile_file_error(error: BindingError) -> anyhow::Error {
+    let hint = match &error {
+        BindingError::ProfileFileLink { .. } => {
+            "replace the link with a copy of the file it points to, then run `awsctx allow`"
+        }
+        BindingError::ProfileFileNotRegular { .. }
+        | BindingError::ProfileFileTooLarge { .. }
+        | BindingError::InvalidProfileName { .. }
+        | BindingError::EmptyProfileFile { .. } => {
+            "a `.aws-profile` is a small text file with the profile's name on its first line"
+        }
+        _ => return error.into(),
+    };
+    ui::error(error.to_string(), hint)
 }
 
 /// `a/./b/../c` → `a/c`, lexically, as a shell's logical `cd` does.

@@ -2,24 +2,27 @@
 //! [`Session`], the switcher glue that `hook-env`, `pin` and `allow`/`deny` share: read the
 //! shell's state, find the binding, fetch keys, print the shell code and the one-line report.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::{ExitCode, Stdio};
 
 use clap::CommandFactory as _;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use awsctx_core::binding::{Pins, TrustStore};
 use awsctx_core::cache::RoleCredentials;
 use awsctx_core::config::{Config, ProfileKind};
-use awsctx_core::file::write_atomic;
+use awsctx_core::file::{read_private, write_private};
+use awsctx_core::lookup::{AccountNames, Identity};
 use awsctx_core::shell::{EnvChange, Shell, render};
 use awsctx_core::switch::{
-    Action, ActiveBinding, ExportMode, ProfileEnv, Resolution, ShellState, Skipped,
-    managed_changes, pins_list, refresh_due, resolve_binding, var,
+    Action, ActiveBinding, ExportMode, KnownProfile, ProfileEnv, Resolution, STATE_BOUND,
+    ShellState, Skipped, managed_changes, pins_list, refresh_due, resolve_binding, var,
 };
+use awsctx_core::text::{Untrusted, escape, escape_line};
 use awsctx_login::provider::{
     CredentialProvider, LoginTarget, MfaError, ProviderError, ProviderSettings,
 };
@@ -27,15 +30,14 @@ use jiff::Timestamp;
 use nu_ansi_term::Color;
 
 use crate::context::Context;
+use crate::target::Usage;
 use crate::ui;
 
-/// Bare `awsctx` with its flags: `PROFILE`, `-`, `-u`, `-c`, or nothing (list / picker).
-pub(crate) fn run_bare(
-    profile: Option<&str>,
-    unset: bool,
-    current: bool,
-    ctx: &Context,
-) -> anyhow::Result<ExitCode> {
+/// Bare `awsctx` with its flags: `PROFILE`, `-`, `-u`, `-c`, `--region` (with a profile, or
+/// alone), or nothing (list / picker).
+pub(crate) fn run_bare(cli: &crate::cli::Cli, ctx: &Context) -> anyhow::Result<ExitCode> {
+    let (profile, unset, current) = (cli.profile.as_deref(), cli.unset, cli.current);
+    let region = cli.region.as_deref();
     if current {
         return print_current(ctx);
     }
@@ -49,33 +51,53 @@ pub(crate) fn run_bare(
         }
         return session.finish(&action, Trigger::Command);
     }
-    match profile {
-        Some(name) => switch(ctx, name),
-        None => list_or_pick(ctx),
+    match (profile, region) {
+        (Some(name), _) => switch(ctx, name, region),
+        (None, Some(region)) => switch_region(ctx, region),
+        (None, None) => list_or_pick(ctx),
     }
 }
 
-/// `awsctx use PROFILE`.
+/// `awsctx use PROFILE [--region R]`.
 pub(crate) fn run(args: &crate::cli::UseArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
-    switch(ctx, &args.profile)
+    switch(ctx, &args.profile, args.region.as_deref())
 }
 
-fn switch(ctx: &Context, name: &str) -> anyhow::Result<ExitCode> {
-    let mut session = Session::hooked(ctx, &format!("awsctx {name}"))?;
-    let target = if name == "-" {
-        session.state.prev.clone().ok_or_else(|| {
+/// `awsctx --region R` alone: the profile in effect stays, in region R.
+fn switch_region(ctx: &Context, region: &str) -> anyhow::Result<ExitCode> {
+    let mut session = Session::hooked(ctx, &format!("awsctx --region {region}"))?;
+    let Some(profile) = session.state.profile.clone() else {
+        return Err(ui::error(
+            "awsctx has no profile in this shell to change the region of",
+            format!("`awsctx PROFILE --region {region}` switches to a profile in that region"),
+        ));
+    };
+    let binding = session.resolve(false)?;
+    let pwd = session.pwd.clone();
+    let action = session.state.choose(&pwd, binding.as_ref(), &profile, Some(region));
+    session.finish(&action, Trigger::Command)
+}
+
+/// Switch to what `name` means (`-`: the previous profile, in its region unless `region`
+/// says otherwise).
+fn switch(ctx: &Context, name: &str, region: Option<&str>) -> anyhow::Result<ExitCode> {
+    let mut session = Session::hooked(ctx, &format!("awsctx {}", escape(name)))?;
+    let (target, region) = if name == "-" {
+        let prev = session.state.prev.clone().ok_or_else(|| {
             ui::error(
                 "no previous profile in this shell",
                 "`awsctx PROFILE` switches; `awsctx -` then switches back",
             )
-        })?
+        })?;
+        require_profile(ctx, &prev)?;
+        (prev, region.map(str::to_owned).or_else(|| session.state.prev_region.clone()))
     } else {
-        name.to_owned()
+        (crate::target::profile_for(ctx, name, Usage::Switch)?, region.map(str::to_owned))
     };
-    require_profile(ctx, &target)?;
+    crate::guard::confirm(ctx, &target, "switching")?;
     let binding = session.resolve(false)?;
     let pwd = session.pwd.clone();
-    let action = session.state.choose(&pwd, binding.as_ref(), &target);
+    let action = session.state.choose(&pwd, binding.as_ref(), &target, region.as_deref());
     let code = session.finish(&action, Trigger::Command)?;
     record_history(ctx, &target);
     Ok(code)
@@ -143,7 +165,8 @@ fn print_current(ctx: &Context) -> anyhow::Result<ExitCode> {
         .or_else(|| ctx.env.get("AWS_DEFAULT_PROFILE").map(str::to_owned));
     match current {
         Some(profile) => {
-            crate::print_stdout(&format!("{profile}\n"));
+            // Often shown in a prompt (`$(awsctx -c)`): escaped like every other line.
+            crate::print_stdout(&format!("{}\n", escape_line(&profile)));
             Ok(ExitCode::SUCCESS)
         }
         None => Err(ui::error("no profile in this shell", "`awsctx PROFILE` switches to one")),
@@ -156,6 +179,10 @@ pub(crate) fn hook_hint(ctx: &Context) -> String {
     match shell {
         Some("fish") => "add `awsctx hook fish | source` to ~/.config/fish/config.fish".to_owned(),
         Some("zsh") => "add `eval \"$(awsctx hook zsh)\"` to ~/.zshrc".to_owned(),
+        Some("nu") => {
+            "add `awsctx hook nu | save -f ~/.awsctx.nu` to env.nu and `source ~/.awsctx.nu` to config.nu"
+                .to_owned()
+        }
         _ => "add `eval \"$(awsctx hook bash)\"` to ~/.bashrc".to_owned(),
     }
 }
@@ -164,7 +191,8 @@ pub(crate) fn hook_hint(ctx: &Context) -> String {
 // Listing and picking
 
 fn list_or_pick(ctx: &Context) -> anyhow::Result<ExitCode> {
-    let names = ctx.config()?.profile_names();
+    let config = ctx.config()?;
+    let names = config.profile_names();
     let hooked = ctx.env.get(var::SHELL).is_some();
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     if !hooked || !interactive {
@@ -175,7 +203,7 @@ fn list_or_pick(ctx: &Context) -> anyhow::Result<ExitCode> {
         for name in &names {
             let mark = if current.as_deref() == Some(*name) { "* " } else { "  " };
             out.push_str(mark);
-            out.push_str(name);
+            out.push_str(&escape_line(name));
             out.push('\n');
         }
         if hooked {
@@ -187,8 +215,11 @@ fn list_or_pick(ctx: &Context) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let ordered = recent_first(&load_history(ctx), &names);
-    match pick(&ordered)? {
-        Some(choice) => switch(ctx, &choice),
+    let accounts = crate::target::account_names(ctx);
+    let choices: Vec<Choice> =
+        ordered.iter().map(|name| Choice::of(config, name, &accounts)).collect();
+    match pick(&choices)? {
+        Some(choice) => switch(ctx, &choice, None),
         // Cancelled: quiet, and 130 as fzf and shells say for an interrupt.
         None => Ok(ExitCode::from(130)),
     }
@@ -202,60 +233,115 @@ fn recent_first(history: &[String], names: &[&str]) -> Vec<String> {
     out
 }
 
+/// One line of the picker: a profile and what it stands for, all of it searchable.
+#[derive(Debug, Clone)]
+pub(crate) struct Choice {
+    pub(crate) name: String,
+    /// Account id, account name and role, as far as known: `111122223333 app-dev Admin`.
+    pub(crate) details: String,
+}
+
+impl Choice {
+    pub(crate) fn of(config: &Config, name: &str, accounts: &AccountNames) -> Self {
+        let identity = config.profile(name).map(|p| Identity::of(&p));
+        let account = identity.and_then(|i| i.account);
+        let parts = [
+            account.map(Cow::Borrowed),
+            account.and_then(|a| accounts.get(a)).map(escape),
+            identity.and_then(|i| i.role).map(escape),
+        ];
+        let details = parts.into_iter().flatten().collect::<Vec<_>>().join("  ");
+        Self { name: name.to_owned(), details }
+    }
+}
+
 /// Let the user choose: `fzf` when installed, else a line-based filter on the terminal.
-fn pick(names: &[String]) -> anyhow::Result<Option<String>> {
-    if names.is_empty() {
+pub(crate) fn pick(choices: &[Choice]) -> anyhow::Result<Option<String>> {
+    if choices.is_empty() {
         return Err(ui::error(
             "there are no profiles to choose from",
             "`awsctx configure sso` writes one; `awsctx populate --sso-session NAME` writes many",
         ));
     }
-    match pick_with_fzf(names) {
+    match pick_with_fzf(choices) {
         Ok(choice) => Ok(choice),
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => pick_builtin(names),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => pick_builtin(choices),
         Err(err) => Err(err).context("running `fzf`"),
     }
 }
 
-fn pick_with_fzf(names: &[String]) -> std::io::Result<Option<String>> {
-    let mut child = std::process::Command::new("fzf")
-        .args(["--height=40%", "--reverse", "--no-multi", "--prompt=profile> "])
+/// fzf shows each choice escaped (a line of its own, drawn on the terminal): its name and what
+/// it stands for, all searchable. Each line starts with the choice's index, which fzf hides and
+/// gives back, so the choice is the name itself whatever its escaped form.
+fn pick_with_fzf(choices: &[Choice]) -> std::io::Result<Option<String>> {
+    let mut fzf = std::process::Command::new("fzf");
+    // The hook's state (the user's saved keys) stays with awsctx.
+    for (name, _) in std::env::vars_os() {
+        if name.to_str().is_some_and(|n| n.starts_with(var::PREFIX)) {
+            fzf.env_remove(name);
+        }
+    }
+    let mut child = fzf
+        .args([
+            "--height=40%",
+            "--reverse",
+            "--no-multi",
+            "--prompt=profile> ",
+            "--delimiter=\t",
+            "--with-nth=2..",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()?;
     if let Some(mut stdin) = child.stdin.take() {
+        let mut lines = String::new();
+        for (i, choice) in choices.iter().enumerate() {
+            let _ = writeln!(lines, "{i}\t{}\t{}", escape_line(&choice.name), choice.details);
+        }
         // fzf may exit before reading everything (a quick ESC): not an error.
-        let _ = stdin.write_all(names.join("\n").as_bytes());
+        let _ = stdin.write_all(lines.as_bytes());
     }
     let out = child.wait_with_output()?;
-    let choice = String::from_utf8_lossy(&out.stdout).trim_end_matches('\n').to_owned();
-    Ok((out.status.success() && !choice.is_empty()).then_some(choice))
+    if !out.status.success() {
+        return Ok(None);
+    }
+    let chosen = String::from_utf8_lossy(&out.stdout);
+    let index = chosen.split('\t').next().and_then(|i| i.trim().parse::<usize>().ok());
+    Ok(index.and_then(|i| choices.get(i)).map(|c| c.name.clone()))
 }
 
-/// The built-in picker: numbered matches on the terminal, type to filter, a number to choose.
-fn pick_builtin(names: &[String]) -> anyhow::Result<Option<String>> {
+/// The built-in picker: numbered matches on the terminal, type to filter (by profile name,
+/// account id, account name or role), a number to choose. Names are shown escaped, and the
+/// filter matches what is shown.
+fn pick_builtin(choices: &[Choice]) -> anyhow::Result<Option<String>> {
     const SHOWN: usize = 15;
     let tty = fs_err::OpenOptions::new().read(true).write(true).open("/dev/tty")?;
     let mut input = std::io::BufReader::new(tty.try_clone()?);
     let mut out = tty;
+    let names: Vec<String> = choices.iter().map(|c| escape_line(&c.name).into_owned()).collect();
+    let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
+    let shown: Vec<String> = names
+        .iter()
+        .zip(choices)
+        .map(|(name, c)| format!("{name:<width$}  {}", c.details).trim_end().to_owned())
+        .collect();
     let mut filter = String::new();
     loop {
         let terms: Vec<String> = filter.split_whitespace().map(str::to_lowercase).collect();
-        let matches: Vec<&String> = names
-            .iter()
-            .filter(|n| terms.iter().all(|t| n.to_lowercase().contains(t.as_str())))
+        let matches: Vec<usize> = (0..shown.len())
+            .filter(|&i| terms.iter().all(|t| shown[i].to_lowercase().contains(t.as_str())))
             .collect();
         if matches.len() == 1 && !filter.is_empty() {
-            return Ok(Some(matches[0].clone()));
+            return Ok(Some(choices[matches[0]].name.clone()));
         }
-        for (i, name) in matches.iter().take(SHOWN).enumerate() {
-            writeln!(out, "{:>3}  {name}", i + 1)?;
+        for (n, &i) in matches.iter().take(SHOWN).enumerate() {
+            writeln!(out, "{:>3}  {}", n + 1, shown[i])?;
         }
         if matches.len() > SHOWN {
             writeln!(out, "     … {} more: type to filter", matches.len() - SHOWN)?;
         }
         if matches.is_empty() {
-            writeln!(out, "no profile matches `{filter}`")?;
+            writeln!(out, "no profile matches `{}`", escape_line(&filter))?;
         }
         write!(out, "profile (text filters, number picks, empty cancels)> ")?;
         out.flush()?;
@@ -268,10 +354,10 @@ fn pick_builtin(names: &[String]) -> anyhow::Result<Option<String>> {
             return Ok(None);
         }
         if let Ok(n) = line.parse::<usize>()
-            && let Some(name) = n.checked_sub(1).and_then(|i| matches.get(i))
+            && let Some(&i) = n.checked_sub(1).and_then(|i| matches.get(i))
             && n <= SHOWN
         {
-            return Ok(Some((*name).clone()));
+            return Ok(Some(choices[i].name.clone()));
         }
         line.clone_into(&mut filter);
     }
@@ -281,11 +367,14 @@ fn history_path(ctx: &Context) -> anyhow::Result<PathBuf> {
     Ok(ctx.state_dir()?.path().join("history.json"))
 }
 
-/// Recently used profiles, most recent first. A missing or damaged file is an empty history.
+/// Recently used profiles, most recent first. A missing, damaged or untrusted file is an
+/// empty history.
 fn load_history(ctx: &Context) -> Vec<String> {
+    /// A hundred profile names; anything much larger is not ours.
+    const MAX_BYTES: u64 = 1 << 20;
     history_path(ctx)
         .ok()
-        .and_then(|path| std::fs::read(path).ok())
+        .and_then(|path| read_private(&path, MAX_BYTES).ok().flatten())
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
         .unwrap_or_default()
 }
@@ -300,7 +389,7 @@ fn record_history(ctx: &Context, profile: &str) {
     history.truncate(KEEP);
     if let Ok(mut bytes) = serde_json::to_vec(&history) {
         bytes.push(b'\n');
-        let _ = write_atomic(&path, &bytes, 0o600, true);
+        let _ = write_private(&path, &bytes);
     }
 }
 
@@ -309,6 +398,9 @@ fn record_history(ctx: &Context, profile: &str) {
 
 /// A failed refresh is tried again after this many seconds.
 const RETRY_SECS: i64 = 60;
+
+/// The most passed-over bindings one run names (the nearest ones).
+const MAX_REPORTED: usize = 3;
 
 /// Why the switcher runs: the user's command (reports always), or the hook (reports once).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -378,17 +470,18 @@ impl<'a> Session<'a> {
         })
     }
 
-    /// The binding that applies here, with `_AWSCTX_PINS` brought up to date. Bindings passed
-    /// over are reported: by the hook once per shell, for a command always.
+    /// The binding that applies here, with `_AWSCTX_PINS` brought up to date. The nearest
+    /// bindings passed over are reported: by the hook once per shell, for a command always.
     pub(crate) fn resolve(&mut self, hook: bool) -> anyhow::Result<Option<ActiveBinding>> {
         let state_dir = self.ctx.state_dir()?;
         let pins = state_dir.load_pins()?;
         let trust = state_dir.load_trust()?;
         let resolution = self.resolve_with(&pins, &trust)?;
         self.state.pins = Some(pins_list(&pins));
-        for skipped in &resolution.skipped {
-            let first = skipped.marker().is_none_or(|m| self.state.warn_once(&m));
-            if first || !hook {
+        // A repository can nest any number of files; the nearest are the ones to act on.
+        let reported = resolution.skipped.iter().filter_map(|s| Some((s, s.marker()?)));
+        for (skipped, marker) in reported.take(MAX_REPORTED) {
+            if self.state.warn_once(&marker) || !hook {
                 report_skipped(skipped);
             }
         }
@@ -398,13 +491,10 @@ impl<'a> Session<'a> {
     fn resolve_with(&self, pins: &Pins, trust: &TrustStore) -> anyhow::Result<Resolution> {
         let mut config_error = None;
         let resolution = resolve_binding(&self.pwd, pins, trust, |profile| {
-            match self.ctx.has_profile(profile) {
-                Ok(found) => found,
-                Err(err) => {
-                    config_error.get_or_insert(err);
-                    false
-                }
-            }
+            known_profile(self.ctx, profile).unwrap_or_else(|err| {
+                config_error.get_or_insert(err);
+                None
+            })
         });
         match config_error {
             // A binding was found but the config cannot say whether its profile exists.
@@ -413,15 +503,15 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// Carry out `action`, print the shell code on stdout and the report on stderr. From the
-    /// hook an error is reported once and the state still moves on (a prompt never retries a
-    /// failing run on every prompt).
-    /// Apply `action`, print the shell code, and give the exit code: failure when an explicit
-    /// switch got no keys (the switch itself still happens).
+    /// Apply `action`, print the shell code on stdout and the report on stderr, and give the
+    /// exit code: failure when an explicit switch got no keys (the switch itself still
+    /// happens). From the hook an error is reported once and the shell keeps what it had, with
+    /// this directory marked as looked at: the next prompt neither retries nor repeats it.
     pub(crate) fn finish(mut self, action: &Action, trigger: Trigger) -> anyhow::Result<ExitCode> {
         let changes = match self.apply(action, trigger) {
             Ok(changes) => changes,
             Err(err) if trigger == Trigger::Hook => {
+                self.keep_state_before();
                 self.report_error_once(&err);
                 Vec::new()
             }
@@ -432,10 +522,24 @@ impl<'a> Session<'a> {
         Ok(failure.map_or(ExitCode::SUCCESS, |err| ui::report(&err)))
     }
 
-    /// One line for an error the hook met, once per shell per message.
+    /// Undo this run's decision (what it learnt stays: the messages it showed, the pin list);
+    /// a refresh that was due is tried again in a minute, not at every prompt.
+    fn keep_state_before(&mut self) {
+        let (warned, pins) = (std::mem::take(&mut self.state.warned), self.state.pins.take());
+        self.state = self.before.clone();
+        self.state.warned = warned;
+        self.state.pins = pins.or(self.state.pins.take());
+        let now = self.now.as_second();
+        if self.state.due.is_some_and(|due| due <= now) {
+            self.state.due = Some(now + RETRY_SECS);
+        }
+    }
+
+    /// One line for an error the hook met, once per shell for each message and directory.
     pub(crate) fn report_error_once(&mut self, err: &anyhow::Error) {
         let message = format!("{err:#}").replace('\n', " ");
-        if self.state.warn_once(&format!("error:{message}")) {
+        let marker = format!("error:{}\0{message}", self.pwd.display());
+        if self.state.warn_once(&marker) {
             ui::notice(&format!("error: {message}"));
         }
     }
@@ -450,6 +554,10 @@ impl<'a> Session<'a> {
         all.extend(self.state.changes_since(&self.before));
         let mut code = render(self.shell, &all)?;
         code.push_str(&self.extra);
+        if self.shell == Shell::Bash && self.ctx.env.get(var::EPOCH).is_some() {
+            // Re-anchor the fallback clock of a bash without `EPOCHSECONDS`.
+            let _ = writeln!(code, "{}=$(({} - SECONDS))", var::EPOCH, self.now.as_second());
+        }
         crate::print_stdout(&code);
         Ok(())
     }
@@ -469,9 +577,12 @@ impl<'a> Session<'a> {
                     self.state.due = None;
                     return Ok(Vec::new());
                 }
-                self.switch_to(&profile, None, Trigger::Hook)
+                let region = self.state.region.clone();
+                self.switch_to(&profile, None, region.as_deref(), Trigger::Hook)
             }
-            Action::Switch { profile, origin } => self.switch_to(profile, Some(*origin), trigger),
+            Action::Switch { profile, origin, region } => {
+                self.switch_to(profile, Some(*origin), region.as_deref(), trigger)
+            }
             Action::Restore => {
                 let old = self.state.profile.clone();
                 let changes = self.state.restored(&self.ctx.env);
@@ -483,15 +594,21 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// Switch to (or, with `origin` `None`, refresh) `profile`: keys, variables, report.
+    /// Switch to (or, with `origin` `None`, refresh) `profile` in `region` (`None`: the
+    /// profile's own): keys, variables, report.
     fn switch_to(
         &mut self,
         profile: &str,
         origin: Option<awsctx_core::switch::Origin>,
+        region: Option<&str>,
         trigger: Trigger,
     ) -> anyhow::Result<Vec<EnvChange>> {
         let config = self.ctx.profile_config(profile)?;
-        let facts = ProfileFacts::of(config, profile);
+        let mut facts = ProfileFacts::of(config, profile);
+        // awsctx sets the region variables only from the profile or an explicit choice.
+        if let Some(region) = region {
+            facts.region = Some(region.to_owned());
+        }
         let keys = if self.mode.wants_keys() {
             fetch_keys(self.ctx, config, profile, trigger)
         } else {
@@ -499,7 +616,7 @@ impl<'a> Session<'a> {
         };
         let refresh = origin.is_none();
         if let Some(origin) = origin {
-            self.state.switched(&self.ctx.env, profile, origin);
+            self.state.switched(&self.ctx.env, profile, region, origin);
         }
         let saved = self.state.saved.clone().unwrap_or_default();
         let got = match &keys {
@@ -508,8 +625,10 @@ impl<'a> Session<'a> {
         };
         let target = ProfileEnv { profile, region: facts.region.as_deref(), keys: got };
         let changes = managed_changes(self.mode, &target, &saved, &self.ctx.env);
+        self.state.expires = got.and_then(RoleCredentials::expiration).map(Timestamp::as_second);
+        self.state.prod = is_production(self.ctx, profile, facts.account.as_deref(), &facts);
         self.state.due = match &keys {
-            Keys::Got(k) => k.expiration.map(|exp| refresh_due(exp, self.now, RETRY_SECS)),
+            Keys::Got(k) => k.expiration().map(|exp| refresh_due(exp, self.now, RETRY_SECS)),
             // Try again in a minute, not at every prompt.
             Keys::Unreachable { .. } => Some(self.now.as_second() + RETRY_SECS),
             _ => None,
@@ -518,8 +637,9 @@ impl<'a> Session<'a> {
             && got.is_some()
         {
             // Logged in again: a later expiry is news again.
-            self.state.forget_warnings(&format!("expired:{session}"));
+            self.state.forget_warning(&format!("expired:{session}"));
         }
+        self.check_switch(profile, &changes)?;
         if !refresh {
             self.report_switch(profile, &facts, &keys);
         }
@@ -527,26 +647,44 @@ impl<'a> Session<'a> {
         Ok(changes)
     }
 
+    /// Before anything is said about it: the shell can hold what the switch sets (a profile
+    /// value with a NUL byte cannot be switched to), and the state stays within its bound.
+    fn check_switch(&self, profile: &str, changes: &[EnvChange]) -> anyhow::Result<()> {
+        let mut all = changes.to_vec();
+        all.extend(self.state.changes_since(&self.before));
+        render(self.shell, &all)
+            .with_context(|| format!("profile `{}` cannot be switched to", Untrusted(profile)))?;
+        if !self.state.fits() {
+            return Err(ui::error(
+                format!(
+                    "switching to `{}` needs {} bytes of shell state, over the {STATE_BOUND} awsctx allows: the shell's own `AWS_*` values, kept for `awsctx -u`, are too long",
+                    Untrusted(profile),
+                    self.state.size()
+                ),
+                "unset the longest of them first (`unset AWS_SESSION_TOKEN`), or run the command with `awsctx exec PROFILE -- CMD`",
+            ));
+        }
+        Ok(())
+    }
+
     fn report_switch(&self, profile: &str, facts: &ProfileFacts, keys: &Keys) {
         let account = match keys {
-            Keys::Got(k) => k.account_id.clone().or_else(|| facts.account.clone()),
+            Keys::Got(k) => k.account_id().map(str::to_owned).or_else(|| facts.account.clone()),
             _ => facts.account.clone(),
         };
-        let mut parts = vec![display(profile)];
-        parts.extend(account.as_deref().map(display));
-        parts.extend(facts.role.as_deref().map(display));
-        parts.extend(facts.region.as_deref().map(display));
+        let shown = |text: &str| Untrusted(text).to_string();
+        let mut parts = vec![shown(profile)];
+        parts.extend(account.as_deref().map(shown));
+        parts.extend(facts.role.as_deref().map(shown));
+        parts.extend(facts.region.as_deref().map(shown));
         match keys {
-            Keys::Got(k) => parts.extend(k.expiration.map(|exp| time_left(exp, self.now))),
+            Keys::Got(k) => parts.extend(k.expiration().map(|exp| time_left(exp, self.now))),
             Keys::NotWanted => {}
             _ => parts.push("no keys".to_owned()),
         }
         let line = parts.join(" · ");
-        let paint = ui::Paint::stderr();
-        let prod = looks_like_production(&self.ctx.env, profile, account.as_deref(), facts);
-        let line =
-            if prod && paint.enabled() { paint.style(Color::Red.bold(), &line) } else { line };
-        ui::notice(&line);
+        let prod = is_production(self.ctx, profile, account.as_deref(), facts);
+        ui::notice_styled(&line, prod.then(|| Color::Red.bold()));
     }
 
     fn report_keys(&mut self, profile: &str, keys: &Keys, trigger: Trigger) {
@@ -583,25 +721,15 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// fish has no clock: arm one timer that signals the shell when keys are due (and disarm
-    /// the previous one), so a prompt never has to look at the time.
+    /// fish has no clock: (re)arm the hook's timer that signals the shell when keys are due,
+    /// or disarm it, so a prompt never has to look at the time (`shell/awsctx.fish`).
     fn fish_timer(&mut self) {
-        let disarm = "set -q _awsctx_timer; and command kill $_awsctx_timer 2>/dev/null; \
-                      set -e _awsctx_timer\n";
         match self.state.due {
             Some(due) => {
                 let secs = (due - self.now.as_second()).max(1);
-                self.extra.push_str(disarm);
-                // The timer checks that its parent is still this shell before signalling, so
-                // a reused pid is never hit after the shell is gone.
-                let _ = write!(
-                    self.extra,
-                    "command sh -c 'sleep \"$1\"; [ \"$(ps -o ppid= -p $$ | tr -d \" \")\" = \"$2\" ] && kill -USR1 \"$2\"' sh {secs} $fish_pid </dev/null >/dev/null 2>&1 &\n\
-                     set -g _awsctx_timer $last_pid\n\
-                     disown $last_pid 2>/dev/null\n"
-                );
+                let _ = writeln!(self.extra, "_awsctx_arm_timer {secs}");
             }
-            None if self.before.due.is_some() => self.extra.push_str(disarm),
+            None if self.before.due.is_some() => self.extra.push_str("_awsctx_disarm_timer\n"),
             None => {}
         }
     }
@@ -630,36 +758,59 @@ fn same_dir(a: &Path, b: &Path) -> bool {
     }
 }
 
+/// What a binding needs to know of its profile: that it exists, and its account.
+/// What the config says of a binding's `profile`: whether it exists, and its account. Read
+/// with what that profile needs only (a binding is usually the profile switched to next).
+pub(crate) fn known_profile(ctx: &Context, profile: &str) -> anyhow::Result<Option<KnownProfile>> {
+    let config = ctx.profile_config(profile)?;
+    Ok(config
+        .profile(profile)
+        .map(|p| KnownProfile { account: Identity::of(&p).account.map(str::to_owned) }))
+}
+
+/// The line for a binding passed over. The directory names and the profile name come from
+/// whatever repository the shell is in: [`ui::notice`] escapes the line, and the profile
+/// name is also cut short.
 fn report_skipped(skipped: &Skipped) {
-    let line = match skipped {
+    if let Some(line) = skipped_line(skipped) {
+        ui::notice(&line);
+    }
+}
+
+fn skipped_line(skipped: &Skipped) -> Option<String> {
+    Some(match skipped {
         Skipped::Untrusted { path, profile } => format!(
             "`{}` (profile `{}`) is not allowed yet — run `awsctx allow` to trust it",
             path.display(),
-            display(profile)
+            Untrusted(profile)
         ),
-        Skipped::Denied { .. } => return,
+        Skipped::Denied { .. } => return None,
         Skipped::UnknownProfile { file: Some(file), profile, .. } => format!(
             "`{}` names profile `{}`, which is not in the config — `awsctx list` shows the profiles",
             file.display(),
-            display(profile)
+            Untrusted(profile)
         ),
         Skipped::UnknownProfile { root, file: None, profile } => format!(
             "the pin at `{}` names profile `{}`, which is not in the config — run `awsctx pin PROFILE` there",
             root.display(),
-            display(profile)
+            Untrusted(profile)
         ),
+        Skipped::WrongAccount { root, file, profile, expected, actual } => {
+            let what = match file {
+                Some(file) => format!("`{}`", file.display()),
+                None => format!("the pin at `{}`", root.display()),
+            };
+            let actual = match actual {
+                Some(account) => format!("is in account {account}"),
+                None => "does not say which account it is in".to_owned(),
+            };
+            format!(
+                "{what} expects account {expected}, but profile `{}` {actual} — refused; fix the binding or the profile",
+                Untrusted(profile)
+            )
+        }
         Skipped::Unreadable { reason, .. } => format!("{reason} — fix or remove it"),
-    };
-    ui::notice(&line);
-}
-
-/// `text` safe for a terminal line: control characters escaped.
-fn display(text: &str) -> String {
-    if text.chars().any(char::is_control) {
-        text.escape_debug().to_string()
-    } else {
-        text.to_owned()
-    }
+    })
 }
 
 fn time_left(expiration: Timestamp, now: Timestamp) -> String {
@@ -697,6 +848,23 @@ fn looks_like_production(
             if pattern.contains(['*', '?']) { glob(&pattern, &c) } else { c.contains(&pattern) }
         })
     })
+}
+
+/// Whether `profile` looks like production (see [`looks_like_production`]), its account's
+/// name taken from the profile's `sso_account_name`, else from the names `populate` kept.
+pub(crate) fn is_production(
+    ctx: &Context,
+    profile: &str,
+    account: Option<&str>,
+    facts: &ProfileFacts,
+) -> bool {
+    if looks_like_production(&ctx.env, profile, account, facts) {
+        return true;
+    }
+    let kept = crate::target::account_names(ctx);
+    let Some(name) = account.and_then(|a| kept.get(a)) else { return false };
+    let named = ProfileFacts { account_name: Some(name.to_owned()), ..ProfileFacts::default() };
+    looks_like_production(&ctx.env, profile, account, &named)
 }
 
 /// `*` and `?` over chars.
@@ -792,10 +960,12 @@ pub(crate) enum Keys {
     },
 }
 
-/// How long the hook may wait on the network or on another process's fetch.
+/// How long the hook may wait on one network attempt.
 const HOOK_REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
 const HOOK_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
-const HOOK_LOCK_DEADLINE: Duration = Duration::from_secs(5);
+/// The most a prompt waits for keys, all waits together: network calls, another process's
+/// fetch, and a `credential_process` (killed with everything it started when time is up).
+const HOOK_DEADLINE: Duration = Duration::from_secs(5);
 
 /// A profile's keys: the one place that knows where keys come from (the credential provider:
 /// cache, then a token refresh and the SSO portal, the profile's own keys, its
@@ -808,14 +978,14 @@ pub(crate) fn fetch_keys(ctx: &Context, config: &Config, profile: &str, trigger:
         Ok(found) => found,
         Err(err) => return Keys::Missing { reason: format!("{err:#}") },
     };
-    let mut provider = CredentialProvider::new(config, &ctx.env, settings)
+    let mut provider = CredentialProvider::new(config, ctx.child_env(), settings)
         .with_lock_deadline(deadline)
         .on_lock_wait(|wait| ui::notice(&wait.to_string()));
     if trigger == Trigger::Hook {
         // A prompt never waits on the keyboard: an MFA role's keys come from the cache or
         // from an explicit `awsctx PROFILE`.
         provider = provider
-            .with_lock_deadline(deadline.min(HOOK_LOCK_DEADLINE))
+            .with_deadline(Instant::now() + HOOK_DEADLINE)
             .with_mfa_prompt(|_| Err(MfaError::NotAsked));
     }
     match provider.credentials(profile) {
@@ -831,12 +1001,16 @@ pub(crate) fn fetch_keys(ctx: &Context, config: &Config, profile: &str, trigger:
             // Keys that are old but not yet expired still work meanwhile.
             match provider.cached(profile) {
                 Ok(Some(old))
-                    if old.credentials.expiration.is_some_and(|e| e > Timestamp::now()) =>
+                    if old.credentials.expiration().is_some_and(|e| e > Timestamp::now()) =>
                 {
                     Keys::Got(old.credentials)
                 }
                 _ => Keys::Unreachable { reason: err.to_string() },
             }
+        }
+        // Not tried again at every prompt: only a command waits for it.
+        Err(err @ ProviderError::ProcessTimeout { .. }) => {
+            Keys::Missing { reason: format!("{err}; `awsctx {profile}` waits for it") }
         }
         Err(err) => Keys::Missing { reason: err.to_string() },
     }
@@ -910,6 +1084,28 @@ mod tests {
         assert!(!looks_like_production(&env("*-prd"), "app-prd-x", None, &facts));
         assert!(looks_like_production(&env("4444*"), "x", Some("444455556666"), &facts));
         assert!(!looks_like_production(&env(""), "prod", None, &facts));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn lines_about_bindings_never_hold_a_raw_control_character(
+            dir in ui::tests::any_text(),
+            profile in ui::tests::any_text(),
+        ) {
+            let path = PathBuf::from(format!("/src/{dir}/.aws-profile"));
+            let root = PathBuf::from(format!("/src/{dir}"));
+            for skipped in [
+                Skipped::Untrusted { path: path.clone(), profile: profile.clone() },
+                Skipped::UnknownProfile { root: root.clone(), file: Some(path.clone()), profile: profile.clone() },
+                Skipped::UnknownProfile { root, file: None, profile: profile.clone() },
+                Skipped::Unreadable { path, reason: profile.clone() },
+            ] {
+                let line = skipped_line(&skipped).unwrap();
+                let shown = ui::notice_text(&line, None, ui::Paint::stderr());
+                proptest::prop_assert!(ui::tests::raw(&shown).is_empty(), "{shown:?}");
+                proptest::prop_assert_eq!(shown.lines().count(), 1);
+            }
+        }
     }
 
     #[test]

@@ -191,13 +191,13 @@ fn mfa_on_a_terminal_asks_once_then_the_role_is_cached() {
 }
 
 /// moto's STS server on a loopback port, stopped when dropped.
-struct Moto {
+pub(crate) struct Moto {
     child: Child,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl Moto {
-    fn start(python: &Path) -> Self {
+    pub(crate) fn start(python: &Path) -> Self {
         let mut child = Command::new(python)
             .args(["-m", "moto.server", "-H", "127.0.0.1", "-p0"])
             .stdin(Stdio::null())

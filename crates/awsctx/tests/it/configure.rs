@@ -1,21 +1,23 @@
 //! `awsctx configure sso`: flags only (no terminal) and through a PTY give the same file, in
-//! the AWS CLI's order; missing flags are usage errors naming the flag; re-runs update in
-//! place; without a login the session is written and the login command is named.
+//! the AWS CLI's order, with the profile named as `populate` names it; missing flags are usage
+//! errors naming the flag; re-runs update in place; a command that fails (no login, a refused
+//! login, a network error, denied access) leaves the file byte for byte as it was.
 
 use std::time::Duration;
 
-use awsctx_tests::{MockConfig, Operation};
+use awsctx_tests::{Fault, MockConfig, Operation};
 use expectrl::{Eof, Session};
 
 use crate::populate::{Sandbox, assert_ok, stderr};
 use crate::support::FakeBrowser;
 
 /// What `configure sso` writes for account 0's `AdministratorAccess` of the mock, given
-/// region `eu-west-1` and output `json`, in the AWS CLI's order: profile, then session.
+/// region `eu-west-1` and output `json`, in the AWS CLI's order: profile (named as `populate`
+/// names it), then session, which keeps the region as the default for `populate`.
 fn expected_file(sandbox: &Sandbox) -> String {
     format!(
-        "[profile AdministratorAccess-111111111111]\nsso_session = corp\nsso_account_id = 111111111111\nsso_role_name = AdministratorAccess\nregion = eu-west-1\noutput = json\n\
-         [sso-session corp]\nsso_start_url = {}\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n",
+        "[profile payments-prod-AdministratorAccess]\nsso_session = corp\nsso_account_id = 111111111111\nsso_role_name = AdministratorAccess\nregion = eu-west-1\noutput = json\n\
+         [sso-session corp]\nsso_start_url = {}\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\nawsctx_default_region = eu-west-1\n",
         sandbox.mock.start_url()
     )
 }
@@ -51,8 +53,8 @@ fn flags_only_writes_the_aws_cli_sections_in_its_order() {
     assert_eq!(sandbox.config_text(), expected_file(&sandbox));
     assert_eq!(
         stderr(&out).replace(&sandbox.config_path().display().to_string(), "CONFIG"),
-        "awsctx: wrote `[profile AdministratorAccess-111111111111]` and `[sso-session corp]` to `CONFIG`\n\
-         awsctx: switch to it with `awsctx AdministratorAccess-111111111111`\n"
+        "awsctx: wrote `[profile payments-prod-AdministratorAccess]` and `[sso-session corp]` to `CONFIG`\n\
+         awsctx: switch to it with `awsctx payments-prod-AdministratorAccess`\n"
     );
 }
 
@@ -96,9 +98,9 @@ fn a_pty_session_writes_the_same_file_as_flags() {
     p.send_line("eu-west-1").unwrap();
     p.expect("CLI default output format (json if not specified) [None]: ").unwrap();
     p.send_line("json").unwrap();
-    p.expect("Profile name [AdministratorAccess-111111111111]: ").unwrap();
+    p.expect("Profile name [payments-prod-AdministratorAccess]: ").unwrap();
     p.send_line("").unwrap();
-    p.expect("switch to it with `awsctx AdministratorAccess-111111111111`").unwrap();
+    p.expect("switch to it with `awsctx payments-prod-AdministratorAccess`").unwrap();
     p.expect(Eof).unwrap();
     assert_eq!(sandbox.config_text(), expected_file(&sandbox));
 }
@@ -204,10 +206,10 @@ fn a_rerun_updates_the_sections_in_place() {
 }
 
 #[test]
-fn non_interactive_without_a_login_writes_the_session_and_names_the_login() {
+fn non_interactive_without_a_login_writes_nothing_and_names_the_way_to_log_in() {
     let sandbox = Sandbox::new(mock());
     let start_url = sandbox.mock.start_url();
-    let out = sandbox.run(&[
+    let args = [
         "configure",
         "sso",
         "--sso-session",
@@ -217,18 +219,93 @@ fn non_interactive_without_a_login_writes_the_session_and_names_the_login() {
         "--sso-region",
         "us-east-1",
         "--non-interactive",
-    ]);
+    ];
+    let out = sandbox.run(&args);
     assert_eq!(out.status.code(), Some(1));
-    let err = stderr(&out);
-    assert!(err.starts_with("awsctx: error: not logged in to SSO session `corp`;"), "{err}");
+    assert_eq!(
+        stderr(&out),
+        "awsctx: error: not logged in to SSO session `corp`; nothing was written\n\
+         hint: run this command without `--non-interactive`: it logs in first\n"
+    );
+    assert!(!sandbox.config_path().exists(), "no file appeared");
+    assert_eq!(sandbox.mock.count(Operation::ListAccounts), 0);
+
+    // The session in the config already: `awsctx login` can log in to it.
+    sandbox.write_config(&sandbox.session_section("corp"));
+    let out = sandbox.run(&args);
+    assert_eq!(out.status.code(), Some(1));
     assert!(
-        err.ends_with(
-            "hint: run `awsctx login --sso-session corp`, then `awsctx configure sso` again\n"
-        ),
-        "{err}"
+        stderr(&out)
+            .ends_with("hint: run `awsctx login --sso-session corp`, then this command again\n"),
+        "{}",
+        stderr(&out)
     );
     assert_eq!(sandbox.config_text(), sandbox.session_section("corp"));
-    assert_eq!(sandbox.mock.count(Operation::ListAccounts), 0);
+}
+
+/// A config with everything a user may have, for the byte-for-byte checks.
+const MESSY: &str = "# mine\r\n[default]\r\nregion=eu-central-1   ; odd\r\n\r\n[profile work]\r\nsso_session = corp\r\nsso_account_id = 1\r\nsso_role_name = Old\r\n\t# indented comment\r\n[sso-session corp]\r\nsso_start_url = https://old.awsapps.com/start\r\nsso_region = eu-west-1\r\n[profile tail]\r\nregion = x";
+
+#[test]
+fn a_failing_configure_leaves_the_file_byte_for_byte() {
+    /// What fails, and how the mock or the token cache is set up for it.
+    type Case = (&'static str, fn(&Sandbox));
+    let cases: [Case; 5] = [
+        ("the login is refused in the browser", |s| s.mock.set_deny_authorization(true)),
+        ("the login's registration loses its connection", |s| {
+            s.mock.inject(Operation::RegisterClient, std::iter::repeat_n(Fault::DropConnection, 4));
+        }),
+        ("listing the accounts loses its connection", |s| {
+            s.seed_token("corp");
+            s.mock.inject(Operation::ListAccounts, std::iter::repeat_n(Fault::DropConnection, 4));
+        }),
+        ("listing the roles is denied", |s| {
+            s.seed_token("corp");
+            s.mock.inject(Operation::ListAccountRoles, [Fault::Status(403)]);
+        }),
+        ("the portal refuses the token", |s| {
+            s.seed_token("corp");
+            s.mock.revoke_tokens();
+        }),
+    ];
+    for (what, setup) in cases {
+        let sandbox = Sandbox::new(mock());
+        sandbox.write_config(MESSY);
+        setup(&sandbox);
+        let browser = FakeBrowser::start(sandbox.home.path());
+        let start_url = sandbox.mock.start_url();
+        let out = sandbox
+            .command(&[
+                "configure",
+                "sso",
+                "--sso-session",
+                "corp",
+                "--start-url",
+                &start_url,
+                "--sso-region",
+                "us-east-1",
+                "--account-id",
+                "111111111111",
+                "--role-name",
+                "AdministratorAccess",
+                "--region",
+                "eu-west-1",
+            ])
+            .env("BROWSER", &browser.script)
+            .env("AWS_MAX_ATTEMPTS", "2")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        drop(browser);
+        assert_eq!(out.status.code(), Some(1), "{what}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.lines().any(|l| l.starts_with("awsctx: error: ")), "{what}: {err}");
+        assert_eq!(sandbox.config_text(), MESSY, "{what}: the file changed");
+        assert!(
+            !sandbox.home.path().join(".aws/config.awsctx.bak").exists(),
+            "{what}: nothing was written"
+        );
+    }
 }
 
 #[test]
@@ -258,7 +335,7 @@ fn an_account_out_of_reach_is_refused() {
 }
 
 #[test]
-fn a_profile_generated_by_populate_is_not_edited() {
+fn a_profile_generated_by_populate_is_not_given_other_access() {
     let sandbox = Sandbox::new(mock());
     sandbox.write_config(&sandbox.session_section("corp"));
     sandbox.seed_token("corp");
@@ -279,8 +356,62 @@ fn a_profile_generated_by_populate_is_not_edited() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         stderr(&out),
-        "awsctx: error: profile `payments-prod-AdministratorAccess` is generated by `awsctx populate --sso-session corp`, which would overwrite changes to it\n\
+        "awsctx: error: profile `payments-prod-AdministratorAccess` is generated by `awsctx populate --sso-session corp` for 111111111111 AdministratorAccess, which populate would write back\n\
          hint: choose another name with `--profile`\n"
     );
     assert_eq!(sandbox.config_text(), before);
+}
+
+#[test]
+fn the_wizard_names_the_role_as_populate_does_and_populate_keeps_what_it_set() {
+    let sandbox = Sandbox::new(mock());
+    sandbox.write_config(&sandbox.session_section("corp"));
+    sandbox.seed_token("corp");
+    assert_ok(&sandbox.run(&["populate", "--sso-session", "corp"]));
+    let populated = sandbox.config_text();
+    let n = populated.matches("[profile ").count();
+    // The role populate generated `payments-prod-AdministratorAccess` for: the wizard
+    // suggests that profile, and what it sets there (region, output) is the user's.
+    let out = sandbox.run(&[
+        "configure",
+        "sso",
+        "--sso-session",
+        "corp",
+        "--account-id",
+        "111111111111",
+        "--role-name",
+        "AdministratorAccess",
+        "--region",
+        "ap-south-1",
+        "--output",
+        "text",
+    ]);
+    assert_ok(&out);
+    assert!(stderr(&out).contains("switch to it with `awsctx payments-prod-AdministratorAccess`"));
+    let configured = sandbox.config_text();
+    assert_eq!(configured.matches("[profile ").count(), n, "no second profile for the role");
+    assert!(configured.contains(
+        "[profile payments-prod-AdministratorAccess]\nsso_session = corp\nsso_account_id = 111111111111\nsso_role_name = AdministratorAccess\nregion = ap-south-1\noutput = text\n"
+    ));
+    // Populate again: the region and output stay; new profiles get the session's default.
+    let mut accounts = sandbox.mock.accounts();
+    accounts.truncate(299);
+    let gone = sandbox.mock.accounts()[299].clone();
+    sandbox.mock.set_access(accounts);
+    assert_ok(&sandbox.run(&["populate", "--sso-session", "corp", "--prune"]));
+    let mut accounts = sandbox.mock.accounts();
+    accounts.push(gone.clone());
+    sandbox.mock.set_access(accounts);
+    assert_ok(&sandbox.run(&["populate", "--sso-session", "corp"]));
+    let text = sandbox.config_text();
+    assert!(
+        text.contains("sso_role_name = AdministratorAccess\nregion = ap-south-1\noutput = text\n")
+    );
+    let config = awsctx_core::config::Config::from_sources(&text, "").unwrap();
+    for profile in config.profiles_using_sso_session("corp") {
+        let expected = (profile.get("sso_account_id") == Some(gone.id.as_str())
+            || profile.name() == "payments-prod-AdministratorAccess")
+            .then_some("ap-south-1");
+        assert_eq!(profile.get("region"), expected, "region of `{}`", profile.name());
+    }
 }

@@ -1,6 +1,8 @@
-//! `awsctx console`: the federation sign-in against the mock's `/federation` (reached through
-//! `AWS_ENDPOINT_URL_SIGNIN`): the URL signs the browser in as the profile, lands on the right
-//! console page, and never shows up anywhere but stdout with `--print` or in `$BROWSER`.
+//! `awsctx console`: for SSO profiles the IAM Identity Center shortcut link, exact to the byte
+//! and with no call made; with `--federate` (and for other profiles) the federation sign-in
+//! against the mock's `/federation` (reached through `AWS_ENDPOINT_URL_SIGNIN`): the URL signs
+//! the browser in as the profile, lands on the right console page, and never shows up anywhere
+//! but stdout with `--print` or in `$BROWSER`.
 
 use std::time::Duration;
 
@@ -8,6 +10,93 @@ use awsctx_tests::{Fault, Operation};
 use jiff::SignedDuration;
 
 use crate::support::{FakeBrowser, Sandbox, stderr, stdout, success};
+
+/// `destination=` of a shortcut link: the console page, percent-encoded as a whole.
+fn encoded(page: &str) -> String {
+    page.replace(':', "%3A").replace('/', "%2F").replace('?', "%3F").replace('=', "%3D")
+}
+
+#[test]
+fn an_sso_profile_prints_the_identity_center_shortcut_without_keys_or_calls() {
+    let sandbox = Sandbox::new(); // not even logged in: the portal signs the browser in
+    let out = success(sandbox.awsctx().args(["console", "dev", "--print"]));
+    assert_eq!(
+        stdout(&out),
+        format!(
+            "https://d-90670ca0b1.awsapps.com/start/#/console?account_id={}&role_name={}&destination={}\n",
+            sandbox.account,
+            sandbox.role,
+            encoded("https://eu-west-1.console.aws.amazon.com/console/home?region=eu-west-1")
+        )
+    );
+    assert_eq!(stderr(&out), "");
+    assert!(sandbox.mock.requests().is_empty(), "no federation, no portal call");
+    assert!(!sandbox.path(".aws/cli/cache").exists(), "no keys fetched");
+}
+
+#[test]
+fn service_and_region_become_the_shortcut_destination() {
+    let sandbox = Sandbox::new();
+    let out = success(sandbox.awsctx().args([
+        "console",
+        "dev",
+        "--print",
+        "--service",
+        "s3",
+        "--region",
+        "us-west-2",
+    ]));
+    assert_eq!(
+        stdout(&out),
+        format!(
+            "https://d-90670ca0b1.awsapps.com/start/#/console?account_id={}&role_name={}&destination={}\n",
+            sandbox.account,
+            sandbox.role,
+            encoded("https://us-west-2.console.aws.amazon.com/s3/home?region=us-west-2")
+        )
+    );
+}
+
+#[test]
+fn a_shortcut_without_service_or_region_has_no_destination() {
+    let sandbox = Sandbox::new(); // `legacy` has no `region`
+    let out = success(sandbox.awsctx().args(["console", "legacy", "--print"]));
+    assert_eq!(
+        stdout(&out),
+        format!(
+            "https://d-90670ca0b1.awsapps.com/start/#/console?account_id={}&role_name={}\n",
+            sandbox.account, sandbox.role
+        )
+    );
+    let out = success(sandbox.awsctx().args(["console", "legacy", "--print", "--service", "ec2"]));
+    assert!(
+        stdout(&out).ends_with(&format!(
+            "&destination={}\n",
+            encoded("https://console.aws.amazon.com/ec2/home")
+        )),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn the_shortcut_opens_in_the_browser_and_says_so() {
+    let sandbox = Sandbox::new();
+    let browser = FakeBrowser::recording(sandbox.home.path());
+    let out = success(sandbox.awsctx().env("BROWSER", &browser.script).args(["console", "dev"]));
+    let urls = browser.wait_for(1, Duration::from_secs(5));
+    assert_eq!(urls.len(), 1);
+    assert!(urls[0].starts_with("https://d-90670ca0b1.awsapps.com/start/#/console?account_id="));
+    assert_eq!(stdout(&out), "");
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "awsctx: opened the IAM Identity Center shortcut to `dev` ({} · {}) in the browser\n",
+            sandbox.account, sandbox.role
+        )
+    );
+    assert!(sandbox.mock.requests().is_empty());
+}
 
 fn logged_in() -> Sandbox {
     let sandbox = Sandbox::new();
@@ -18,7 +107,7 @@ fn logged_in() -> Sandbox {
 #[test]
 fn print_gives_a_url_that_signs_the_browser_in_as_the_profile() {
     let sandbox = logged_in();
-    let out = success(sandbox.awsctx().args(["console", "dev", "--print"]));
+    let out = success(sandbox.awsctx().args(["console", "dev", "--federate", "--print"]));
     let url = stdout(&out);
     assert!(
         url.starts_with(&format!(
@@ -51,6 +140,7 @@ fn service_and_region_choose_the_console_page() {
     let out = success(sandbox.awsctx().args([
         "console",
         "dev",
+        "--federate",
         "--print",
         "--service",
         "s3",
@@ -67,7 +157,11 @@ fn service_and_region_choose_the_console_page() {
 #[test]
 fn the_current_profile_is_the_default() {
     let sandbox = logged_in();
-    let out = success(sandbox.awsctx().env("AWS_PROFILE", "dev").args(["console", "--print"]));
+    let out = success(sandbox.awsctx().env("AWS_PROFILE", "dev").args([
+        "console",
+        "--federate",
+        "--print",
+    ]));
     awsctx_tests::browse(&stdout(&out)).expect("the mock answers");
     assert_eq!(sandbox.mock.console_sessions()[0].account_id, sandbox.account);
 }
@@ -76,7 +170,11 @@ fn the_current_profile_is_the_default() {
 fn without_print_the_url_goes_to_the_browser_and_nowhere_else() {
     let sandbox = logged_in();
     let browser = FakeBrowser::recording(sandbox.home.path());
-    let out = success(sandbox.awsctx().env("BROWSER", &browser.script).args(["console", "dev"]));
+    let out = success(sandbox.awsctx().env("BROWSER", &browser.script).args([
+        "console",
+        "dev",
+        "--federate",
+    ]));
     let urls = browser.wait_for(1, Duration::from_secs(5));
     assert_eq!(urls.len(), 1);
     assert_eq!(stdout(&out), "");
@@ -97,8 +195,12 @@ fn without_print_the_url_goes_to_the_browser_and_nowhere_else() {
 #[test]
 fn no_browser_is_an_error_that_points_at_print() {
     let sandbox = logged_in();
-    let out =
-        sandbox.awsctx().env("PATH", "/nonexistent").args(["console", "dev"]).output().unwrap();
+    let out = sandbox
+        .awsctx()
+        .env("PATH", "/nonexistent")
+        .args(["console", "dev", "--federate"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(stdout(&out), "");
     assert!(
@@ -106,7 +208,7 @@ fn no_browser_is_an_error_that_points_at_print() {
         "{}",
         stderr(&out)
     );
-    assert!(stderr(&out).contains("`awsctx console dev --print`"));
+    assert!(stderr(&out).contains("`awsctx console dev --federate --print`"));
 }
 
 #[test]
@@ -126,7 +228,7 @@ fn long_term_keys_are_refused_with_a_way_out() {
 fn a_refused_signin_token_is_one_line_without_any_secret() {
     let sandbox = logged_in();
     sandbox.mock.inject(Operation::GetSigninToken, [Fault::Status(400)]);
-    let out = sandbox.awsctx().args(["console", "dev", "--print"]).output().unwrap();
+    let out = sandbox.awsctx().args(["console", "dev", "--federate", "--print"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(stdout(&out), "");
     let err = stderr(&out);

@@ -33,13 +33,16 @@ fn healthy() -> Sandbox {
     };
     sandbox.tokens().store(&TokenKey::StartUrl(sandbox.mock.start_url()), &legacy).unwrap();
     drop(issued);
-    sandbox.seed_credentials(&RoleCredentials {
-        access_key_id: "ASIADOCTOR".into(),
-        secret_access_key: Secret::new("doctor-secret"),
-        session_token: Some(Secret::new("doctor-token")),
-        expiration: Some(seconds_from_now(SignedDuration::from_hours(1))),
-        account_id: Some(sandbox.account.clone()),
-    });
+    sandbox.seed_credentials(
+        &RoleCredentials::new(
+            "ASIADOCTOR",
+            Secret::new("doctor-secret"),
+            Some(Secret::new("doctor-token")),
+            Some(seconds_from_now(SignedDuration::from_hours(1))),
+        )
+        .unwrap()
+        .with_account_id(Some(sandbox.account.clone())),
+    );
     sandbox
 }
 

@@ -18,13 +18,16 @@ const TOKEN: &str = "IQoJb3JpZ2luX2VjEXAMPLE";
 
 fn seeded() -> Sandbox {
     let sandbox = Sandbox::new();
-    sandbox.seed_credentials(&RoleCredentials {
-        access_key_id: KEY.into(),
-        secret_access_key: Secret::new(SECRET),
-        session_token: Some(Secret::new(TOKEN)),
-        expiration: Some("2099-01-01T12:00:00Z".parse().unwrap()),
-        account_id: Some(sandbox.account.clone()),
-    });
+    sandbox.seed_credentials(
+        &RoleCredentials::new(
+            KEY,
+            Secret::new(SECRET),
+            Some(Secret::new(TOKEN)),
+            Some("2099-01-01T12:00:00Z".parse().unwrap()),
+        )
+        .unwrap()
+        .with_account_id(Some(sandbox.account.clone())),
+    );
     sandbox
 }
 
@@ -129,7 +132,8 @@ fn the_default_profile_is_aws_profile_then_aws_default_profile_then_default() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         stderr(&out),
-        "awsctx: error: profile `nope` not found in the AWS config or credentials file\nhint: `awsctx list` shows the profiles\n"
+        "awsctx: error: profile `nope` not found in the AWS config or credentials file\n\
+         hint: `awsctx list` shows the profiles; `awsctx populate --sso-session NAME` generates them\n"
     );
 }
 

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
-use crate::switch::{DEV, PROD, Sandbox, lines, shells, stderr, stdout};
+use crate::switch::{DEV, PROD, Sandbox, lines, shells, shells_and_nu, stderr, stdout};
 
 /// Run `script` in every installed shell; `check(shell, stdout, stderr)`. Each shell starts
 /// from the same awsctx state (pins, trust records) the test set up.
@@ -21,7 +21,7 @@ fn in_every_shell(sb: &Sandbox, script: &str, check: impl Fn(&str, &str, &str)) 
                 .collect()
         })
         .unwrap_or_default();
-    for shell in shells() {
+    for shell in shells_and_nu() {
         let _ = std::fs::remove_dir_all(&state);
         std::fs::create_dir_all(&state).unwrap();
         for (path, bytes) in &saved {
@@ -77,7 +77,7 @@ show AWS_PROFILE",
                 // Static keys: no session token, no expiry; the user's own region comes back.
                 "AWS_PROFILE=<static>",
                 "AWS_ACCESS_KEY_ID=<AKIASTATIC>",
-                "AWS_SECRET_ACCESS_KEY=<static'secret>",
+                "AWS_SECRET_ACCESS_KEY=<static/secret+key=>",
                 "AWS_SESSION_TOKEN unset",
                 "AWS_CREDENTIAL_EXPIRATION unset",
                 "AWS_REGION=<us-west-2>",
@@ -386,7 +386,7 @@ fn a_hundred_prompts_in_one_directory_start_no_awsctx_process() {
     let repo = sb.dir("repo");
     sb.dir("plain/dir");
     assert!(sb.awsctx(&repo, &["pin", "dev"]).output().unwrap().status.success());
-    for shell in shells() {
+    for shell in shells_and_nu() {
         let count = sb.root.join(format!("count.{shell}"));
         let wrapper = sb.root.join(format!("wrapper.{shell}"));
         std::fs::write(
@@ -401,6 +401,16 @@ fn a_hundred_prompts_in_one_directory_start_no_awsctx_process() {
         std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
         let set_bin = match shell {
             "fish" => format!("set -g _AWSCTX_BIN '{}'", wrapper.display()),
+            // The binary is a constant of the Nushell hook, and its hooks keep the commands
+            // they were registered with: the hook the shell sources calls the wrapper from the
+            // start, so the first prompt (which learns the pins) is counted too.
+            "nu" => {
+                let path = sb.hook_file("nu");
+                let hook = std::fs::read_to_string(&path).unwrap();
+                let wrapper = wrapper.display().to_string();
+                std::fs::write(&path, hook.replace(crate::switch::BIN, &wrapper)).unwrap();
+                String::new()
+            }
             _ => format!("_AWSCTX_BIN='{}'", wrapper.display()),
         };
         let prompts = "prompt\n".repeat(100);
@@ -422,7 +432,12 @@ fn a_hundred_prompts_in_one_directory_start_no_awsctx_process() {
             stderr(&out)
         );
         let calls = std::fs::read_to_string(&count).unwrap_or_default();
-        assert_eq!(lines(&calls), [format!("hook-env {shell}")], "{shell}: the processes started");
+        let first_prompt = usize::from(shell == "nu");
+        assert_eq!(
+            lines(&calls),
+            vec![format!("hook-env {shell}"); 1 + first_prompt],
+            "{shell}: the processes started"
+        );
     }
 }
 
@@ -473,4 +488,50 @@ fn a_refresh_leaves_an_aws_profile_the_user_exported_by_hand_alone() {
     in_every_shell(&sb, &script, |shell, out, err| {
         assert_eq!(lines(out), ["AWS_PROFILE=<mine>", "_AWSCTX_DUE unset"], "{shell}: {err}");
     });
+}
+
+#[test]
+fn doctor_names_the_shell_the_hook_runs_in_and_its_clock() {
+    let sb = Sandbox::new();
+    let script = format!("cd '{}'\nprompt\nawsctx doctor", sb.root.display());
+    in_every_shell(&sb, &script, |shell, out, err| {
+        let first = out.lines().next().unwrap_or_default();
+        assert!(first.starts_with(&format!("✓ shell hook: loaded in {shell} ")), "{first}\n{err}");
+        // bash without `EPOCHSECONDS` (before 5.0, or unset by the test run) says how it
+        // keeps time; the others have a builtin clock and say nothing of it.
+        let fallback = shell == "bash"
+            && (std::env::var_os("AWSCTX_TEST_BASH_WITHOUT_EPOCHSECONDS").is_some()
+                || first.starts_with("✓ shell hook: loaded in bash 3.")
+                || first.starts_with("✓ shell hook: loaded in bash 4."));
+        assert_eq!(first.contains("no `EPOCHSECONDS`"), fallback, "{first}");
+    });
+}
+
+#[test]
+fn bash_without_epochseconds_refreshes_on_its_fallback_clock_without_a_process() {
+    if !shells().contains(&"bash") {
+        return;
+    }
+    let sb = Sandbox::new();
+    let count = sb.root.join("count");
+    let wrapper = sb.root.join("wrapper");
+    let wrap = format!(
+        "#!/bin/sh\necho \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
+        count.display(),
+        crate::switch::BIN
+    );
+    std::fs::write(&wrapper, wrap).unwrap();
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // Due two seconds ahead of the clock the hook keeps: prompts before then start nothing,
+    // the first one after starts `hook-env`.
+    let script = format!(
+        "unset EPOCHSECONDS\nsource '{}'\ncd '{}'\nprompt\n_AWSCTX_BIN='{}'\n\
+         _AWSCTX_DUE=$((_AWSCTX_EPOCH + SECONDS + 2))\nprompt\nprompt\nsleep 3\nprompt",
+        sb.hook_file("bash").display(),
+        sb.root.display(),
+        wrapper.display()
+    );
+    let out = sb.run("bash", &script);
+    let calls = std::fs::read_to_string(&count).unwrap_or_default();
+    assert_eq!(lines(&calls), ["hook-env bash"], "{}", stderr(&out));
 }

@@ -84,13 +84,16 @@ fn boto3_runs_awsctx_as_its_credential_process() {
     config.push_str(env!("CARGO_BIN_EXE_awsctx"));
     config.push_str(" credential-process --profile dev\n");
     sandbox.write_config(&config);
-    sandbox.seed_credentials(&RoleCredentials {
-        access_key_id: "ASIAFROMCACHE".into(),
-        secret_access_key: Secret::new("cache/secret"),
-        session_token: Some(Secret::new("cache-token")),
-        expiration: Some("2099-01-01T00:00:00Z".parse().unwrap()),
-        account_id: Some(sandbox.account.clone()),
-    });
+    sandbox.seed_credentials(
+        &RoleCredentials::new(
+            "ASIAFROMCACHE",
+            Secret::new("cache/secret"),
+            Some(Secret::new("cache-token")),
+            Some("2099-01-01T00:00:00Z".parse().unwrap()),
+        )
+        .unwrap()
+        .with_account_id(Some(sandbox.account.clone())),
+    );
     let creds = boto3(&sandbox, &python, "through-awsctx");
     assert_eq!(creds["key"], "ASIAFROMCACHE");
     assert_eq!(creds["secret"], "cache/secret");
@@ -102,18 +105,20 @@ fn boto3_runs_awsctx_as_its_credential_process() {
 fn the_process_json_is_what_python_writes() {
     let Some(python) = crate::python_with("json") else { return };
     let sandbox = Sandbox::new();
-    sandbox.seed_credentials(&RoleCredentials {
-        access_key_id: "ASIA\u{e9}X".into(),
-        secret_access_key: Secret::new("s/\"q\"\\"),
-        session_token: Some(Secret::new("t")),
-        expiration: Some("2099-01-01T12:00:00Z".parse().unwrap()),
-        account_id: None,
-    });
+    sandbox.seed_credentials(
+        &RoleCredentials::new(
+            "ASIA9X",
+            Secret::new("wJalr/K7MDENG+bPxRfiCY=="),
+            Some(Secret::new("IQoJb3JpZ2luX2Vj/+t=")),
+            Some("2099-01-01T12:00:00Z".parse().unwrap()),
+        )
+        .unwrap(),
+    );
     let ours = stdout(&success(sandbox.awsctx().args(["export", "dev"])));
     let script = "\
 import datetime, json, sys
 exp = datetime.datetime(2099, 1, 1, 12, 0, 0, tzinfo=datetime.timezone.utc)
-out = {'Version': 1, 'AccessKeyId': 'ASIA\\u00e9X', 'SecretAccessKey': 's/\"q\"\\\\', 'SessionToken': 't', 'Expiration': exp.isoformat()}
+out = {'Version': 1, 'AccessKeyId': 'ASIA9X', 'SecretAccessKey': 'wJalr/K7MDENG+bPxRfiCY==', 'SessionToken': 'IQoJb3JpZ2luX2Vj/+t=', 'Expiration': exp.isoformat()}
 sys.stdout.write(json.dumps(out, indent=2, separators=(',', ': ')) + '\\n')
 ";
     let out = Command::new(&python).args(["-c", script]).output().expect("run python");

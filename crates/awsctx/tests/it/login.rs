@@ -115,6 +115,60 @@ fn pkce_login_runs_through_the_browser_and_registers_for_the_auth_code() {
     assert_eq!(sandbox.mock.count(Operation::Authorize), 2);
 }
 
+/// What `SSH_CONNECTION` holds in an SSH session: client address and port, server address
+/// and port.
+const SSH: (&str, &str) = ("SSH_CONNECTION", "203.0.113.5 50022 192.0.2.10 22");
+
+#[test]
+fn over_ssh_the_device_code_is_chosen_by_itself_and_the_reason_said_in_one_line() {
+    let sandbox = Sandbox::new();
+    // Even a `$BROWSER` here: over SSH it is rarely where the loopback callback is.
+    let browser = FakeBrowser::start(sandbox.home.path());
+    let out = success(sandbox.awsctx().env("BROWSER", &browser.script).env(SSH.0, SSH.1).args([
+        "login",
+        "--sso-session",
+        "corp",
+    ]));
+    assert_eq!(sandbox.mock.count(Operation::StartDeviceAuthorization), 1);
+    assert_eq!(sandbox.mock.count(Operation::Authorize), 0, "no PKCE authorization");
+    let create = &sandbox.mock.requests_for(Operation::CreateToken)[0];
+    assert_eq!(create.json().unwrap()["grantType"], "urn:ietf:params:oauth:grant-type:device_code");
+    let err = stderr(&out);
+    assert_eq!(
+        err.lines().next(),
+        Some(
+            "awsctx: using the device code: this is an SSH session (`SSH_CONNECTION` is set); `--use-pkce` uses a browser on this host instead"
+        )
+    );
+    assert!(err.contains("Then enter the code:"), "{err}");
+    assert!(session_token(&sandbox).1.refresh_token.is_some());
+}
+
+#[test]
+fn use_pkce_keeps_the_browser_flow_over_ssh() {
+    let sandbox = Sandbox::new();
+    let browser = FakeBrowser::start(sandbox.home.path());
+    let out = success(sandbox.awsctx().env("BROWSER", &browser.script).env(SSH.0, SSH.1).args([
+        "login",
+        "--sso-session",
+        "corp",
+        "--use-pkce",
+    ]));
+    assert_eq!(sandbox.mock.count(Operation::Authorize), 1);
+    assert_eq!(sandbox.mock.count(Operation::StartDeviceAuthorization), 0);
+    assert!(
+        stderr(&out).starts_with("Attempting to open your default browser."),
+        "{}",
+        stderr(&out)
+    );
+    let both = sandbox
+        .awsctx()
+        .args(["login", "--sso-session", "corp", "--use-pkce", "--use-device-code"])
+        .output()
+        .unwrap();
+    assert_eq!(both.status.code(), Some(2), "the two flows are a usage error together");
+}
+
 #[test]
 fn no_browser_prints_where_to_go_and_legacy_profiles_use_the_device_code() {
     let sandbox = Sandbox::new();

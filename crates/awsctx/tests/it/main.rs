@@ -4,25 +4,35 @@
 // Tests say loudly on stderr what they skipped.
 #![allow(clippy::print_stderr)]
 
+mod accounts;
+mod bounds;
 mod chain;
 mod configure;
 mod console;
 mod doctor;
 mod exec;
 mod export;
+mod files;
+mod guard;
 mod hooks;
+mod hookstate;
 mod interop;
 mod list;
 mod login;
+mod nushell;
 mod populate;
+mod prompt;
 mod pty;
 mod quoting;
+mod region;
 mod reliability;
+mod server;
 mod support;
 mod switch;
+mod untrusted;
 
 /// A Python that can `import MODULE`: `$AWSCTX_PYTHON`, else `python3`. Missing: a loud skip,
-/// or a failure under `CI=true` (CI installs boto3 and moto in a venv).
+/// or a failure under `CI=true` (CI installs boto3, moto and awscli in a venv).
 pub(crate) fn python_with(module: &str) -> Option<std::path::PathBuf> {
     let python = std::env::var_os("AWSCTX_PYTHON")
         .map_or_else(|| "python3".into(), std::path::PathBuf::from);
@@ -46,7 +56,7 @@ pub(crate) fn python_with(module: &str) -> Option<std::path::PathBuf> {
         python.display()
     );
     eprintln!(
-        "SKIPPED: `{module}` is not installed for {} (set AWSCTX_PYTHON to a Python with boto3)",
+        "SKIPPED: `{module}` is not installed for {} (set AWSCTX_PYTHON to a Python with boto3, moto and awscli)",
         python.display()
     );
     None

@@ -112,7 +112,7 @@ pub(crate) fn assert_ok(out: &Output) {
 }
 
 /// A sandbox with `[sso-session corp]` and a token for it.
-fn corp(config: MockConfig) -> Sandbox {
+pub(crate) fn corp(config: MockConfig) -> Sandbox {
     let sandbox = Sandbox::new(config);
     sandbox.write_config(&sandbox.session_section("corp"));
     sandbox.seed_token("corp");
@@ -701,4 +701,116 @@ fn a_broken_block_is_an_error_naming_the_file_and_line() {
     );
     assert_eq!(sandbox.config_text(), broken);
     assert_eq!(sandbox.mock.count(Operation::ListAccounts), 0, "found before any request");
+}
+
+/// `aws configure set KEY VALUE --profile NAME` as the AWS CLI does it: its own writer, from
+/// the `awscli` package (the same `ConfigFileWriter` in v1 and v2).
+const CONFIGURE_SET: &str = "\
+import sys
+from awscli.customizations.configure.writer import ConfigFileWriter
+profile, key, value, path = sys.argv[1:]
+ConfigFileWriter().update_config({'__section__': 'profile ' + profile, key: value}, path)
+";
+
+/// botocore's view of every profile: `full_config['profiles']`, as JSON.
+const BOTOCORE_PROFILES: &str = "\
+import json, botocore.session
+print(json.dumps(botocore.session.Session().full_config['profiles']))
+";
+
+fn python(sandbox: &Sandbox, python: &std::path::Path, args: &[&str]) -> String {
+    let home = sandbox.home.path();
+    let out = Command::new(python)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("AWS_CONFIG_FILE", sandbox.config_path())
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.join(".aws/credentials"))
+        .args(args)
+        .output()
+        .expect("run python");
+    assert_ok(&out);
+    stdout(&out)
+}
+
+fn botocore_profiles(
+    sandbox: &Sandbox,
+    python_path: &std::path::Path,
+) -> serde_json::Map<String, serde_json::Value> {
+    let text = python(sandbox, python_path, &["-c", BOTOCORE_PROFILES]);
+    match serde_json::from_str(&text).expect("JSON") {
+        serde_json::Value::Object(map) => map,
+        other => panic!("not an object: {other}"),
+    }
+}
+
+#[test]
+fn settings_made_with_the_aws_cli_survive_populate_and_prune() {
+    let Some(py) = crate::python_with("awscli") else { return };
+    let sandbox = Sandbox::new(MockConfig::default().accounts(8).roles_per_account(2));
+    // `mine` ends up right above the block.
+    sandbox.write_config(&format!(
+        "{}\n[profile mine]\nregion = eu-west-1\n",
+        sandbox.session_section("corp")
+    ));
+    sandbox.seed_token("corp");
+    assert_ok(&sandbox.run(&["populate", "--sso-session", "corp"]));
+    let names: Vec<String> = generated(&sandbox.config_text(), "corp").into_keys().collect();
+    let (first, middle, last) = (&names[0], &names[names.len() / 2], &names[names.len() - 1]);
+
+    // The user's settings, made as a user makes them: `aws configure set`, and an editor.
+    let path = sandbox.config_path().display().to_string();
+    let set = |profile: &str, key: &str, value: &str| {
+        python(&sandbox, &py, &["-c", CONFIGURE_SET, profile, key, value, &path]);
+    };
+    set(first, "region", "ap-south-1");
+    set(middle, "output", "text");
+    set(middle, "cli_pager", "");
+    set(last, "output", "yaml");
+    set("mine", "cli_pager", "less");
+    let text = sandbox.config_text();
+    let (begin, end) =
+        ("# BEGIN awsctx managed: sso-session corp\n", "# END awsctx managed: sso-session corp\n");
+    assert!(text.contains(&format!("{end}output = yaml\n")), "after the END marker:\n{text}");
+    assert!(text.contains(&format!("{begin}cli_pager = less\n")), "after BEGIN:\n{text}");
+    let header = format!("[profile {middle}]\n");
+    sandbox.write_config(&text.replace(&header, &format!("{header}# mine: keep me\n")));
+    let view = botocore_profiles(&sandbox, &py);
+    assert_eq!(view[last.as_str()]["output"], "yaml", "botocore reads it as the last profile's");
+
+    // Populate, and again: botocore sees every profile as before; the second run changes nothing.
+    let out = sandbox.run(&["populate", "--sso-session", "corp"]);
+    assert_ok(&out);
+    assert_eq!(botocore_profiles(&sandbox, &py), view);
+    let once = sandbox.config_text();
+    assert_eq!(once.matches("# mine: keep me\n").count(), 1);
+    assert!(once.contains(&format!("output = yaml\n{end}")), "moved into the block:\n{once}");
+    let out = sandbox.run(&["populate", "--sso-session", "corp"]);
+    assert_ok(&out);
+    assert!(stderr(&out).contains("already up to date"), "{}", stderr(&out));
+    assert_eq!(sandbox.config_text(), once);
+
+    // The last profile's access goes; `--prune` removes it and names the user's setting.
+    let field = |key: &str| view[last.as_str()][key].as_str().unwrap().to_owned();
+    let (gone_account, gone_role) = (field("sso_account_id"), field("sso_role_name"));
+    let mut accounts = sandbox.mock.accounts();
+    for account in accounts.iter_mut().filter(|a| a.id == gone_account) {
+        account.roles.retain(|r| *r != gone_role);
+    }
+    sandbox.mock.set_access(accounts);
+    let out = sandbox.run(&["populate", "--sso-session", "corp", "--prune"]);
+    assert_ok(&out);
+    let backup = sandbox.home.path().join(".aws/config.awsctx.bak");
+    assert!(
+        stderr(&out).contains(&format!(
+            "awsctx: populate corp: removed `{last}` with settings of yours: `output`; `{}` keeps them\n",
+            backup.display()
+        )),
+        "{}",
+        stderr(&out)
+    );
+    let mut expected = view.clone();
+    expected.remove(last.as_str());
+    assert_eq!(botocore_profiles(&sandbox, &py), expected, "no profile lost or gained a key");
+    assert!(std::fs::read_to_string(&backup).unwrap().contains("output = yaml"));
 }

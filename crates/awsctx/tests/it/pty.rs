@@ -11,7 +11,7 @@ use expectrl::{Regex, Session};
 
 use awsctx_tests::{MockConfig, Operation};
 
-use crate::switch::{DEV, PROD, Sandbox, shells};
+use crate::switch::{DEV, PROD, Sandbox, processes_marked, shells, wait_until_gone};
 
 struct Term {
     session: Session,
@@ -189,6 +189,42 @@ fn the_built_in_picker_filters_on_the_terminal_and_switches() {
 }
 
 #[test]
+fn fzf_gets_the_names_behind_their_index_and_the_choice_is_the_name() {
+    if !shells().contains(&"bash") {
+        return;
+    }
+    let sb = Sandbox::new();
+    sb.seed_keys(PROD, Duration::from_secs(3600));
+    // A stand-in for fzf: it records what it was given and how, and picks `prod-ro`'s line
+    // (index, name, and what the profile stands for, tab-separated).
+    let bin = sb.dir("fake-bin");
+    let log = sb.root.join("fzf.log");
+    let script = bin.join("fzf");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" > '{log}.args'\n\
+             tee '{log}' | grep -m1 \"$(printf '\\t')prod-ro$(printf '\\t')\"\n",
+            log = log.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let mut t = Term::start(&sb, "bash", &sb.root);
+    let (out, status) = t.run(&format!("PATH='{}':\"$PATH\" awsctx", bin.display()));
+    assert_eq!(status, 0, "{out}");
+    t.expect_var("AWS_PROFILE", Some("prod-ro"));
+    let given = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        given.lines().all(|l| l.split_once('\t').is_some_and(|(i, _)| i.parse::<usize>().is_ok())),
+        "{given}"
+    );
+    assert!(given.lines().any(|l| l.contains("\tdev\t111122223333  Admin")), "{given}");
+    let args = std::fs::read_to_string(format!("{}.args", log.display())).unwrap();
+    assert!(args.lines().any(|a| a == "--with-nth=2.."), "{args}");
+}
+
+#[test]
 fn keys_are_refreshed_from_the_mock_when_they_near_expiry_and_fish_keeps_one_timer() {
     // The mock hands out keys that are due for a refresh 3 s after they are issued (the hook
     // refreshes 15 minutes before expiry).
@@ -246,4 +282,154 @@ fn zsh_completes_profile_names_with_tab_once_compinit_ran() {
     assert_eq!(status, 0, "{out}");
     assert!(out.contains("awsctx: prod-ro · 444455556666"), "TAB completed the name: {out}");
     t.expect_var("AWS_PROFILE", Some("prod-ro"));
+}
+
+#[test]
+fn an_account_id_of_several_profiles_opens_the_picker_with_only_them() {
+    if !shells().contains(&"bash") {
+        return;
+    }
+    let sb = Sandbox::new();
+    sb.add_profile(&format!(
+        "[profile dev-ro]\nsso_session = corp\nsso_account_id = {}\nsso_role_name = ReadOnly",
+        DEV.0
+    ));
+    sb.seed_keys((DEV.0, "ReadOnly"), Duration::from_secs(3600));
+    let mut t = Term::start(&sb, "bash", &sb.root);
+    t.session.send_line("PATH=/nonexistent awsctx 111122223333").unwrap();
+    let listed = t.session.expect("empty cancels)> ").unwrap();
+    let listed = String::from_utf8_lossy(listed.before()).into_owned();
+    assert!(listed.contains("dev     111122223333  Admin"), "{listed}");
+    assert!(listed.contains("dev-ro  111122223333  ReadOnly"), "{listed}");
+    assert!(!listed.contains("prod-ro"), "only the account's profiles: {listed}");
+    // The role filters (the details are searched too).
+    t.session.send_line("readonly").unwrap();
+    let (out, status) = t.run("");
+    assert_eq!(status, 0, "{out}");
+    t.expect_var("AWS_PROFILE", Some("dev-ro"));
+}
+
+#[test]
+fn zsh_tab_on_an_account_id_puts_its_profile_in_its_place() {
+    if !shells().contains(&"zsh") {
+        return;
+    }
+    let sb = Sandbox::new();
+    let mut t = Term::start(&sb, "zsh", &sb.root);
+    t.type_line("autoload -Uz compinit && compinit -u");
+    t.type_line(&format!("source '{}'", sb.hook_file("zsh").display()));
+    t.session.send(format!("awsctx {}\t", PROD.0)).unwrap();
+    // zle redraws the line with the profile in place of the account id.
+    t.session.expect("awsctx prod-ro").unwrap();
+    let (out, _) = t.run("");
+    assert!(out.contains("awsctx: prod-ro · 444455556666"), "{out}");
+    t.expect_var("AWS_PROFILE", Some("prod-ro"));
+}
+
+#[test]
+fn the_built_in_picker_finds_profiles_by_account_name() {
+    if !shells().contains(&"bash") {
+        return;
+    }
+    let sb = Sandbox::new();
+    let out = sb.awsctx(&sb.root, &["populate"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut t = Term::start(&sb, "bash", &sb.root);
+    t.session.send_line("PATH=/nonexistent awsctx").unwrap();
+    t.session.expect("empty cancels)> ").unwrap();
+    // `prod-ro` is in the account the portal calls `app-prod`: its name does not say so, and
+    // it is the only match, so it is chosen.
+    t.session.send_line("app-prod").unwrap();
+    let (out, status) = t.run("");
+    assert_eq!(status, 0, "{out}");
+    assert!(out.contains("awsctx: prod-ro · 444455556666"), "{out}");
+    t.expect_var("AWS_PROFILE", Some("prod-ro"));
+}
+
+#[test]
+fn a_production_profile_waits_for_its_name_typed_when_confirmations_are_on() {
+    if !shells().contains(&"bash") {
+        return;
+    }
+    let mut sb = Sandbox::new();
+    sb.seed_keys(DEV, Duration::from_secs(3600));
+    sb.seed_keys(PROD, Duration::from_secs(3600));
+    sb.set_env("AWSCTX_CONFIRM_PROD", "1");
+    let repo = sb.dir("repo");
+    assert!(sb.awsctx(&repo, &["pin", "prod-ro"]).output().unwrap().status.success());
+    let mut t = Term::start(&sb, "bash", &sb.root);
+    let question = "looks like production; type its name to go on with switching: ";
+    // A wrong answer: nothing switches.
+    t.session.send_line("awsctx prod-ro").unwrap();
+    t.session.expect(question).unwrap();
+    t.session.send_line("prod").unwrap();
+    let (out, status) = t.run("");
+    assert_eq!(status, 1, "{out}");
+    assert!(out.contains("awsctx: error: not confirmed: nothing done with `prod-ro`"), "{out}");
+    t.expect_var("AWS_PROFILE", None);
+    // The name: it switches.
+    t.session.send_line("awsctx prod-ro").unwrap();
+    t.session.expect(question).unwrap();
+    t.session.send_line("prod-ro").unwrap();
+    let (out, status) = t.run("");
+    assert_eq!(status, 0, "{out}");
+    t.expect_var("AWS_PROFILE", Some("prod-ro"));
+    // Not production: no question; and the hook never asks.
+    let out = t.type_line("awsctx dev");
+    assert!(!out.contains("looks like production"), "{out}");
+    t.expect_var("AWS_PROFILE", Some("dev"));
+    let out = t.type_line("cd repo");
+    assert!(!out.contains("looks like production"), "{out}");
+    t.expect_var("AWS_PROFILE", Some("prod-ro"));
+    // exec asks too.
+    t.session.send_line("cd .. && awsctx exec prod-ro -- echo ran-it").unwrap();
+    t.session.expect("type its name to go on with running a command: ").unwrap();
+    t.session.send_line("prod-ro").unwrap();
+    let (out, status) = t.run("");
+    assert_eq!(status, 0, "{out}");
+    assert!(out.contains("ran-it"), "{out}");
+}
+
+#[test]
+fn fish_refresh_timers_die_with_their_shell_even_when_it_is_killed() {
+    if !shells().contains(&"fish") {
+        return;
+    }
+    let sb = Sandbox::new();
+    sb.seed_keys(DEV, Duration::from_secs(3600));
+    sb.seed_keys(PROD, Duration::from_secs(3600));
+    // (timers, sleeps) among the processes this sandbox started.
+    let counts = |sb: &Sandbox| {
+        let procs = processes_marked(&sb.marker);
+        let timers = procs.iter().filter(|(_, cmd)| cmd.contains("kill -USR1")).count();
+        let sleeps = procs.iter().filter(|(_, cmd)| cmd.starts_with("sleep ")).count();
+        (timers, sleeps, procs)
+    };
+    let mut t = Term::start(&sb, "fish", &sb.root);
+    t.type_line("awsctx dev");
+    // Replacing the timer ends the old one with its `sleep`.
+    t.type_line("awsctx prod-ro");
+    t.type_line("awsctx dev");
+    let started = std::time::Instant::now();
+    let (timers, sleeps, procs) = loop {
+        let found = counts(&sb);
+        if (found.0, found.1) == (1, 1) || started.elapsed() > Duration::from_secs(5) {
+            break found;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!((timers, sleeps), (1, 1), "one timer and its sleep: {procs:?}");
+    // `exit`: the shell's exit event ends the timer's whole process group.
+    t.session.send_line("exit").unwrap();
+    let left = wait_until_gone(&sb.marker, Duration::from_secs(5));
+    assert!(left.is_empty(), "left behind after `exit`: {left:?}");
+
+    // A shell killed outright runs no exit handler: the timer notices its parent is gone.
+    let mut t = Term::start(&sb, "fish", &sb.root);
+    t.type_line("awsctx dev");
+    assert_eq!(counts(&sb).0, 1, "{:?}", counts(&sb).2);
+    let pid = t.session.get_process().pid().to_string();
+    assert!(Command::new("kill").args(["-KILL", &pid]).status().unwrap().success());
+    let left = wait_until_gone(&sb.marker, Duration::from_secs(15));
+    assert!(left.is_empty(), "left behind by a killed shell: {left:?}");
 }

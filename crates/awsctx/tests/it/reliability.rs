@@ -408,13 +408,14 @@ fn cli_credentials(bytes: &[u8]) -> Result<RoleCredentials, String> {
 }
 
 fn expired_credentials(sb: &Sandbox) -> RoleCredentials {
-    RoleCredentials {
-        access_key_id: "ASIAEXPIREDKEY".into(),
-        secret_access_key: Secret::new("expired/secret"),
-        session_token: Some(Secret::new("expired-session-token")),
-        expiration: Some(seconds_from_now(SignedDuration::from_mins(-5))),
-        account_id: Some(sb.account.clone()),
-    }
+    RoleCredentials::new(
+        "ASIAEXPIREDKEY",
+        Secret::new("expired/secret"),
+        Some(Secret::new("expired-session-token")),
+        Some(seconds_from_now(SignedDuration::from_mins(-5))),
+    )
+    .unwrap()
+    .with_account_id(Some(sb.account.clone()))
 }
 
 fn credential_process(sb: &Sandbox) -> Command {
@@ -507,7 +508,7 @@ fn a_credential_fetch_killed_at_random_points_leaves_the_old_entry_or_a_whole_ne
             let creds = cli_credentials(&now).unwrap_or_else(|why| {
                 panic!("after a kill at {delay:?} the credential file is torn: {why}")
             });
-            assert!(sb.mock.credentials(&creds.access_key_id).is_some(), "fetched keys");
+            assert!(sb.mock.credentials(creds.access_key_id()).is_some(), "fetched keys");
         }
         tally.count(end, replaced);
     }
@@ -519,11 +520,14 @@ fn a_credential_fetch_killed_at_random_points_leaves_the_old_entry_or_a_whole_ne
     );
     tally.assert_covers_the_write("credentials");
     // The next run reads the real entry, never a temp file (which holds other keys).
-    let fresh = RoleCredentials {
-        access_key_id: "ASIAREALENTRY".into(),
-        expiration: Some(seconds_from_now(SignedDuration::from_hours(1))),
-        ..expired
-    };
+    let fresh = RoleCredentials::new(
+        "ASIAREALENTRY",
+        expired.secret_access_key().clone(),
+        expired.session_token().cloned(),
+        Some(seconds_from_now(SignedDuration::from_hours(1))),
+    )
+    .unwrap()
+    .with_account_id(expired.account_id().map(str::to_owned));
     sb.seed_credentials(&fresh);
     let before = sb.mock.count(Operation::GetRoleCredentials);
     let out = crate::support::success(&mut credential_process(&sb));
@@ -779,7 +783,7 @@ impl Call {
             Call::ListAccounts | Call::ListAccountRoles => &["populate", "--sso-session", "corp"],
             Call::Logout => &["logout", "--sso-session", "corp"],
             Call::AssumeRole => &["credential-process", "--profile", "role"],
-            Call::GetSigninToken => &["console", "dev", "--print"],
+            Call::GetSigninToken => &["console", "dev", "--federate", "--print"],
         }
     }
 
@@ -848,8 +852,10 @@ fn expected(call: Call, fault: &Fault, times: u64) -> Outcome {
             Fault::Slow(_) => "timed out after 1 s (attempts: 3)",
             Fault::DropConnection => "(attempts: 3)",
             Fault::MalformedJson => "returned a malformed response (HTTP 200)",
+            Fault::HugeBody(_) => "the body is larger than 1024 KiB",
             Fault::ExpiredToken => "ExpiredToken",
             Fault::RevokedToken => "InvalidClientTokenId",
+            Fault::Error { .. } | Fault::Field { .. } => unreachable!("not in `network_cases`"),
         });
     }
     if call == Call::GetSigninToken {
@@ -861,7 +867,9 @@ fn expected(call: Call, fault: &Fault, times: u64) -> Outcome {
             Fault::Slow(_) => "timed out after 1 s (attempts: 3)",
             Fault::DropConnection => "(attempts: 3)",
             Fault::MalformedJson => "returned a malformed response (HTTP 200)",
+            Fault::HugeBody(_) => "the body is larger than 1024 KiB",
             Fault::ExpiredToken | Fault::RevokedToken => "failed: HTTP 400",
+            Fault::Error { .. } | Fault::Field { .. } => unreachable!("not in `network_cases`"),
         });
     }
     match fault {
@@ -877,12 +885,14 @@ fn expected(call: Call, fault: &Fault, times: u64) -> Outcome {
         Fault::Slow(_) => failure("timed out after 1 s (attempts: 3)"),
         Fault::DropConnection => failure("(attempts: 3)"),
         Fault::MalformedJson => failure("returned a malformed response (HTTP 200)"),
+        Fault::HugeBody(_) => failure("the body is larger than 1024 KiB"),
         Fault::ExpiredToken if call == Call::LoginCreateToken => {
             failure("the pending authorization expired before it was approved")
         }
         Fault::ExpiredToken if oidc => failure("ExpiredTokenException"),
         Fault::RevokedToken if oidc => failure("InvalidGrantException"),
         Fault::ExpiredToken | Fault::RevokedToken => refused,
+        Fault::Error { .. } | Fault::Field { .. } => unreachable!("not in `network_cases`"),
     }
 }
 
@@ -898,6 +908,7 @@ fn network_cases() -> Vec<(Call, Fault, u64)> {
         Fault::Slow(Duration::from_secs(3)),
         Fault::DropConnection,
         Fault::MalformedJson,
+        Fault::HugeBody(4 << 20),
         Fault::ExpiredToken,
         Fault::RevokedToken,
     ];

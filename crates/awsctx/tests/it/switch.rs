@@ -18,14 +18,22 @@ pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_awsctx");
 
 /// A temp home with a config of three SSO profiles (two accounts of the mock), a static one
 /// and a settings-only one; a valid SSO login; nothing cached yet.
+///
+/// Every process it starts carries [`MARKER`] with this sandbox's own value; when the sandbox
+/// goes, none of them may still run (`cargo test` leaves no process behind).
 pub(crate) struct Sandbox {
     _tmp: tempfile::TempDir,
+    /// This sandbox's value of [`MARKER`].
+    pub(crate) marker: String,
     /// The physical path of the temp dir (what `$PWD` will say).
     pub(crate) root: PathBuf,
     pub(crate) home: PathBuf,
     pub(crate) mock: MockSso,
     extra_env: Vec<(String, String)>,
 }
+
+/// The variable that marks every process a [`Sandbox`] starts (nothing in awsctx reads it).
+pub(crate) const MARKER: &str = "AWSCTX_TEST_SANDBOX";
 
 pub(crate) const DEV: (&str, &str) = ("111122223333", "Admin");
 pub(crate) const PROD: (&str, &str) = ("444455556666", "ReadOnly");
@@ -36,6 +44,7 @@ impl Sandbox {
     }
 
     pub(crate) fn with_mock(config: MockConfig) -> Self {
+        static SANDBOXES: AtomicU32 = AtomicU32::new(0);
         let mock = MockSso::start(config.with_accounts(vec![
             Account::new(DEV.0, "app-dev", &[DEV.1]),
             Account::new(PROD.0, "app-prod", &[PROD.1]),
@@ -49,7 +58,7 @@ impl Sandbox {
              sso_registration_scopes = sso:account:access\n\n\
              [profile dev]\nsso_session = corp\nsso_account_id = {dev}\nsso_role_name = {dev_role}\nregion = eu-west-1\n\n\
              [profile prod-ro]\nsso_session = corp\nsso_account_id = {prod}\nsso_role_name = {prod_role}\nregion = us-east-1\n\n\
-             [profile static]\naws_access_key_id = AKIASTATIC\naws_secret_access_key = static'secret\n\n\
+             [profile static]\naws_access_key_id = AKIASTATIC\naws_secret_access_key = static/secret+key=\n\n\
              [profile plain]\nregion = ap-south-1\n",
             url = mock.start_url(),
             dev = DEV.0,
@@ -58,7 +67,9 @@ impl Sandbox {
             prod_role = PROD.1,
         );
         std::fs::write(home.join(".aws/config"), config).expect("write config");
-        let sandbox = Self { _tmp: tmp, root, home, mock, extra_env: Vec::new() };
+        let marker =
+            format!("{}-{}", std::process::id(), SANDBOXES.fetch_add(1, Ordering::Relaxed));
+        let sandbox = Self { _tmp: tmp, marker, root, home, mock, extra_env: Vec::new() };
         sandbox.seed_login();
         sandbox
     }
@@ -106,17 +117,18 @@ impl Sandbox {
         static N: AtomicU32 = AtomicU32::new(0);
         let n = N.fetch_add(1, Ordering::Relaxed);
         let access_key_id = format!("ASIA{account}K{n:04}");
-        let creds = RoleCredentials {
-            access_key_id: access_key_id.clone(),
-            secret_access_key: Secret::new(format!("secret-{n}")),
-            session_token: Some(Secret::new(format!("token-{access_key_id}"))),
-            expiration: Some(
+        let creds = RoleCredentials::new(
+            access_key_id.clone(),
+            Secret::new(format!("secret-{n}")),
+            Some(Secret::new(format!("token-{access_key_id}"))),
+            Some(
                 Timestamp::now()
                     .checked_add(jiff::SignedDuration::try_from(ttl).expect("ttl"))
                     .expect("expiry"),
             ),
-            account_id: Some(account.to_owned()),
-        };
+        )
+        .unwrap()
+        .with_account_id(Some(account.to_owned()));
         CredentialCache::from_home(&self.home)
             .store_sso(&CredentialKey::sso(account, role, "corp"), &creds)
             .expect("store keys");
@@ -143,6 +155,7 @@ impl Sandbox {
             ),
             ("NO_COLOR".into(), "1".into()),
             ("LANG".into(), "C.UTF-8".into()),
+            (MARKER.into(), self.marker.clone()),
         ];
         env.extend(self.mock.env_vars().into_iter().map(|(k, v)| (k.to_owned(), v)));
         env.extend(self.extra_env.iter().cloned());
@@ -162,7 +175,16 @@ impl Sandbox {
         if !path.exists() {
             let out = self.awsctx(&self.root, &["hook", shell]).output().expect("awsctx hook");
             assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-            std::fs::write(&path, out.stdout).expect("write hook");
+            let mut hook = Vec::new();
+            if shell == "bash"
+                && std::env::var_os("AWSCTX_TEST_BASH_WITHOUT_EPOCHSECONDS").is_some()
+            {
+                // What bash before 5.0 (macOS's 3.2) has: no builtin clock. `.ci/run` runs the
+                // shell tests once more this way, so the hook's fallback clock is tested too.
+                hook.extend_from_slice(b"unset EPOCHSECONDS\n");
+            }
+            hook.extend_from_slice(&out.stdout);
+            std::fs::write(&path, hook).expect("write hook");
         }
         path
     }
@@ -173,10 +195,11 @@ impl Sandbox {
     /// defined alike in every shell.
     pub(crate) fn run(&self, shell: &str, script: &str) -> Output {
         let full = format!("{}\n{script}\n", self.prelude(shell));
-        let mut cmd = Command::new(shell);
+        let mut cmd = Command::new(program(shell));
         match shell {
             "bash" => cmd.args(["--norc", "--noprofile", "-c", &full]),
             "zsh" => cmd.args(["-f", "-c", &full]),
+            "nu" => cmd.args(["--no-config-file", "-c", &full]),
             _ => cmd.args(["--no-config", "-c", &full]),
         };
         cmd.env_clear().envs(self.env()).current_dir(&self.root);
@@ -192,7 +215,8 @@ impl Sandbox {
                  prompt() {{ local __c; for __c in \"${{PROMPT_COMMAND[@]}}\"; do eval \"$__c\"; done; }}\n\
                  show() {{ local n; for n; do if [[ -n \"${{!n+set}}\" ]]; then printf '%s=<%s>\\n' \"$n\" \"${{!n}}\"; else printf '%s unset\\n' \"$n\"; fi; done; }}\n\
                  setvar() {{ export \"$1=$2\"; }}\n\
-                 unsetvar() {{ unset \"$1\"; }}"
+                 unsetvar() {{ unset \"$1\"; }}\n\
+                 statevars() {{ local n; for n in \"${{!_AWSCTX_@}}\"; do printf '%s=%s\\0' \"$n\" \"${{!n}}\"; done; }}"
             ),
             "zsh" => format!(
                 "source '{hook}'\n\
@@ -200,16 +224,78 @@ impl Sandbox {
                  prompt() {{ local f; for f in $precmd_functions; do $f; done }}\n\
                  show() {{ local n; for n; do if (( ${{+parameters[$n]}} )); then printf '%s=<%s>\\n' $n \"${{(P)n}}\"; else printf '%s unset\\n' $n; fi; done }}\n\
                  setvar() {{ export \"$1=$2\" }}\n\
-                 unsetvar() {{ unset \"$1\" }}"
+                 unsetvar() {{ unset \"$1\" }}\n\
+                 statevars() {{ local n; for n in ${{(k)parameters[(I)_AWSCTX_*]}}; do printf '%s=%s\\0' $n \"${{(P)n}}\"; done }}"
+            ),
+            // A prompt as the REPL makes one: `pre_prompt` hooks, then `env_change.PWD` hooks
+            // when `$env.PWD` changed since the last prompt. The hook's state is in the
+            // `$env._AWSCTX` record: `show` looks there for `_AWSCTX_*`.
+            "nu" => format!(
+                "source '{hook}'\n\
+                 $env.PROMPT_PWD = $env.PWD\n\
+                 def --env prompt [] {{ for h in $env.config.hooks.pre_prompt {{ do --env $h.code }}; if $env.PWD != $env.PROMPT_PWD {{ let before = $env.PROMPT_PWD; $env.PROMPT_PWD = $env.PWD; for h in $env.config.hooks.env_change.PWD {{ do --env $h.code $before $env.PWD }} }} }}\n\
+                 def show [...names: string] {{ for n in $names {{ let v = if ($n | str starts-with _AWSCTX_) {{ $env._AWSCTX? | default {{}} | get -o $n }} else {{ $env | get -o $n }}; if $v == null {{ print $\"($n) unset\" }} else {{ print $\"($n)=<($v)>\" }} }} }}\n\
+                 def --env setvar [name: string, value: string] {{ if ($name | str starts-with _AWSCTX_) {{ $env._AWSCTX = ($env._AWSCTX? | default {{}} | upsert $name $value) }} else {{ load-env {{($name): $value}} }} }}\n\
+                 def --env unsetvar [name: string] {{ hide-env -i $name }}"
             ),
             _ => format!(
                 "source '{hook}'\n\
                  function prompt; emit fish_prompt; end\n\
                  function show; for n in $argv; if set -q $n; printf '%s=<%s>\\n' $n \"$$n\"; else; printf '%s unset\\n' $n; end; end; end\n\
                  function setvar; set -gx $argv[1] $argv[2]; end\n\
-                 function unsetvar; set -e $argv[1]; end"
+                 function unsetvar; set -e $argv[1]; end\n\
+                 function statevars; for n in (set -n | string match '_AWSCTX_*'); printf '%s=%s\\0' $n \"$$n\"; end; end"
             ),
         }
+    }
+}
+
+impl Drop for Sandbox {
+    /// Whatever the shells started (fish's refresh timer, its `sleep`) must be gone with them.
+    fn drop(&mut self) {
+        let left = wait_until_gone(&self.marker, Duration::from_secs(5));
+        if left.is_empty() {
+            return;
+        }
+        for (pid, _) in &left {
+            let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+        }
+        assert!(
+            std::thread::panicking(),
+            "processes outlived the sandbox's shells (killed now): {left:?}"
+        );
+    }
+}
+
+/// The processes (pid, command line) that carry `marker`, wherever they were reparented.
+/// Linux (`/proc`) only; elsewhere none are found.
+pub(crate) fn processes_marked(marker: &str) -> Vec<(u32, String)> {
+    let needle = format!("{MARKER}={marker}\0");
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    let mut found = Vec::new();
+    for entry in entries.flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            continue;
+        };
+        // Another user's process, or one that ended meanwhile: not ours.
+        let Ok(environ) = std::fs::read(entry.path().join("environ")) else { continue };
+        if environ.windows(needle.len()).any(|w| w == needle.as_bytes()) {
+            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+            found.push((pid, String::from_utf8_lossy(&cmdline).replace('\0', " ")));
+        }
+    }
+    found
+}
+
+/// Wait up to `grace` for every process marked `marker` to end; those still running.
+pub(crate) fn wait_until_gone(marker: &str, grace: Duration) -> Vec<(u32, String)> {
+    let started = std::time::Instant::now();
+    loop {
+        let left = processes_marked(marker);
+        if left.is_empty() || started.elapsed() > grace {
+            return left;
+        }
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
@@ -230,6 +316,39 @@ pub(crate) fn have(tool: &str) -> bool {
 /// The shells to run a test in: those installed (with a loud notice for the others).
 pub(crate) fn shells() -> Vec<&'static str> {
     ["bash", "zsh", "fish"].into_iter().filter(|s| have(s)).collect()
+}
+
+/// [`shells`] and Nushell, for scripts all four understand (`cd`, `prompt`, `show`, `setvar`,
+/// `awsctx ...`, one command a line).
+pub(crate) fn shells_and_nu() -> Vec<&'static str> {
+    let mut all = shells();
+    if have_nu() {
+        all.push("nu");
+    }
+    all
+}
+
+/// The program to run for `shell`: its name, found on `PATH`; Nushell as [`nu_program`] finds it.
+pub(crate) fn program(shell: &str) -> PathBuf {
+    if shell == "nu" { nu_program() } else { shell.into() }
+}
+
+/// Nushell: `$AWSCTX_NU`, else `nu` on `PATH`, else the one `.ci/run` installs with npm under
+/// `target/nushell`.
+pub(crate) fn nu_program() -> PathBuf {
+    if let Some(nu) = std::env::var_os("AWSCTX_NU") {
+        return nu.into();
+    }
+    let on_path = Command::new("nu").arg("--version").output().is_ok_and(|o| o.status.success());
+    if on_path {
+        return "nu".into();
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/nushell/bin/nu")
+}
+
+/// Whether Nushell can be run (a loud skip, or a failure under `AWSCTX_REQUIRE_SHELLS=1`).
+pub(crate) fn have_nu() -> bool {
+    have(&nu_program().to_string_lossy())
 }
 
 pub(crate) fn stdout(out: &Output) -> String {
@@ -317,20 +436,23 @@ fn hook_env_in_a_pinned_directory_exports_cached_keys_and_reports_the_switch_in_
         format!("export AWS_ACCESS_KEY_ID='{key}'"),
         "export AWS_REGION='eu-west-1'".to_owned(),
         "export AWS_DEFAULT_REGION='eu-west-1'".to_owned(),
-        format!("export _AWSCTX_BOUND='{}'", repo.display()),
-        "export _AWSCTX_ORIGIN='pin'".to_owned(),
-        format!("export _AWSCTX_PINS='{}'", repo.display()),
+        // The hook's own state: set in the shell, never exported.
+        format!("_AWSCTX_BOUND='{}'", repo.display()),
+        "_AWSCTX_ORIGIN='pin'".to_owned(),
+        format!("_AWSCTX_PINS='{}'", repo.display()),
     ] {
         assert!(code.lines().any(|l| l == line), "missing {line:?} in\n{code}");
     }
     assert!(code.contains("export AWS_CREDENTIAL_EXPIRATION='20"), "{code}");
-    assert!(code.contains("export _AWSCTX_DUE='"), "{code}");
+    assert!(code.contains("\n_AWSCTX_DUE='"), "{code}");
+    assert!(!code.contains("export _AWSCTX"), "{code}");
 
-    // The same in fish: `set -gx`, and one refresh timer.
+    // The same in fish: `set -gx` for the profile, `set -gu` for the state, one timer.
     let out = sb.awsctx(&repo, &["hook-env", "fish"]).output().unwrap();
     let code = stdout(&out);
     assert!(code.contains("set -gx AWS_PROFILE 'dev'\n"), "{code}");
-    assert_eq!(code.matches("kill -USR1").count(), 1, "{code}");
+    assert!(code.contains("set -gu _AWSCTX_ORIGIN 'pin'\n"), "{code}");
+    assert_eq!(code.matches("_awsctx_arm_timer ").count(), 1, "{code}");
 }
 
 #[test]
@@ -376,15 +498,17 @@ fn an_expired_login_switches_the_profile_without_keys_and_says_so_in_one_line() 
     let code = stdout(&out);
     assert!(code.contains("export AWS_PROFILE='dev'"), "{code}");
     assert!(!code.contains("export AWS_ACCESS_KEY_ID"), "{code}");
-    assert!(code.contains("export _AWSCTX_WARNED='expired:corp'"), "{code}");
+    // The shell remembers the message as a short hash, not its text.
+    let warned = code
+        .lines()
+        .find_map(|l| l.strip_prefix("_AWSCTX_WARNED='")?.strip_suffix('\''))
+        .unwrap_or_else(|| panic!("no marker in {code}"));
+    assert!(warned.len() == 16 && warned.bytes().all(|b| b.is_ascii_hexdigit()), "{code}");
     assert!(!code.contains("_AWSCTX_DUE"), "no refresh loop without a login: {code}");
 
-    // Once per shell: with the marker in the environment the hook stays quiet.
-    let out = sb
-        .awsctx(&repo, &["hook-env", "bash"])
-        .env("_AWSCTX_WARNED", "expired:corp")
-        .output()
-        .unwrap();
+    // Once per shell: with the marker in the state the hook hands it, the hook stays quiet.
+    let out =
+        sb.awsctx(&repo, &["hook-env", "bash"]).env("_AWSCTX_WARNED", warned).output().unwrap();
     assert_eq!(stderr(&out), "awsctx: dev · 111122223333 · Admin · eu-west-1 · no keys\n");
 }
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 use awsctx_core::cache::SsoToken;
 use awsctx_core::config::SsoSession;
 use awsctx_core::secret::Secret;
-use awsctx_login::portal::{Account, SsoPortal};
+use awsctx_login::portal::{Account, ListingBudget, ListingCaps, SsoPortal};
 use awsctx_login::provider::{LoginReason, LoginSession, LoginTarget, ProviderError};
 use awsctx_login::{HttpClient, Service};
 use tokio::sync::Semaphore;
@@ -27,6 +27,11 @@ const MAX_THROTTLE_ROUNDS: u32 = 30;
 
 /// Pause before starting a throttled call again (the portal's `Retry-After` is about 1 s).
 const THROTTLE_PAUSE: Duration = Duration::from_secs(1);
+
+/// What the role listings of all accounts may bring together: 100 000 profiles (about 17 MB
+/// of config, half of what awsctx reads back) and 64 MiB of answers (that many roles are
+/// ~12 MB on the wire). Each account's listing also has [`ListingCaps::ROLES`].
+const ALL_ROLES: ListingCaps = ListingCaps { pages: 200_000, items: 100_000, bytes: 64 << 20 };
 
 /// An account and the roles the user has in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,6 +91,19 @@ impl SessionPortal {
         Ok(roles.into_iter().map(|r| r.role_name).collect())
     }
 
+    /// The role names of one account, spending `budget` with every other account's.
+    async fn roles_within(
+        &self,
+        account_id: &str,
+        budget: &ListingBudget,
+    ) -> anyhow::Result<Vec<String>> {
+        let roles =
+            patiently(|| self.portal.list_account_roles_within(account_id, &self.token, budget))
+                .await
+                .map_err(|e| self.explain(e))?;
+        Ok(roles.into_iter().map(|r| r.role_name).collect())
+    }
+
     /// Every account and its roles: accounts first, then the roles of `CONCURRENCY` accounts
     /// at a time. `progress(done, total)` is called as each account's roles arrive. Accounts
     /// come back in the order the portal listed them.
@@ -97,13 +115,15 @@ impl SessionPortal {
         let total = accounts.len();
         progress(0, total);
         let limit = Arc::new(Semaphore::new(CONCURRENCY));
+        let budget = Arc::new(ListingBudget::shared(ALL_ROLES, " in all accounts"));
         let mut tasks = JoinSet::new();
         for (index, account) in accounts.iter().enumerate() {
             let (this, limit, id) = (self.clone(), Arc::clone(&limit), account.account_id.clone());
+            let budget = Arc::clone(&budget);
             tasks.spawn(async move {
                 // The semaphore is never closed, so acquiring only fails if it were.
                 let _permit = limit.acquire_owned().await;
-                (index, this.roles(&id).await)
+                (index, this.roles_within(&id, &budget).await)
             });
         }
         let mut roles: Vec<Option<Vec<String>>> = vec![None; total];

@@ -1,8 +1,13 @@
-//! Profile names for generated profiles: the `--template` with its placeholders, normalised to
+//! Profile names for account × role: the `--template` with its placeholders, normalised to
 //! the characters the SDKs accept in a profile name, and collisions resolved so that the
 //! result depends only on the access (sorted first), never on the order the API answered in.
+//! `populate` and `configure sso` name by this one rule ([`DEFAULT_TEMPLATE`], [`assign`]),
+//! so the wizard suggests the name `populate` gives the same role.
 
 use std::collections::{HashMap, HashSet};
+
+/// The template both `populate` and `configure sso` name profiles by, unless told otherwise.
+pub(crate) const DEFAULT_TEMPLATE: &str = "{account_name}-{role_name}";
 
 /// The placeholders a template may use.
 pub(crate) const PLACEHOLDERS: [&str; 4] = ["account_name", "account_id", "role_name", "session"];
@@ -183,6 +188,39 @@ pub(crate) fn assign(candidates: &[Candidate], taken: &HashSet<String>) -> Vec<S
     out
 }
 
+/// The name [`DEFAULT_TEMPLATE`] gives `role` of an account: what `populate` writes for it when
+/// no other account's name collides. `roles` are all the account's roles (two that normalise
+/// alike are told apart as `populate` does); `taken` names are extended as `populate` extends
+/// a name taken by another profile.
+pub(crate) fn default_name(
+    account: &NameValues<'_>,
+    roles: &[String],
+    taken: &HashSet<String>,
+) -> String {
+    let Ok(template) = Template::parse(DEFAULT_TEMPLATE) else {
+        unreachable!("the default template parses")
+    };
+    let mut roles: Vec<&str> = roles.iter().map(String::as_str).collect();
+    if !roles.contains(&account.role_name) {
+        roles.push(account.role_name);
+    }
+    roles.sort_unstable();
+    roles.dedup();
+    let candidates: Vec<Candidate> = roles
+        .iter()
+        .map(|&role_name| Candidate {
+            account_id: account.account_id.to_owned(),
+            role_name: role_name.to_owned(),
+            base: normalise(&template.render(&NameValues { role_name, ..*account })),
+        })
+        .collect();
+    let mut taken = taken.clone();
+    taken.insert("default".to_owned());
+    let names = assign(&candidates, &taken);
+    let at = roles.iter().position(|r| *r == account.role_name).unwrap_or_default();
+    names.into_iter().nth(at).unwrap_or_default()
+}
+
 /// `NAME-2`, `NAME-3`, ...: the first not in `used` (`profile-N` for an empty name).
 fn numbered(name: &str, used: &HashSet<String>) -> String {
     let stem = if name.is_empty() { "profile" } else { name };
@@ -279,6 +317,26 @@ mod tests {
             list.sort_by(|x, y| (&x.account_id, &x.role_name).cmp(&(&y.account_id, &y.role_name)));
         }
         assert_eq!(assign(&a, &HashSet::new()), assign(&b, &HashSet::new()));
+    }
+
+    #[test]
+    fn the_wizard_suggests_the_name_populate_writes() {
+        let dev = values(Some("payments prod"), "111", "ReadOnly");
+        let roles = ["Admin".to_owned(), "ReadOnly".to_owned()];
+        assert_eq!(default_name(&dev, &roles, &HashSet::new()), "payments-prod-ReadOnly");
+        // What populate writes for the same access.
+        let c = [
+            candidate("111", "Admin", "payments-prod-Admin"),
+            candidate("111", "ReadOnly", "payments-prod-ReadOnly"),
+        ];
+        assert_eq!(assign(&c, &HashSet::new())[1], "payments-prod-ReadOnly");
+        // A name taken by another profile is extended, as populate extends it.
+        let taken = HashSet::from(["payments-prod-ReadOnly".to_owned()]);
+        assert_eq!(default_name(&dev, &roles, &taken), "payments-prod-ReadOnly-111");
+        // Roles that normalise alike are told apart the same way.
+        let odd = values(Some("x"), "1", "Role-A");
+        let roles = ["Role A".to_owned(), "Role-A".to_owned()];
+        assert_eq!(default_name(&odd, &roles, &HashSet::new()), "x-Role-A-1-Role-A-2");
     }
 
     #[test]
