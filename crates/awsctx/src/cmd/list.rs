@@ -353,58 +353,61 @@ fn render_table(rows: &[Row<'_>], current: Option<&str>) -> String {
         ["PROFILE", "KIND", "ACCOUNT", "ACCOUNT NAME", "ROLE", "REGION", "LOGIN"];
     // The account names column only when some account has a name (`populate` keeps them).
     let with_names = rows.iter().any(|r| r.account_name.is_some());
-    let shown_names: Vec<Option<Cow<'_, str>>> =
-        rows.iter().map(|r| r.account_name.map(awsctx_core::text::escape)).collect();
-    let cells: Vec<[(Cow<'_, str>, usize); 7]> = rows
-        .iter()
-        .zip(&shown_names)
-        .map(|(r, name)| {
-            [
-                r.profile.name(),
-                r.kind.as_ref().map_or("invalid", |k| *k),
-                r.account_id.unwrap_or("-"),
-                name.as_deref().unwrap_or("-"),
-                r.role_name.unwrap_or("-"),
-                r.profile.get("region").unwrap_or("-"),
-                r.login.unwrap_or("-"),
-            ]
-            .map(fit)
-        })
-        .collect();
+    // Two passes over the rows, the cells made again in the second: keeping 70 000 of them
+    // between the passes would cost more memory than the config itself.
+    fn cells<'a>(r: &'a Row<'_>, name: Option<&'a str>) -> [&'a str; 7] {
+        [
+            r.profile.name(),
+            r.kind.as_ref().map_or("invalid", |k| *k),
+            r.account_id.unwrap_or("-"),
+            name.unwrap_or("-"),
+            r.role_name.unwrap_or("-"),
+            r.profile.get("region").unwrap_or("-"),
+            r.login.unwrap_or("-"),
+        ]
+    }
+    fn shown_name<'a>(r: &Row<'a>) -> Option<Cow<'a, str>> {
+        r.account_name.map(awsctx_core::text::escape)
+    }
     let mut widths = HEADERS.map(str::len);
-    for row in &cells {
-        for (width, (_, cell_width)) in widths.iter_mut().zip(row) {
-            *width = (*width).max(*cell_width);
+    for r in rows {
+        let name = shown_name(r);
+        for (width, cell) in widths.iter_mut().zip(cells(r, name.as_deref())) {
+            *width = (*width).max(fit(cell).1);
         }
     }
     let paint = Paint::stdout();
-    let mut out = String::with_capacity(rows.len() * 80);
-    let mut line =
-        |marker: &str, row: &[(Cow<'_, str>, usize); 7], style: Option<nu_ansi_term::Style>| {
-            let mut text = String::from(marker);
-            for (i, ((cell, cell_width), width)) in row.iter().zip(widths).enumerate() {
-                if i == 3 && !with_names {
-                    continue;
-                }
-                text.push_str(cell);
-                if i + 1 < row.len() {
-                    // By hand: `{:<width$}` costs a formatter call per cell, 60 000 of them.
-                    let pad = width.saturating_sub(*cell_width) + 2;
-                    text.extend(std::iter::repeat_n(' ', pad));
-                }
+    let mut out = String::with_capacity(rows.len() * (widths.iter().sum::<usize>() + 16));
+    let mut line = |marker: &str, row: [&str; 7], style: Option<nu_ansi_term::Style>| {
+        let start = out.len();
+        out.push_str(marker);
+        for (i, (cell, width)) in row.into_iter().zip(widths).enumerate() {
+            if i == 3 && !with_names {
+                continue;
             }
-            let text = text.trim_end();
-            match style {
-                Some(style) => out.push_str(&paint.style(style, text)),
-                None => out.push_str(text),
+            let (cell, cell_width) = fit(cell);
+            out.push_str(&cell);
+            if i + 1 < row.len() {
+                // By hand: `{:<width$}` costs a formatter call per cell, 60 000 of them.
+                let pad = width.saturating_sub(cell_width) + 2;
+                out.extend(std::iter::repeat_n(' ', pad));
             }
-            out.push('\n');
-        };
-    line("  ", &HEADERS.map(fit), Some(nu_ansi_term::Style::new().dimmed()));
-    for (row, cells) in rows.iter().zip(&cells) {
-        let is_current = current == Some(row.profile.name());
+        }
+        let end = start + out.get(start..).map_or(0, |l| l.trim_end().len());
+        out.truncate(end);
+        if let Some(style) = style {
+            let styled = paint.style(style, out.get(start..).unwrap_or_default());
+            out.truncate(start);
+            out.push_str(&styled);
+        }
+        out.push('\n');
+    };
+    line("  ", HEADERS, Some(nu_ansi_term::Style::new().dimmed()));
+    for r in rows {
+        let is_current = current == Some(r.profile.name());
         let style = if is_current { Some(Color::Green.bold()) } else { None };
-        line(if is_current { "* " } else { "  " }, cells, style);
+        let name = shown_name(r);
+        line(if is_current { "* " } else { "  " }, cells(r, name.as_deref()), style);
     }
     out
 }
