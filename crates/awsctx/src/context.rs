@@ -85,7 +85,7 @@ impl Context {
     }
 
     /// Every profile name, in file order, from whatever has been read already.
-    pub(crate) fn profile_names(&self) -> anyhow::Result<Vec<&str>> {
+    pub(crate) fn profile_names(&self) -> anyhow::Result<Vec<String>> {
         let config = match (self.config.get(), self.profile_config.get()) {
             (Some(config), _) | (None, Some(config)) => config,
             (None, None) => self.config()?,

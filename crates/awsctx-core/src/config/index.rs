@@ -2,19 +2,20 @@
 //! [`Config::load_profile`] reads only the sections one profile needs, and how
 //! [`profile_names`] lists profiles for tab-completion.
 //!
-//! A file is read in blocks of 64 KiB, so a big file costs no big allocation. In each block
-//! the header lines are found by searching for `\n[`; a header of the usual shape
-//! (`[profile name]`, `[name]`, with spaces or a trailing comment) is recognised byte by byte,
-//! any other is parsed by the full rules. Every header and the lines before the first one are
-//! checked as a full parse checks them; the other lines of a section only when it is read.
-//! Sections are then read from the same open file, at the offsets the index gives.
+//! A file is walked in blocks of 64 KiB, so a big file costs no big allocation, and nothing
+//! is kept per header but what the walk is for. In each block the headers are found by
+//! `memchr` for `[` at the start of a line; a header of the usual shape (`[profile name]`,
+//! `[name]`, with spaces or a trailing comment) is recognised byte by byte, any other is
+//! parsed by the full rules. Every header and the lines before the first one are checked as a
+//! full parse checks them; the other lines of a section only when it is read. Sections are
+//! read back from the same open file, at the offsets the walk found.
 
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom};
+use std::os::unix::fs::FileExt as _;
 use std::path::Path;
 
 use super::location::ConfigPaths;
-use super::model::{Config, FileKind, FileLine, ProfileNames, Scope, Span};
+use super::model::{Config, FileKind, FileLine, OpenFiles, Scope, Span};
 use super::parse::{
     Builder, Class, Segment, SyntaxError, classify, is_name_byte, parse_header, too_large, trim_ws,
 };
@@ -35,20 +36,35 @@ const MAX_ROUNDS: usize = 16;
 impl Config {
     /// Read what profile `name` needs: its sections in both files (merged by the same rules
     /// as [`Config::load`]), the profiles of its `source_profile` chain, and the
-    /// `[sso-session]` and `[services]` sections they name. Of every other profile only the
-    /// header is read, so [`Config::has_profile`] still knows it. The lines of sections
-    /// not read are not checked: a broken line elsewhere is found by [`Config::load`].
+    /// `[sso-session]` and `[services]` sections they name. Every header is read, so
+    /// [`Config::has_profile`] still knows the other profiles (by walking the files again).
+    /// The other lines of sections not read are not checked: a broken line elsewhere is found
+    /// by [`Config::load`].
     pub fn load_profile(paths: &ConfigPaths, name: &str) -> Result<Self, ConfigError> {
-        let files = [
-            FileIndex::scan(&paths.config, FileKind::Config)?,
-            FileIndex::scan(&paths.credentials, FileKind::Credentials)?,
+        let mut files = [
+            Walked::open(&paths.config, FileKind::Config)?,
+            Walked::open(&paths.credentials, FileKind::Credentials)?,
         ];
         let mut wanted = Wanted { profiles: vec![name.to_owned()], ..Wanted::default() };
+        let mut found = Vec::new();
+        let mut walked_for = 0;
         for _ in 0..MAX_ROUNDS {
+            if wanted.profiles.len() > walked_for {
+                // The profiles found so far name others: walk again for all of them. The first
+                // walk also keeps every `[sso-session]` and `[services]` header (a few, and
+                // one of them is usually named next).
+                found.clear();
+                for (file, path) in files.iter_mut().zip([&paths.config, &paths.credentials]) {
+                    file.find(path, &wanted, &mut found)?;
+                }
+                walked_for = wanted.profiles.len();
+            }
             let mut read = String::new();
             let mut segments = Vec::new();
-            for (file, path) in files.iter().zip([&paths.config, &paths.credentials]) {
-                file.read_wanted(&wanted, path, &mut read, &mut segments)?;
+            for section in found.iter().filter(|f| wanted.wants(f.kind, &f.name)) {
+                let file = &files[usize::from(section.file == FileKind::Credentials)];
+                let path = paths.path(section.file);
+                file.read_section(path, section, &mut read, &mut segments)?;
             }
             let parts = {
                 let mut builder = Builder::new(&read, paths);
@@ -60,12 +76,9 @@ impl Config {
             let config = parts.into_config(read, paths.clone(), Scope::Whole);
             if !wanted.add_references(&config) {
                 let [config_file, credentials_file] = files;
-                let mut names = config_file.profiles;
-                for name in credentials_file.profiles.iter() {
-                    names.push(name);
-                }
+                let files = OpenFiles([config_file.file, credentials_file.file]);
                 return Ok(Config {
-                    scope: Scope::Profiles { wanted: wanted.profiles, names },
+                    scope: Scope::Profiles { wanted: wanted.profiles, files },
                     ..config
                 });
             }
@@ -77,21 +90,66 @@ impl Config {
 /// The names of the profiles the files define that start with `prefix`, in file order, each
 /// once: from the section headers alone (only they are checked).
 pub fn profile_names(paths: &ConfigPaths, prefix: &str) -> Result<Vec<String>, ConfigError> {
-    let mut seen = hashbrown::HashSet::with_hasher(foldhash::fast::FixedState::default());
-    let mut out = Vec::new();
-    for (path, file) in
+    let mut names = Vec::new();
+    for (path, kind) in
         [(&paths.config, FileKind::Config), (&paths.credentials, FileKind::Credentials)]
     {
-        let index = FileIndex::scan(path, file)?;
-        let matching = index.profiles.iter().filter(|n| n.starts_with(prefix.as_bytes()));
-        // Names are checked identifiers (ASCII) or came from a `&str`: valid UTF-8.
-        for name in matching.filter_map(|n| std::str::from_utf8(n).ok()) {
-            if seen.insert(name.to_owned()) {
-                out.push(name.to_owned());
+        Walked::open(path, kind)?.walk(path, |met| {
+            if met.kind == HeaderKind::Profile && met.name.starts_with(prefix.as_bytes()) {
+                names.push(met.name.to_vec());
             }
-        }
+        })?;
     }
-    Ok(out)
+    Ok(distinct(names))
+}
+
+/// `names` each once, in order (names are checked identifiers, or came from a `&str`).
+fn distinct(names: Vec<Vec<u8>>) -> Vec<String> {
+    let mut seen = hashbrown::HashSet::with_hasher(foldhash::fast::FixedState::default());
+    names
+        .into_iter()
+        .filter_map(|n| String::from_utf8(n).ok())
+        .filter(|n| seen.insert(n.clone()))
+        .collect()
+}
+
+impl OpenFiles {
+    /// Whether profile `name` has a header in the files (walked again; a file that cannot be
+    /// walked again now says no).
+    pub(crate) fn has_profile(&self, paths: &ConfigPaths, name: &str) -> bool {
+        let mut found = false;
+        for (file, kind) in self.0.iter().zip([FileKind::Config, FileKind::Credentials]) {
+            let walked = Walked {
+                kind,
+                file: file.as_ref().and_then(|f| f.try_clone().ok()),
+                len: 0,
+                checkpoints: Vec::new(),
+            };
+            let _ = walked.walk_only(paths.path(kind), |met| {
+                found |= met.kind == HeaderKind::Profile && met.name == name.as_bytes();
+            });
+        }
+        found
+    }
+
+    /// Every profile name in the files, in file order, each once.
+    pub(crate) fn profile_names(&self, paths: &ConfigPaths) -> Vec<String> {
+        let mut names = Vec::new();
+        for (file, kind) in self.0.iter().zip([FileKind::Config, FileKind::Credentials]) {
+            let walked = Walked {
+                kind,
+                file: file.as_ref().and_then(|f| f.try_clone().ok()),
+                len: 0,
+                checkpoints: Vec::new(),
+            };
+            let _ = walked.walk_only(paths.path(kind), |met| {
+                if met.kind == HeaderKind::Profile {
+                    names.push(met.name.to_vec());
+                }
+            });
+        }
+        distinct(names)
+    }
 }
 
 /// The sections one profile needs, as found so far.
@@ -122,28 +180,15 @@ impl Wanted {
         added
     }
 
-    /// Each wanted section as the index finds it: kind, hash of the name, name.
-    fn keys(&self) -> Vec<(HeaderKind, u32, &str)> {
-        let lists = [
-            (HeaderKind::Profile, &self.profiles),
-            (HeaderKind::SsoSession, &self.sso_sessions),
-            (HeaderKind::Services, &self.services),
-        ];
-        lists
-            .into_iter()
-            .flat_map(|(kind, names)| {
-                names.iter().map(move |n| (kind, name_hash(n.as_bytes()), n.as_str()))
-            })
-            .collect()
+    fn wants(&self, kind: HeaderKind, name: &[u8]) -> bool {
+        let list = match kind {
+            HeaderKind::Profile => &self.profiles,
+            HeaderKind::SsoSession => &self.sso_sessions,
+            HeaderKind::Services => &self.services,
+            HeaderKind::Other => return false,
+        };
+        list.iter().any(|w| w.as_bytes() == name)
     }
-}
-
-/// A short hash of a section name, to compare thousands of headers with a few names fast.
-fn name_hash(name: &[u8]) -> u32 {
-    use std::hash::BuildHasher;
-    // Half of it: a match is confirmed by comparing the names.
-    let hash = foldhash::fast::FixedState::with_seed(0x5eed).hash_one(name);
-    u32::try_from(hash >> 32).unwrap_or_default()
 }
 
 /// What a header names, as far as finding sections goes.
@@ -157,64 +202,117 @@ enum HeaderKind {
     Other,
 }
 
-/// A header line: where it starts and what it names.
-#[derive(Debug, Clone, Copy)]
-struct Header {
+/// A header as a walk meets it.
+struct Met<'b> {
     offset: u32,
     kind: HeaderKind,
-    /// [`name_hash`] of the name.
-    hash: u32,
-    /// `start..end` of the name in [`FileIndex::profiles`] (profiles) or
-    /// [`FileIndex::other_names`] (the others).
-    name: (u32, u32),
+    name: &'b [u8],
 }
 
-/// Every header of one file, and the file, still open, to read sections from.
+/// A section to read: where its header is and where the next one starts.
 #[derive(Debug)]
-struct FileIndex {
+struct Found {
+    file: FileKind,
+    kind: HeaderKind,
+    name: Vec<u8>,
+    offset: u32,
+    end: u32,
+}
+
+/// One of the files, open, and what its first walk learned.
+#[derive(Debug)]
+struct Walked {
     kind: FileKind,
+    /// `None`: there is no such file (it counts as empty).
     file: Option<File>,
     len: u32,
-    headers: Vec<Header>,
-    profiles: ProfileNames,
-    /// The names of the `[sso-session]` and `[services]` headers, one after the other.
-    other_names: Vec<u8>,
     /// Offsets every [`CHECKPOINT`] bytes, with the line number there: where lines of a
     /// section read later are counted from.
     checkpoints: Vec<(u32, u32)>,
 }
 
-impl FileIndex {
-    /// Read `path` block by block: its headers, checked, with what they name. A missing file
-    /// is empty.
-    fn scan(path: &Path, kind: FileKind) -> Result<Self, ConfigError> {
+impl Walked {
+    fn open(path: &Path, kind: FileKind) -> Result<Self, ConfigError> {
         let read_error = |source| ConfigError::Read { path: path.to_owned(), source };
-        let mut index = Self {
-            kind,
-            file: None,
-            len: 0,
-            headers: Vec::new(),
-            profiles: ProfileNames::default(),
-            other_names: Vec::new(),
-            checkpoints: Vec::new(),
-        };
-        let mut file = match File::open(path) {
+        let file = match File::open(path) {
             Ok(file) => file,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(index),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Self { kind, file: None, len: 0, checkpoints: Vec::new() });
+            }
             Err(source) => return Err(read_error(source)),
         };
         // The size is only a hint (a device says 0): the cap is checked as blocks come too.
-        let size = file.metadata().map_err(read_error)?.len();
-        if size > MAX_FILE_BYTES {
+        if file.metadata().map_err(read_error)?.len() > MAX_FILE_BYTES {
             return Err(too_large(path));
         }
-        {
-            // Sized once for a file of the usual shape (a section per 100 bytes or more).
-            let len = usize::try_from(size).unwrap_or(0);
-            index.headers.reserve(len / 100);
-            index.profiles.text.reserve(len / 8);
-            index.profiles.ends.reserve(len / 100);
+        Ok(Self { kind, file: Some(file), len: 0, checkpoints: Vec::new() })
+    }
+
+    /// Walk the file and add to `found` the sections `wanted` names, and every
+    /// `[sso-session]` and `[services]`.
+    fn find(
+        &mut self,
+        path: &Path,
+        wanted: &Wanted,
+        found: &mut Vec<Found>,
+    ) -> Result<(), ConfigError> {
+        let kind = self.kind;
+        let mut open: Option<usize> = None;
+        let len = self.walk(path, |met| {
+            if let Some(i) = open.take()
+                && let Some(section) = found.get_mut(i)
+            {
+                section.end = met.offset;
+            }
+            let keep = match met.kind {
+                HeaderKind::Profile => wanted.wants(HeaderKind::Profile, met.name),
+                HeaderKind::SsoSession | HeaderKind::Services => true,
+                HeaderKind::Other => false,
+            };
+            if keep {
+                open = Some(found.len());
+                found.push(Found {
+                    file: kind,
+                    kind: met.kind,
+                    name: met.name.to_vec(),
+                    offset: met.offset,
+                    end: met.offset,
+                });
+            }
+        })?;
+        if let Some(section) = open.and_then(|i| found.get_mut(i)) {
+            section.end = len;
         }
+        Ok(())
+    }
+
+    /// Walk the file from its start, checking every header and the lines before the first,
+    /// and show `meet` each header. The first walk keeps the file's length and checkpoints.
+    /// Returns the length.
+    fn walk(&mut self, path: &Path, meet: impl FnMut(Met<'_>)) -> Result<u32, ConfigError> {
+        let first = self.checkpoints.is_empty();
+        let mut checkpoints = Vec::new();
+        let len = self.walk_with(path, meet, first.then_some(&mut checkpoints))?;
+        if first {
+            self.checkpoints = checkpoints;
+            self.len = len;
+        }
+        Ok(len)
+    }
+
+    /// [`Walked::walk`] without keeping anything.
+    fn walk_only(&self, path: &Path, meet: impl FnMut(Met<'_>)) -> Result<u32, ConfigError> {
+        self.walk_with(path, meet, None)
+    }
+
+    fn walk_with(
+        &self,
+        path: &Path,
+        mut meet: impl FnMut(Met<'_>),
+        mut checkpoints: Option<&mut Vec<(u32, u32)>>,
+    ) -> Result<u32, ConfigError> {
+        let Some(file) = &self.file else { return Ok(0) };
+        let read_error = |source| ConfigError::Read { path: path.to_owned(), source };
         let mut buffer = vec![0; BLOCK];
         let (mut filled, mut offset, mut line) = (0, 0_usize, 1_usize);
         let mut in_preamble = true;
@@ -223,7 +321,7 @@ impl FileIndex {
                 // A line longer than the buffer.
                 buffer.resize(buffer.len() * 2, 0);
             }
-            let n = match file.read(&mut buffer[filled..]) {
+            let n = match file.read_at(&mut buffer[filled..], (offset + filled) as u64) {
                 Ok(n) => n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(source) => return Err(read_error(source)),
@@ -242,36 +340,33 @@ impl FileIndex {
                     None => continue,
                 }
             };
-            if (offset + end) as u64 > MAX_FILE_BYTES {
-                return Err(too_large(path));
-            }
             let block = &buffer[..end];
-            index.read_block(block, offset, line, &mut in_preamble, path)?;
+            self.read_block(block, offset, line, &mut in_preamble, path, &mut meet)?;
             for (i, piece) in block.chunks(CHECKPOINT).enumerate() {
-                index.checkpoints.push((to_u32(offset + i * CHECKPOINT), to_u32(line)));
+                if let Some(checkpoints) = checkpoints.as_deref_mut() {
+                    checkpoints.push((to_u32(offset + i * CHECKPOINT), to_u32(line)));
+                }
                 line += memchr::memchr_iter(b'\n', piece).count();
             }
             offset += end;
             buffer.copy_within(end..filled, 0);
             filled -= end;
             if n == 0 {
-                break;
+                return Ok(to_u32(offset));
             }
         }
-        index.len = to_u32(offset);
-        index.file = Some(file);
-        Ok(index)
     }
 
     /// The headers of `block` (whole lines at `offset`, the first numbered `line`), and the
     /// lines before the file's first header.
     fn read_block(
-        &mut self,
+        &self,
         block: &[u8],
         offset: usize,
         line: usize,
         in_preamble: &mut bool,
         path: &Path,
+        meet: &mut impl FnMut(Met<'_>),
     ) -> Result<(), ConfigError> {
         // A header is a `[` at the start of a line; `[` is rare elsewhere.
         let mut starts = memchr::memchr_iter(b'[', block)
@@ -311,73 +406,42 @@ impl FileIndex {
                     Class::Other { .. } | Class::Ignored(_) => (HeaderKind::Other, &[][..]),
                 }
             };
-            let range = if kind == HeaderKind::Profile {
-                let start = self.profiles.text.len();
-                self.profiles.push(name);
-                (to_u32(start), to_u32(self.profiles.text.len()))
-            } else {
-                let start = self.other_names.len();
-                self.other_names.extend_from_slice(name);
-                (to_u32(start), to_u32(self.other_names.len()))
-            };
-            let header =
-                Header { offset: to_u32(offset + start), kind, hash: name_hash(name), name: range };
-            self.headers.push(header);
+            meet(Met { offset: to_u32(offset + start), kind, name });
         }
         Ok(())
     }
 
-    fn name(&self, header: &Header) -> &[u8] {
-        let text = match header.kind {
-            HeaderKind::Profile => &self.profiles.text,
-            _ => &self.other_names,
-        };
-        text.get(header.name.0 as usize..header.name.1 as usize).unwrap_or_default()
-    }
-
-    /// Append the sections `wanted` names to `read`, each as a segment, in file order.
-    fn read_wanted(
+    /// Append section `found` of this file to `read`, as a segment with its first line's number.
+    fn read_section(
         &self,
-        wanted: &Wanted,
         path: &Path,
+        found: &Found,
         read: &mut String,
         segments: &mut Vec<Segment>,
     ) -> Result<(), ConfigError> {
         let Some(file) = &self.file else { return Ok(()) };
-        let mut file = file;
         let read_error = |source| ConfigError::Read { path: path.to_owned(), source };
-        let keys = wanted.keys();
-        for (i, header) in self.headers.iter().enumerate() {
-            let wants = |&(kind, hash, name): &(HeaderKind, u32, &str)| {
-                kind == header.kind && hash == header.hash && name.as_bytes() == self.name(header)
-            };
-            if !keys.iter().any(wants) {
-                continue;
-            }
-            let end = self.headers.get(i + 1).map_or(self.len, |next| next.offset);
-            // Lines are counted from the checkpoint before the header: read from there.
-            let at = self.checkpoints.partition_point(|&(start, _)| start <= header.offset);
-            let (from, from_line) =
-                self.checkpoints.get(at.saturating_sub(1)).copied().unwrap_or((0, 1));
-            let mut bytes = vec![0; (end - from) as usize];
-            file.seek(SeekFrom::Start(u64::from(from))).map_err(read_error)?;
-            file.read_exact(&mut bytes).map_err(read_error)?;
-            let before = (header.offset - from) as usize;
-            let counted = bytes.get(..before).unwrap_or_default();
-            let first_line = from_line as usize + memchr::memchr_iter(b'\n', counted).count();
-            let section = bytes.get(before..).unwrap_or_default();
-            let text = std::str::from_utf8(section).map_err(|e| {
-                let valid = section.get(..e.valid_up_to()).unwrap_or_default();
-                let line = first_line + memchr::memchr_iter(b'\n', valid).count();
-                ConfigError::NotUtf8 { at: FileLine::new(path, line) }
-            })?;
-            if read.len() + text.len() > Span::MAX {
-                return Err(too_large(path));
-            }
-            let start = read.len();
-            read.push_str(text);
-            segments.push(Segment { file: self.kind, start, end: read.len(), first_line });
+        // Lines are counted from the checkpoint before the header: read from there.
+        let at = self.checkpoints.partition_point(|&(start, _)| start <= found.offset);
+        let (from, from_line) =
+            self.checkpoints.get(at.saturating_sub(1)).copied().unwrap_or((0, 1));
+        let mut bytes = vec![0; (found.end - from) as usize];
+        file.read_exact_at(&mut bytes, u64::from(from)).map_err(read_error)?;
+        let before = (found.offset - from) as usize;
+        let counted = bytes.get(..before).unwrap_or_default();
+        let first_line = from_line as usize + memchr::memchr_iter(b'\n', counted).count();
+        let section = bytes.get(before..).unwrap_or_default();
+        let text = std::str::from_utf8(section).map_err(|e| {
+            let valid = section.get(..e.valid_up_to()).unwrap_or_default();
+            let line = first_line + memchr::memchr_iter(b'\n', valid).count();
+            ConfigError::NotUtf8 { at: FileLine::new(path, line) }
+        })?;
+        if read.len() + text.len() > Span::MAX {
+            return Err(too_large(path));
         }
+        let start = read.len();
+        read.push_str(text);
+        segments.push(Segment { file: self.kind, start, end: read.len(), first_line });
         Ok(())
     }
 }

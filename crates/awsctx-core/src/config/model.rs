@@ -259,33 +259,10 @@ pub(crate) fn hash_name(name: &str) -> u64 {
     foldhash::fast::FixedState::with_seed(0x5eed).hash_one(name)
 }
 
-/// The names of every profile in the files, read from their section headers alone: what a
-/// config built for one profile knows of the others.
-#[derive(Debug, Default)]
-pub(crate) struct ProfileNames {
-    /// The names, one after the other, as read (each one UTF-8).
-    pub(crate) text: Vec<u8>,
-    /// Where each name ends in `text`, in file order; a name may repeat.
-    pub(crate) ends: Vec<u32>,
-}
-
-impl ProfileNames {
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &[u8]> {
-        let starts = std::iter::once(0).chain(self.ends.iter().copied());
-        starts
-            .zip(&self.ends)
-            .map(|(start, &end)| self.text.get(start as usize..end as usize).unwrap_or_default())
-    }
-
-    pub(crate) fn contains(&self, name: &str) -> bool {
-        self.iter().any(|n| n == name.as_bytes())
-    }
-
-    pub(crate) fn push(&mut self, name: &[u8]) {
-        self.text.extend_from_slice(name);
-        self.ends.push(u32::try_from(self.text.len()).unwrap_or(u32::MAX));
-    }
-}
+/// The two files a config for one profile was read from, still open: how it knows the other
+/// profiles without having read them (by walking their headers again).
+#[derive(Debug)]
+pub(crate) struct OpenFiles(pub(crate) [Option<std::fs::File>; 2]);
 
 /// What a [`Config`] holds.
 #[derive(Debug)]
@@ -294,8 +271,8 @@ pub(crate) enum Scope {
     Whole,
     /// The profiles named here (found or not), every profile their credentials come from, and
     /// the `[sso-session]` and `[services]` sections those use; of the other profiles, only
-    /// the names.
-    Profiles { wanted: Vec<String>, names: ProfileNames },
+    /// their headers, in the files.
+    Profiles { wanted: Vec<String>, files: OpenFiles },
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -332,11 +309,11 @@ impl Config {
     }
 
     /// Whether the files define profile `name`. Also true for a config from
-    /// [`Config::load_profile`] when `name` is another profile: its header was seen.
+    /// [`Config::load_profile`] when `name` is another profile: its header is in the files.
     pub fn has_profile(&self, name: &str) -> bool {
         match &self.scope {
-            Scope::Profiles { wanted, names } if !wanted.iter().any(|w| w == name) => {
-                names.contains(name)
+            Scope::Profiles { wanted, files } if !wanted.iter().any(|w| w == name) => {
+                files.has_profile(&self.paths, name)
             }
             _ => self.profile(name).is_some(),
         }
@@ -344,15 +321,10 @@ impl Config {
 
     /// The names of every profile in the files, in file order, each once (for a config from
     /// [`Config::load_profile`], as its section headers give them).
-    pub fn profile_names(&self) -> Vec<&str> {
+    pub fn profile_names(&self) -> Vec<String> {
         match &self.scope {
-            Scope::Whole => self.profiles().map(|p| p.name()).collect(),
-            Scope::Profiles { names, .. } => {
-                let mut seen =
-                    hashbrown::HashSet::with_hasher(foldhash::fast::FixedState::default());
-                let names = names.iter().filter_map(|n| std::str::from_utf8(n).ok());
-                names.filter(|n| seen.insert(*n)).collect()
-            }
+            Scope::Whole => self.profiles().map(|p| p.name().to_owned()).collect(),
+            Scope::Profiles { files, .. } => files.profile_names(&self.paths),
         }
     }
 

@@ -348,6 +348,23 @@ fn fit(cell: &str) -> (Cow<'_, str>, usize) {
     (Cow::Owned(cut), MAX_COLUMN)
 }
 
+/// The cells of a row in the table, `name` being its account name as shown.
+fn cells<'a>(r: &'a Row<'_>, name: Option<&'a str>) -> [&'a str; 7] {
+    [
+        r.profile.name(),
+        r.kind.as_ref().map_or("invalid", |k| *k),
+        r.account_id.unwrap_or("-"),
+        name.unwrap_or("-"),
+        r.role_name.unwrap_or("-"),
+        r.profile.get("region").unwrap_or("-"),
+        r.login.unwrap_or("-"),
+    ]
+}
+
+fn shown_name<'a>(r: &Row<'a>) -> Option<Cow<'a, str>> {
+    r.account_name.map(awsctx_core::text::escape)
+}
+
 fn render_table(rows: &[Row<'_>], current: Option<&str>) -> String {
     const HEADERS: [&str; 7] =
         ["PROFILE", "KIND", "ACCOUNT", "ACCOUNT NAME", "ROLE", "REGION", "LOGIN"];
@@ -355,20 +372,6 @@ fn render_table(rows: &[Row<'_>], current: Option<&str>) -> String {
     let with_names = rows.iter().any(|r| r.account_name.is_some());
     // Two passes over the rows, the cells made again in the second: keeping 70 000 of them
     // between the passes would cost more memory than the config itself.
-    fn cells<'a>(r: &'a Row<'_>, name: Option<&'a str>) -> [&'a str; 7] {
-        [
-            r.profile.name(),
-            r.kind.as_ref().map_or("invalid", |k| *k),
-            r.account_id.unwrap_or("-"),
-            name.unwrap_or("-"),
-            r.role_name.unwrap_or("-"),
-            r.profile.get("region").unwrap_or("-"),
-            r.login.unwrap_or("-"),
-        ]
-    }
-    fn shown_name<'a>(r: &Row<'a>) -> Option<Cow<'a, str>> {
-        r.account_name.map(awsctx_core::text::escape)
-    }
     let mut widths = HEADERS.map(str::len);
     for r in rows {
         let name = shown_name(r);

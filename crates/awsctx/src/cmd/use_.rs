@@ -110,9 +110,10 @@ pub(crate) fn require_profile(ctx: &Context, name: &str) -> anyhow::Result<()> {
         return Ok(());
     }
     let commands = crate::cli::Cli::command();
+    let names = ctx.profile_names()?;
     let hint = match closest(name, commands.get_subcommands().map(clap::Command::get_name)) {
         Some(command) => format!("did you mean the command `awsctx {command}`?"),
-        None => match closest(name, ctx.profile_names()?.into_iter()) {
+        None => match closest(name, names.iter().map(String::as_str)) {
             Some(profile) => format!("did you mean `{profile}`? `awsctx list` shows the profiles"),
             None => "`awsctx list` shows the profiles; `awsctx populate --sso-session NAME` generates them"
                 .to_owned(),
@@ -192,7 +193,7 @@ pub(crate) fn hook_hint(ctx: &Context) -> String {
 
 fn list_or_pick(ctx: &Context) -> anyhow::Result<ExitCode> {
     let config = ctx.config()?;
-    let names = config.profile_names();
+    let names: Vec<&str> = config.profiles().map(|p| p.name()).collect();
     let hooked = ctx.env.get(var::SHELL).is_some();
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     if !hooked || !interactive {
