@@ -115,7 +115,7 @@ pub struct Identity<'a> {
 }
 
 impl<'a> Identity<'a> {
-    pub fn of(profile: &'a Profile) -> Self {
+    pub fn of(profile: &Profile<'a>) -> Self {
         if let Some(account) = profile.get("sso_account_id") {
             return Self { account: Some(account), role: profile.get("sso_role_name") };
         }
@@ -168,11 +168,10 @@ pub enum Found<'a> {
 /// The profiles of `config` that match `query`.
 pub fn find<'a>(config: &'a Config, query: &Query) -> Found<'a> {
     let candidates: Vec<Candidate<'a>> = config
-        .profiles
-        .values()
+        .profiles()
         .filter_map(|p| {
-            let id = Identity::of(p);
-            Some(Candidate { profile: &p.name, account: id.account?, role: id.role })
+            let id = Identity::of(&p);
+            Some(Candidate { profile: p.name(), account: id.account?, role: id.role })
         })
         .collect();
     let of_account: Vec<&Candidate<'a>> =

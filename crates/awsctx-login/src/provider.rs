@@ -924,11 +924,11 @@ pub fn endpoint_settings(
     let flag = |key: &str| profile.get(key).is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
     let services_endpoint_url = profile
         .get("services")
-        .and_then(|name| config.services.get(name))
-        .and_then(|section| section.properties.get(service.services_key()))
-        .and_then(awsctx_core::config::Value::as_nested)
+        .and_then(|name| config.services_section(name))
+        .and_then(|section| section.value(service.services_key()))
+        .and_then(|value| value.as_nested())
         .and_then(|nested| nested.get("endpoint_url"))
-        .cloned();
+        .map(str::to_owned);
     ProfileEndpointSettings {
         services_endpoint_url,
         endpoint_url: profile.get("endpoint_url").map(str::to_owned),

@@ -1,35 +1,32 @@
-//! Dynamic completion candidates (profile names, account ids), read from the config on each
-//! TAB. Never fails loudly: a config that cannot be read completes nothing. A name with a
+//! Dynamic completion candidates (profile names, account ids), read on each TAB. Profile
+//! names come from the section headers alone, so a config of 10 000 profiles completes as
+//! fast as one of ten; only digits or an ARN (account ids stand for profiles) read the whole
+//! config. Never fails loudly: a config that cannot be read completes nothing. A name with a
 //! control character is not offered: the shell would show it raw, and an escaped name would
 //! not be the profile's.
 
 use std::ffi::OsStr;
 
-use awsctx_core::config::{Config, ConfigPaths};
+use awsctx_core::config::{Config, ConfigPaths, profile_names};
 use awsctx_core::env::Env;
 use awsctx_core::lookup::{Found, Identity, Query, is_account_id};
 use clap_complete::CompletionCandidate;
 
-fn load() -> Option<Config> {
-    let env = Env::from_process();
-    Config::load(&ConfigPaths::from_env(&env).ok()?).ok()
+fn paths() -> Option<ConfigPaths> {
+    ConfigPaths::from_env(&Env::from_process()).ok()
 }
 
 pub(crate) fn profile_candidates() -> Vec<CompletionCandidate> {
-    load().map_or_else(Vec::new, |config| names(&config, ""))
+    paths().map_or_else(Vec::new, |paths| names(&paths, ""))
 }
 
-/// The profile names starting with `prefix`, their kind as the help.
-fn names(config: &Config, prefix: &str) -> Vec<CompletionCandidate> {
-    config
-        .profiles
-        .keys()
-        .filter(|name| name.starts_with(prefix))
+/// The profile names starting with `prefix`, from the section headers.
+fn names(paths: &ConfigPaths, prefix: &str) -> Vec<CompletionCandidate> {
+    let Ok(names) = profile_names(paths, prefix) else { return Vec::new() };
+    names
+        .into_iter()
         .filter(|name| !name.chars().any(awsctx_core::text::is_unsafe))
-        .map(|name| {
-            let help = config.kind(name).ok().map(|kind| kind.label().into());
-            CompletionCandidate::new(name.as_str()).help(help)
-        })
+        .map(CompletionCandidate::new)
         .collect()
 }
 
@@ -38,7 +35,13 @@ fn names(config: &Config, prefix: &str) -> Vec<CompletionCandidate> {
 /// completes to its profiles (the shell replaces the word: bash and zsh).
 pub(crate) fn profile_or_account(current: &OsStr) -> Vec<CompletionCandidate> {
     let Some(current) = current.to_str() else { return Vec::new() };
-    let Some(config) = load() else { return Vec::new() };
+    let Some(paths) = paths() else { return Vec::new() };
+    let digits = !current.is_empty() && current.bytes().all(|b| b.is_ascii_digit());
+    if !digits && !current.starts_with("arn:") {
+        return names(&paths, current);
+    }
+    // Account ids are in the profiles' keys: only now is the whole config read.
+    let Ok(config) = Config::load(&paths) else { return Vec::new() };
     if config.profile(current).is_none()
         && let Some(Ok(query)) = Query::parse(current)
     {
@@ -53,22 +56,22 @@ pub(crate) fn profile_or_account(current: &OsStr) -> Vec<CompletionCandidate> {
         }
     }
     let mut out: Vec<CompletionCandidate> = Vec::new();
-    if !current.is_empty() && current.bytes().all(|b| b.is_ascii_digit()) && current.len() < 12 {
+    if digits && current.len() < 12 {
         let mut accounts: Vec<(&str, Vec<&str>)> = Vec::new();
-        for profile in config.profiles.values() {
-            let Some(account) = Identity::of(profile).account else { continue };
+        for profile in config.profiles() {
+            let Some(account) = Identity::of(&profile).account else { continue };
             if !is_account_id(account) || !account.starts_with(current) {
                 continue;
             }
             match accounts.iter_mut().find(|(a, _)| *a == account) {
-                Some((_, names)) => names.push(&profile.name),
-                None => accounts.push((account, vec![&profile.name])),
+                Some((_, names)) => names.push(profile.name()),
+                None => accounts.push((account, vec![profile.name()])),
             }
         }
         out.extend(accounts.into_iter().map(|(account, names)| {
             CompletionCandidate::new(account).help(Some(names.join(", ").into()))
         }));
     }
-    out.extend(names(&config, current));
+    out.extend(names(&paths, current));
     out
 }

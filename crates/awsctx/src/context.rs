@@ -1,5 +1,5 @@
-//! What every command may need: the environment snapshot, the config (loaded once, lazily),
-//! and the places awsctx reads and writes.
+//! What every command may need: the environment snapshot, the config (loaded once, lazily:
+//! whole, or only what one profile needs), and the places awsctx reads and writes.
 
 use std::cell::OnceCell;
 use std::path::PathBuf;
@@ -20,6 +20,9 @@ pub(crate) struct Context {
     /// `env` without the hook's state, for the processes awsctx starts.
     child_env: Env,
     config: OnceCell<Config>,
+    /// The first profile a command asked for, with what its credentials need, read without
+    /// modelling the other profiles (`Config::load_profile`).
+    profile_config: OnceCell<Config>,
 }
 
 impl Context {
@@ -28,7 +31,12 @@ impl Context {
     }
 
     pub(crate) fn new(env: Env) -> Self {
-        Self { child_env: without_state(&env), env, config: OnceCell::new() }
+        Self {
+            child_env: without_state(&env),
+            env,
+            config: OnceCell::new(),
+            profile_config: OnceCell::new(),
+        }
     }
 
     /// The environment of a process awsctx starts: everything but the hook's state (which
@@ -37,22 +45,52 @@ impl Context {
         &self.child_env
     }
 
-    /// The AWS config and credentials files, parsed on first use.
+    /// The AWS config and credentials files, parsed whole on first use.
     pub(crate) fn config(&self) -> anyhow::Result<&Config> {
         if let Some(config) = self.config.get() {
             return Ok(config);
         }
         let paths = ConfigPaths::from_env(&self.env)?;
-        let config = Config::load(&paths).map_err(|err| {
-            let hint = match err {
-                ConfigError::TooLarge { .. } => {
-                    "point `AWS_CONFIG_FILE` and `AWS_SHARED_CREDENTIALS_FILE` at your AWS files; `awsctx doctor` checks the whole set-up"
-                }
-                _ => "fix the line named above; `awsctx doctor` checks the whole set-up",
-            };
-            crate::ui::error(err.to_string(), hint)
-        })?;
+        let config = Config::load(&paths).map_err(|e| config_error(&e))?;
         Ok(self.config.get_or_init(|| config))
+    }
+
+    /// What profile `name` needs (its sections, its role chain, its sso-session), read
+    /// without modelling the others: a command about one profile costs the same on a config
+    /// of 10 000. The whole config when it is loaded already, or when another profile came
+    /// first.
+    pub(crate) fn profile_config(&self, name: &str) -> anyhow::Result<&Config> {
+        if let Some(config) = self.config.get() {
+            return Ok(config);
+        }
+        if let Some(config) = self.profile_config.get() {
+            return if config.covers(name) { Ok(config) } else { self.config() };
+        }
+        let paths = ConfigPaths::from_env(&self.env)?;
+        let config = Config::load_profile(&paths, name).map_err(|e| config_error(&e))?;
+        Ok(self.profile_config.get_or_init(|| config))
+    }
+
+    /// Whether the files define profile `name` (read from the section headers when only one
+    /// profile was read).
+    pub(crate) fn has_profile(&self, name: &str) -> anyhow::Result<bool> {
+        if let Some(config) = self.config.get() {
+            return Ok(config.has_profile(name));
+        }
+        let config = match self.profile_config.get() {
+            Some(config) => config,
+            None => self.profile_config(name)?,
+        };
+        Ok(config.has_profile(name))
+    }
+
+    /// Every profile name, in file order, from whatever has been read already.
+    pub(crate) fn profile_names(&self) -> anyhow::Result<Vec<String>> {
+        let config = match (self.config.get(), self.profile_config.get()) {
+            (Some(config), _) | (None, Some(config)) => config,
+            (None, None) => self.config()?,
+        };
+        Ok(config.profile_names())
     }
 
     pub(crate) fn home(&self) -> anyhow::Result<PathBuf> {
@@ -75,7 +113,7 @@ impl Context {
     pub(crate) fn http_settings(&self, profile: Option<&str>) -> anyhow::Result<HttpSettings> {
         let profile_value = |key: &str| -> anyhow::Result<Option<String>> {
             let Some(name) = profile else { return Ok(None) };
-            Ok(self.config()?.profile(name).and_then(|p| p.get(key)).map(str::to_owned))
+            Ok(self.profile_config(name)?.profile(name).and_then(|p| p.get(key)).map(str::to_owned))
         };
         let mut settings = HttpSettings {
             ca_bundle: ca_bundle_path(&self.env, profile_value("ca_bundle")?.as_deref()),
@@ -119,21 +157,50 @@ impl Context {
         Ok(Duration::from_secs_f64(seconds.min(3600.0)))
     }
 
-    /// The credential provider for `profile`'s settings. A process that has to wait for
-    /// another one says which pid it waits for, for at most [`Context::lock_deadline`].
+    /// The credential provider for the whole config, with `profile`'s HTTP settings (for
+    /// commands that look at every profile or session: login, logout, doctor, populate).
     pub(crate) fn provider(
         &self,
         profile: Option<&str>,
         allow_network: bool,
     ) -> anyhow::Result<CredentialProvider<'_>> {
+        self.provider_with(self.config()?, profile, allow_network)
+    }
+
+    /// The credential provider for one profile, with only what that profile needs read.
+    pub(crate) fn provider_for(
+        &self,
+        profile: &str,
+        allow_network: bool,
+    ) -> anyhow::Result<CredentialProvider<'_>> {
+        self.provider_with(self.profile_config(profile)?, Some(profile), allow_network)
+    }
+
+    /// A provider that says which pid it waits for, for at most [`Context::lock_deadline`].
+    fn provider_with<'a>(
+        &'a self,
+        config: &'a Config,
+        profile: Option<&str>,
+        allow_network: bool,
+    ) -> anyhow::Result<CredentialProvider<'a>> {
         let settings = ProviderSettings {
             home: self.home()?,
             state_dir: self.state_dir()?,
             http: self.http_settings(profile)?,
             allow_network,
         };
-        Ok(CredentialProvider::new(self.config()?, self.child_env(), settings)
+        Ok(CredentialProvider::new(config, self.child_env(), settings)
             .with_lock_deadline(self.lock_deadline()?)
             .on_lock_wait(|wait| crate::ui::notice(&wait.to_string())))
     }
+}
+
+fn config_error(err: &ConfigError) -> anyhow::Error {
+    let hint = match err {
+        ConfigError::TooLarge { .. } => {
+            "point `AWS_CONFIG_FILE` and `AWS_SHARED_CREDENTIALS_FILE` at your AWS files; `awsctx doctor` checks the whole set-up"
+        }
+        _ => "fix the line named above; `awsctx doctor` checks the whole set-up",
+    };
+    crate::ui::error(err.to_string(), hint)
 }

@@ -14,7 +14,7 @@ use crate::context::Context;
 
 /// The keys of `profile`, from the caches or the network.
 pub(crate) fn resolve(ctx: &Context, profile: &str) -> anyhow::Result<ProfileCredentials> {
-    ctx.provider(Some(profile), true)?.credentials(profile).map_err(user_error)
+    ctx.provider_for(profile, true)?.credentials(profile).map_err(user_error)
 }
 
 /// A provider error as the user sees it: the message, and a hint when a command fixes it.

@@ -24,7 +24,7 @@ pub(crate) fn confirm(ctx: &Context, profile: &str, what: &str) -> anyhow::Resul
     if !enabled(ctx) {
         return Ok(());
     }
-    let facts = ProfileFacts::of(ctx.config()?, profile);
+    let facts = ProfileFacts::of(ctx.profile_config(profile)?, profile);
     if !is_production(ctx, profile, facts.account.as_deref(), &facts) {
         return Ok(());
     }

@@ -38,8 +38,16 @@ fn main() -> ExitCode {
 
 /// Write to stdout; a closed pipe (`awsctx list | head -1`) ends the program quietly.
 pub(crate) fn print_stdout(text: &str) {
-    let mut out = std::io::stdout().lock();
-    if let Err(err) = out.write_all(text.as_bytes()).and_then(|()| out.flush())
+    write_stdout(|out| out.write_all(text.as_bytes()));
+}
+
+/// Write to stdout through a buffer, piece by piece, as `write` produces it; a closed pipe
+/// ends the program quietly. (A concrete writer: serde writes JSON a few bytes at a time.)
+pub(crate) fn write_stdout(
+    write: impl FnOnce(&mut std::io::BufWriter<std::io::StdoutLock<'static>>) -> std::io::Result<()>,
+) {
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+    if let Err(err) = write(&mut out).and_then(|()| out.flush())
         && err.kind() == std::io::ErrorKind::BrokenPipe
     {
         std::process::exit(0);

@@ -34,10 +34,11 @@ impl Usage {
 
 /// The profile `typed` means (see the module docs). A cancelled picker is [`ui::Cancelled`].
 pub(crate) fn profile_for(ctx: &Context, typed: &str, usage: Usage) -> anyhow::Result<String> {
-    let config = ctx.config()?;
-    if config.profile(typed).is_some() {
+    // A profile's name, the common case, needs only that profile's sections read.
+    if ctx.has_profile(typed)? {
         return Ok(typed.to_owned());
     }
+    let config = ctx.config()?;
     let found = match Query::parse(typed) {
         Some(Ok(query)) => lookup::find(config, &query),
         Some(Err(err)) => {
@@ -50,7 +51,7 @@ pub(crate) fn profile_for(ctx: &Context, typed: &str, usage: Usage) -> anyhow::R
             let names = account_names(ctx);
             let accounts: Vec<&str> = names.accounts_named(typed).collect();
             if accounts.is_empty() {
-                require_profile(config, typed)?;
+                require_profile(ctx, typed)?;
                 return Ok(typed.to_owned());
             }
             let mut matches = Vec::new();
@@ -99,7 +100,7 @@ fn no_match(config: &Config, typed: &str, near: &[Candidate<'_>], usage: Usage) 
     let same_account =
         query.as_ref().is_some_and(|q| near.iter().any(|c| c.account == q.account()));
     let hint = match near {
-        [] if config.profiles.is_empty() => {
+        [] if config.profiles().len() == 0 => {
             "`awsctx populate --sso-session NAME` writes one profile per account and role"
                 .to_owned()
         }

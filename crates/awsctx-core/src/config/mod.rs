@@ -4,21 +4,27 @@
 //! - [`location`]: which files to read (`AWS_CONFIG_FILE`, `~` expansion) and which profile
 //!   is selected (`AWS_PROFILE`).
 //! - [`parse`]: the cross-SDK grammar (the one `profile-parser-tests.json` pins down), read
-//!   into a [`Config`]: profiles, `[sso-session]` and `[services]` sections, warnings.
+//!   into a [`Config`] (`model`): profiles, `[sso-session]` and `[services]` sections,
+//!   warnings, all borrowed from the text read.
+//! - `index`: the section headers alone, read without looking at every line: how
+//!   [`Config::load_profile`] reads only what one profile needs, and how tab-completion
+//!   lists profile names ([`profile_names`]).
 //! - [`profile`]: what a profile *is* ([`ProfileKind`]: SSO, role, process, static keys, ...)
 //!   and the chain of profiles that produces its credentials.
 //! - [`edit`]: a line-preserving editor ([`ConfigDocument`]) for `configure sso` and `populate`.
 
 pub mod edit;
+mod index;
 pub mod location;
 mod model;
 pub mod parse;
 pub mod profile;
 
 pub use edit::{ConfigDocument, EditError, ManagedProfile, SectionName};
+pub use index::profile_names;
 pub use location::{ConfigPaths, selected_profile};
 pub use model::{
-    Config, FileKind, FileLine, Location, Map, Profile, ProfileSource, Section, Value, Warning,
+    Config, FileKind, FileLine, Location, Nested, Profile, ProfileSource, Section, Value, Warning,
     WarningKind,
 };
 pub use parse::SyntaxError;

@@ -10,15 +10,130 @@
 //! - section names and keys must match `[A-Za-z0-9_\-/.%@:+]+`, otherwise they are ignored
 //!   with a warning; keys are lower-cased;
 //! - repeated sections merge (last key wins), and `[profile default]` hides `[default]`.
+//!
+//! [`Config::load`] reads both files whole and feeds them to one [`Builder`];
+//! [`Config::load_profile`] (in `index`) feeds the same builder only the sections that one
+//! profile needs. A section is read the same way in both: that is what keeps them equal.
 
+use std::io::Read as _;
 use std::path::Path;
 
-use super::model::Map;
-
-use super::ConfigError;
+use super::location::ConfigPaths;
 use super::model::{
-    FileKind, FileLine, Location, Profile, PropertyTable, Section, Value, Warning, WarningKind,
+    Config, FileKind, FileLine, Location, PackedLocation, ProfileSource, Property, Reading, Run,
+    Scope, SectionData, Span, Stored, StoredValue, SubProperty, Table, Text, Warning, WarningKind,
+    hash_name,
 };
+use super::{ConfigError, MAX_FILE_BYTES};
+
+impl Config {
+    /// Read and parse both files. A missing file counts as empty.
+    pub fn load(paths: &ConfigPaths) -> Result<Self, ConfigError> {
+        let mut bytes = Vec::new();
+        read_into(&mut bytes, &paths.config)?;
+        let split = bytes.len();
+        read_into(&mut bytes, &paths.credentials)?;
+        let read = into_text(bytes, split, paths)?;
+        Self::whole(read, split, paths.clone())
+    }
+
+    /// Parse in-memory text (tests, or files read elsewhere); messages name the default
+    /// paths `~/.aws/config` and `~/.aws/credentials`.
+    pub fn from_sources(config: &str, credentials: &str) -> Result<Self, ConfigError> {
+        Self::parse(config, credentials, ConfigPaths::display_defaults())
+    }
+
+    /// Parse `config` and `credentials` text read from `paths`.
+    pub fn parse(config: &str, credentials: &str, paths: ConfigPaths) -> Result<Self, ConfigError> {
+        let mut read = String::with_capacity(config.len() + credentials.len());
+        read.push_str(config);
+        read.push_str(credentials);
+        Self::whole(read, config.len(), paths)
+    }
+
+    fn whole(read: String, split: usize, paths: ConfigPaths) -> Result<Self, ConfigError> {
+        // Files read are capped far below this; text given to `parse` is not.
+        if read.len() > Span::MAX {
+            let file = if split > Span::MAX { FileKind::Config } else { FileKind::Credentials };
+            return Err(too_large(paths.path(file)));
+        }
+        let parts = {
+            let mut builder = Builder::new(&read, &paths);
+            builder.feed(Segment {
+                file: FileKind::Config,
+                start: 0,
+                end: split,
+                first_line: 1,
+            })?;
+            let end = read.len();
+            builder.feed(Segment {
+                file: FileKind::Credentials,
+                start: split,
+                end,
+                first_line: 1,
+            })?;
+            builder.finish()
+        };
+        Ok(parts.into_config(read, paths, Scope::Whole))
+    }
+}
+
+/// Append the bytes of `path` (at most [`MAX_FILE_BYTES`]) to `bytes`; a missing file adds
+/// nothing. A larger file is refused before it is read whole.
+fn read_into(bytes: &mut Vec<u8>, path: &Path) -> Result<(), ConfigError> {
+    let read = |source| ConfigError::Read { path: path.to_owned(), source };
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => return Err(read(source)),
+    };
+    // The size is only a hint: devices and `/proc` files say 0, a file may grow meanwhile.
+    let size = file.metadata().map_err(read)?.len();
+    if size > MAX_FILE_BYTES {
+        return Err(too_large(path));
+    }
+    bytes.reserve(usize::try_from(size).unwrap_or(0));
+    let start = bytes.len();
+    file.take(MAX_FILE_BYTES + 1).read_to_end(bytes).map_err(read)?;
+    if (bytes.len() - start) as u64 > MAX_FILE_BYTES {
+        return Err(too_large(path));
+    }
+    Ok(())
+}
+
+/// The bytes of both files as one text, each file checked to be UTF-8 on its own.
+fn into_text(bytes: Vec<u8>, split: usize, paths: &ConfigPaths) -> Result<String, ConfigError> {
+    let not_utf8 = |bytes: &[u8], file: FileKind, start: usize, bad: usize| {
+        let line = bytes.get(start..bad).map_or(0, |b| memchr::memchr_iter(b'\n', b).count()) + 1;
+        ConfigError::NotUtf8 { at: FileLine::new(paths.path(file), line) }
+    };
+    // Where the config file's last character starts, when the file ends inside it.
+    let torn = |bytes: &[u8]| {
+        let continues = |i: usize| bytes.get(i).is_some_and(|&b| b & 0xc0 == 0x80);
+        continues(split).then(|| (0..split).rev().find(|&i| !continues(i)).unwrap_or(0))
+    };
+    match String::from_utf8(bytes) {
+        Ok(text) => match torn(text.as_bytes()) {
+            Some(bad) => Err(not_utf8(text.as_bytes(), FileKind::Config, 0, bad)),
+            None => Ok(text),
+        },
+        Err(e) => {
+            let bad = e.utf8_error().valid_up_to();
+            let bytes = e.as_bytes();
+            if bad < split {
+                return Err(not_utf8(bytes, FileKind::Config, 0, bad));
+            }
+            if let Some(bad) = torn(bytes) {
+                return Err(not_utf8(bytes, FileKind::Config, 0, bad));
+            }
+            Err(not_utf8(bytes, FileKind::Credentials, split, bad))
+        }
+    }
+}
+
+pub(crate) fn too_large(path: &Path) -> ConfigError {
+    ConfigError::TooLarge { path: path.to_owned() }
+}
 
 /// A syntax error: the whole file is rejected, as the SDKs do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -39,19 +154,14 @@ pub enum SyntaxError {
     ContinuationWithoutProperty,
 }
 
-/// One file's sections, before the config and credentials files are merged.
-#[derive(Debug, Default)]
-pub(crate) struct ParsedFile {
-    pub(crate) profiles: Map<Profile>,
-    pub(crate) sso_sessions: Map<Section>,
-    pub(crate) services: Map<Section>,
-    pub(crate) other_sections: Map<Section>,
-    pub(crate) warnings: Vec<Warning>,
-}
-
-/// Space and tab: the only whitespace the grammar trims.
+/// Space and tab: the only whitespace the grammar trims. (By bytes: this runs on every line
+/// of a 10 000-profile file.)
 pub(crate) fn trim_ws(s: &str) -> &str {
-    s.trim_matches([' ', '\t'])
+    let bytes = s.as_bytes();
+    let start = bytes.iter().position(|&b| b != b' ' && b != b'\t').unwrap_or(bytes.len());
+    let end = bytes.iter().rposition(|&b| b != b' ' && b != b'\t').map_or(start, |i| i + 1);
+    // Both ends are next to ASCII bytes: character boundaries.
+    s.get(start..end).unwrap_or_default()
 }
 
 /// Trim `line` and cut a trailing comment. In property lines a `#`/`;` only starts a
@@ -60,10 +170,14 @@ pub(crate) fn strip_comment(line: &str, needs_whitespace: bool) -> &str {
     let line = trim_ws(line);
     let cut = line.bytes().enumerate().position(|(i, b)| {
         (b == b'#' || b == b';')
-            && (!needs_whitespace || line[..i].chars().next_back().is_some_and(char::is_whitespace))
+            && (!needs_whitespace
+                || line
+                    .get(..i)
+                    .and_then(|l| l.chars().next_back())
+                    .is_some_and(char::is_whitespace))
     });
     match cut {
-        Some(i) => trim_ws(&line[..i]),
+        Some(i) => trim_ws(line.get(..i).unwrap_or_default()),
         None => line,
     }
 }
@@ -75,15 +189,66 @@ pub(crate) enum PropertyLineError {
     NoName,
 }
 
-/// Split a property line into its key (as written, trimmed) and value.
+/// Split a property line into its key (as written, trimmed) and value: the first `=` before
+/// an inline comment (what [`strip_comment`] cuts), found in one pass over the line.
 pub(crate) fn parse_property_line(line: &str) -> Result<(&str, &str), PropertyLineError> {
-    let line = strip_comment(line, true);
-    let (key, value) = line.split_once('=').ok_or(PropertyLineError::NoEquals)?;
-    let key = trim_ws(key);
+    let line = trim_ws(line);
+    let bytes = line.as_bytes();
+    let mut equals = None;
+    let mut end = bytes.len();
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'=' if equals.is_none() => equals = Some(i),
+            b'#' | b';' if i > 0 && follows_whitespace(line, i) => {
+                end = i;
+                break;
+            }
+            _ => {}
+        }
+    }
+    let equals = equals.ok_or(PropertyLineError::NoEquals)?;
+    let key = trim_ws(line.get(..equals).unwrap_or_default());
     if key.is_empty() {
         return Err(PropertyLineError::NoName);
     }
-    Ok((key, trim_ws(value)))
+    Ok((key, trim_ws(line.get(equals + 1..end).unwrap_or_default())))
+}
+
+/// A property line of the usual shape, `key = value` with a key of name bytes, read in one
+/// pass: its key, value, and whether the key has upper-case letters. `None` for any other
+/// shape: [`parse_property_line`] reads those. Gives what it would give wherever it answers.
+fn usual_property(line: &str) -> Option<(&str, &str, bool)> {
+    let bytes = line.as_bytes();
+    let mut upper = false;
+    let key_end = bytes.iter().position(|&b| {
+        upper |= b.is_ascii_uppercase();
+        !is_name_byte(b)
+    })?;
+    let equals = key_end + bytes.get(key_end..)?.iter().position(|&b| b != b' ' && b != b'\t')?;
+    if key_end == 0 || bytes.get(equals) != Some(&b'=') {
+        return None;
+    }
+    // An inline comment: `#` or `;` after whitespace.
+    let mut from = equals + 1;
+    let end = loop {
+        // A plain loop: values are short, too short for `memchr` to pay off.
+        let rest = bytes.get(from..).unwrap_or_default();
+        match rest.iter().position(|&b| b == b'#' || b == b';') {
+            Some(i) if follows_whitespace(line, from + i) => break from + i,
+            Some(i) => from += i + 1,
+            None => break bytes.len(),
+        }
+    };
+    let key = line.get(..key_end)?;
+    Some((key, trim_ws(line.get(equals + 1..end)?), upper))
+}
+
+/// Whether the character before byte `i` of `line` is whitespace (Unicode's, as the SDKs).
+fn follows_whitespace(line: &str, i: usize) -> bool {
+    match line.as_bytes().get(i.wrapping_sub(1)) {
+        Some(&b) if b.is_ascii() => char::from(b).is_whitespace(),
+        _ => line.get(..i).and_then(|l| l.chars().next_back()).is_some_and(char::is_whitespace),
+    }
 }
 
 /// The text between `[` and `]` of a header line, comment removed.
@@ -111,23 +276,100 @@ impl<'a> SectionPair<'a> {
 
 /// Whether `name` is a valid profile name or key: `[A-Za-z0-9_\-/.%@:+]+`.
 pub fn is_identifier(name: &str) -> bool {
-    !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-/.%@:+".contains(&b))
+    !name.is_empty() && name.bytes().all(is_name_byte)
 }
+
+/// Whether `b` may be part of a name or key: `[A-Za-z0-9_\-/.%@:+]`.
+pub(crate) fn is_name_byte(b: u8) -> bool {
+    NAME_BYTES[usize::from(b)]
+}
+
+static NAME_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b: u8 = 0;
+    loop {
+        table[b as usize] = matches!(b, b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-' | b'/' | b'.' | b'%' | b'@' | b':' | b'+');
+        if b == u8::MAX {
+            break table;
+        }
+        b += 1;
+    }
+};
 
 const DEFAULT: &str = "default";
 const PROFILE: &str = "profile";
 const SSO_SESSION: &str = "sso-session";
 const SERVICES: &str = "services";
 
+/// What a section header names, by the section rules of its file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Class<'a> {
+    Profile(&'a str),
+    /// `[default]` in the config file: it counts only when there is no `[profile default]`.
+    BareDefault(&'a str),
+    SsoSession(&'a str),
+    Services(&'a str),
+    /// Any other prefix: `[plugins x]`, a mistyped `[sso-sesion x]`.
+    Other {
+        prefix: &'a str,
+        name: &'a str,
+    },
+    /// Not a section the SDKs read, and why.
+    Ignored(WarningKind),
+}
+
+/// What the header `[inner]` names in `file`.
+pub(crate) fn classify(file: FileKind, inner: &str) -> Class<'_> {
+    let pair = SectionPair::parse(inner);
+    let header = || trim_ws(inner).to_owned();
+    match (file, pair.prefix) {
+        (FileKind::Config, Some(_)) if !is_identifier(pair.name) => {
+            Class::Ignored(WarningKind::InvalidSectionName { header: header() })
+        }
+        (FileKind::Config, Some(PROFILE)) => Class::Profile(pair.name),
+        (FileKind::Config, Some(SSO_SESSION)) => Class::SsoSession(pair.name),
+        (FileKind::Config, Some(SERVICES)) => Class::Services(pair.name),
+        (FileKind::Config, Some(prefix)) => Class::Other { prefix, name: pair.name },
+        (FileKind::Config, None) if pair.name == DEFAULT => Class::BareDefault(pair.name),
+        (FileKind::Config, None) => {
+            Class::Ignored(WarningKind::SectionWithoutPrefix { name: pair.name.to_owned() })
+        }
+        (FileKind::Credentials, Some(_)) => {
+            Class::Ignored(WarningKind::PrefixInCredentials { header: header() })
+        }
+        (FileKind::Credentials, None) if is_identifier(pair.name) => Class::Profile(pair.name),
+        (FileKind::Credentials, None) => {
+            Class::Ignored(WarningKind::InvalidSectionName { header: header() })
+        }
+    }
+}
+
+/// One piece of text to read: a whole file, or (for one profile) one of its sections.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Segment {
+    pub(crate) file: FileKind,
+    /// Byte offsets in the builder's text.
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+    /// The line number of its first line in its file.
+    pub(crate) first_line: usize,
+}
+
+/// The four kinds of section, and the index of their table in [`Builder::tables`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Kind {
+    Profile = 0,
+    SsoSession = 1,
+    Services = 2,
+    Other = 3,
+}
+
 /// Where the properties of the current section go.
 #[derive(Debug, Clone, Copy)]
 enum Target {
-    Profile(usize),
-    /// `[default]` in the config file: kept aside until we know whether `[profile default]` exists.
-    BareDefault,
-    SsoSession(usize),
-    Services(usize),
-    Other(usize),
+    /// `bare`: a `[default]` of the config file, whose properties count only when the file
+    /// has no `[profile default]` (known at its end).
+    Section { kind: Kind, index: u32, bare: bool },
     /// An ignored section: its lines are still checked for syntax, like the SDKs do.
     Ignored,
 }
@@ -135,192 +377,396 @@ enum Target {
 /// The property that continuation lines extend.
 #[derive(Debug, Clone, Copy)]
 struct Current {
-    /// Index in the target section, `None` when the key itself was ignored.
-    index: Option<usize>,
+    /// Its index in [`Builder::properties`]; `None` when the key or section was ignored.
+    slot: Option<u32>,
     /// The value was empty: continuation lines are sub-properties.
     nested: bool,
 }
 
-struct Parser<'a> {
-    kind: FileKind,
-    path: &'a Path,
-    out: ParsedFile,
-    bare_default: Option<Profile>,
-    bare_default_lines: Vec<usize>,
-    prefixed_default: bool,
-    target: Option<Target>,
-    current: Option<Current>,
-    line: usize,
+/// The section being read: its header's properties start at `start`.
+#[derive(Debug, Clone, Copy)]
+struct Open {
+    kind: Kind,
+    index: u32,
+    bare: bool,
+    start: u32,
 }
 
-/// Parse one file's text. `path` only names the file in errors and warnings.
-pub(crate) fn parse_file(
-    text: &str,
-    kind: FileKind,
-    path: &Path,
-) -> Result<ParsedFile, ConfigError> {
-    let mut parser = Parser {
-        kind,
-        path,
-        out: ParsedFile::default(),
-        bare_default: None,
-        bare_default_lines: Vec::new(),
-        prefixed_default: false,
-        target: None,
-        current: None,
-        line: 0,
-    };
-    for (index, line) in text.split('\n').enumerate() {
-        parser.line = index + 1;
-        let line = line.strip_suffix('\r').unwrap_or(line);
-        parser
-            .read_line(line)
-            .map_err(|kind| ConfigError::Syntax { at: FileLine::new(path, index + 1), kind })?;
-    }
-    Ok(parser.finish())
+/// One header's run of properties, for a section read from more than one header.
+#[derive(Debug, Clone, Copy)]
+struct Occurrence {
+    kind: Kind,
+    index: u32,
+    run: Run,
+    bare: bool,
 }
 
-impl Parser<'_> {
-    fn read_line(&mut self, line: &str) -> Result<(), SyntaxError> {
-        if trim_ws(line).is_empty() || line.starts_with(['#', ';']) {
-            return Ok(());
+/// Above this many keys, a section's keys are found through a hash table, not a scan: time
+/// stays linear in a section with thousands of them.
+const SCAN_LIMIT: usize = 16;
+
+/// Finds a key among the properties of the section (or nested value) being read.
+#[derive(Debug, Default)]
+struct KeyIndex(Option<hashbrown::HashTable<u32>>);
+
+impl KeyIndex {
+    /// The index in `start..end` whose key (by `key_at`) is `key`; `same(i)` says whether
+    /// index `i` has it (cheaper than comparing what `key_at` gives).
+    fn find<'k>(
+        &mut self,
+        start: usize,
+        end: usize,
+        key: &str,
+        same: impl Fn(usize) -> bool,
+        key_at: impl Fn(usize) -> &'k str,
+    ) -> Option<usize> {
+        if self.0.is_none() && end - start <= SCAN_LIMIT {
+            return (start..end).find(|&i| same(i));
         }
-        if line.starts_with('[') {
-            let inner = parse_header(line)?;
-            self.target = Some(self.section(inner));
-            self.current = None;
-            Ok(())
-        } else if line.starts_with([' ', '\t']) {
-            self.continuation(line)
-        } else {
-            self.property(line)
+        let table = self.0.get_or_insert_with(|| {
+            let mut table = hashbrown::HashTable::with_capacity(end - start);
+            for i in start..end {
+                let hash = hash_name(key_at(i));
+                if table.find(hash, |&j: &u32| key_at(j as usize) == key_at(i)).is_none() {
+                    table.insert_unique(hash, to_u32(i), |&j| hash_name(key_at(j as usize)));
+                }
+            }
+            table
+        });
+        table.find(hash_name(key), |&i| key_at(i as usize) == key).map(|&i| i as usize)
+    }
+
+    /// `index` now holds `key`.
+    fn added<'k>(&mut self, index: usize, key: &str, key_at: impl Fn(usize) -> &'k str) {
+        if let Some(table) = &mut self.0 {
+            table.insert_unique(hash_name(key), to_u32(index), |&j| hash_name(key_at(j as usize)));
+        }
+    }
+
+    fn clear(&mut self) {
+        self.0 = None;
+    }
+}
+
+/// Indices and offsets fit in `u32`: the text is at most [`Span::MAX`] bytes.
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+fn resolve<'s>(read: &'s str, owned: &'s str, span: Span) -> &'s str {
+    let (text, start) = if span.start & Span::OWNED == 0 {
+        (read, span.start)
+    } else {
+        (owned, span.start & !Span::OWNED)
+    };
+    let start = start as usize;
+    text.get(start..start + span.len as usize).unwrap_or_default()
+}
+
+/// Reads segments of text into sections and properties. Fed a whole file it is the parser of
+/// the SDKs; fed some sections of a file it reads them exactly as it would within the file.
+pub(crate) struct Builder<'t> {
+    read: &'t str,
+    paths: &'t ConfigPaths,
+    owned: String,
+    properties: Vec<Property>,
+    sub_properties: Vec<SubProperty>,
+    tables: [Table; 4],
+    occurrences: Vec<Occurrence>,
+    warnings: Vec<Warning>,
+    file: FileKind,
+    line: usize,
+    target: Option<Target>,
+    open: Option<Open>,
+    current: Option<Current>,
+    keys: KeyIndex,
+    sub_keys: KeyIndex,
+    prefixed_default: bool,
+    bare_default_lines: Vec<usize>,
+    config_done: bool,
+}
+
+/// What a [`Builder`] made, without the text it read.
+pub(crate) struct Parts {
+    owned: String,
+    properties: Vec<Property>,
+    sub_properties: Vec<SubProperty>,
+    tables: [Table; 4],
+    warnings: Vec<Warning>,
+}
+
+impl Parts {
+    pub(crate) fn into_config(self, read: String, paths: ConfigPaths, scope: Scope) -> Config {
+        let [profiles, sso_sessions, services, other_sections] = self.tables;
+        Config {
+            paths,
+            text: Text { read, owned: self.owned },
+            properties: self.properties,
+            sub_properties: self.sub_properties,
+            profiles,
+            sso_sessions,
+            services,
+            other_sections,
+            warnings: self.warnings,
+            scope,
+        }
+    }
+}
+
+impl<'t> Builder<'t> {
+    /// A builder over `read`, the text every segment is a part of (at most [`Span::MAX`] bytes).
+    pub(crate) fn new(read: &'t str, paths: &'t ConfigPaths) -> Self {
+        // Sized once from what a quick count says: at most a property per line, a section
+        // per `[`. Growing them would copy megabytes of a big config.
+        let lines = memchr::memchr_iter(b'\n', read.as_bytes()).count() + 1;
+        let mut tables: [Table; 4] = Default::default();
+        let profiles = &mut tables[Kind::Profile as usize];
+        profiles.sections = Vec::with_capacity(memchr::memchr_iter(b'[', read.as_bytes()).count());
+        profiles.index.reserve(profiles.sections.capacity(), |_| 0);
+        Self {
+            read,
+            paths,
+            owned: String::new(),
+            properties: Vec::with_capacity(lines),
+            sub_properties: Vec::new(),
+            tables,
+            occurrences: Vec::new(),
+            warnings: Vec::new(),
+            file: FileKind::Config,
+            line: 0,
+            target: None,
+            open: None,
+            current: None,
+            keys: KeyIndex::default(),
+            sub_keys: KeyIndex::default(),
+            prefixed_default: false,
+            bare_default_lines: Vec::new(),
+            config_done: false,
+        }
+    }
+
+    /// Read one segment. The config file's segments come first, each file's in file order.
+    pub(crate) fn feed(&mut self, segment: Segment) -> Result<(), ConfigError> {
+        if segment.file == FileKind::Credentials {
+            self.end_config();
+        }
+        self.file = segment.file;
+        self.target = None;
+        self.current = None;
+        let text = self.read.get(segment.start..segment.end).unwrap_or_default();
+        let ends = memchr::memchr_iter(b'\n', text.as_bytes()).chain(std::iter::once(text.len()));
+        let mut start = 0;
+        for (index, end) in ends.enumerate() {
+            // `\n` is ASCII: both ends are character boundaries.
+            let line = text.get(start..end).unwrap_or_default();
+            start = end + 1;
+            self.line = segment.first_line + index;
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            self.read_line(line).map_err(|kind| ConfigError::Syntax {
+                at: FileLine::new(self.paths.path(self.file), self.line),
+                kind,
+            })?;
+        }
+        self.close();
+        Ok(())
+    }
+
+    fn read_line(&mut self, line: &'t str) -> Result<(), SyntaxError> {
+        match line.as_bytes().first() {
+            None | Some(b'#' | b';') => Ok(()),
+            Some(b'[') => {
+                let inner = parse_header(line)?;
+                self.section(inner);
+                Ok(())
+            }
+            Some(b' ' | b'\t') if trim_ws(line).is_empty() => Ok(()),
+            Some(b' ' | b'\t') => self.continuation(line),
+            Some(_) => self.property(line),
         }
     }
 
     fn location(&self) -> Location {
-        Location { file: self.kind, line: self.line }
+        Location { file: self.file, line: self.line }
     }
 
     fn warn(&mut self, kind: WarningKind) {
-        self.out.warnings.push(Warning { at: FileLine::new(self.path, self.line), kind });
+        self.warnings
+            .push(Warning { at: FileLine::new(self.paths.path(self.file), self.line), kind });
     }
 
-    /// Find or create the section a header names.
-    fn section(&mut self, inner: &str) -> Target {
-        let pair = SectionPair::parse(inner);
+    /// A span of `s`, a slice of the text read.
+    fn span(&self, s: &str) -> Span {
+        let start = (s.as_ptr() as usize).saturating_sub(self.read.as_ptr() as usize);
+        Span { start: to_u32(start), len: to_u32(s.len()) }
+    }
+
+    /// A span of `s` copied into the owned text.
+    fn own(&mut self, s: &str) -> Span {
+        let start = self.owned.len();
+        self.owned.push_str(s);
+        Span { start: to_u32(start) | Span::OWNED, len: to_u32(s.len()) }
+    }
+
+    /// Start reading the section `[inner]`.
+    fn section(&mut self, inner: &'t str) {
+        self.close();
+        self.current = None;
         let location = self.location();
-        match (self.kind, pair.prefix) {
-            (FileKind::Config, Some(prefix)) => {
-                if !is_identifier(pair.name) {
-                    let header = trim_ws(inner).to_owned();
-                    self.warn(WarningKind::InvalidSectionName { header });
-                    return Target::Ignored;
-                }
-                match prefix {
-                    PROFILE => {
-                        let (index, created) = entry(&mut self.out.profiles, pair.name, location);
-                        if pair.name == DEFAULT && !self.prefixed_default {
-                            self.prefixed_default = true;
-                            // The entry may have been opened by `[default]`: point at this header.
-                            if !created
-                                && let Some((_, profile)) = self.out.profiles.get_index_mut(index)
-                            {
-                                profile.set_header(location);
-                            }
-                        }
-                        Target::Profile(index)
-                    }
-                    SSO_SESSION => {
-                        Target::SsoSession(entry(&mut self.out.sso_sessions, pair.name, location).0)
-                    }
-                    SERVICES => {
-                        Target::Services(entry(&mut self.out.services, pair.name, location).0)
-                    }
-                    _ => {
-                        let key = format!("{prefix} {}", pair.name);
-                        Target::Other(entry(&mut self.out.other_sections, &key, location).0)
-                    }
-                }
+        let target = match classify(self.file, inner) {
+            Class::Ignored(kind) => {
+                self.warn(kind);
+                Target::Ignored
             }
-            (FileKind::Config, None) if pair.name == DEFAULT => {
-                // Keep the profile's place in file order; its properties wait aside.
-                entry(&mut self.out.profiles, DEFAULT, location);
+            Class::Profile(name) => {
+                let (index, created) = self.entry(Kind::Profile, name, false, location);
+                if self.file == FileKind::Config && name == DEFAULT && !self.prefixed_default {
+                    self.prefixed_default = true;
+                    // The entry may have been opened by `[default]`: point at this header.
+                    if !created
+                        && let Some(section) =
+                            self.tables[Kind::Profile as usize].sections.get_mut(index as usize)
+                    {
+                        section.header = PackedLocation::pack(location);
+                    }
+                }
+                Target::Section { kind: Kind::Profile, index, bare: false }
+            }
+            Class::BareDefault(name) => {
+                // Keep the profile's place in file order; whether its properties count is
+                // known at the end of the file.
+                let (index, _) = self.entry(Kind::Profile, name, false, location);
                 self.bare_default_lines.push(self.line);
-                self.bare_default
-                    .get_or_insert_with(|| Profile::new_table(DEFAULT.to_owned(), location));
-                Target::BareDefault
+                Target::Section { kind: Kind::Profile, index, bare: true }
             }
-            (FileKind::Config, None) => {
-                self.warn(WarningKind::SectionWithoutPrefix { name: pair.name.to_owned() });
-                Target::Ignored
+            Class::SsoSession(name) => {
+                let (index, _) = self.entry(Kind::SsoSession, name, false, location);
+                Target::Section { kind: Kind::SsoSession, index, bare: false }
             }
-            (FileKind::Credentials, Some(_)) => {
-                let header = trim_ws(inner).to_owned();
-                self.warn(WarningKind::PrefixInCredentials { header });
-                Target::Ignored
+            Class::Services(name) => {
+                let (index, _) = self.entry(Kind::Services, name, false, location);
+                Target::Section { kind: Kind::Services, index, bare: false }
             }
-            (FileKind::Credentials, None) => {
-                if is_identifier(pair.name) {
-                    Target::Profile(entry(&mut self.out.profiles, pair.name, location).0)
-                } else {
-                    let header = trim_ws(inner).to_owned();
-                    self.warn(WarningKind::InvalidSectionName { header });
-                    Target::Ignored
-                }
+            Class::Other { prefix, name } => {
+                let key = format!("{prefix} {name}");
+                let (index, _) = self.entry(Kind::Other, &key, true, location);
+                Target::Section { kind: Kind::Other, index, bare: false }
             }
+        };
+        self.target = Some(target);
+        if let Target::Section { kind, index, bare } = target {
+            let section = &mut self.tables[kind as usize].sections[index as usize];
+            if section.source == ProfileSource::Config && self.file == FileKind::Credentials {
+                section.source = ProfileSource::Both;
+            }
+            self.open = Some(Open { kind, index, bare, start: to_u32(self.properties.len()) });
         }
     }
 
-    fn target_section(&mut self, target: Target) -> Option<&mut dyn PropertyTable> {
-        fn at<T: PropertyTable>(map: &mut Map<T>, index: usize) -> Option<&mut dyn PropertyTable> {
-            map.get_index_mut(index).map(|(_, s)| s as &mut dyn PropertyTable)
+    /// The index of section `name` of `kind`, created at `location` if new; and whether it
+    /// was. `copy`: `name` is not a slice of the text read, so keep a copy of it.
+    fn entry(&mut self, kind: Kind, name: &str, copy: bool, location: Location) -> (u32, bool) {
+        let hash = hash_name(name);
+        let table = &self.tables[kind as usize];
+        let (read, text) = (self.read, self.owned.as_str());
+        let found = table.index.find(hash, |&i| {
+            table.sections.get(i as usize).is_some_and(|s| resolve(read, text, s.name) == name)
+        });
+        if let Some(&index) = found {
+            return (index, false);
         }
-        match target {
-            Target::Profile(i) => at(&mut self.out.profiles, i),
-            Target::SsoSession(i) => at(&mut self.out.sso_sessions, i),
-            Target::Services(i) => at(&mut self.out.services, i),
-            Target::Other(i) => at(&mut self.out.other_sections, i),
-            Target::BareDefault => self.bare_default.as_mut().map(|p| p as &mut dyn PropertyTable),
-            Target::Ignored => None,
-        }
+        let span = if copy { self.own(name) } else { self.span(name) };
+        let (read, text) = (self.read, self.owned.as_str());
+        let Table { sections, index: lookup } = &mut self.tables[kind as usize];
+        let index = to_u32(sections.len());
+        sections.push(SectionData {
+            name: span,
+            header: PackedLocation::pack(location),
+            properties: Run::default(),
+            source: match self.file {
+                FileKind::Config => ProfileSource::Config,
+                FileKind::Credentials => ProfileSource::Credentials,
+            },
+            reading: Reading::default(),
+        });
+        lookup.insert_unique(hash, index, |&i| {
+            hash_name(sections.get(i as usize).map_or("", |s| resolve(read, text, s.name)))
+        });
+        (index, true)
     }
 
     /// The header of the current section as the user would write it, for warnings.
-    fn label(&mut self, target: Target) -> Option<String> {
-        let kind = self.kind;
-        let name = self.target_section(target)?.table_name().to_owned();
-        Some(match (kind, target) {
-            (FileKind::Config, Target::Profile(_)) => format!("{PROFILE} {name}"),
-            (FileKind::Config, Target::SsoSession(_)) => format!("{SSO_SESSION} {name}"),
-            (FileKind::Config, Target::Services(_)) => format!("{SERVICES} {name}"),
-            _ => name,
+    fn label(&self, target: Target) -> Option<String> {
+        let Target::Section { kind, index, bare } = target else { return None };
+        let section = self.tables[kind as usize].sections.get(index as usize)?;
+        let name = resolve(self.read, &self.owned, section.name);
+        Some(match (self.file, kind, bare) {
+            (FileKind::Config, Kind::Profile, false) => format!("{PROFILE} {name}"),
+            (FileKind::Config, Kind::SsoSession, _) => format!("{SSO_SESSION} {name}"),
+            (FileKind::Config, Kind::Services, _) => format!("{SERVICES} {name}"),
+            _ => name.to_owned(),
         })
     }
 
-    fn property(&mut self, line: &str) -> Result<(), SyntaxError> {
+    fn property(&mut self, line: &'t str) -> Result<(), SyntaxError> {
         let target = self.target.ok_or(SyntaxError::OutsideSection)?;
-        let (key, value) = parse_property_line(line).map_err(|e| match e {
-            PropertyLineError::NoEquals => SyntaxError::PropertyWithoutEquals,
-            PropertyLineError::NoName => SyntaxError::PropertyWithoutName,
-        })?;
+        let (key, value, upper) = if let Some(found) = usual_property(line) {
+            found
+        } else {
+            let (key, value) = parse_property_line(line).map_err(|e| match e {
+                PropertyLineError::NoEquals => SyntaxError::PropertyWithoutEquals,
+                PropertyLineError::NoName => SyntaxError::PropertyWithoutName,
+            })?;
+            (key, value, key.bytes().any(|b| b.is_ascii_uppercase()))
+        };
         let nested = value.is_empty();
+        self.sub_keys.clear();
         if !is_identifier(key) {
             if let Some(section) = self.label(target) {
                 self.warn(WarningKind::InvalidKey { section, key: key.to_owned() });
             }
-            self.current = Some(Current { index: None, nested });
+            self.current = Some(Current { slot: None, nested });
             return Ok(());
         }
-        let location = self.location();
-        let index = self.target_section(target).map(|section| {
-            section.insert(key.to_ascii_lowercase(), Value::Simple(value.to_owned()), location)
-        });
-        self.current = Some(Current { index, nested });
+        let Some(open) = self.open.filter(|_| matches!(target, Target::Section { .. })) else {
+            self.current = Some(Current { slot: None, nested });
+            return Ok(());
+        };
+        let key = if upper { self.own(&key.to_ascii_lowercase()) } else { self.span(key) };
+        let property = Property {
+            key,
+            value: StoredValue::simple(self.span(value)),
+            at: PackedLocation::pack(self.location()),
+        };
+        let slot = self.set(open.start as usize, property);
+        self.current = Some(Current { slot: Some(to_u32(slot)), nested });
         Ok(())
     }
 
-    fn continuation(&mut self, line: &str) -> Result<(), SyntaxError> {
-        let target = self.target.ok_or(SyntaxError::OutsideSection)?;
+    /// Set a property of the open section: a key already there keeps its place.
+    fn set(&mut self, start: usize, property: Property) -> usize {
+        let (read, owned) = (self.read, self.owned.as_str());
+        let properties = &self.properties;
+        let key_at = |i: usize| properties.get(i).map_or("", |p| resolve(read, owned, p.key));
+        let key = resolve(read, owned, property.key);
+        let len = property.key.len;
+        let same =
+            |i: usize| properties.get(i).is_some_and(|p| p.key.len == len) && key_at(i) == key;
+        if let Some(slot) = self.keys.find(start, properties.len(), key, same, key_at) {
+            if let Some(old) = self.properties.get_mut(slot) {
+                old.value = property.value;
+                old.at = property.at;
+            }
+            return slot;
+        }
+        self.properties.push(property);
+        let properties = &self.properties;
+        let key_at = |i: usize| properties.get(i).map_or("", |p| resolve(read, owned, p.key));
+        self.keys.added(properties.len() - 1, key, key_at);
+        properties.len() - 1
+    }
+
+    fn continuation(&mut self, line: &'t str) -> Result<(), SyntaxError> {
+        self.target.ok_or(SyntaxError::OutsideSection)?;
         let current = self.current.ok_or(SyntaxError::ContinuationWithoutProperty)?;
         let line = trim_ws(line);
         if current.nested {
@@ -329,52 +775,155 @@ impl Parser<'_> {
                 PropertyLineError::NoName => SyntaxError::SubPropertyWithoutName,
             })?;
         }
-        let Some(index) = current.index else { return Ok(()) };
-        let Some(value) = self.target_section(target).and_then(|s| s.value_mut(index)) else {
-            return Ok(());
-        };
+        let Some(slot) = current.slot.map(|s| s as usize) else { return Ok(()) };
+        let Some(value) = self.properties.get(slot).map(|p| p.value) else { return Ok(()) };
         if current.nested {
             // Like the SDKs, split the line as written: a `#` after the `=` stays in the value.
             if let Some((sub_key, sub_value)) = line.split_once('=') {
-                if !matches!(value, Value::Nested(_)) {
-                    *value = Value::Nested(Box::default());
-                }
-                if let Value::Nested(map) = value {
-                    map.insert(trim_ws(sub_key).to_owned(), trim_ws(sub_value).to_owned());
+                let sub = SubProperty {
+                    key: self.span(trim_ws(sub_key)),
+                    value: self.span(trim_ws(sub_value)),
+                };
+                let run = self.add_sub_property(value, sub);
+                if let Some(property) = self.properties.get_mut(slot) {
+                    property.value = StoredValue::nested(run);
                 }
             }
-        } else if let Value::Simple(text) = value {
-            text.push('\n');
-            text.push_str(line);
+        } else if let Stored::Simple(span) = value.get() {
+            let joined = self.join(span, line);
+            if let Some(property) = self.properties.get_mut(slot) {
+                property.value = StoredValue::simple(joined);
+            }
         }
         Ok(())
     }
 
-    fn finish(mut self) -> ParsedFile {
-        if let Some(bare) = self.bare_default.take() {
-            if self.prefixed_default {
-                for line in std::mem::take(&mut self.bare_default_lines) {
-                    self.out.warnings.push(Warning {
-                        at: FileLine::new(self.path, line),
-                        kind: WarningKind::DefaultShadowed,
-                    });
-                }
-            } else if let Some(section) = self.out.profiles.get_mut(DEFAULT) {
-                section.take_properties_from(bare);
+    /// `value`'s sub-properties with `sub` set (a key already there keeps its place).
+    fn add_sub_property(&mut self, value: StoredValue, sub: SubProperty) -> Run {
+        let mut run = match value.get() {
+            Stored::Nested(run) => run,
+            Stored::Simple(_) => {
+                self.sub_keys.clear();
+                Run { start: to_u32(self.sub_properties.len()), len: 0 }
+            }
+        };
+        // A nested value grows at the end of the vector, line after line.
+        if run.range().end != self.sub_properties.len() {
+            let start = self.sub_properties.len();
+            self.sub_properties.extend_from_within(run.range());
+            run.start = to_u32(start);
+            self.sub_keys.clear();
+        }
+        let (read, owned) = (self.read, self.owned.as_str());
+        let subs = &self.sub_properties;
+        let key_at = |i: usize| subs.get(i).map_or("", |s| resolve(read, owned, s.key));
+        let key = resolve(read, owned, sub.key);
+        let range = run.range();
+        let same = |i: usize| key_at(i) == key;
+        if let Some(i) = self.sub_keys.find(range.start, range.end, key, same, key_at) {
+            if let Some(old) = self.sub_properties.get_mut(i) {
+                old.value = sub.value;
+            }
+            return run;
+        }
+        self.sub_properties.push(sub);
+        let subs = &self.sub_properties;
+        let key_at = |i: usize| subs.get(i).map_or("", |s| resolve(read, owned, s.key));
+        self.sub_keys.added(subs.len() - 1, key, key_at);
+        run.len += 1;
+        run
+    }
+
+    /// `span` + `\n` + `line`, in the owned text.
+    fn join(&mut self, span: Span, line: &str) -> Span {
+        let at_end = span.start & Span::OWNED != 0
+            && (span.start & !Span::OWNED) as usize + span.len as usize == self.owned.len();
+        let span = if at_end {
+            span
+        } else {
+            let value = resolve(self.read, &self.owned, span).to_owned();
+            self.own(&value)
+        };
+        self.owned.push('\n');
+        self.owned.push_str(line);
+        Span { start: span.start, len: span.len + to_u32(line.len()) + 1 }
+    }
+
+    /// The current header's properties are complete.
+    fn close(&mut self) {
+        let Some(open) = self.open.take() else { return };
+        self.keys.clear();
+        let run = Run { start: open.start, len: to_u32(self.properties.len()) - open.start };
+        let section = &mut self.tables[open.kind as usize].sections[open.index as usize];
+        let reading = &mut section.reading;
+        if !open.bare && !reading.scattered && !reading.has_run {
+            section.properties = run;
+            reading.has_run = true;
+            return;
+        }
+        if !reading.scattered {
+            reading.scattered = true;
+            if reading.has_run {
+                let first = section.properties;
+                let first =
+                    Occurrence { kind: open.kind, index: open.index, run: first, bare: false };
+                self.occurrences.push(first);
             }
         }
-        self.out
+        self.occurrences.push(Occurrence {
+            kind: open.kind,
+            index: open.index,
+            run,
+            bare: open.bare,
+        });
     }
-}
 
-/// The index of section `name` in `map`, created at `location` if new; and whether it was.
-fn entry<T: PropertyTable>(map: &mut Map<T>, name: &str, location: Location) -> (usize, bool) {
-    match map.entry(name.to_owned()) {
-        indexmap::map::Entry::Occupied(entry) => (entry.index(), false),
-        indexmap::map::Entry::Vacant(entry) => {
-            let index = entry.index();
-            entry.insert(T::new_table(name.to_owned(), location));
-            (index, true)
+    /// The end of the config file: `[default]` is either shadowed or counts.
+    fn end_config(&mut self) {
+        if self.config_done {
+            return;
+        }
+        self.config_done = true;
+        self.close();
+        if self.prefixed_default {
+            for line in std::mem::take(&mut self.bare_default_lines) {
+                let at = FileLine::new(&self.paths.config, line);
+                self.warnings.push(Warning { at, kind: WarningKind::DefaultShadowed });
+            }
+        }
+    }
+
+    /// Merge sections read from more than one header (in order: later keys win, each key
+    /// keeps its first place) and hand over the result.
+    pub(crate) fn finish(mut self) -> Parts {
+        self.end_config();
+        self.close();
+        let mut occurrences = std::mem::take(&mut self.occurrences);
+        occurrences.sort_by_key(|o| (o.kind, o.index));
+        for group in occurrences.chunk_by(|a, b| (a.kind, a.index) == (b.kind, b.index)) {
+            let start = self.properties.len();
+            self.keys.clear();
+            for occurrence in group {
+                if occurrence.bare && self.prefixed_default {
+                    continue;
+                }
+                for i in occurrence.run.range() {
+                    if let Some(&property) = self.properties.get(i) {
+                        self.set(start, property);
+                    }
+                }
+            }
+            if let Some(first) = group.first() {
+                let run = Run { start: to_u32(start), len: to_u32(self.properties.len() - start) };
+                self.tables[first.kind as usize].sections[first.index as usize].properties = run;
+            }
+        }
+        Parts {
+            owned: self.owned,
+            properties: self.properties,
+            sub_properties: self.sub_properties,
+            tables: self.tables,
+            warnings: self.warnings,
         }
     }
 }
@@ -400,6 +949,31 @@ mod tests {
         assert_eq!(parse_property_line(" \t= b"), Err(PropertyLineError::NoName));
         // The `=` hidden in a comment does not count.
         assert_eq!(parse_property_line("a ; b = c"), Err(PropertyLineError::NoEquals));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn usual_property_lines_read_as_any_other(line in "[aA= #;\t\u{a0}é-]{0,16}") {
+            if let Some((key, value, upper)) = usual_property(&line) {
+                proptest::prop_assert_eq!(Ok((key, value)), parse_property_line(&line));
+                proptest::prop_assert_eq!(upper, key.bytes().any(|b| b.is_ascii_uppercase()));
+                proptest::prop_assert!(is_identifier(key));
+            }
+        }
+
+        #[test]
+        fn property_lines_split_like_cutting_the_comment_then_splitting(
+            line in "[ a=#;\t\u{a0}\u{2003}é-]{0,16}"
+        ) {
+            // The definition: cut the comment, then split at the first `=`.
+            let cut = strip_comment(&line, true);
+            let expected = match cut.split_once('=') {
+                None => Err(PropertyLineError::NoEquals),
+                Some((key, _)) if trim_ws(key).is_empty() => Err(PropertyLineError::NoName),
+                Some((key, value)) => Ok((trim_ws(key), trim_ws(value))),
+            };
+            proptest::prop_assert_eq!(parse_property_line(&line), expected);
+        }
     }
 
     #[test]

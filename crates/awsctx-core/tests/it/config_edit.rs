@@ -4,11 +4,12 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use awsctx_core::config::Map;
 use awsctx_core::config::edit::ManagedProfile;
-use awsctx_core::config::{Config, ConfigDocument, EditError, SectionName, Value};
+use awsctx_core::config::{Config, ConfigDocument, EditError, SectionName};
 use indexmap::IndexMap;
 use proptest::prelude::*;
+
+use crate::config_owned::{Props, props, simple};
 
 fn profile(name: &str) -> SectionName {
     SectionName::Profile(name.to_owned())
@@ -148,8 +149,8 @@ fn set_nested_writes_sub_properties_that_read_back() {
     });
     assert_eq!(out, "[services dev]\ns3 =\n    endpoint_url = http://localhost:9000\n");
     let config = Config::from_sources(&out, "").unwrap();
-    let nested = config.services["dev"].properties["s3"].as_nested().unwrap();
-    assert_eq!(nested["endpoint_url"], "http://localhost:9000");
+    let nested = config.services_section("dev").unwrap().value("s3").unwrap().as_nested().unwrap();
+    assert_eq!(nested.get("endpoint_url"), Some("http://localhost:9000"));
 }
 
 #[test]
@@ -275,25 +276,25 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-pub(crate) type Model = IndexMap<SectionName, Map<Value>>;
+pub(crate) type Model = IndexMap<SectionName, Props>;
 
 /// The sections the SDK parser sees, keyed like the editor names them.
 pub(crate) fn model_of(text: &str) -> Model {
     let config = Config::from_sources(text, "").unwrap_or_else(|e| panic!("{e}\n---\n{text}"));
     let mut model = Model::new();
-    for (name, p) in &config.profiles {
-        let key = if name == "default" {
+    for p in config.profiles() {
+        let key = if p.name() == "default" {
             SectionName::Default
         } else {
-            SectionName::Profile(name.clone())
+            SectionName::Profile(p.name().to_owned())
         };
-        model.insert(key, p.properties.clone());
+        model.insert(key, props(&p));
     }
-    for (name, s) in &config.sso_sessions {
-        model.insert(SectionName::SsoSession(name.clone()), s.properties.clone());
+    for s in config.sso_session_sections() {
+        model.insert(SectionName::SsoSession(s.name().to_owned()), props(&s));
     }
-    for (name, s) in &config.services {
-        model.insert(SectionName::Services(name.clone()), s.properties.clone());
+    for s in config.services_sections() {
+        model.insert(SectionName::Services(s.name().to_owned()), props(&s));
     }
     model
 }
@@ -425,7 +426,7 @@ fn apply<'a>(
             let result = doc.set(&sec, key, value);
             prop_assert!(result.is_ok(), "{result:?}");
             let props = model.entry(sec.clone()).or_default();
-            props.insert(key.to_ascii_lowercase(), Value::Simple(value.into()));
+            props.insert(key.to_ascii_lowercase(), simple(value));
             Expected {
                 deletable: Box::new(move |i, l| {
                     is_key_line(l, key)
@@ -453,9 +454,7 @@ fn apply<'a>(
             match doc.add_section(&sec, &[(key, value)]) {
                 Ok(()) => {
                     prop_assert!(!model.contains_key(&sec));
-                    let props = [(key.to_ascii_lowercase(), Value::Simple(value.into()))]
-                        .into_iter()
-                        .collect();
+                    let props = [(key.to_ascii_lowercase(), simple(value))].into_iter().collect();
                     model.insert(sec.clone(), props);
                 }
                 Err(EditError::SectionExists { .. }) => {

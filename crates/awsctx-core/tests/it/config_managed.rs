@@ -7,10 +7,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use awsctx_core::config::edit::ManagedProfile;
-use awsctx_core::config::{Config, ConfigDocument, EditError, SectionName, Value};
+use awsctx_core::config::{Config, ConfigDocument, EditError, SectionName};
 use proptest::prelude::*;
 
 use crate::config_edit::{CORPUS, Model, model_of};
+use crate::config_owned::simple;
 
 const BLOCK: &str = "sso-session corp";
 
@@ -33,7 +34,7 @@ fn populated(text: &str, profiles: &[ManagedProfile]) -> String {
 fn properties(text: &str, profile: &str) -> Vec<String> {
     let config = Config::from_sources(text, "").unwrap_or_else(|e| panic!("{e}\n{text}"));
     config.profile(profile).map_or_else(Vec::new, |p| {
-        p.properties.iter().map(|(k, v)| format!("{k}={}", v.as_simple().unwrap_or(""))).collect()
+        p.properties().map(|(k, v)| format!("{k}={}", v.as_simple().unwrap_or(""))).collect()
     })
 }
 
@@ -425,7 +426,7 @@ fn check_populate(
             properties.clear();
         }
         for (k, v) in &profile.keys {
-            properties.insert(k.clone(), Value::Simple(v.clone()));
+            properties.insert(k.clone(), simple(v));
         }
         expected.insert(key(&profile.name), properties);
     }

@@ -1,16 +1,16 @@
-//! The shared-file grammar: all of `profile-parser-tests.json`, the rules it leaves out
-//! (line numbers, warnings, file merging, loading), and no panic on any input.
+//! The shared-file grammar: all of `profile-parser-tests.json` (read whole, and one profile
+//! at a time), the rules it leaves out (line numbers, warnings, file merging, loading), and
+//! no panic on any input.
 
 use std::path::Path;
 
-use awsctx_core::config::Map;
 use awsctx_core::config::{
-    Config, ConfigError, ConfigPaths, FileKind, Location, ProfileSource, SyntaxError, Value,
-    WarningKind,
+    Config, ConfigError, ConfigPaths, FileKind, Location, ProfileSource, SyntaxError, WarningKind,
 };
 use indexmap::IndexMap;
 use proptest::prelude::*;
 
+use crate::config_owned::{Files, Owned, Props, ordered, props, simple};
 use crate::config_testdata::testdata_json;
 
 const CASES: &str = "smithy-rs/aws/rust-runtime/aws-runtime/test-data/profile-parser-tests.json";
@@ -32,10 +32,10 @@ fn expected_syntax_error(message: &str) -> SyntaxError {
 }
 
 /// Upstream keeps sub-properties as raw text (`"\nname = value"`); this splits that text
-/// the way the SDKs do when they read it, to compare with [`Value::Nested`].
-fn expected_value(raw: &str) -> Value {
+/// the way the SDKs do when they read it, to compare with a nested value.
+fn expected_value(raw: &str) -> Owned {
     if !raw.starts_with('\n') {
-        return Value::Simple(raw.to_owned());
+        return simple(raw);
     }
     let map = raw
         .split('\n')
@@ -45,10 +45,10 @@ fn expected_value(raw: &str) -> Value {
             (k.trim_matches([' ', '\t']).to_owned(), v.trim_matches([' ', '\t']).to_owned())
         })
         .collect();
-    Value::Nested(Box::new(map))
+    Owned::Nested(map)
 }
 
-fn expected_sections(json: &serde_json::Value) -> IndexMap<String, Map<Value>> {
+fn expected_sections(json: &serde_json::Value) -> IndexMap<String, Props> {
     let Some(map) = json.as_object() else { return IndexMap::default() };
     map.iter()
         .map(|(name, props)| {
@@ -63,8 +63,17 @@ fn expected_sections(json: &serde_json::Value) -> IndexMap<String, Map<Value>> {
         .collect()
 }
 
+/// The names in the section headers of `text`, roughly (the last word between the brackets).
+fn header_names(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| l.strip_prefix('['))
+        .filter_map(|l| l.split([']', '#', ';']).next()?.split_whitespace().last())
+        .map(str::to_owned)
+        .collect()
+}
+
 #[test]
-fn every_profile_parser_case_passes() {
+fn every_profile_parser_case_passes_read_whole_and_one_profile_at_a_time() {
     let Some(doc) = testdata_json(CASES) else { return };
     let cases = doc["tests"].as_array().expect("`tests` is an array");
     assert_eq!(cases.len(), 65, "the upstream file has 65 cases");
@@ -72,26 +81,56 @@ fn every_profile_parser_case_passes() {
         let name = case["name"].as_str().expect("name");
         let config = case["input"]["configFile"].as_str().unwrap_or("");
         let credentials = case["input"]["credentialsFile"].as_str().unwrap_or("");
-        let result = Config::from_sources(config, credentials);
+        let files = Files::new(config, credentials);
+        let result = files.load();
         if let Some(message) = case["output"]["errorContaining"].as_str() {
-            match result {
-                Err(ConfigError::Syntax { kind, .. }) => {
-                    assert_eq!(kind, expected_syntax_error(message), "{name}");
-                }
+            let expected = expected_syntax_error(message);
+            let at = match result {
+                Err(ConfigError::Syntax { at, kind }) if kind == expected => at,
                 other => panic!("{name}: expected error `{message}`, got {other:?}"),
+            };
+            // One profile at a time: the profile whose section holds the line reports it
+            // (any profile, when the line is outside every section); none reports another.
+            let mut names = header_names(config);
+            names.extend(header_names(credentials));
+            names.push("absent".to_owned());
+            let mut reported = false;
+            for profile in &names {
+                match files.load_profile(profile) {
+                    Err(ConfigError::Syntax { at: one_at, kind }) => {
+                        assert_eq!((&one_at, kind), (&at, expected), "{name}: profile {profile}");
+                        reported = true;
+                    }
+                    Err(other) => panic!("{name}: profile {profile}: {other}"),
+                    Ok(_) => {}
+                }
             }
+            assert!(reported, "{name}: no profile read the broken line");
             continue;
         }
         let parsed = result.unwrap_or_else(|e| panic!("{name}: {e}"));
         let expected = &case["output"]["config"];
-        let profiles: IndexMap<String, Map<Value>> =
-            parsed.profiles.iter().map(|(n, p)| (n.clone(), p.properties.clone())).collect();
+        let profiles: IndexMap<String, Props> =
+            parsed.profiles().map(|p| (p.name().to_owned(), props(&p))).collect();
         assert_eq!(profiles, expected_sections(&expected["profiles"]), "{name}: profiles");
-        let sessions: IndexMap<String, Map<Value>> =
-            parsed.sso_sessions.iter().map(|(n, s)| (n.clone(), s.properties.clone())).collect();
+        let sessions: IndexMap<String, Props> =
+            parsed.sso_session_sections().map(|s| (s.name().to_owned(), props(&s))).collect();
         if !expected["sso_sessions"].is_null() {
             assert_eq!(sessions, expected_sections(&expected["sso_sessions"]), "{name}: sessions");
         }
+        for whole in parsed.profiles() {
+            let one = files.load_profile(whole.name()).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let alone = one.profile(whole.name()).expect("the profile asked for");
+            assert_eq!(ordered(&alone), ordered(&whole), "{name}: profile {}", whole.name());
+            assert_eq!(alone.header(), whole.header(), "{name}: header of {}", whole.name());
+            assert_eq!(alone.source(), whole.source(), "{name}: source of {}", whole.name());
+            if let Some(session) = whole.get("sso_session") {
+                let props = |c: &Config| c.sso_session_section(session).map(|s| ordered(&s));
+                assert_eq!(props(&one), props(&parsed), "{name}: session {session}");
+            }
+        }
+        let one = files.load_profile("absent").unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(one.profile("absent").is_none(), "{name}");
     }
 }
 
@@ -111,12 +150,12 @@ fn syntax_errors_name_the_file_and_line() {
 #[test]
 fn profiles_keep_file_order_and_the_line_of_each_header_and_key() {
     let config = parse("# top\n[profile b]\nregion = x\n\n[default]\n[profile a]\nREGION = y\n");
-    let names: Vec<&str> = config.profiles.keys().map(String::as_str).collect();
+    let names: Vec<&str> = config.profiles().map(|p| p.name()).collect();
     assert_eq!(names, ["b", "default", "a"]);
     let a = config.profile("a").unwrap();
-    assert_eq!(a.header, Location { file: FileKind::Config, line: 6 });
+    assert_eq!(a.header(), Location { file: FileKind::Config, line: 6 });
     assert_eq!(a.location_of("region"), Some(Location { file: FileKind::Config, line: 7 }));
-    assert_eq!(config.file_line(a.header).to_string(), "~/.aws/config:6");
+    assert_eq!(config.file_line(a.header()).to_string(), "~/.aws/config:6");
 }
 
 #[test]
@@ -127,11 +166,11 @@ fn credentials_keys_win_and_the_profile_is_marked_as_in_both_files() {
     )
     .unwrap();
     let p = config.profile("p").unwrap();
-    assert_eq!(p.source, ProfileSource::Both);
+    assert_eq!(p.source(), ProfileSource::Both);
     assert_eq!(p.get("aws_access_key_id"), Some("NEW"));
     assert_eq!(p.get("region"), Some("eu-west-1"));
     assert_eq!(p.location_of("aws_access_key_id").unwrap().file, FileKind::Credentials);
-    assert_eq!(config.profile("only").unwrap().source, ProfileSource::Credentials);
+    assert_eq!(config.profile("only").unwrap().source(), ProfileSource::Credentials);
 }
 
 #[test]
@@ -141,7 +180,7 @@ fn ignored_sections_and_keys_are_warnings_with_their_line() {
         "[profile p]\n",
     )
     .unwrap();
-    let warnings: Vec<String> = config.warnings.iter().map(ToString::to_string).collect();
+    let warnings: Vec<String> = config.warnings().iter().map(ToString::to_string).collect();
     assert_eq!(
         warnings,
         [
@@ -151,10 +190,10 @@ fn ignored_sections_and_keys_are_warnings_with_their_line() {
             "~/.aws/credentials:1: section `[profile p]` ignored: the credentials file takes bare profile names",
         ]
     );
-    assert!(matches!(config.warnings[0].kind, WarningKind::SectionWithoutPrefix { .. }));
+    assert!(matches!(config.warnings()[0].kind, WarningKind::SectionWithoutPrefix { .. }));
     let default = config.profile("default").unwrap();
     assert_eq!(default.get("x"), None);
-    assert_eq!(default.header.line, 7, "the header of the section that counts");
+    assert_eq!(default.header().line, 7, "the header of the section that counts");
 }
 
 #[test]
@@ -162,11 +201,14 @@ fn sso_session_services_and_other_sections_are_kept_apart() {
     let config = parse(
         "[sso-session corp]\nsso_region = us-east-1\n[services dev]\ns3 =\n  endpoint_url = http://localhost:9000\n[plugins x]\ncli_legacy_plugin_path = /p\n",
     );
-    assert_eq!(config.sso_sessions["corp"].get("sso_region"), Some("us-east-1"));
-    let s3 = config.services["dev"].properties["s3"].as_nested().unwrap();
-    assert_eq!(s3["endpoint_url"], "http://localhost:9000");
-    assert_eq!(config.other_sections["plugins x"].get("cli_legacy_plugin_path"), Some("/p"));
-    assert!(config.profiles.is_empty());
+    assert_eq!(config.sso_session_section("corp").unwrap().get("sso_region"), Some("us-east-1"));
+    let s3 = config.services_section("dev").unwrap().value("s3").unwrap().as_nested().unwrap();
+    assert_eq!(s3.get("endpoint_url"), Some("http://localhost:9000"));
+    assert_eq!(
+        config.other_section("plugins x").unwrap().get("cli_legacy_plugin_path"),
+        Some("/p")
+    );
+    assert_eq!(config.profiles().len(), 0);
 }
 
 #[test]
@@ -190,7 +232,7 @@ fn load_treats_missing_files_as_empty_and_names_the_path_of_a_bad_one() {
         config: dir.path().join("config"),
         credentials: dir.path().join("credentials"),
     };
-    assert!(Config::load(&paths).unwrap().profiles.is_empty());
+    assert_eq!(Config::load(&paths).unwrap().profiles().len(), 0);
     std::fs::write(&paths.config, "[profile a]\nregion = x\n[profile b\n").unwrap();
     let err = Config::load(&paths).unwrap_err();
     assert_eq!(
@@ -226,9 +268,9 @@ proptest! {
         credentials in r"([\[\] \t=#;a-z\r\n-]{0,12}\n){0,6}",
     ) {
         if let Ok(config) = Config::from_sources(&config, &credentials) {
-            for name in config.profiles.keys() {
-                let _ = config.kind(name);
-                let _ = config.credential_chain(name);
+            for profile in config.profiles() {
+                let _ = config.kind(profile.name());
+                let _ = config.credential_chain(profile.name());
             }
         }
     }

@@ -7,6 +7,7 @@ use awsctx_core::config::{ChainLink, Config, ProfileError, ProfileKind, RoleSour
 use awsctx_core::secret::Secret;
 use serde_json::{Map, Value as Json, json};
 
+use crate::config_owned::Files;
 use crate::config_testdata::testdata_json;
 
 const CASES: &str = "smithy-rs/aws/rust-runtime/aws-config/test-data/assume-role-tests.json";
@@ -130,23 +131,29 @@ fn is_upstream_error(message: &str, err: &ProfileError) -> bool {
 }
 
 #[test]
-fn every_assume_role_case_passes() {
+fn every_assume_role_case_passes_read_whole_and_for_the_one_profile() {
     let Some(doc) = testdata_json(CASES) else { return };
     let cases = doc.as_array().expect("an array of cases");
     assert_eq!(cases.len(), 28, "the upstream file has 28 cases");
     for case in cases {
         let docs = case["docs"].as_str().expect("docs");
-        let config = Config::from_sources(&config_text(&case["input"]), "")
-            .unwrap_or_else(|e| panic!("{docs}: {e}"));
+        let files = Files::new(&config_text(&case["input"]), "");
         let selected = case["input"]["selected_profile"].as_str().expect("selected_profile");
-        let result = config.credential_chain(selected);
-        if let Some(message) = case["output"]["Error"].as_str() {
-            let err = result.expect_err(docs);
-            assert!(is_upstream_error(message, &err), "{docs}: expected `{message}`, got `{err}`");
-        } else {
-            let chain = result.unwrap_or_else(|e| panic!("{docs}: {e}"));
-            let shape: Vec<Json> = chain.iter().map(upstream_shape).collect();
-            assert_eq!(Json::Array(shape), case["output"]["ProfileChain"], "{docs}");
+        let whole = files.load().unwrap_or_else(|e| panic!("{docs}: {e}"));
+        let one = files.load_profile(selected).unwrap_or_else(|e| panic!("{docs}: {e}"));
+        for (path, config) in [("whole", whole), ("one profile", one)] {
+            let result = config.credential_chain(selected);
+            if let Some(message) = case["output"]["Error"].as_str() {
+                let err = result.expect_err(docs);
+                assert!(
+                    is_upstream_error(message, &err),
+                    "{docs} ({path}): expected `{message}`, got `{err}`"
+                );
+            } else {
+                let chain = result.unwrap_or_else(|e| panic!("{docs} ({path}): {e}"));
+                let shape: Vec<Json> = chain.iter().map(upstream_shape).collect();
+                assert_eq!(Json::Array(shape), case["output"]["ProfileChain"], "{docs} ({path})");
+            }
         }
     }
 }
@@ -222,8 +229,7 @@ fn sso_profiles_resolve_their_session() {
         ProfileKind::SsoToken { session: corp_session() }
     );
     assert_eq!(config.sso_session("corp").unwrap(), corp_session());
-    let users: Vec<&str> =
-        config.profiles_using_sso_session("corp").map(|p| p.name.as_str()).collect();
+    let users: Vec<&str> = config.profiles_using_sso_session("corp").map(|p| p.name()).collect();
     assert_eq!(users, ["dev", "token-only"]);
     assert_eq!(
         config.kind("legacy").unwrap(),

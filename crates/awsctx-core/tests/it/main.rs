@@ -4,6 +4,8 @@ mod cache;
 mod config_edit;
 mod config_location;
 mod config_managed;
+mod config_one_profile;
+mod config_owned;
 mod config_parser;
 mod config_profile;
 mod config_testdata;

@@ -249,7 +249,7 @@ impl CredentialProvider<'_> {
         if self.tokens.remove(&key)? {
             report.tokens += 1;
         }
-        for name in self.config.profiles.keys() {
+        for name in self.config.profiles().map(|p| p.name()) {
             let Ok(kind) = self.config.kind(name) else { continue };
             let same = LoginSession::of_kind(name, &kind).is_some_and(|s| s.token_key() == key);
             if same

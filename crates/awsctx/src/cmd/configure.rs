@@ -80,7 +80,7 @@ pub(crate) fn run_sso(args: &ConfigureSsoArgs, ctx: &Context) -> anyhow::Result<
     )?;
 
     let mut document = ConfigDocument::load(&path)?;
-    let sessions = config.sso_sessions.keys().cloned();
+    let sessions = config.sso_session_sections().map(|s| s.name().to_owned());
     // A generated profile may be edited where populate keeps the edit: the same session,
     // account and role (region and output are the user's there).
     if let Some((owner, owner_account, owner_role)) =
@@ -184,7 +184,7 @@ fn suggested_name(config: &Config, session: &str, chosen: &Chosen) -> String {
         p.get("sso_account_id") == Some(account.account_id.as_str())
             && p.get("sso_role_name") == Some(role)
     }) {
-        return existing.name.clone();
+        return existing.name().to_owned();
     }
     let values = NameValues {
         account_name: account.account_name.as_deref(),
@@ -192,7 +192,7 @@ fn suggested_name(config: &Config, session: &str, chosen: &Chosen) -> String {
         role_name: role,
         session,
     };
-    let taken: HashSet<String> = config.profiles.keys().cloned().collect();
+    let taken: HashSet<String> = config.profiles().map(|p| p.name().to_owned()).collect();
     default_name(&values, &chosen.roles, &taken)
 }
 
@@ -245,7 +245,7 @@ fn ask_session(
         ask.value(args.sso_session.as_deref(), "--sso-session", "SSO session name", None, |v| {
             check_name(v, "an SSO session name")
         })?;
-    let existing = config.sso_sessions.get(&name);
+    let existing = config.sso_session_section(&name);
     let existing_value =
         |key: &str| existing.and_then(|s| s.get(key)).filter(|v| !v.is_empty()).map(str::to_owned);
     let start_url = ask.value(

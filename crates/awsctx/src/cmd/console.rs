@@ -38,8 +38,10 @@ pub(crate) fn run(args: &ConsoleArgs, ctx: &Context) -> anyhow::Result<ExitCode>
     };
     crate::guard::confirm(ctx, &profile, "opening the console")?;
     if !args.federate {
-        let kind =
-            ctx.config()?.kind(&profile).map_err(|e| crate::credentials::user_error(e.into()))?;
+        let kind = ctx
+            .profile_config(&profile)?
+            .kind(&profile)
+            .map_err(|e| crate::credentials::user_error(e.into()))?;
         if let ProfileKind::Sso { session: sso, account_id, role_name } = &kind {
             return shortcut(args, ctx, &profile, (&sso.start_url, account_id, role_name));
         }
@@ -64,7 +66,8 @@ pub(crate) fn run(args: &ConsoleArgs, ctx: &Context) -> anyhow::Result<ExitCode>
     let destination = console_destination(partition, region, args.service.as_deref())
         .with_context(|| format!("partition `{partition}` has no public AWS console"))?;
 
-    let settings = endpoint_settings(ctx.config()?, Some(&profile), Service::Signin);
+    let settings =
+        endpoint_settings(ctx.profile_config(&profile)?, Some(&profile), Service::Signin);
     let endpoint = Endpoint::resolve(Service::Signin, region, &ctx.env, &settings)?;
     let http = HttpClient::new(&ctx.http_settings(Some(&profile))?, &ctx.env)?;
     let signin = ConsoleSignin::new(&http, endpoint);
@@ -116,7 +119,8 @@ fn shortcut(
     profile: &str,
     (start_url, account, role): (&str, &str, &str),
 ) -> anyhow::Result<ExitCode> {
-    let profile_region = ctx.config()?.profile(profile).and_then(|p| p.get("region"));
+    let profile_region =
+        ctx.profile_config(profile)?.profile(profile).and_then(|p| p.get("region"));
     let region = args.region.as_deref().or(profile_region).filter(|r| !r.is_empty());
     let service = args.service.as_deref().filter(|s| !s.is_empty());
     let destination = if region.is_some() || service.is_some() {

@@ -171,7 +171,7 @@ fn check_config(config: &Config, at_home: &dyn Fn(&Path) -> String, report: &mut
         .filter(|path| path.exists())
         .map(|path| format!("`{}`", at_home(path)))
         .collect();
-    if config.profiles.is_empty() && config.sso_sessions.is_empty() {
+    if config.profiles().len() == 0 && config.sso_session_sections().len() == 0 {
         let files = format!(
             "`{}` or `{}`",
             at_home(&config.paths.config),
@@ -183,15 +183,15 @@ fn check_config(config: &Config, at_home: &dyn Fn(&Path) -> String, report: &mut
         report.ok(format!(
             "config: {} {verb}: {}, {}",
             existing.join(" and "),
-            count(config.profiles.len(), "profile"),
-            count(config.sso_sessions.len(), "sso-session")
+            count(config.profiles().len(), "profile"),
+            count(config.sso_session_sections().len(), "sso-session")
         ));
     }
-    for warning in &config.warnings {
+    for warning in config.warnings() {
         report.fail(format!("config: {warning}"));
     }
     let mut in_cycles: BTreeSet<String> = BTreeSet::new();
-    for name in config.profiles.keys() {
+    for name in config.profiles().map(|p| p.name()) {
         let problem = match config.kind(name) {
             Ok(ProfileKind::SettingsOnly) => continue,
             Ok(_) => config.credential_chain(name).err(),
@@ -219,23 +219,23 @@ fn check_config(config: &Config, at_home: &dyn Fn(&Path) -> String, report: &mut
 /// profiles (once each), with a profile whose endpoint settings apply.
 fn logins(config: &Config, report: &mut Report) -> Vec<(LoginSession, Option<String>)> {
     let mut found = Vec::new();
-    for name in config.sso_sessions.keys() {
+    for name in config.sso_session_sections().map(|s| s.name()) {
         match config.sso_session(name) {
             Ok(session) => {
                 let profile =
-                    config.profiles_using_sso_session(name).next().map(|p| p.name.clone());
+                    config.profiles_using_sso_session(name).next().map(|p| p.name().to_owned());
                 found.push((LoginSession::Session(session), profile));
             }
             Err(error) => report.fail(format!("sso-session `{name}`: {error}; fix the section")),
         }
     }
     let mut start_urls = BTreeSet::new();
-    for name in config.profiles.keys() {
+    for name in config.profiles().map(|p| p.name()) {
         if let Ok(kind @ ProfileKind::LegacySso { .. }) = config.kind(name)
             && let Some(session) = LoginSession::of_kind(name, &kind)
             && start_urls.insert(session.start_url().to_owned())
         {
-            found.push((session, Some(name.clone())));
+            found.push((session, Some(name.to_owned())));
         }
     }
     found
@@ -436,13 +436,13 @@ fn check_ca_bundles(
     if let Some(path) = env.get("AWS_CA_BUNDLE") {
         bundles.push((PathBuf::from(path), "`AWS_CA_BUNDLE`".to_owned(), "unset `AWS_CA_BUNDLE`"));
     }
-    for profile in config.into_iter().flat_map(|c| c.profiles.values()) {
+    for profile in config.into_iter().flat_map(Config::profiles) {
         if let Some(path) = profile.get("ca_bundle").filter(|p| !p.is_empty())
             && !bundles.iter().any(|(p, ..)| p == Path::new(path))
         {
             bundles.push((
                 PathBuf::from(path),
-                format!("`ca_bundle` of profile `{}`", profile.name),
+                format!("`ca_bundle` of profile `{}`", profile.name()),
                 "remove the key",
             ));
         }
@@ -519,11 +519,11 @@ fn check_network(
         add(Service::SsoOidc, session.region(), profile.as_deref(), report);
         add(Service::Sso, session.region(), profile.as_deref(), report);
     }
-    for profile in config.profiles.values() {
-        if let Ok(ProfileKind::AssumeRole { .. }) = config.kind(&profile.name) {
+    for profile in config.profiles() {
+        if let Ok(ProfileKind::AssumeRole { .. }) = config.kind(profile.name()) {
             let region =
                 profile.get("region").filter(|r| !r.is_empty()).unwrap_or(DEFAULT_STS_REGION);
-            add(Service::Sts, region, Some(&profile.name), report);
+            add(Service::Sts, region, Some(profile.name()), report);
         }
     }
     if targets.is_empty() {

@@ -168,7 +168,7 @@ pub(crate) fn choose_session(
     {
         return Ok((session, Some(name)));
     }
-    let names: Vec<&String> = config.sso_sessions.keys().collect();
+    let names: Vec<&str> = config.sso_session_sections().map(|s| s.name()).collect();
     match names.as_slice() {
         [only] => {
             let session = config

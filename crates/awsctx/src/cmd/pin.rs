@@ -25,7 +25,7 @@ pub(crate) fn run_pin(args: &crate::cli::PinArgs, ctx: &Context) -> anyhow::Resu
                     "`awsctx pin PROFILE` names one",
                 )
             })?;
-        require_profile(ctx.config()?, &profile)?;
+        require_profile(ctx, &profile)?;
         profile
     };
     // Pinned by account id or ARN: the pin expects that account.
@@ -37,7 +37,7 @@ pub(crate) fn run_pin(args: &crate::cli::PinArgs, ctx: &Context) -> anyhow::Resu
         .map(|query| query.account().to_owned());
     let account = args.account.clone().or(typed_account);
     if let Some(expected) = &account {
-        let actual = known_profile(ctx.config()?, &profile).and_then(|k| k.account);
+        let actual = known_profile(ctx, &profile)?.and_then(|k| k.account);
         if actual.as_ref() != Some(expected) {
             let actual = actual.map_or_else(
                 || "does not say which account it is in".to_owned(),

@@ -47,10 +47,10 @@ pub(crate) fn run(args: &PopulateArgs, ctx: &Context) -> anyhow::Result<ExitCode
         );
     }
     let config = ctx.config()?;
-    let sessions: Vec<&String> = config.sso_sessions.keys().collect();
+    let sessions: Vec<&str> = config.sso_session_sections().map(|s| s.name()).collect();
     let session_name = match (&args.sso_session, sessions.as_slice()) {
         (Some(name), _) => name.as_str(),
-        (None, [only]) => only.as_str(),
+        (None, [only]) => only,
         (None, []) => usage_error(
             &["populate"],
             ErrorKind::MissingRequiredArgument,
@@ -164,7 +164,7 @@ pub(crate) fn populated_by(
     sessions.into_iter().find_map(|session| {
         let block = document.managed_block(&block_id(&session)).ok()??;
         let config = Config::from_sources(&block, "").ok()?;
-        let profile = config.profiles.get(name)?;
+        let profile = config.profile(name)?;
         let value = |key: &str| profile.get(key).map(str::to_owned);
         Some((session, value("sso_account_id"), value("sso_role_name")))
     })
@@ -195,21 +195,21 @@ fn outside_block(
     rest.set_managed_block(block_id, &[])?;
     let without_block = Config::parse(&rest.text(), "", config.paths.clone())?;
     let mut outside = Outside::default();
-    for profile in without_block.profiles.values() {
+    for profile in without_block.profiles() {
         if let (Some(id), Some(role)) =
             (profile.get("sso_account_id"), profile.get("sso_role_name"))
             && profile.get("sso_session") == Some(session)
         {
-            outside.access.entry((id.to_owned(), role.to_owned())).or_insert(profile.name.clone());
+            let by = profile.name().to_owned();
+            outside.access.entry((id.to_owned(), role.to_owned())).or_insert(by);
         }
     }
-    outside.names = without_block.profiles.into_keys().collect();
+    outside.names = without_block.profiles().map(|p| p.name().to_owned()).collect();
     outside.names.extend(
         config
-            .profiles
-            .values()
-            .filter(|p| matches!(p.source, ProfileSource::Credentials | ProfileSource::Both))
-            .map(|p| p.name.clone()),
+            .profiles()
+            .filter(|p| matches!(p.source(), ProfileSource::Credentials | ProfileSource::Both))
+            .map(|p| p.name().to_owned()),
     );
     Ok(outside)
 }
@@ -217,8 +217,7 @@ fn outside_block(
 /// The default region `configure sso` kept for `session`, checked.
 fn session_default_region(config: &Config, session: &str) -> anyhow::Result<Option<String>> {
     let Some(value) = config
-        .sso_sessions
-        .get(session)
+        .sso_session_section(session)
         .and_then(|s| s.get(SESSION_DEFAULT_REGION))
         .filter(|v| !v.is_empty())
     else {

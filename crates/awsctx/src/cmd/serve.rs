@@ -95,7 +95,7 @@ impl<'a> ServedKeys<'a> {
         }
         // Later requests come while CMD owns the terminal: nobody is there to type a code.
         let provider =
-            ctx.provider(Some(profile), true)?.with_mfa_prompt(|_| Err(MfaError::NotAsked));
+            ctx.provider_for(profile, true)?.with_mfa_prompt(|_| Err(MfaError::NotAsked));
         Ok((Self { provider, profile: profile.to_owned(), said: None }, found))
     }
 

@@ -158,7 +158,7 @@ impl Status {
         }
         status.switcher = Some(Switcher::gather(ctx, &mut status.problems));
         let Some(profile) = status.profile.clone() else { return Ok(status) };
-        let provider = ctx.provider(Some(&profile), false)?;
+        let provider = ctx.provider_for(&profile, false)?;
         status.fill_from_config(&provider, &profile, now);
         let names = crate::target::account_names(ctx);
         status.account_name =
@@ -361,9 +361,16 @@ impl Switcher {
         let dir = current_dir(ctx)?;
         let state_dir = ctx.state_dir()?;
         let (pins, trust) = (state_dir.load_pins()?, state_dir.load_trust()?);
-        let config = ctx.config()?;
-        let resolution =
-            resolve_binding(&dir, &pins, &trust, |p| crate::cmd::use_::known_profile(config, p));
+        let mut config_error = None;
+        let resolution = resolve_binding(&dir, &pins, &trust, |p| {
+            crate::cmd::use_::known_profile(ctx, p).unwrap_or_else(|err| {
+                config_error.get_or_insert(err);
+                None
+            })
+        });
+        if let Some(err) = config_error {
+            return Err(err);
+        }
         // The nearest one: what applies, or the one passed over on the way there.
         let display = |p: &std::path::Path| p.display().to_string();
         let binding = match (resolution.skipped.first(), resolution.binding) {

@@ -17,7 +17,7 @@ pub(crate) fn run_allow(args: &crate::cli::TrustArgs, ctx: &Context) -> anyhow::
     let bound = parse_profile_file(&path, &content).map_err(profile_file_error)?;
     ctx.state_dir()?.update_trust(|trust| trust.allow(&path, &content))?;
     ui::notice(&format!("allowed `{}` (profile `{bound}`)", path.display()));
-    if ctx.config()?.profile(&bound.profile).is_none() {
+    if !ctx.has_profile(&bound.profile)? {
         ui::notice(&format!(
             "profile `{}` is not in the config yet: the file takes effect once it is",
             awsctx_core::text::escape(&bound.profile)

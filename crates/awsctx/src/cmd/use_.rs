@@ -89,7 +89,7 @@ fn switch(ctx: &Context, name: &str, region: Option<&str>) -> anyhow::Result<Exi
                 "`awsctx PROFILE` switches; `awsctx -` then switches back",
             )
         })?;
-        require_profile(ctx.config()?, &prev)?;
+        require_profile(ctx, &prev)?;
         (prev, region.map(str::to_owned).or_else(|| session.state.prev_region.clone()))
     } else {
         (crate::target::profile_for(ctx, name, Usage::Switch)?, region.map(str::to_owned))
@@ -105,14 +105,15 @@ fn switch(ctx: &Context, name: &str, region: Option<&str>) -> anyhow::Result<Exi
 
 /// The profile must exist: one line, and a hint with the nearest name (a typo of a profile or
 /// of a command), else `list`.
-pub(crate) fn require_profile(config: &Config, name: &str) -> anyhow::Result<()> {
-    if config.profile(name).is_some() {
+pub(crate) fn require_profile(ctx: &Context, name: &str) -> anyhow::Result<()> {
+    if ctx.has_profile(name)? {
         return Ok(());
     }
     let commands = crate::cli::Cli::command();
+    let names = ctx.profile_names()?;
     let hint = match closest(name, commands.get_subcommands().map(clap::Command::get_name)) {
         Some(command) => format!("did you mean the command `awsctx {command}`?"),
-        None => match closest(name, config.profiles.keys().map(String::as_str)) {
+        None => match closest(name, names.iter().map(String::as_str)) {
             Some(profile) => format!("did you mean `{profile}`? `awsctx list` shows the profiles"),
             None => "`awsctx list` shows the profiles; `awsctx populate --sso-session NAME` generates them"
                 .to_owned(),
@@ -192,7 +193,7 @@ pub(crate) fn hook_hint(ctx: &Context) -> String {
 
 fn list_or_pick(ctx: &Context) -> anyhow::Result<ExitCode> {
     let config = ctx.config()?;
-    let names: Vec<&str> = config.profiles.keys().map(String::as_str).collect();
+    let names: Vec<&str> = config.profiles().map(|p| p.name()).collect();
     let hooked = ctx.env.get(var::SHELL).is_some();
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     if !hooked || !interactive {
@@ -243,7 +244,7 @@ pub(crate) struct Choice {
 
 impl Choice {
     pub(crate) fn of(config: &Config, name: &str, accounts: &AccountNames) -> Self {
-        let identity = config.profile(name).map(Identity::of);
+        let identity = config.profile(name).map(|p| Identity::of(&p));
         let account = identity.and_then(|i| i.account);
         let parts = [
             account.map(Cow::Borrowed),
@@ -512,14 +513,12 @@ impl<'a> Session<'a> {
 
     fn resolve_with(&self, pins: &Pins, trust: &TrustStore) -> anyhow::Result<Resolution> {
         let mut config_error = None;
-        let resolution =
-            resolve_binding(&self.pwd, pins, trust, |profile| match self.ctx.config() {
-                Ok(config) => known_profile(config, profile),
-                Err(err) => {
-                    config_error.get_or_insert(err);
-                    None
-                }
-            });
+        let resolution = resolve_binding(&self.pwd, pins, trust, |profile| {
+            known_profile(self.ctx, profile).unwrap_or_else(|err| {
+                config_error.get_or_insert(err);
+                None
+            })
+        });
         match config_error {
             // A binding was found but the config cannot say whether its profile exists.
             Some(err) => Err(err),
@@ -636,7 +635,7 @@ impl<'a> Session<'a> {
         region: Option<&str>,
         trigger: Trigger,
     ) -> anyhow::Result<Vec<EnvChange>> {
-        let config = self.ctx.config()?;
+        let config = self.ctx.profile_config(profile)?;
         let mut facts = ProfileFacts::of(config, profile);
         // awsctx sets the region variables only from the profile or an explicit choice.
         if let Some(region) = region {
@@ -830,9 +829,13 @@ fn same_dir(a: &Path, b: &Path) -> bool {
 }
 
 /// What a binding needs to know of its profile: that it exists, and its account.
-pub(crate) fn known_profile(config: &Config, profile: &str) -> Option<KnownProfile> {
-    let profile = config.profile(profile)?;
-    Some(KnownProfile { account: Identity::of(profile).account.map(str::to_owned) })
+/// What the config says of a binding's `profile`: whether it exists, and its account. Read
+/// with what that profile needs only (a binding is usually the profile switched to next).
+pub(crate) fn known_profile(ctx: &Context, profile: &str) -> anyhow::Result<Option<KnownProfile>> {
+    let config = ctx.profile_config(profile)?;
+    Ok(config
+        .profile(profile)
+        .map(|p| KnownProfile { account: Identity::of(&p).account.map(str::to_owned) }))
 }
 
 /// The line for a binding passed over. The directory names and the profile name come from

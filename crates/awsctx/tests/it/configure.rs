@@ -410,8 +410,8 @@ fn the_wizard_names_the_role_as_populate_does_and_populate_keeps_what_it_set() {
     let config = awsctx_core::config::Config::from_sources(&text, "").unwrap();
     for profile in config.profiles_using_sso_session("corp") {
         let expected = (profile.get("sso_account_id") == Some(gone.id.as_str())
-            || profile.name == "payments-prod-AdministratorAccess")
+            || profile.name() == "payments-prod-AdministratorAccess")
             .then_some("ap-south-1");
-        assert_eq!(profile.get("region"), expected, "region of `{}`", profile.name);
+        assert_eq!(profile.get("region"), expected, "region of `{}`", profile.name());
     }
 }

@@ -462,8 +462,25 @@ fn profile_names_complete_dynamically_in_bash_and_fish() {
     }
     if shells().contains(&"fish") {
         let out = sb.run("fish", "complete -C 'awsctx pro'\ncomplete -C 'awsctx use d'");
-        assert_eq!(lines(&stdout(&out)), ["prod-ro\tsso", "dev\tsso"], "{}", stderr(&out));
+        assert_eq!(lines(&stdout(&out)), ["prod-ro", "dev"], "{}", stderr(&out));
     }
+}
+
+#[test]
+fn completion_reads_only_section_headers_so_a_broken_profile_still_completes() {
+    let sb = Sandbox::new();
+    sb.add_profile(
+        "[profile prod-rw]
+this line has no equals sign
+[prod-creds]",
+    );
+    let out = sb.run(
+        "bash",
+        "COMP_WORDS=(awsctx prod); COMP_CWORD=1; COMP_TYPE=9\n\
+         _clap_complete_awsctx awsctx prod awsctx\nprintf '<%s>\\n' \"${COMPREPLY[@]}\"",
+    );
+    // `[prod-creds]` is not a profile in the config file: only `[profile NAME]` is.
+    assert_eq!(lines(&stdout(&out)), ["<prod-ro>", "<prod-rw>"], "{}", stderr(&out));
 }
 
 #[test]

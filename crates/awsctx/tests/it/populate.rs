@@ -125,16 +125,16 @@ fn generated(text: &str, session: &str) -> BTreeMap<String, (String, String)> {
     let config = Config::from_sources(text, "").expect("config parses");
     let mut out = BTreeMap::new();
     for profile in config.profiles_using_sso_session(session) {
-        let keys: Vec<&str> = profile.properties.keys().map(String::as_str).collect();
+        let keys: Vec<&str> = profile.properties().map(|(key, _)| key).collect();
         assert!(
             keys == ["sso_session", "sso_account_id", "sso_role_name"]
                 || keys == ["sso_session", "sso_account_id", "sso_role_name", "region"],
             "profile `{}` has keys {keys:?}",
-            profile.name
+            profile.name()
         );
         let id = profile.get("sso_account_id").unwrap_or_default().to_owned();
         let role = profile.get("sso_role_name").unwrap_or_default().to_owned();
-        out.insert(profile.name.clone(), (id, role));
+        out.insert(profile.name().to_owned(), (id, role));
     }
     out
 }

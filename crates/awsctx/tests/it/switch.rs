@@ -570,6 +570,32 @@ fn switch_commands_refuse_unknown_profiles_and_pin_needs_one() {
 }
 
 #[test]
+fn a_broken_line_in_another_profile_stops_neither_a_switch_nor_export_but_list_names_it() {
+    let sb = Sandbox::new();
+    let key = sb.seed_keys(DEV, Duration::from_secs(3600));
+    sb.add_profile("[profile broken]\nregion = x\nthis line has no equals sign");
+    let out = sb.awsctx(&sb.home, &["export", "dev", "--format", "env"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(&format!("export AWS_ACCESS_KEY_ID={key}\n")),
+        "{}",
+        stdout(&out)
+    );
+    let out = sb.awsctx(&sb.home, &["dev"]).env("_AWSCTX_SHELL", "bash").output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("export AWS_PROFILE='dev'"), "{}", stdout(&out));
+    // The profile with the broken line, and every command that reads the whole files, fail
+    // with its place.
+    let line = "config:27: expected an `=` sign defining a property";
+    for args in [&["export", "broken"][..], &["list"], &["doctor"]] {
+        let out = sb.awsctx(&sb.home, args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let all = stdout(&out) + &stderr(&out);
+        assert!(all.contains(line), "{args:?}: {all}");
+    }
+}
+
+#[test]
 fn unpin_names_the_pin_above_when_this_directory_has_none() {
     let sb = Sandbox::new();
     let repo = sb.dir("repo");

@@ -104,8 +104,8 @@ pub(crate) struct OldBlockError {
 }
 
 /// A profile of the old block, and the access it gives through this session.
-struct OldProfile {
-    profile: Profile,
+struct OldProfile<'a> {
+    profile: Profile<'a>,
     access: Option<(String, String)>,
 }
 
@@ -118,7 +118,10 @@ pub(crate) fn plan(
     outside: &Outside,
 ) -> Result<Plan, OldBlockError> {
     let mut plan = Plan::default();
-    let old = read_old_block(settings.session, old_block.unwrap_or_default())?;
+    let old_config = Config::from_sources(old_block.unwrap_or_default(), "").map_err(|e| {
+        OldBlockError { session: settings.session.to_owned(), reason: e.to_string() }
+    })?;
+    let old = read_old_block(settings.session, &old_config);
     let pairs = checked_pairs(access, &mut plan.refused);
     let reachable: HashSet<(&str, &str)> = pairs.iter().map(|&(id, _, role)| (id, role)).collect();
 
@@ -262,26 +265,21 @@ fn checked_pairs<'a>(
 
 /// The keys of a generated profile that populate did not write: all but the access keys,
 /// and but `region` when it is the one populate writes.
-fn user_keys(profile: &Profile, settings: &Settings<'_>) -> Vec<String> {
+fn user_keys(profile: &Profile<'_>, settings: &Settings<'_>) -> Vec<String> {
     let region = settings.region.or(settings.default_region);
     profile
-        .properties
-        .keys()
-        .filter(|key| !ACCESS_KEYS.contains(&key.as_str()))
-        .filter(|key| !(key.as_str() == "region" && profile.get("region") == region))
-        .cloned()
+        .properties()
+        .map(|(key, _)| key)
+        .filter(|key| !ACCESS_KEYS.contains(key))
+        .filter(|key| !(*key == "region" && profile.get("region") == region))
+        .map(str::to_owned)
         .collect()
 }
 
 /// The profiles of the old block, with the access each gives through `session`.
-fn read_old_block(
-    session: &str,
-    text: &str,
-) -> Result<BTreeMap<String, OldProfile>, OldBlockError> {
-    let config = Config::from_sources(text, "")
-        .map_err(|e| OldBlockError { session: session.to_owned(), reason: e.to_string() })?;
+fn read_old_block<'a>(session: &str, config: &'a Config) -> BTreeMap<String, OldProfile<'a>> {
     let mut out = BTreeMap::new();
-    for (name, profile) in config.profiles {
+    for profile in config.profiles() {
         let access = match (
             profile.get("sso_session"),
             profile.get("sso_account_id"),
@@ -292,9 +290,9 @@ fn read_old_block(
             }
             _ => None,
         };
-        out.insert(name, OldProfile { profile, access });
+        out.insert(profile.name().to_owned(), OldProfile { profile, access });
     }
-    Ok(out)
+    out
 }
 
 #[cfg(test)]
