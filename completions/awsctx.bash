@@ -52,6 +52,9 @@ _awsctx() {
             awsctx,hook-env)
                 cmd="awsctx__subcmd__hook__subcmd__env"
                 ;;
+            awsctx,hook-refresh)
+                cmd="awsctx__subcmd__hook__subcmd__refresh"
+                ;;
             awsctx,list)
                 cmd="awsctx__subcmd__list"
                 ;;
@@ -130,6 +133,9 @@ _awsctx() {
             awsctx__subcmd__help,hook-env)
                 cmd="awsctx__subcmd__help__subcmd__hook__subcmd__env"
                 ;;
+            awsctx__subcmd__help,hook-refresh)
+                cmd="awsctx__subcmd__help__subcmd__hook__subcmd__refresh"
+                ;;
             awsctx__subcmd__help,list)
                 cmd="awsctx__subcmd__help__subcmd__list"
                 ;;
@@ -167,7 +173,7 @@ _awsctx() {
 
     case "${cmd}" in
         awsctx)
-            opts="-u -c -r -h -V --unset --current --region --help --version use login logout list ls status export credential-process exec serve console configure populate pin unpin allow deny hook completions doctor hook-env help"
+            opts="-u -c -r -h -V --unset --current --region --help --version use login logout list ls status export credential-process exec serve console configure populate pin unpin allow deny hook completions doctor hook-env hook-refresh help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -423,7 +429,7 @@ _awsctx() {
             return 0
             ;;
         awsctx__subcmd__help)
-            opts="use login logout list status export credential-process exec serve console configure populate pin unpin allow deny hook completions doctor hook-env help"
+            opts="use login logout list status export credential-process exec serve console configure populate pin unpin allow deny hook completions doctor hook-env hook-refresh help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -618,6 +624,20 @@ _awsctx() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        awsctx__subcmd__help__subcmd__hook__subcmd__refresh)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         awsctx__subcmd__help__subcmd__list)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -760,6 +780,20 @@ _awsctx() {
             ;;
         awsctx__subcmd__hook__subcmd__env)
             opts="-h --help bash zsh fish nu"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        awsctx__subcmd__hook__subcmd__refresh)
+            opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

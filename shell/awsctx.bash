@@ -2,13 +2,19 @@
 #   eval "$(awsctx hook bash)"
 #
 # Defines the `awsctx` function (commands that switch this shell have their output evaluated)
-# and `_awsctx_hook`, run first in PROMPT_COMMAND.
+# and `_awsctx_hook`, run first in PROMPT_COMMAND and, from a `DEBUG` trap, before every
+# command the shell runs (so the first command after an idle hour has fresh keys, and
+# `cd repo && terraform apply` has the repo's profile). The trap chains the one it finds;
+# with bash-preexec loaded it is one of its `preexec_functions` instead (checked once per
+# command line: keys stay fresh, but `cd D && cmd` switches at the next command line).
 #
-# Cost per prompt when nothing changed: two string compares and one integer compare on
-# builtins, no process. A directory change runs `awsctx hook-env` (one process) only when a
-# pin or a `.aws-profile` is above the new directory or a binding is in effect now; keys are
-# refreshed (one process) when the clock (`EPOCHSECONDS`, or on bash < 5 `SECONDS` from an
-# anchor) passes `_AWSCTX_DUE`. Works on bash 3.2 to 5.x.
+# Cost per prompt or command when nothing changed: two string compares and one integer
+# compare on builtins, no process; a prompt also reads one line of awsctx's `changes` file
+# (builtin `read`), so pins, trust records and logins changed in another shell are followed.
+# A directory change runs `awsctx hook-env` (one process) only when a pin or a `.aws-profile`
+# is above the new directory or a binding is in effect now; keys are refreshed (one process)
+# when the clock (`EPOCHSECONDS`, or on bash < 5 `SECONDS` from an anchor) passes
+# `_AWSCTX_DUE`. Works on bash 3.2 to 5.x.
 #
 # State lives in shell-local `_AWSCTX_*` variables (never exported: no child process sees it,
 # nor the user's own keys it saves for `awsctx -u`), written only by the binary's output (and
@@ -39,13 +45,17 @@ awsctx() {
   case "${1-}" in
     login)
       _awsctx_run "$@" || return
-      # Pick up the new session at the next prompt.
-      [[ -n "${_AWSCTX_PROFILE-}" ]] && _AWSCTX_DUE=0
+      # This shell follows at once (others at their next prompt): its keys come back.
+      # shellcheck disable=SC2119 # as at a prompt: no argument
+      _awsctx_hook
       return 0
       ;;
     logout | list | ls | status | export | credential-process | exec | serve | console | configure | \
-      populate | hook | completions | doctor | help | hook-env | -c | --current | -h | --help | -V | --version)
-      _awsctx_run "$@"
+      populate | hook | completions | doctor | help | hook-env | hook-refresh | -c | --current | -h | --help | -V | --version)
+      _awsctx_run "$@" || return
+      # After a logout this shell drops its keys at once (others at their next prompt).
+      # shellcheck disable=SC2119 # as at a prompt: no argument
+      [[ "$1" != logout ]] || _awsctx_hook
       ;;
     *)
       # Help and version text is for reading, not for eval; so is a bare list into a pipe.
@@ -80,10 +90,23 @@ _awsctx_maybe_bound() {
   done
 }
 
+# At a prompt, with no argument; from the `DEBUG` trap (and bash-preexec), with one.
+# shellcheck disable=SC2120
 _awsctx_hook() {
   local __awsctx_status=$?
+  # The clock, read here only.
   local __awsctx_now=${EPOCHSECONDS:-$((${_AWSCTX_EPOCH:-0} + SECONDS))}
-  if [[ "${_AWSCTX_PWD-}" != "$PWD" ]]; then
+  # Not while completing a word (a completion function runs commands too).
+  [[ -n "${COMP_LINE-}" ]] && return "$__awsctx_status"
+  # At a prompt (the trap passes an argument): have pins, trust records or logins changed,
+  # in this shell or another? One builtin `read` of one line.
+  local __awsctx_seen=${_AWSCTX_SEEN-}
+  if (($# == 0)) && [[ -n "${_AWSCTX_CHANGES-}" ]]; then
+    read -r __awsctx_seen 2>/dev/null <"$_AWSCTX_CHANGES" || :
+  fi
+  if [[ "$__awsctx_seen" != "${_AWSCTX_SEEN-}" ]]; then
+    eval "$(export "${!_AWSCTX_@}"; exec "$_AWSCTX_BIN" hook-env bash)"
+  elif [[ "${_AWSCTX_PWD-}" != "$PWD" ]]; then
     if [[ -z "${_AWSCTX_PINS+set}" || -n "${_AWSCTX_BOUND-}" ]] || _awsctx_maybe_bound; then
       # `_awsctx_run` inlined: the command substitution is already the subshell.
       eval "$(export "${!_AWSCTX_@}"; exec "$_AWSCTX_BIN" hook-env bash)"
@@ -136,13 +159,50 @@ awsctx_prompt() {
   fi
 }
 
-# Run first in PROMPT_COMMAND (a string or, in bash 5.1+, an array), once.
+# The pre-command check, a `DEBUG` trap: `$_`, `$?` and `PIPESTATUS` are kept for the
+# command. Installed at the first prompt, from PROMPT_COMMAND, given the trap set before it:
+# that can be seen only there (not from a function, nor while a file is being `source`d),
+# and by then bash-preexec, if loaded at all, is loaded.
+_awsctx_install_trap() {
+  __awsctx_trap_installed=1
+  if [[ -n "${bash_preexec_imported-}${__bp_imported-}" ]]; then
+    # bash-preexec owns the DEBUG trap: a preexec function, run once per command line.
+    if [[ " ${preexec_functions[*]-} " != *" _awsctx_hook "* ]]; then
+      preexec_functions=(_awsctx_hook "${preexec_functions[@]}")
+    fi
+    return 0
+  fi
+  # bash 3 loses `PIPESTATUS` under any `DEBUG` trap: there, keys and bindings are checked
+  # at the prompt only (`awsctx doctor` says so).
+  ((BASH_VERSINFO[0] >= 4)) || return 0
+  local prior=$1 quote="'"
+  [[ "$prior" == *_awsctx_hook* ]] && return 0
+  # `trap -- 'CMD' DEBUG`, each quote in CMD written `'\''`: back to CMD.
+  prior=${prior#"trap -- $quote"}
+  prior=${prior%"$quote DEBUG"}
+  prior=${prior//"$quote\\$quote$quote"/$quote}
+  # It fires before every simple command, so what is checked at each stays inline (a function
+  # call alone costs more): the directory, and the clock (as in `_awsctx_hook`) against the
+  # due time, when that is all digits (anything else would be evaluated as arithmetic).
+  # Past those, a call with `$_` as its last word: bash sets `$_` to that, so it is kept. It
+  # ends with status 0 (`set -e`; `extdebug` would skip the command); bash keeps `$?` itself.
+  # The trap itself is set by the caller, outside any function: bash 3.2 drops a `DEBUG` trap
+  # set inside a function when the function returns.
+  # shellcheck disable=SC2016
+  __awsctx_trap_body='[[ "${_AWSCTX_PWD-}" == "$PWD" && ( -z "${_AWSCTX_DUE-}" || ( "$_AWSCTX_DUE" != *[!0-9]* && ${EPOCHSECONDS:-$((${_AWSCTX_EPOCH:-0} + SECONDS))} -lt $_AWSCTX_DUE ) ) ]] || _awsctx_hook "$_" || : "$_"'"${prior:+; $prior}"
+}
+
+# Run first in PROMPT_COMMAND (a string or, in bash 5.1+, an array), once, with the trap's
+# installer (one string test per prompt once it has run). Expanded when the prompt runs it.
+# shellcheck disable=SC2016
+__awsctx_prompt='_awsctx_hook;[[ -n "${__awsctx_trap_installed-}" ]] || { _awsctx_install_trap "$(trap -p DEBUG)"; [[ -z "${__awsctx_trap_body-}" ]] || trap -- "$__awsctx_trap_body" DEBUG; unset __awsctx_trap_body; }'
 if [[ "${PROMPT_COMMAND[*]-}" != *_awsctx_hook* ]]; then
   if [[ "$(declare -p PROMPT_COMMAND 2>/dev/null)" == "declare -a"* ]]; then
-    PROMPT_COMMAND=(_awsctx_hook "${PROMPT_COMMAND[@]}")
+    PROMPT_COMMAND=("$__awsctx_prompt" "${PROMPT_COMMAND[@]}")
   else
     # A plain string here (checked above), not an array.
     # shellcheck disable=SC2178,SC2128
-    PROMPT_COMMAND="_awsctx_hook${PROMPT_COMMAND:+;$PROMPT_COMMAND}"
+    PROMPT_COMMAND="$__awsctx_prompt${PROMPT_COMMAND:+;$PROMPT_COMMAND}"
   fi
 fi
+unset __awsctx_prompt

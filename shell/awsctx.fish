@@ -9,8 +9,10 @@
 # `awsctx hook-env` arms one sleeping timer (`_awsctx_arm_timer`, replacing the previous one)
 # that sends SIGUSR1 to this shell when they are due for a refresh; the handler only sets a
 # flag. The timer dies with the shell. Cost per prompt or command when nothing changed: one
-# variable test, no process. A directory change runs `awsctx hook-env` (one process) only when
-# a pin or a `.aws-profile` is above the new directory or a binding is in effect now.
+# variable test, no process; a prompt also reads one line of awsctx's `changes` file (builtin
+# `read`), so pins, trust records and logins changed in another shell are followed. A
+# directory change runs `awsctx hook-env` (one process) only when a pin or a `.aws-profile` is
+# above the new directory or a binding is in effect now.
 #
 # State lives in global, unexported `_AWSCTX_*` variables (no child process sees it, nor the
 # user's own keys it saves for `awsctx -u`), written only by the binary's output (and
@@ -38,14 +40,15 @@ function awsctx --description 'switch AWS profiles; see awsctx --help'
     switch "$argv[1]"
         case login
             _awsctx_run $argv; or return
-            # Pick up the new session at the next prompt.
-            if set -q _AWSCTX_PROFILE
-                set -gu _AWSCTX_DUE 0
-                set -g _awsctx_due 1
-            end
+            # This shell follows at once (others at their next prompt): its keys come back.
+            _awsctx_on_prompt
             return 0
-        case logout list ls status export credential-process exec serve console configure populate hook completions doctor help hook-env -c --current -h --help -V --version
+        case logout list ls status export credential-process exec serve console configure populate hook completions doctor help hook-env hook-refresh -c --current -h --help -V --version
             _awsctx_run $argv
+            set -l rc $status
+            # After a logout this shell drops its keys at once (others at their next prompt).
+            test $rc -eq 0; and test "$argv[1]" = logout; and _awsctx_on_prompt
+            return $rc
         case '*'
             # Help and version text is for reading, not for eval; so is a bare list into a pipe.
             if contains -- -h $argv; or contains -- --help $argv; or contains -- -V $argv; or contains -- --version $argv
@@ -144,7 +147,14 @@ function _awsctx_refresh
 end
 
 function _awsctx_on_prompt --on-event fish_prompt
-    if test "$_AWSCTX_PWD" != "$PWD"
+    # Have pins, trust records or logins changed, in this shell or another? One builtin `read`.
+    set -l seen "$_AWSCTX_SEEN"
+    if set -q _AWSCTX_CHANGES; and test -n "$_AWSCTX_CHANGES"
+        read -l line <$_AWSCTX_CHANGES 2>/dev/null; and set seen $line
+    end
+    if test "$seen" != "$_AWSCTX_SEEN"
+        _awsctx_env
+    else if test "$_AWSCTX_PWD" != "$PWD"
         _awsctx_on_pwd
     else
         _awsctx_refresh

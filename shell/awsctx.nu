@@ -117,7 +117,7 @@ def --env --wrapped awsctx [...args: string@_awsctx_complete] {
     let first = ($args | get -o 0 | default "")
     let passthrough = [
         logout list ls status export credential-process exec serve console configure populate
-        hook completions doctor help hook-env -c --current
+        hook completions doctor help hook-env hook-refresh -c --current
     ]
     let reading = ($args | any {|a| $a in [-h --help -V --version] })
     if $first == "login" {

@@ -2,11 +2,14 @@
 #   eval "$(awsctx hook zsh)"
 #
 # Defines the `awsctx` function (commands that switch this shell have their output evaluated),
-# a `chpwd` hook (so `cd repo && aws ...` already has the repo's profile) and a `precmd` hook
-# (keys refreshed before they expire).
+# a `chpwd` hook (so `cd repo && aws ...` already has the repo's profile), and `precmd` and
+# `preexec` hooks (keys refreshed before they expire, also on the first command after an idle
+# hour, before it runs).
 #
-# Cost per prompt when nothing changed: one string compare and one integer compare on
-# builtins (`EPOCHSECONDS` from zsh/datetime), no process. A directory change runs
+# Cost per prompt or command line when nothing changed: one string compare and one integer
+# compare on builtins (`EPOCHSECONDS` from zsh/datetime), no process; a prompt also reads one
+# line of awsctx's `changes` file (builtin `read`), so pins, trust records and logins changed
+# in another shell are followed. A directory change runs
 # `awsctx hook-env` (one process) only when a pin or a `.aws-profile` is above the new
 # directory or a binding is in effect now.
 #
@@ -36,13 +39,15 @@ awsctx() {
   case "${1-}" in
     login)
       _awsctx_run "$@" || return
-      # Pick up the new session at the next prompt.
-      [[ -n "${_AWSCTX_PROFILE-}" ]] && _AWSCTX_DUE=0
+      # This shell follows at once (others at their next prompt): its keys come back.
+      _awsctx_precmd
       return 0
       ;;
     logout | list | ls | status | export | credential-process | exec | serve | console | configure | \
-      populate | hook | completions | doctor | help | hook-env | -c | --current | -h | --help | -V | --version)
-      _awsctx_run "$@"
+      populate | hook | completions | doctor | help | hook-env | hook-refresh | -c | --current | -h | --help | -V | --version)
+      _awsctx_run "$@" || return
+      # After a logout this shell drops its keys at once (others at their next prompt).
+      [[ "$1" != logout ]] || _awsctx_precmd
       ;;
     *)
       # Help and version text is for reading, not for eval; so is a bare list into a pipe.
@@ -89,7 +94,15 @@ _awsctx_chpwd() {
 _awsctx_precmd() {
   local __awsctx_status=$?
   emulate -L zsh
-  if [[ "${_AWSCTX_PWD-}" != "$PWD" ]]; then
+  # At a prompt (preexec passes the command line): have pins, trust records or logins changed,
+  # in this shell or another? One builtin `read` of one line.
+  local __awsctx_seen=${_AWSCTX_SEEN-}
+  if (( $# == 0 )) && [[ -n "${_AWSCTX_CHANGES-}" ]]; then
+    { read -r __awsctx_seen <"$_AWSCTX_CHANGES" } 2>/dev/null
+  fi
+  if [[ "$__awsctx_seen" != "${_AWSCTX_SEEN-}" ]]; then
+    eval "$(typeset -gx -m '_AWSCTX_*'; exec "$_AWSCTX_BIN" hook-env zsh)"
+  elif [[ "${_AWSCTX_PWD-}" != "$PWD" ]]; then
     _awsctx_chpwd
   # Digits only (`<->`): zsh would evaluate anything else as an arithmetic expression.
   elif [[ "${_AWSCTX_DUE-}" == <-> ]] && (( EPOCHSECONDS >= _AWSCTX_DUE )); then
@@ -134,6 +147,7 @@ awsctx_prompt() {
 }
 
 autoload -Uz add-zsh-hook
+add-zsh-hook preexec _awsctx_precmd
 # Once, however often this is sourced; first, so prompt themes (starship, powerlevel10k) see
 # the new profile.
 if (( ! ${+precmd_functions} )) || (( ! ${precmd_functions[(Ie)_awsctx_precmd]} )); then

@@ -49,6 +49,7 @@ const DEV_PROFILE: &str = "[profile dev]\nsso_session = corp\nsso_account_id = 1
 const ROWS: &[(&str, RowFn)] = &[
     ("prompt", row_prompt),
     ("prompt-nu", row_prompt_nu),
+    ("command", row_command),
     ("enter", row_enter),
     ("enter-nu", row_enter_nu),
     ("export", row_export),
@@ -673,6 +674,82 @@ echo "theirs $(per {THEIRS} _direnv_hook)"
             OURS as usize * REPEATS
         ),
         ratio: None,
+    })
+}
+
+/// The pre-command check (bash's `DEBUG` trap) before a command line where nothing is due:
+/// ten thousand one-command lines evaluated with the trap and without it, in one bash
+/// process, beside the prompt hook's own time per call; the awsctx calls counted (none).
+fn row_command(bench: &Bench) -> anyhow::Result<Measured> {
+    const LINES: u32 = 10_000;
+    const REPEATS: usize = 5;
+    let home = bench.home("command")?;
+    let dir = home.join("work");
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(home.join(".aws/config"), "[profile dev]\nregion = eu-west-1\n")?;
+    let count = home.join("spawns");
+    let wrapper = home.join("awsctx-counting");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\necho x >> '{}'\nexec '{}' \"$@\"\n",
+            count.display(),
+            bench.bin.display()
+        ),
+    )?;
+    set_executable(&wrapper)?;
+    // Nanoseconds per command line: (lines with the trap - lines without) / lines.
+    let script = format!(
+        r#"eval "$('{bin}' hook bash)"
+cd '{dir}'
+# The first prompt: the hook looks at the directory and installs the trap.
+eval "$PROMPT_COMMAND"
+_AWSCTX_BIN='{wrapper}'
+us() {{ local t=${{EPOCHREALTIME/./}}; echo "${{t#0}}"; }}
+lines=$(printf ':\n%.0s' $(seq {LINES}))
+with=$(trap -p DEBUG)
+trap - DEBUG
+a=$(us); eval "$lines"; b=$(us)
+eval "$with"
+c=$(us); eval "$lines"; d=$(us)
+trap - DEBUG
+e=$(us); for ((i = 0; i < {LINES}; i++)); do _awsctx_hook; done; f=$(us)
+g=$(us); for ((i = 0; i < {LINES}; i++)); do :; done; h=$(us)
+[[ "$with" == *_awsctx_hook* ]] || echo "no trap: $with"
+echo "ours $(( ((d - c) - (b - a)) * 1000 / {LINES} ))"
+echo "prompt $(( ((f - e) - (h - g)) * 1000 / {LINES} ))"
+"#,
+        bin = bench.bin.display(),
+        dir = dir.display(),
+        wrapper = wrapper.display(),
+    );
+    let (mut ours, mut prompt) = (Vec::new(), Vec::new());
+    for _ in 0..REPEATS {
+        let mut cmd = Command::new("bash");
+        sandbox_env(&mut cmd, &home);
+        cmd.args(["--norc", "--noprofile", "-c", &script]).current_dir(&dir);
+        let out = crate::output(&mut cmd)?;
+        anyhow::ensure!(!out.contains("no trap:"), "the hook installed no `DEBUG` trap: {out}");
+        let value = |label: &str| -> anyhow::Result<u64> {
+            out.lines()
+                .find_map(|l| l.strip_prefix(label)?.trim().parse::<i64>().ok())
+                .map(|ns| u64::try_from(ns.max(0)).unwrap_or(0))
+                .with_context(|| format!("no `{label}` line in {out:?}"))
+        };
+        ours.push(Duration::from_nanos(value("ours ")?));
+        prompt.push(Duration::from_nanos(value("prompt ")?));
+    }
+    ours.sort();
+    prompt.sort();
+    let (ours, prompt) = (ours[REPEATS / 2], prompt[REPEATS / 2]);
+    let spawns = std::fs::read_to_string(&count).map_or(0, |c| c.lines().count());
+    Ok(Measured {
+        ours: "DEBUG trap before a command line (bash, nothing due)".into(),
+        ours_median: ours,
+        peer: Some(("_awsctx_hook (prompt)".into(), prompt)),
+        budget: "0 spawns; ≤ 5 µs per command line".into(),
+        pass: spawns == 0 && ours <= Duration::from_micros(5),
+        note: format!("{spawns} awsctx spawns in {} command lines", LINES as usize * REPEATS),
     })
 }
 

@@ -109,6 +109,33 @@ impl StateDir {
         self.dir.join("accounts.json")
     }
 
+    /// The file whose one line changes whenever pins, trust records or logins do: every
+    /// hook reads it at its prompt (a builtin `read`, no process) and asks awsctx again when
+    /// it differs from what it saw last.
+    pub fn changes_path(&self) -> PathBuf {
+        self.dir.join("changes")
+    }
+
+    /// The line of [`StateDir::changes_path`] now; empty when there is none.
+    pub fn changes_seen(&self) -> String {
+        read_private(&self.changes_path(), 256)
+            .ok()
+            .flatten()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .and_then(|text| text.lines().next().map(str::to_owned))
+            .unwrap_or_default()
+    }
+
+    /// Tell every open shell that pins, trust records or logins changed. Best effort: a shell
+    /// that misses it still sees the change at its next directory change into a binding.
+    pub fn note_change(&self) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let line = format!("{now}-{}\n", std::process::id());
+        let _ = write_private(&self.changes_path(), line.as_bytes());
+    }
+
     /// The lock file guarding `name` (single-flight locks of the credential provider live here too).
     pub fn lock_path(&self, name: &str) -> PathBuf {
         self.dir.join("locks").join(format!("{name}.lock"))
@@ -144,6 +171,7 @@ impl StateDir {
         let mut pins = self.load_pins()?;
         change(&mut pins);
         write_json(&self.pins_path(), &pins.to_stored())?;
+        self.note_change();
         Ok(pins)
     }
 
@@ -152,7 +180,9 @@ impl StateDir {
         let _lock = FileLock::acquire(&self.lock_path("state"), LOCK_DEADLINE, |_| {})?;
         let mut trust = self.load_trust()?;
         change(&mut trust);
-        write_json(&self.trust_path(), &trust)
+        write_json(&self.trust_path(), &trust)?;
+        self.note_change();
+        Ok(())
     }
 }
 

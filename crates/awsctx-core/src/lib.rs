@@ -7,6 +7,7 @@
 //! - [`binding`]: per-directory profiles: pins, `.aws-profile` files and their trust records.
 //! - [`lookup`]: profiles found by account id, ARN or account name.
 //! - [`switch`]: a shell's switcher state (the hook's `_AWSCTX_*` variables) and its rules.
+//! - [`refresh`]: the record of a key refresh the hook left to the background.
 //! - [`time`]: the timestamp formats of the AWS files (`Z` in caches, `+00:00` in exports).
 //! - [`env`]: a snapshot of the process environment, so every rule is testable.
 //! - [`secret`]: a string that never prints.
@@ -18,6 +19,7 @@ pub mod config;
 pub mod env;
 pub mod file;
 pub mod lookup;
+pub mod refresh;
 pub mod secret;
 pub mod shell;
 pub mod switch;

@@ -87,6 +87,10 @@ pub mod var {
     /// Messages already shown in this shell: one short hash of each message's marker per
     /// line, the newest [`super::MAX_WARNED`].
     pub const WARNED: &str = "_AWSCTX_WARNED";
+    /// The file that changes with pins, trust records and logins (`StateDir::changes_path`).
+    pub const CHANGES: &str = "_AWSCTX_CHANGES";
+    /// Its line when `hook-env` last ran: the hook asks again when the file says otherwise.
+    pub const SEEN: &str = "_AWSCTX_SEEN";
     /// Set by the hook's `awsctx` function: the shell whose code a command prints.
     pub const SHELL: &str = "_AWSCTX_SHELL";
     /// The hook's own: the awsctx binary it runs.
@@ -101,7 +105,7 @@ pub mod var {
     pub const PREFIX: &str = "_AWSCTX_";
 
     /// Every state variable the binary writes.
-    pub const ALL: [&str; 16] = [
+    pub const ALL: [&str; 18] = [
         PWD,
         PINS,
         BOUND,
@@ -118,6 +122,8 @@ pub mod var {
         RESTORE_REGION,
         SAVED,
         WARNED,
+        CHANGES,
+        SEEN,
     ];
 }
 
@@ -522,6 +528,8 @@ pub struct ShellState {
     pub restore_region: Option<String>,
     pub saved: Option<SavedEnv>,
     pub warned: Vec<String>,
+    pub changes: Option<PathBuf>,
+    pub seen: Option<String>,
 }
 
 impl ShellState {
@@ -551,6 +559,8 @@ impl ShellState {
                 let skip = markers.len().saturating_sub(MAX_WARNED);
                 markers[skip..].iter().map(|m| (*m).to_owned()).collect()
             }),
+            changes: path(var::CHANGES),
+            seen: text(var::SEEN),
         }
     }
 
@@ -583,6 +593,8 @@ impl ShellState {
         put(var::RESTORE_REGION, self.restore_region.clone());
         put(var::SAVED, self.saved.as_ref().map(SavedEnv::encode));
         put(var::WARNED, (!self.warned.is_empty()).then(|| self.warned.join("\n")));
+        put(var::CHANGES, self.changes.as_ref().map(|p| p.to_string_lossy().into_owned()));
+        put(var::SEEN, self.seen.clone());
         let over = |out: &BTreeMap<&str, String>| state_size(out) > STATE_BOUND;
         if over(&out) {
             out.remove(var::PINS);
@@ -751,6 +763,39 @@ impl ShellState {
         self.profile = Some(profile.to_owned());
         self.region = region.map(str::to_owned);
         self.origin = Some(origin);
+    }
+
+    /// The user's own values of the region variables now: those in `env` where they differ
+    /// from `last_set` (the region awsctx last set; `None`: it set none, so the saved ones
+    /// were in effect), because the user exported them since; else the saved ones. With
+    /// nothing saved (awsctx changed nothing), those in `env`.
+    pub fn users_regions(
+        &self,
+        env: &Env,
+        last_set: Option<&str>,
+    ) -> [(&'static str, Option<String>); 2] {
+        ["AWS_REGION", "AWS_DEFAULT_REGION"].map(|name| {
+            let have = raw(env, name).map(str::to_owned);
+            let Some(saved) = &self.saved else { return (name, have) };
+            let expected = last_set.or_else(|| saved.get(name));
+            if have.as_deref() == expected {
+                (name, saved.get(name).map(str::to_owned))
+            } else {
+                (name, have)
+            }
+        })
+    }
+
+    /// Keep a region the user exported since awsctx last set one (see
+    /// [`ShellState::users_regions`]) as their own: a profile without a region and `-u` give
+    /// it back.
+    pub fn adopt_users_regions(&mut self, env: &Env, last_set: Option<&str>) {
+        let regions = self.users_regions(env, last_set);
+        if let Some(saved) = &mut self.saved {
+            for (name, value) in regions {
+                saved.values.insert(name.to_owned(), value);
+            }
+        }
     }
 
     /// Record a restore: the statements that put the user's own values back.

@@ -96,6 +96,15 @@ pub(crate) enum Command {
     /// What the hook runs on a directory change or near expiry (prints shell code)
     #[command(hide = true)]
     HookEnv(ShellArgs),
+    /// What the hook leaves running when a refresh outlasts a prompt's second: fetch the keys
+    /// into the cache, and record how it went
+    #[command(hide = true)]
+    HookRefresh(HookRefreshArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct HookRefreshArgs {
+    pub(crate) profile: String,
 }
 
 #[derive(Debug, Args)]

@@ -153,7 +153,13 @@ fn hook(ctx: &Context) -> Check {
         } else {
             ""
         };
-        return Check::Ok(format!("shell hook: loaded in {shell}{clock}"));
+        let check = if shell.starts_with("bash 3.") {
+            "; the check before each command line needs bash 4 (bash 3 loses `PIPESTATUS` \
+             under a `DEBUG` trap), so keys and bindings follow at the prompt"
+        } else {
+            ""
+        };
+        return Check::Ok(format!("shell hook: loaded in {shell}{clock}{check}"));
     }
     let fix = super::use_::hook_hint(ctx);
     Check::Fail(format!("shell hook: not loaded in this shell; {fix}, then open a new shell"))

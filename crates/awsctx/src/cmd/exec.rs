@@ -21,6 +21,7 @@ use std::process::{Child, Command, ExitCode, ExitStatus};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use awsctx_core::config::ProfileKind;
+use awsctx_core::switch::ShellState;
 use awsctx_core::time::format_export;
 use awsctx_login::container::CredentialServer;
 use awsctx_login::provider::ProfileCredentials;
@@ -90,6 +91,9 @@ pub(crate) fn run(args: ExecArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     for (name, value) in child_variables(&found) {
         command.env(name, value);
     }
+    if found.region.is_none() {
+        users_regions(ctx, &mut command);
+    }
     // `exec` returns only when CMD could not be started.
     Ok(not_started(program, &command.exec()))
 }
@@ -136,6 +140,8 @@ fn run_with_server(
         .env("AWS_CONTAINER_AUTHORIZATION_TOKEN", server.token().expose());
     if let Some(region) = &found.region {
         command.env("AWS_REGION", region).env("AWS_DEFAULT_REGION", region);
+    } else {
+        users_regions(ctx, &mut command);
     }
     let child = match command.spawn() {
         Ok(child) => child,
@@ -228,6 +234,24 @@ pub(crate) fn child_variables(found: &ProfileCredentials) -> Vec<(&'static str, 
         vars.push(("AWS_DEFAULT_REGION", region.clone()));
     }
     vars
+}
+
+/// For a profile without a region: the user's own region variables, never those of the
+/// profile the shell has switched to.
+fn users_regions(ctx: &Context, command: &mut Command) {
+    let state = ShellState::from_env(&ctx.env);
+    let last = state.profile.as_deref().and_then(|profile| {
+        state.region.clone().or_else(|| {
+            let config = ctx.config().ok()?;
+            super::use_::ProfileFacts::of(config, profile).region
+        })
+    });
+    for (name, value) in state.users_regions(&ctx.env, last.as_deref()) {
+        match value {
+            Some(value) => command.env(name, value),
+            None => command.env_remove(name),
+        };
+    }
 }
 
 /// The caller's variables the child must not see (with `server`: nor other container

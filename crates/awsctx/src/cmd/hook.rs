@@ -91,6 +91,7 @@ pub(crate) fn run_hook_env(args: &ShellArgs, ctx: &Context) -> anyhow::Result<Ex
             return Ok(ExitCode::SUCCESS);
         }
     };
+    session.look_again_after_changes();
     let pwd = session.pwd.clone();
     let action = session.state.arrive(&pwd, binding.as_ref());
     session.finish(&action, Trigger::Hook)

@@ -50,6 +50,10 @@ pub(crate) fn run(args: &LoginArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
         asked_flow(args.use_device_code, args.use_pkce),
         args.no_browser,
     )?;
+    // Every open shell bound to this session picks the new login up at its next prompt.
+    if let Ok(state_dir) = ctx.state_dir() {
+        state_dir.note_change();
+    }
     Ok(ExitCode::SUCCESS)
 }
 

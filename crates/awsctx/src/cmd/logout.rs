@@ -17,6 +17,7 @@ pub(crate) fn run(args: &LogoutArgs, ctx: &Context) -> anyhow::Result<ExitCode> 
             "logged out of every SSO session ({} removed)",
             removed(report.tokens, report.credentials)
         ));
+        note_change(ctx);
         return Ok(ExitCode::SUCCESS);
     }
     let (session, profile) =
@@ -35,7 +36,16 @@ pub(crate) fn run(args: &LogoutArgs, ctx: &Context) -> anyhow::Result<ExitCode> 
         session.target(),
         removed(report.tokens, report.credentials)
     ));
+    note_change(ctx);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Every open shell drops the keys of the session at its next prompt (this one at once: the
+/// hook's `awsctx` function runs its prompt hook after a logout).
+fn note_change(ctx: &Context) {
+    if let Ok(state_dir) = ctx.state_dir() {
+        state_dir.note_change();
+    }
 }
 
 fn removed(tokens: usize, credentials: usize) -> String {

@@ -18,6 +18,7 @@ mod login;
 mod logout;
 mod pin;
 pub(crate) mod populate;
+mod refresh;
 mod serve;
 mod status;
 mod trust;
@@ -48,6 +49,7 @@ pub(crate) fn run(cli: Cli, ctx: &Context) -> anyhow::Result<ExitCode> {
         Command::Deny(args) => trust::run_deny(&args, ctx),
         Command::Hook(args) => hook::run_hook(&args, ctx),
         Command::HookEnv(args) => hook::run_hook_env(&args, ctx),
+        Command::HookRefresh(args) => refresh::run(&args, ctx),
         Command::Completions(args) => Ok(completions::run(&args)),
         Command::Doctor => doctor::run(ctx),
     }

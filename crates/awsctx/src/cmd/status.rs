@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 use awsctx_core::binding::PROFILE_FILE;
 use awsctx_core::config::ProfileKind;
+use awsctx_core::refresh::RefreshRecord;
 use awsctx_core::switch::{Origin, ShellState, Skipped, ancestor_of, hook_loaded, resolve_binding};
 use awsctx_core::text::{escape_json, escape_line};
 use awsctx_core::time::{format_cache, parse_lenient};
@@ -35,6 +36,10 @@ pub(crate) struct Status {
     pub(crate) region: Option<String>,
     pub(crate) keys: Option<Keys>,
     pub(crate) sso: Option<SsoLogin>,
+    /// A key refresh the hook left to the background: running, or failing and when it is tried
+    /// again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) refresh: Option<Refresh>,
     /// What the switcher did in this shell, and the binding of the current directory.
     pub(crate) switcher: Option<Switcher>,
     /// Why something above could not be found out.
@@ -95,6 +100,20 @@ pub(crate) struct Binding {
     pub(crate) state: &'static str,
 }
 
+/// The background refresh of the profile's keys (`cmd/refresh.rs`).
+#[derive(Debug, Serialize)]
+pub(crate) struct Refresh {
+    /// `running` or `failing`.
+    pub(crate) state: &'static str,
+    /// Failed tries in a row.
+    pub(crate) failures: u32,
+    /// Why the last try failed.
+    pub(crate) reason: Option<String>,
+    /// When the next try may start, and in how many seconds.
+    pub(crate) next_try: Option<String>,
+    pub(crate) seconds_to_next_try: Option<i64>,
+}
+
 /// The SSO login behind the profile.
 #[derive(Debug, Serialize)]
 pub(crate) struct SsoLogin {
@@ -144,6 +163,7 @@ impl Status {
         let names = crate::target::account_names(ctx);
         status.account_name =
             status.account_id.as_deref().and_then(|a| names.get(a)).map(str::to_owned);
+        status.refresh = Refresh::of(ctx, &profile, now);
         Ok(status)
     }
 
@@ -264,6 +284,21 @@ impl Status {
                 _ => "logged out: run `awsctx login`".to_owned(),
             };
             lines.push(("login", format!("{who}: {state}")));
+        }
+        if let Some(refresh) = &self.refresh {
+            let line = match (refresh.state, refresh.seconds_to_next_try) {
+                ("running", _) => "running in the background".to_owned(),
+                (_, left) => format!(
+                    "failed {} in a row ({}); next try {}",
+                    refresh.failures,
+                    refresh.reason.as_deref().map_or("no reason", |r| r),
+                    left.map_or_else(
+                        || "at the next prompt".to_owned(),
+                        |s| format!("in {}", time_left(s).trim_end_matches(" left"))
+                    ),
+                ),
+            };
+            lines.push(("refresh", line));
         }
         for problem in &self.problems {
             lines.push(("problem", problem.clone()));
@@ -498,6 +533,34 @@ pub(crate) fn time_left(seconds: i64) -> String {
         format!("{} left", span(seconds))
     } else {
         format!("expired {} ago", span(seconds))
+    }
+}
+
+impl Refresh {
+    fn of(ctx: &Context, profile: &str, now: Timestamp) -> Option<Self> {
+        let state = ctx.state_dir().ok()?;
+        let record = RefreshRecord::load(&RefreshRecord::path(state.path(), profile))?;
+        let now_secs = now.as_second();
+        if record.running_pid(now_secs).is_some() {
+            return Some(Self {
+                state: "running",
+                failures: record.failures,
+                reason: record.reason,
+                next_try: None,
+                seconds_to_next_try: None,
+            });
+        }
+        if record.failures == 0 {
+            return None;
+        }
+        let next = Timestamp::from_second(record.next_try).ok();
+        Some(Self {
+            state: "failing",
+            failures: record.failures,
+            reason: record.reason.map(|r| awsctx_core::text::escape(&r).into_owned()),
+            next_try: next.map(format_cache),
+            seconds_to_next_try: next.map(|_| record.next_try - now_secs).filter(|s| *s > 0),
+        })
     }
 }
 

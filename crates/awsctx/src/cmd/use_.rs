@@ -354,7 +354,15 @@ fn pick_builtin(choices: &[Choice]) -> anyhow::Result<Option<String>> {
         if line.is_empty() {
             return Ok(None);
         }
-        if let Ok(n) = line.parse::<usize>()
+        // What is typed filters first (`0012` finds `team-0012-…`); a number picks by position
+        // only when it matches nothing, or after `#`.
+        let (explicit, number) = match line.strip_prefix('#') {
+            Some(rest) => (true, rest.trim()),
+            None => (false, line),
+        };
+        let typed = line.to_lowercase();
+        if let Ok(n) = number.parse::<usize>()
+            && (explicit || !shown.iter().any(|s| s.to_lowercase().contains(&typed)))
             && let Some(&i) = n.checked_sub(1).and_then(|i| matches.get(i))
             && n <= SHOWN
         {
@@ -421,6 +429,8 @@ pub(crate) struct Session<'a> {
     now: Timestamp,
     /// Statements to run after the variables change (fish's refresh timer).
     extra: String,
+    /// The line of the state directory's `changes` file when this run started.
+    changes_seen: String,
     /// Why an explicit switch got no keys: the switch happens (the old keys must go), then
     /// this is the command's error, so `awsctx prod && terraform plan` stops.
     key_failure: Option<anyhow::Error>,
@@ -438,6 +448,17 @@ impl<'a> Session<'a> {
         };
         let shell: Shell = name.parse()?;
         Self::new(ctx, shell, Trigger::Command)
+    }
+
+    /// Pins, trust records or logins changed since this shell last looked (in another shell,
+    /// say): keys in effect are looked at again now, as if due (a logout drops them, a new
+    /// login brings them back).
+    pub(crate) fn look_again_after_changes(&mut self) {
+        let seen = self.state.seen.as_deref().unwrap_or_default();
+        if self.state.changes.is_some() && seen != self.changes_seen && self.state.profile.is_some()
+        {
+            self.state.due = Some(self.now.as_second());
+        }
     }
 
     /// Whether a command runs through the hook's function.
@@ -466,6 +487,7 @@ impl<'a> Session<'a> {
             state,
             mode,
             now: Timestamp::now(),
+            changes_seen: ctx.state_dir().map(|s| s.changes_seen()).unwrap_or_default(),
             extra: String::new(),
             key_failure: None,
         })
@@ -548,6 +570,10 @@ impl<'a> Session<'a> {
     /// The state has changed (or not) without a switch: print what differs.
     pub(crate) fn print(mut self, changes: &[EnvChange]) -> anyhow::Result<()> {
         self.state.pwd = Some(self.pwd.clone());
+        if let Ok(state_dir) = self.ctx.state_dir() {
+            self.state.changes = Some(state_dir.changes_path());
+            self.state.seen = Some(std::mem::take(&mut self.changes_seen));
+        }
         if self.shell == Shell::Fish {
             self.fish_timer();
         }
@@ -569,6 +595,10 @@ impl<'a> Session<'a> {
             Action::Stay => {
                 let due = self.state.due.is_some_and(|due| due <= self.now.as_second());
                 let Some(profile) = self.state.profile.clone().filter(|_| due) else {
+                    if due {
+                        // Nothing in effect to refresh: not due again at every command.
+                        self.state.due = None;
+                    }
                     return Ok(Vec::new());
                 };
                 // The user exported another `AWS_PROFILE` by hand since: theirs now, so no
@@ -585,6 +615,7 @@ impl<'a> Session<'a> {
                 self.switch_to(profile, Some(*origin), region.as_deref(), trigger)
             }
             Action::Restore => {
+                self.adopt_users_regions();
                 let old = self.state.profile.clone();
                 let changes = self.state.restored(&self.ctx.env);
                 if let Some(old) = old {
@@ -616,24 +647,36 @@ impl<'a> Session<'a> {
             Keys::NotWanted
         };
         let refresh = origin.is_none();
+        self.adopt_users_regions();
         if let Some(origin) = origin {
             self.state.switched(&self.ctx.env, profile, region, origin);
         }
         let saved = self.state.saved.clone().unwrap_or_default();
         let got = match &keys {
-            Keys::Got(creds) => Some(creds),
+            Keys::Got(creds) | Keys::Later { old: Some(creds), .. } => Some(creds),
             _ => None,
         };
         let target = ProfileEnv { profile, region: facts.region.as_deref(), keys: got };
-        let changes = managed_changes(self.mode, &target, &saved, &self.ctx.env);
+        let mut changes = managed_changes(self.mode, &target, &saved, &self.ctx.env);
+        if refresh {
+            // New keys only: a region the user exported since stays until the next switch.
+            changes.retain(|c| !matches!(c.name(), "AWS_REGION" | "AWS_DEFAULT_REGION"));
+        }
         self.state.expires = got.and_then(RoleCredentials::expiration).map(Timestamp::as_second);
         self.state.prod = is_production(self.ctx, profile, facts.account.as_deref(), &facts);
         self.state.due = match &keys {
             Keys::Got(k) => k.expiration().map(|exp| refresh_due(exp, self.now, RETRY_SECS)),
             // Try again in a minute, not at every prompt.
             Keys::Unreachable { .. } => Some(self.now.as_second() + RETRY_SECS),
+            Keys::Later { retry_at, .. } => {
+                Some(retry_at.unwrap_or(self.now.as_second() + RETRY_SECS))
+            }
             _ => None,
         };
+        if matches!(keys, Keys::Got(_)) {
+            // Renewed: a later failure is news again.
+            self.state.forget_warning(&format!("unreachable:{profile}"));
+        }
         if let Some(session) = &facts.session
             && got.is_some()
         {
@@ -646,6 +689,22 @@ impl<'a> Session<'a> {
         }
         self.report_keys(profile, &keys, trigger);
         Ok(changes)
+    }
+
+    /// The region awsctx last set in this shell: the one chosen with the profile, else the
+    /// profile's own.
+    pub(crate) fn region_last_set(&self) -> Option<String> {
+        let profile = self.state.profile.as_deref()?;
+        self.state.region.clone().or_else(|| {
+            let config = self.ctx.config().ok()?;
+            ProfileFacts::of(config, profile).region
+        })
+    }
+
+    /// A region the user exported since awsctx last set one is theirs from now on.
+    fn adopt_users_regions(&mut self) {
+        let last = self.region_last_set();
+        self.state.adopt_users_regions(&self.ctx.env, last.as_deref());
     }
 
     /// Before anything is said about it: the shell can hold what the switch sets (a profile
@@ -691,7 +750,7 @@ impl<'a> Session<'a> {
     fn report_keys(&mut self, profile: &str, keys: &Keys, trigger: Trigger) {
         if trigger == Trigger::Command {
             self.key_failure = match keys {
-                Keys::Got(_) | Keys::NotWanted => None,
+                Keys::Got(_) | Keys::NotWanted | Keys::Later { .. } => None,
                 Keys::LoginRequired { login, reason, .. } => Some(ui::error(
                     format!("no keys for `{profile}`: {reason}"),
                     format!("run `{login}`, then `awsctx {profile}` again"),
@@ -704,7 +763,17 @@ impl<'a> Session<'a> {
             return;
         }
         let (marker, line) = match keys {
-            Keys::Got(_) | Keys::NotWanted => return,
+            Keys::Got(_) | Keys::NotWanted | Keys::Later { reason: None, .. } => return,
+            Keys::Later { reason: Some(reason), retry_at, old } => {
+                let wait = retry_at.map_or(60, |at| at - self.now.as_second()).max(60) / 60;
+                let what = if old.is_some() { "could not renew the keys" } else { "no keys" };
+                (
+                    format!("unreachable:{profile}"),
+                    format!(
+                        "{what} for `{profile}`: {reason} (trying again in {wait}m; `awsctx status` shows it)"
+                    ),
+                )
+            }
             Keys::Unreachable { reason } => (
                 format!("unreachable:{profile}"),
                 format!("no keys for `{profile}` yet: {reason} (trying again in a minute)"),
@@ -959,34 +1028,61 @@ pub(crate) enum Keys {
     Unreachable {
         reason: String,
     },
+    /// Keys need the network, and the hook left that to a background refresh: the old keys
+    /// (while they last) until it is done, `retry_at` when to look again (epoch seconds;
+    /// `None` from an offline look, before a refresh was started), and why the last refresh
+    /// failed, if it did.
+    Later {
+        old: Option<RoleCredentials>,
+        retry_at: Option<i64>,
+        reason: Option<String>,
+    },
 }
 
-/// How long the hook may wait on one network attempt.
-const HOOK_REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
-const HOOK_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
-/// The most a prompt waits for keys, all waits together: network calls, another process's
-/// fetch, and a `credential_process` (killed with everything it started when time is up).
+/// The most a prompt waits for keys without the network, all waits together: another
+/// process's fetch, and a `credential_process` (killed with everything it started when time
+/// is up).
 const HOOK_DEADLINE: Duration = Duration::from_secs(5);
+/// The most the background refresh waits for keys, all waits together.
+const BACKGROUND_DEADLINE: Duration = Duration::from_secs(120);
 
 /// A profile's keys: the one place that knows where keys come from (the credential provider:
 /// cache, then a token refresh and the SSO portal, the profile's own keys, its
-/// `credential_process`). Never a browser. From the hook, network calls and lock waits are
-/// short, so a prompt is never held up for long.
+/// `credential_process`). Never a browser. From the hook, the network is left to a background
+/// refresh that the prompt waits on for a second at most (`cmd/refresh.rs`).
 pub(crate) fn fetch_keys(ctx: &Context, config: &Config, profile: &str, trigger: Trigger) -> Keys {
-    let (settings, deadline) = match provider_settings(ctx, profile, trigger)
-        .and_then(|s| Ok((s, ctx.lock_deadline()?)))
-    {
-        Ok(found) => found,
-        Err(err) => return Keys::Missing { reason: format!("{err:#}") },
-    };
+    match trigger {
+        Trigger::Hook => crate::cmd::refresh::keys_at_prompt(ctx, config, profile),
+        Trigger::Command => fetch_keys_with(ctx, config, profile, Fetch::Command),
+    }
+}
+
+/// How [`fetch_keys_with`] may get keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fetch {
+    /// The user waits for it: every way, MFA asked on the terminal.
+    Command,
+    /// The background refresh: nobody at the keyboard, so no MFA prompt.
+    Background,
+    /// The cache and the profile's own keys only (the caller starts a refresh for the rest).
+    Offline,
+}
+
+pub(crate) fn fetch_keys_with(ctx: &Context, config: &Config, profile: &str, how: Fetch) -> Keys {
+    let (settings, deadline) =
+        match provider_settings(ctx, profile, how).and_then(|s| Ok((s, ctx.lock_deadline()?))) {
+            Ok(found) => found,
+            Err(err) => return Keys::Missing { reason: format!("{err:#}") },
+        };
     let mut provider = CredentialProvider::new(config, ctx.child_env(), settings)
         .with_lock_deadline(deadline)
         .on_lock_wait(|wait| ui::notice(&wait.to_string()));
-    if trigger == Trigger::Hook {
-        // A prompt never waits on the keyboard: an MFA role's keys come from the cache or
-        // from an explicit `awsctx PROFILE`.
+    if how != Fetch::Command {
+        // Nobody waits on the keyboard: an MFA role's keys come from the cache or from an
+        // explicit `awsctx PROFILE`.
+        let deadline = if how == Fetch::Offline { HOOK_DEADLINE } else { BACKGROUND_DEADLINE };
         provider = provider
-            .with_deadline(Instant::now() + HOOK_DEADLINE)
+            .with_deadline(Instant::now() + deadline)
             .with_mfa_prompt(|_| Err(MfaError::NotAsked));
     }
     match provider.credentials(profile) {
@@ -998,15 +1094,15 @@ pub(crate) fn fetch_keys(ctx: &Context, config: &Config, profile: &str, trigger:
                 LoginTarget::Session(name) | LoginTarget::Profile(name) => name,
             },
         },
+        Err(ProviderError::NotCached { .. }) => {
+            Keys::Later { old: old_keys(&provider, profile), retry_at: None, reason: None }
+        }
         Err(err @ (ProviderError::Network(_) | ProviderError::Lock(_))) => {
-            // Keys that are old but not yet expired still work meanwhile.
-            match provider.cached(profile) {
-                Ok(Some(old))
-                    if old.credentials.expiration().is_some_and(|e| e > Timestamp::now()) =>
-                {
-                    Keys::Got(old.credentials)
-                }
-                _ => Keys::Unreachable { reason: err.to_string() },
+            // For a command, keys that are old but not yet expired still work meanwhile; the
+            // background refresh records the failure instead.
+            match old_keys(&provider, profile).filter(|_| how == Fetch::Command) {
+                Some(old) => Keys::Got(old),
+                None => Keys::Unreachable { reason: err.to_string() },
             }
         }
         // Not tried again at every prompt: only a command waits for it.
@@ -1017,22 +1113,22 @@ pub(crate) fn fetch_keys(ctx: &Context, config: &Config, profile: &str, trigger:
     }
 }
 
-fn provider_settings(
-    ctx: &Context,
-    profile: &str,
-    trigger: Trigger,
-) -> anyhow::Result<ProviderSettings> {
-    let mut http = ctx.http_settings(Some(profile))?;
-    if trigger == Trigger::Hook {
-        http.request_timeout = http.request_timeout.min(HOOK_REQUEST_TIMEOUT);
-        http.connect_timeout = http.connect_timeout.min(HOOK_CONNECT_TIMEOUT);
-        http.max_attempts = http.max_attempts.min(2);
+/// Cached keys that are old but not yet expired: they still work meanwhile.
+fn old_keys(provider: &CredentialProvider<'_>, profile: &str) -> Option<RoleCredentials> {
+    match provider.cached(profile) {
+        Ok(Some(old)) if old.credentials.expiration().is_some_and(|e| e > Timestamp::now()) => {
+            Some(old.credentials)
+        }
+        _ => None,
     }
+}
+
+fn provider_settings(ctx: &Context, profile: &str, how: Fetch) -> anyhow::Result<ProviderSettings> {
     Ok(ProviderSettings {
         home: ctx.home()?,
         state_dir: ctx.state_dir()?,
-        http,
-        allow_network: true,
+        http: ctx.http_settings(Some(profile))?,
+        allow_network: how != Fetch::Offline,
     })
 }
 

@@ -225,6 +225,10 @@ show AWS_PROFILE",
     });
 }
 
+/// What the bash hook puts first in `PROMPT_COMMAND`: the prompt hook, and the installer of the
+/// pre-command trap (it runs once).
+const BASH_PROMPT_ENTRY: &str = r#"_awsctx_hook;[[ -n "${__awsctx_trap_installed-}" ]] || { _awsctx_install_trap "$(trap -p DEBUG)"; [[ -z "${__awsctx_trap_body-}" ]] || trap -- "$__awsctx_trap_body" DEBUG; unset __awsctx_trap_body; }"#;
+
 #[test]
 fn sourcing_the_hook_twice_registers_it_once() {
     let sb = Sandbox::new();
@@ -237,7 +241,7 @@ fn sourcing_the_hook_twice_registers_it_once() {
         };
         let out = sb.run(shell, &format!("source '{}'\n{check}", hook.display()));
         let expected: &[&str] = match shell {
-            "bash" => &["_awsctx_hook"],
+            "bash" => &[BASH_PROMPT_ENTRY],
             "zsh" => &["_awsctx_precmd", "_awsctx_chpwd"],
             _ => &[],
         };
@@ -314,7 +318,7 @@ fn prompt_hooks_chain_with_existing_ones_and_go_first() {
                 assert!(text.contains("two\n3\n"), "array kept, hook added: {text}");
             }
             "bash" => assert!(
-                text.ends_with("_awsctx_hook;echo \"mine sees $AWS_PROFILE\"\n"),
+                text.ends_with(&format!("{BASH_PROMPT_ENTRY};echo \"mine sees $AWS_PROFILE\"\n")),
                 "string chained: {text}"
             ),
             "zsh" => assert!(text.ends_with("_awsctx_precmd\nmine\n"), "{text}"),
@@ -380,7 +384,7 @@ fn hooks_survive_set_u_and_set_e_and_keep_the_exit_status() {
 }
 
 #[test]
-fn a_hundred_prompts_in_one_directory_start_no_awsctx_process() {
+fn a_hundred_prompts_and_commands_in_one_directory_start_no_awsctx_process() {
     let sb = Sandbox::new();
     sb.seed_keys(DEV, Duration::from_secs(3570));
     let repo = sb.dir("repo");
@@ -422,8 +426,10 @@ fn a_hundred_prompts_in_one_directory_start_no_awsctx_process() {
             sb.root.display()
         );
         script.push_str("show AWS_PROFILE\n");
-        // Into the pinned directory: one process; then a hundred prompts there: none.
-        let _ = write!(script, "cd repo\nprompt\n{prompts}show AWS_PROFILE\n");
+        // Into the pinned directory: one process; then a hundred prompts there, and a hundred
+        // command lines with nothing due (each `DEBUG` trap / preexec hook): none.
+        let commands = "cmdline\ntrue | true\n".repeat(100);
+        let _ = write!(script, "cd repo\nprompt\n{prompts}{commands}show AWS_PROFILE\n");
         let out = sb.run(shell, &script);
         assert_eq!(
             lines(&stdout(&out)),

@@ -9,6 +9,7 @@ mod bounds;
 mod chain;
 mod configure;
 mod console;
+mod dayshell;
 mod doctor;
 mod exec;
 mod export;

@@ -189,6 +189,36 @@ fn the_built_in_picker_filters_on_the_terminal_and_switches() {
 }
 
 #[test]
+fn typing_digits_in_the_built_in_picker_filters_before_it_picks_by_position() {
+    if !shells().contains(&"bash") {
+        return;
+    }
+    let sb = Sandbox::new();
+    // Twelve profiles listed before it: `0012` as a position would be `a12`.
+    for n in 1..=12 {
+        sb.add_profile(&format!("[profile a{n:02}]\nregion = eu-west-1"));
+    }
+    sb.add_profile("[profile team-0012-x]\nregion = eu-west-1");
+    let mut t = Term::start(&sb, "bash", &sb.root);
+    t.session.send_line("PATH=/nonexistent awsctx").unwrap();
+    t.session.expect("empty cancels)> ").unwrap();
+    t.session.send_line("0012").unwrap();
+    // Settings-only profiles: the switch happens, without keys.
+    let (out, _) = t.run("");
+    assert!(out.contains("awsctx: team-0012-x · eu-west-1 · no keys"), "{out}");
+    t.expect_var("AWS_PROFILE", Some("team-0012-x"));
+    // `#N` picks by position whatever it matches.
+    t.session.send_line("PATH=/nonexistent awsctx").unwrap();
+    t.session.expect("empty cancels)> ").unwrap();
+    t.session.send_line("a0").unwrap();
+    t.session.expect("empty cancels)> ").unwrap();
+    t.session.send_line("#2").unwrap();
+    let (out, _) = t.run("");
+    assert!(out.contains("awsctx: a02 · eu-west-1 · no keys"), "{out}");
+    t.expect_var("AWS_PROFILE", Some("a02"));
+}
+
+#[test]
 fn fzf_gets_the_names_behind_their_index_and_the_choice_is_the_name() {
     if !shells().contains(&"bash") {
         return;

@@ -190,17 +190,23 @@ impl Sandbox {
     }
 
     /// Run `script` in `shell` (non-interactive, no rc files) after the prelude: the hook is
-    /// sourced, and `prompt` (what the shell does before a prompt), `show NAME...` (prints
+    /// sourced, and `prompt` (what the shell does before a prompt), `cmdline` (what it does
+    /// before a command line runs: bash's `DEBUG` trap fires before every command by itself,
+    /// zsh and fish run their preexec hooks only when interactive), `show NAME...` (prints
     /// `NAME=<value>` or `NAME unset`), `setvar NAME VALUE` (exported) and `unsetvar NAME` are
     /// defined alike in every shell.
     pub(crate) fn run(&self, shell: &str, script: &str) -> Output {
-        let full = format!("{}\n{script}\n", self.prelude(shell));
+        self.run_raw(shell, &format!("{}\n{script}\n", self.prelude(shell)))
+    }
+
+    /// Run `script` in `shell` as it is (no prelude), in the sandbox's environment.
+    pub(crate) fn run_raw(&self, shell: &str, full: &str) -> Output {
         let mut cmd = Command::new(program(shell));
         match shell {
-            "bash" => cmd.args(["--norc", "--noprofile", "-c", &full]),
-            "zsh" => cmd.args(["-f", "-c", &full]),
-            "nu" => cmd.args(["--no-config-file", "-c", &full]),
-            _ => cmd.args(["--no-config", "-c", &full]),
+            "bash" => cmd.args(["--norc", "--noprofile", "-c", full]),
+            "zsh" => cmd.args(["-f", "-c", full]),
+            "nu" => cmd.args(["--no-config-file", "-c", full]),
+            _ => cmd.args(["--no-config", "-c", full]),
         };
         cmd.env_clear().envs(self.env()).current_dir(&self.root);
         cmd.output().expect("run shell")
@@ -213,6 +219,7 @@ impl Sandbox {
             "bash" => format!(
                 "source '{hook}'\n\
                  prompt() {{ local __c; for __c in \"${{PROMPT_COMMAND[@]}}\"; do eval \"$__c\"; done; }}\n\
+                 cmdline() {{ :; }}\n\
                  show() {{ local n; for n; do if [[ -n \"${{!n+set}}\" ]]; then printf '%s=<%s>\\n' \"$n\" \"${{!n}}\"; else printf '%s unset\\n' \"$n\"; fi; done; }}\n\
                  setvar() {{ export \"$1=$2\"; }}\n\
                  unsetvar() {{ unset \"$1\"; }}\n\
@@ -222,6 +229,7 @@ impl Sandbox {
                 "source '{hook}'\n\
                  zmodload zsh/parameter\n\
                  prompt() {{ local f; for f in $precmd_functions; do $f; done }}\n\
+                 cmdline() {{ local f; for f in $preexec_functions; do $f; done }}\n\
                  show() {{ local n; for n; do if (( ${{+parameters[$n]}} )); then printf '%s=<%s>\\n' $n \"${{(P)n}}\"; else printf '%s unset\\n' $n; fi; done }}\n\
                  setvar() {{ export \"$1=$2\" }}\n\
                  unsetvar() {{ unset \"$1\" }}\n\
@@ -233,6 +241,7 @@ impl Sandbox {
             "nu" => format!(
                 "source '{hook}'\n\
                  $env.PROMPT_PWD = $env.PWD\n\
+                 def cmdline [] {{ }}\n\
                  def --env prompt [] {{ for h in $env.config.hooks.pre_prompt {{ do --env $h.code }}; if $env.PWD != $env.PROMPT_PWD {{ let before = $env.PROMPT_PWD; $env.PROMPT_PWD = $env.PWD; for h in $env.config.hooks.env_change.PWD {{ do --env $h.code $before $env.PWD }} }} }}\n\
                  def show [...names: string] {{ for n in $names {{ let v = if ($n | str starts-with _AWSCTX_) {{ $env._AWSCTX? | default {{}} | get -o $n }} else {{ $env | get -o $n }}; if $v == null {{ print $\"($n) unset\" }} else {{ print $\"($n)=<($v)>\" }} }} }}\n\
                  def --env setvar [name: string, value: string] {{ if ($name | str starts-with _AWSCTX_) {{ $env._AWSCTX = ($env._AWSCTX? | default {{}} | upsert $name $value) }} else {{ load-env {{($name): $value}} }} }}\n\
@@ -241,6 +250,7 @@ impl Sandbox {
             _ => format!(
                 "source '{hook}'\n\
                  function prompt; emit fish_prompt; end\n\
+                 function cmdline; emit fish_preexec; end\n\
                  function show; for n in $argv; if set -q $n; printf '%s=<%s>\\n' $n \"$$n\"; else; printf '%s unset\\n' $n; end; end; end\n\
                  function setvar; set -gx $argv[1] $argv[2]; end\n\
                  function unsetvar; set -e $argv[1]; end\n\
