@@ -750,6 +750,7 @@ echo "prompt $(( ((f - e) - (h - g)) * 1000 / {LINES} ))"
         budget: "0 spawns; ≤ 5 µs per command line".into(),
         pass: spawns == 0 && ours <= Duration::from_micros(5),
         note: format!("{spawns} awsctx spawns in {} command lines", LINES as usize * REPEATS),
+        ratio: None,
     })
 }
 
