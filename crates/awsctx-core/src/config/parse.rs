@@ -709,18 +709,19 @@ impl<'t> Builder<'t> {
 
     fn property(&mut self, line: &'t str) -> Result<(), SyntaxError> {
         let target = self.target.ok_or(SyntaxError::OutsideSection)?;
-        let (key, value, upper) = if let Some(found) = usual_property(line) {
-            found
+        // The usual shape gives a key already checked; any other is checked here.
+        let (key, value, upper, checked) = if let Some((key, value, upper)) = usual_property(line) {
+            (key, value, upper, true)
         } else {
             let (key, value) = parse_property_line(line).map_err(|e| match e {
                 PropertyLineError::NoEquals => SyntaxError::PropertyWithoutEquals,
                 PropertyLineError::NoName => SyntaxError::PropertyWithoutName,
             })?;
-            (key, value, key.bytes().any(|b| b.is_ascii_uppercase()))
+            (key, value, key.bytes().any(|b| b.is_ascii_uppercase()), false)
         };
         let nested = value.is_empty();
         self.sub_keys.clear();
-        if !is_identifier(key) {
+        if !checked && !is_identifier(key) {
             if let Some(section) = self.label(target) {
                 self.warn(WarningKind::InvalidKey { section, key: key.to_owned() });
             }
@@ -744,6 +745,11 @@ impl<'t> Builder<'t> {
 
     /// Set a property of the open section: a key already there keeps its place.
     fn set(&mut self, start: usize, property: Property) -> usize {
+        if start == self.properties.len() {
+            // The section's first key: nothing to compare with.
+            self.properties.push(property);
+            return start;
+        }
         let (read, owned) = (self.read, self.owned.as_str());
         let properties = &self.properties;
         let key_at = |i: usize| properties.get(i).map_or("", |p| resolve(read, owned, p.key));
