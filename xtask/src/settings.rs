@@ -149,3 +149,27 @@ fn names_in(text: &str) -> impl Iterator<Item = &str> {
         (name.len() > "AWSCTX_".len() && !name.ends_with('_')).then_some(name)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_replaces_only_what_is_between_the_markers() {
+        let text = format!("intro\n{BEGIN}\n| stale |\n{END}\nafter\n");
+        let updated = with_table(&text, &TESTING[..1]).unwrap();
+        assert!(updated.starts_with(&format!("intro\n{BEGIN}\n| variable |")), "{updated}");
+        assert!(updated.contains("| `AWSCTX_REQUIRE_SHELLS` | unset | set: "), "{updated}");
+        assert!(updated.ends_with(&format!("|\n{END}\nafter\n")), "{updated}");
+        assert!(!updated.contains("stale"), "{updated}");
+        assert_eq!(with_table(&updated, &TESTING[..1]).unwrap(), updated, "idempotent");
+        assert!(with_table("no markers", TESTING).is_err());
+    }
+
+    #[test]
+    fn only_whole_names_count_and_the_hooks_state_is_not_a_setting() {
+        let text =
+            "AWSCTX_EXPORT=keys _AWSCTX_PWD __AWSCTX_BIN__ `AWSCTX_*` XAWSCTX_NO $AWSCTX_NU;";
+        assert_eq!(names_in(text).collect::<Vec<_>>(), ["AWSCTX_EXPORT", "AWSCTX_NU"]);
+    }
+}
