@@ -55,7 +55,19 @@ pub const SETTINGS: &[Setting] = &[EXPORT, PROD_PATTERN, CONFIRM_PROD, HTTP_TIME
 
 #[cfg(test)]
 mod tests {
-    use super::SETTINGS;
+    use super::{EXPORT, SETTINGS};
+    use crate::env::Env;
+    use crate::switch::ExportMode;
+
+    #[test]
+    fn the_documented_export_default_is_what_an_unset_variable_gives() {
+        let default = EXPORT.default.expect("a default");
+        let set = ExportMode::from_env(&Env::from_pairs([(EXPORT.name, default)]));
+        assert_eq!(set, ExportMode::from_env(&Env::default()));
+        // And the variable is the one the rule reads.
+        let other = ExportMode::from_env(&Env::from_pairs([(EXPORT.name, "keys")]));
+        assert_eq!(other, Ok(ExportMode::Keys));
+    }
 
     #[test]
     fn every_setting_has_its_own_awsctx_name_and_a_one_line_doc() {
