@@ -86,14 +86,36 @@ def --env _awsctx_on_pwd [] {
     }
 }
 
+# The first line of awsctx's `changes` file, or `seen` when there is none to read. A regular
+# file only (a pipe would hold the prompt), and at most 257 bytes of it: the file is one short
+# line, and the binary passes over a longer one, so this does too. Builtins only.
+def _awsctx_changes_line [path: string, seen: string] {
+    if ($path | path type) != "file" {
+        return $seen
+    }
+    try {
+        let head = (open --raw $path | first 257)
+        if ($head | length) > 256 { $seen } else { $head | decode | lines | first }
+    } catch {
+        $seen
+    }
+}
+
 def --env _awsctx_on_prompt [] {
-    let state = (_awsctx_state)
-    if ($state | get -o _AWSCTX_PWD) != $env.PWD {
+    let state = ($env._AWSCTX? | default {})
+    # Have pins, trust records or logins changed, in this shell or another? One small read.
+    let changes = ($state._AWSCTX_CHANGES? | default "")
+    let seen = ($state._AWSCTX_SEEN? | default "")
+    if $changes != "" and (_awsctx_changes_line $changes $seen) != $seen {
+        _awsctx_hook_env
+        return
+    }
+    if $state._AWSCTX_PWD? != $env.PWD {
         _awsctx_on_pwd
         return
     }
     # Digits only; `date now` is a builtin clock.
-    let due = ($state | get -o _AWSCTX_DUE | default "")
+    let due = ($state._AWSCTX_DUE? | default "")
     if ($due =~ '^[0-9]+$') and ((date now | into int) // 1_000_000_000) >= ($due | into int) {
         _awsctx_hook_env
     }
@@ -116,7 +138,7 @@ def _awsctx_complete [context: string] {
 def --env --wrapped awsctx [...args: string@_awsctx_complete] {
     let first = ($args | get -o 0 | default "")
     let passthrough = [
-        logout list ls status export credential-process exec serve console configure populate
+        list ls status export credential-process exec serve console configure populate
         hook completions doctor help hook-env hook-refresh -c --current
     ]
     let reading = ($args | any {|a| $a in [-h --help -V --version] })
@@ -126,6 +148,10 @@ def --env --wrapped awsctx [...args: string@_awsctx_complete] {
         if ((_awsctx_state) | get -o _AWSCTX_PROFILE) != null {
             $env._AWSCTX = ((_awsctx_state) | upsert _AWSCTX_DUE "0")
         }
+    } else if $first == "logout" {
+        with-env (_awsctx_state) { ^$AWSCTX_BIN ...$args }
+        # This shell drops its keys at once (others at their next prompt).
+        _awsctx_on_prompt
     } else if $first in $passthrough or $reading or (($args | is-empty) and not (is-terminal --stdout)) {
         # Help and version text is for reading, not for applying; so is a bare list into a pipe.
         with-env (_awsctx_state) { ^$AWSCTX_BIN ...$args }
