@@ -6,12 +6,14 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 
+mod browser;
 mod cli;
 mod cmd;
 mod complete;
 mod context;
 mod credentials;
 mod guard;
+mod session;
 mod target;
 mod ui;
 

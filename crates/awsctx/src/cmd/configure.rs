@@ -167,11 +167,11 @@ fn first_login(
             hint,
         ));
     }
-    super::login::log_in(
+    crate::session::log_in(
         ctx,
         &LoginSession::Session(session.clone()),
         None,
-        super::login::asked_flow(args.use_device_code, args.use_pkce),
+        crate::session::asked_flow(args.use_device_code, args.use_pkce),
         args.no_browser,
     )
 }

@@ -92,7 +92,7 @@ pub(crate) fn run(args: &ConsoleArgs, ctx: &Context) -> anyhow::Result<ExitCode>
             "check `AWS_ENDPOINT_URL_SIGNIN` and the profile's `endpoint_url`: `awsctx doctor` checks the endpoints",
         )
     })?;
-    if !super::login::open_browser(&url, ctx.child_env()) {
+    if !crate::browser::open_browser(&url, ctx.child_env()) {
         return Err(crate::ui::error(
             "no browser could be opened (`BROWSER` is unset and neither `xdg-open` nor `open` was found)",
             format!(
@@ -143,7 +143,7 @@ fn shortcut(
         crate::print_stdout(&format!("{url}\n"));
         return Ok(ExitCode::SUCCESS);
     }
-    if !super::login::open_browser(&url, ctx.child_env()) {
+    if !crate::browser::open_browser(&url, ctx.child_env()) {
         return Err(crate::ui::error(
             "no browser could be opened (`BROWSER` is unset and neither `xdg-open` nor `open` was found)",
             format!(
