@@ -9,8 +9,8 @@ use std::io::{BufRead, IsTerminal, Write};
 
 use awsctx_core::text::Untrusted;
 
-use crate::cmd::use_::{ProfileFacts, is_production};
 use crate::context::Context;
+use crate::switcher::{ProfileFacts, is_production};
 use crate::ui;
 
 /// Whether `AWSCTX_CONFIRM_PROD` asks for confirmations (set, and not `0`).

@@ -13,7 +13,9 @@ mod complete;
 mod context;
 mod credentials;
 mod guard;
+mod picker;
 mod session;
+mod switcher;
 mod target;
 mod ui;
 

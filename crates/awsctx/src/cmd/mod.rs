@@ -22,7 +22,7 @@ mod refresh;
 mod serve;
 mod status;
 mod trust;
-pub(crate) mod use_;
+mod use_;
 
 pub(crate) fn run(cli: Cli, ctx: &Context) -> anyhow::Result<ExitCode> {
     let Some(command) = cli.command else {

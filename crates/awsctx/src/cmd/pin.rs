@@ -7,9 +7,9 @@ use awsctx_core::binding::BoundProfile;
 use awsctx_core::lookup::Query;
 use awsctx_core::switch::ShellState;
 
-use crate::cmd::use_::{Session, Trigger, current_dir, known_profile, require_profile};
 use crate::context::Context;
-use crate::target::Usage;
+use crate::switcher::{current_dir, follow, known_profile};
+use crate::target::{Usage, require_profile};
 use crate::ui;
 
 pub(crate) fn run_pin(args: &crate::cli::PinArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
@@ -80,19 +80,4 @@ pub(crate) fn run_unpin(ctx: &Context) -> anyhow::Result<ExitCode> {
     };
     ui::notice(&format!("unpinned `{}` (was {profile})", dir.display()));
     follow(ctx)
-}
-
-/// Make the current shell follow the new bindings now: the user's explicit binding command
-/// ends a manual override here. Without the hook the change applies at the next prompt of
-/// shells that have it.
-pub(crate) fn follow(ctx: &Context) -> anyhow::Result<ExitCode> {
-    if !Session::is_hooked(ctx) {
-        return Ok(ExitCode::SUCCESS);
-    }
-    let mut session = Session::hooked(ctx, "awsctx pin")?;
-    let binding = session.resolve(false)?;
-    let pwd = session.pwd.clone();
-    session.state.manual = None;
-    let action = session.state.arrive(&pwd, binding.as_ref());
-    session.finish(&action, Trigger::Command)
 }
