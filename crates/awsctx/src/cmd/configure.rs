@@ -25,12 +25,12 @@ use awsctx_login::portal::Account;
 use awsctx_login::provider::LoginSession;
 use clap::error::ErrorKind;
 
-use super::populate::access::{
-    SessionPortal, is_account_id, is_role_name, sort_accounts_as_cli, sort_roles_as_cli,
-};
-use super::populate::names::{NameValues, default_name};
 use crate::cli::ConfigureSsoArgs;
 use crate::context::Context;
+use crate::generated::access::{
+    SessionPortal, is_account_id, is_role_name, sort_accounts_as_cli, sort_roles_as_cli,
+};
+use crate::generated::names::{NameValues, default_name};
 use crate::ui;
 use crate::ui::usage_error;
 
@@ -84,7 +84,7 @@ pub(crate) fn run_sso(args: &ConfigureSsoArgs, ctx: &Context) -> anyhow::Result<
     // A generated profile may be edited where populate keeps the edit: the same session,
     // account and role (region and output are the user's there).
     if let Some((owner, owner_account, owner_role)) =
-        super::populate::populated_by(&document, sessions, &profile)
+        crate::generated::populated_by(&document, sessions, &profile)
         && (owner != session.name
             || owner_account.as_deref() != Some(account)
             || owner_role.as_deref() != Some(role))

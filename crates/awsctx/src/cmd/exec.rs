@@ -116,7 +116,7 @@ fn run_with_server(
     program: &OsString,
     rest: &[OsString],
 ) -> anyhow::Result<ExitCode> {
-    let (mut keys, found) = super::serve::ServedKeys::start(ctx, profile)?;
+    let (mut keys, found) = crate::served::ServedKeys::start(ctx, profile)?;
     if profile != "default"
         && ctx
             .config()?

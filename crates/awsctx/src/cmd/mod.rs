@@ -17,7 +17,7 @@ mod list;
 mod login;
 mod logout;
 mod pin;
-pub(crate) mod populate;
+mod populate;
 mod refresh;
 mod serve;
 mod status;
