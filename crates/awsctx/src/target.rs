@@ -162,37 +162,15 @@ pub(crate) fn require_profile(ctx: &Context, name: &str) -> anyhow::Result<()> {
     ))
 }
 
-/// The candidate nearest to `typed`: the same but for case, or at most two edits away.
+/// The candidate nearest to `typed`: the same but for case, or at most two edits away (a
+/// swap of two neighbours counting as one edit: `lsit`).
 fn closest<'a>(typed: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     let typed_lower = typed.to_lowercase();
     candidates
-        .map(|c| (if c.to_lowercase() == typed_lower { 0 } else { edit_distance(typed, c) }, c))
+        .map(|c| (if c.to_lowercase() == typed_lower { 0 } else { strsim::osa_distance(typed, c) }, c))
         .filter(|(d, _)| *d <= if typed.chars().count() <= 5 { 1 } else { 2 })
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
-}
-
-/// Edit distance by characters, a swap of two neighbours counting as one edit (`lsit`).
-fn edit_distance(a: &str, b: &str) -> usize {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let mut d = vec![vec![0; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = best;
-        }
-    }
-    d[a.len()][b.len()]
 }
 
 #[cfg(test)]
