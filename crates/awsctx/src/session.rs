@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use awsctx_core::cache::SsoToken;
 use awsctx_core::config::{Config, ProfileKind};
 use awsctx_core::env::Env;
+use awsctx_core::facts::current_profile;
 use awsctx_core::text::{Untrusted, escape_line};
 use awsctx_login::flow::{AuthorizePrompt, DevicePrompt};
 use awsctx_login::provider::{LoginEvent, LoginFlow, LoginOptions, LoginSession};
@@ -115,7 +116,7 @@ pub(crate) fn choose_session(
             ))
         })?;
         // The current profile's endpoint settings apply when it uses this session.
-        let current = current_profile(env).filter(|p| {
+        let current = current_profile(env).map(str::to_owned).filter(|p| {
             matches!(config.kind(p), Ok(ProfileKind::Sso { session, .. } | ProfileKind::SsoToken { session }) if session.name == name)
         });
         return Ok((LoginSession::Session(session), current));
@@ -133,7 +134,7 @@ pub(crate) fn choose_session(
         return Ok((session, Some(name.to_owned())));
     }
     // The current profile, when it is an SSO profile; otherwise the only session.
-    if let Some(name) = current_profile(env)
+    if let Some(name) = current_profile(env).map(str::to_owned)
         && let Ok(kind) = config.kind(&name)
         && let Some(session) = LoginSession::of_kind(&name, &kind)
     {
@@ -203,11 +204,6 @@ fn container_marker(env: &Env) -> Option<&'static str> {
     } else {
         None
     }
-}
-
-/// `AWS_PROFILE`, then `AWS_DEFAULT_PROFILE`.
-fn current_profile(env: &Env) -> Option<String> {
-    env.get("AWS_PROFILE").or_else(|| env.get("AWS_DEFAULT_PROFILE")).map(str::to_owned)
 }
 
 fn show_authorize(prompt: &AuthorizePrompt, no_browser: bool, env: &Env) {

@@ -167,7 +167,9 @@ pub(crate) fn require_profile(ctx: &Context, name: &str) -> anyhow::Result<()> {
 fn closest<'a>(typed: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     let typed_lower = typed.to_lowercase();
     candidates
-        .map(|c| (if c.to_lowercase() == typed_lower { 0 } else { strsim::osa_distance(typed, c) }, c))
+        .map(|c| {
+            (if c.to_lowercase() == typed_lower { 0 } else { strsim::osa_distance(typed, c) }, c)
+        })
         .filter(|(d, _)| *d <= if typed.chars().count() <= 5 { 1 } else { 2 })
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)

@@ -2,7 +2,8 @@
 
 use std::path::Path;
 
-use awsctx_core::config::{ConfigPaths, selected_profile};
+use awsctx_core::config::ConfigPaths;
+use awsctx_core::facts::selected_profile;
 use awsctx_core::env::Env;
 
 use crate::config_testdata::testdata_json;

@@ -16,7 +16,8 @@
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use awsctx_core::config::{ProfileKind, selected_profile};
+use awsctx_core::config::ProfileKind;
+use awsctx_core::facts::selected_profile;
 use awsctx_login::browser::BrowserUrl;
 use awsctx_login::console::{ConsoleSignin, console_destination, shortcut_url};
 use awsctx_login::provider::endpoint_settings;

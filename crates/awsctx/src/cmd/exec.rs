@@ -243,7 +243,7 @@ fn users_regions(ctx: &Context, command: &mut Command) {
     let last = state.profile.as_deref().and_then(|profile| {
         state.region.clone().or_else(|| {
             let config = ctx.config().ok()?;
-            crate::switcher::ProfileFacts::of(config, profile).region
+            awsctx_core::facts::ProfileFacts::of(config, profile).region
         })
     });
     for (name, value) in state.users_regions(&ctx.env, last.as_deref()) {

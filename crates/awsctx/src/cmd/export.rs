@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-use awsctx_core::config::selected_profile;
+use awsctx_core::facts::selected_profile;
 
 use crate::cli::ExportArgs;
 use crate::context::Context;

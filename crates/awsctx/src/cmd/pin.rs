@@ -4,8 +4,8 @@
 use std::process::ExitCode;
 
 use awsctx_core::binding::BoundProfile;
+use awsctx_core::facts::current_profile;
 use awsctx_core::lookup::Query;
-use awsctx_core::switch::ShellState;
 
 use crate::context::Context;
 use crate::switcher::{current_dir, follow, known_profile};
@@ -16,15 +16,9 @@ pub(crate) fn run_pin(args: &crate::cli::PinArgs, ctx: &Context) -> anyhow::Resu
     let profile = if let Some(typed) = &args.profile {
         crate::target::profile_for(ctx, typed, Usage::Command("pin"))?
     } else {
-        let profile = ShellState::from_env(&ctx.env)
-            .profile
-            .or_else(|| ctx.env.get("AWS_PROFILE").map(str::to_owned))
-            .ok_or_else(|| {
-                ui::error(
-                    "no profile to pin: this shell has none",
-                    "`awsctx pin PROFILE` names one",
-                )
-            })?;
+        let profile = current_profile(&ctx.env).map(str::to_owned).ok_or_else(|| {
+            ui::error("no profile to pin: this shell has none", "`awsctx pin PROFILE` names one")
+        })?;
         require_profile(ctx, &profile)?;
         profile
     };

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 use awsctx_core::binding::PROFILE_FILE;
 use awsctx_core::config::ProfileKind;
+use awsctx_core::facts::current_profile_from;
 use awsctx_core::refresh::RefreshRecord;
 use awsctx_core::switch::{Origin, ShellState, Skipped, ancestor_of, hook_loaded, resolve_binding};
 use awsctx_core::text::{escape_json, escape_line};
@@ -143,11 +144,8 @@ impl Status {
     pub(crate) fn gather(ctx: &Context, now: Timestamp) -> anyhow::Result<Self> {
         let env = &ctx.env;
         let mut status = Status::default();
-        if let Some((name, from)) = ["_AWSCTX_PROFILE", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"]
-            .into_iter()
-            .find_map(|var| env.get(var).map(|p| (p.to_owned(), var)))
-        {
-            status.profile = Some(name);
+        if let Some((name, from)) = current_profile_from(env) {
+            status.profile = Some(name.to_owned());
             status.profile_from = Some(from);
         }
         status.region =

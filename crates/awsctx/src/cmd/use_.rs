@@ -5,8 +5,9 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use awsctx_core::facts::current_profile;
 use awsctx_core::file::{read_private, write_private};
-use awsctx_core::switch::{Action, ShellState, var};
+use awsctx_core::switch::{Action, var};
 use awsctx_core::text::{escape, escape_line};
 
 use crate::context::Context;
@@ -86,15 +87,10 @@ fn switch(ctx: &Context, name: &str, region: Option<&str>) -> anyhow::Result<Exi
 }
 
 fn print_current(ctx: &Context) -> anyhow::Result<ExitCode> {
-    let state = ShellState::from_env(&ctx.env);
-    let current = state
-        .profile
-        .or_else(|| ctx.env.get("AWS_PROFILE").map(str::to_owned))
-        .or_else(|| ctx.env.get("AWS_DEFAULT_PROFILE").map(str::to_owned));
-    match current {
+    match current_profile(&ctx.env) {
         Some(profile) => {
             // Often shown in a prompt (`$(awsctx -c)`): escaped like every other line.
-            crate::print_stdout(&format!("{}\n", escape_line(&profile)));
+            crate::print_stdout(&format!("{}\n", escape_line(profile)));
             Ok(ExitCode::SUCCESS)
         }
         None => Err(ui::error("no profile in this shell", "`awsctx PROFILE` switches to one")),
@@ -107,12 +103,10 @@ fn list_or_pick(ctx: &Context) -> anyhow::Result<ExitCode> {
     let hooked = ctx.env.get(var::SHELL).is_some();
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     if !hooked || !interactive {
-        let current = ShellState::from_env(&ctx.env)
-            .profile
-            .or_else(|| ctx.env.get("AWS_PROFILE").map(str::to_owned));
+        let current = current_profile(&ctx.env);
         let mut out = String::new();
         for name in &names {
-            let mark = if current.as_deref() == Some(*name) { "* " } else { "  " };
+            let mark = if current == Some(*name) { "* " } else { "  " };
             out.push_str(mark);
             out.push_str(&escape_line(name));
             out.push('\n');

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use awsctx_core::binding::{Pins, TrustStore};
 use awsctx_core::cache::RoleCredentials;
-use awsctx_core::config::{Config, ProfileKind};
+use awsctx_core::facts::ProfileFacts;
 use awsctx_core::lookup::Identity;
 use awsctx_core::shell::{EnvChange, Shell, render};
 use awsctx_core::switch::{
@@ -426,48 +426,5 @@ pub(crate) fn hook_hint(ctx: &Context) -> String {
                 .to_owned()
         }
         _ => "add `eval \"$(awsctx hook bash)\"` to ~/.bashrc".to_owned(),
-    }
-}
-
-/// What the config says about a profile, for the report line.
-#[derive(Debug, Default)]
-pub(crate) struct ProfileFacts {
-    pub(crate) account: Option<String>,
-    pub(crate) account_name: Option<String>,
-    pub(crate) role: Option<String>,
-    pub(crate) region: Option<String>,
-    /// The SSO session (or legacy start URL) whose login gives the keys.
-    pub(crate) session: Option<String>,
-}
-
-impl ProfileFacts {
-    pub(crate) fn of(config: &Config, profile: &str) -> Self {
-        let p = config.profile(profile);
-        let mut facts = Self {
-            region: p.and_then(|p| p.get("region")).map(str::to_owned),
-            account_name: p.and_then(|p| p.get("sso_account_name")).map(str::to_owned),
-            ..Self::default()
-        };
-        match config.kind(profile) {
-            Ok(ProfileKind::Sso { session, account_id, role_name }) => {
-                facts.account = Some(account_id);
-                facts.role = Some(role_name);
-                facts.session = Some(session.name);
-            }
-            Ok(ProfileKind::LegacySso { start_url, account_id, role_name, .. }) => {
-                facts.account = Some(account_id);
-                facts.role = Some(role_name);
-                facts.session = Some(start_url);
-            }
-            Ok(ProfileKind::AssumeRole { role_arn, .. }) => {
-                // arn:aws:iam::ACCOUNT:role/path/NAME
-                let mut parts = role_arn.splitn(6, ':');
-                facts.account = parts.nth(4).filter(|a| !a.is_empty()).map(str::to_owned);
-                facts.role = role_arn.rsplit('/').next().map(str::to_owned);
-            }
-            Ok(ProfileKind::Static { account_id, .. }) => facts.account = account_id,
-            _ => {}
-        }
-        facts
     }
 }

@@ -1,13 +1,14 @@
 //! What the switcher says on stderr: the one-line report of a switch (red for production),
 //! what became of the keys, and the bindings passed over.
 
+use awsctx_core::facts::ProfileFacts;
 use awsctx_core::switch::Skipped;
 use awsctx_core::text::Untrusted;
 use jiff::SignedDuration;
 use nu_ansi_term::Color;
 
 use super::keys::Keys;
-use super::{ProfileFacts, Switcher, Trigger};
+use super::{Switcher, Trigger};
 use crate::context::Context;
 use crate::ui;
 
