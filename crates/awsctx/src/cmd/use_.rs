@@ -2,11 +2,9 @@
 //! pick; the switch itself is the [`Switcher`]'s.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use awsctx_core::facts::current_profile;
-use awsctx_core::file::{read_private, write_private};
 use awsctx_core::switch::{Action, var};
 use awsctx_core::text::{escape, escape_line};
 
@@ -82,7 +80,9 @@ fn switch(ctx: &Context, name: &str, region: Option<&str>) -> anyhow::Result<Exi
     let pwd = switcher.pwd.clone();
     let action = switcher.state.choose(&pwd, binding.as_ref(), &target, region.as_deref());
     let code = switcher.finish(&action, Trigger::Command)?;
-    record_history(ctx, &target);
+    if let Ok(state_dir) = ctx.state_dir() {
+        state_dir.record_history(&target);
+    }
     Ok(code)
 }
 
@@ -119,7 +119,8 @@ fn list_or_pick(ctx: &Context) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let ordered = recent_first(&load_history(ctx), &names);
+    let ordered =
+        recent_first(&ctx.state_dir().map(|s| s.load_history()).unwrap_or_default(), &names);
     let accounts = crate::target::account_names(ctx);
     let choices: Vec<Choice> =
         ordered.iter().map(|name| Choice::of(config, name, &accounts)).collect();
@@ -127,35 +128,5 @@ fn list_or_pick(ctx: &Context) -> anyhow::Result<ExitCode> {
         Some(choice) => switch(ctx, &choice, None),
         // Cancelled: quiet, and 130 as fzf and shells say for an interrupt.
         None => Ok(ExitCode::from(130)),
-    }
-}
-
-fn history_path(ctx: &Context) -> anyhow::Result<PathBuf> {
-    Ok(ctx.state_dir()?.path().join("history.json"))
-}
-
-/// Recently used profiles, most recent first. A missing, damaged or untrusted file is an
-/// empty history.
-fn load_history(ctx: &Context) -> Vec<String> {
-    /// A hundred profile names; anything much larger is not ours.
-    const MAX_BYTES: u64 = 1 << 20;
-    history_path(ctx)
-        .ok()
-        .and_then(|path| read_private(&path, MAX_BYTES).ok().flatten())
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .unwrap_or_default()
-}
-
-/// Put `profile` first in the history. Best effort: a switch never fails for its history.
-fn record_history(ctx: &Context, profile: &str) {
-    const KEEP: usize = 100;
-    let Ok(path) = history_path(ctx) else { return };
-    let mut history = load_history(ctx);
-    history.retain(|p| p != profile);
-    history.insert(0, profile.to_owned());
-    history.truncate(KEEP);
-    if let Ok(mut bytes) = serde_json::to_vec(&history) {
-        bytes.push(b'\n');
-        let _ = write_private(&path, &bytes);
     }
 }
