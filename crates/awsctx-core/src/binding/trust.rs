@@ -23,7 +23,9 @@ pub struct TrustStore {
 pub enum Trust {
     Allowed,
     Denied,
-    /// Never allowed, or edited since it was.
+    /// Allowed once, and edited since.
+    Changed,
+    /// Never allowed.
     Unknown,
 }
 
@@ -33,6 +35,8 @@ impl TrustStore {
             Trust::Denied
         } else if self.allowed.contains_key(&content_digest(path, content)) {
             Trust::Allowed
+        } else if self.allowed.values().any(|p| p == path) {
+            Trust::Changed
         } else {
             Trust::Unknown
         }
@@ -84,7 +88,7 @@ mod tests {
         assert_eq!(trust.check(path, b"dev\n"), Trust::Unknown);
         trust.allow(path, b"dev\n");
         assert_eq!(trust.check(path, b"dev\n"), Trust::Allowed);
-        assert_eq!(trust.check(path, b"prod\n"), Trust::Unknown, "edited content");
+        assert_eq!(trust.check(path, b"prod\n"), Trust::Changed, "edited content");
         assert_eq!(
             trust.check(Path::new("/other/.aws-profile"), b"dev\n"),
             Trust::Unknown,
@@ -96,7 +100,7 @@ mod tests {
         assert_eq!(trust.check(path, b"prod\n"), Trust::Allowed);
         assert_eq!(
             trust.check(path, b"dev\n"),
-            Trust::Unknown,
+            Trust::Changed,
             "only the latest content stays allowed"
         );
     }

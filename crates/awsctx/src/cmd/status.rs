@@ -373,7 +373,7 @@ impl Switcher {
         let display = |p: &std::path::Path| p.display().to_string();
         let binding = match (resolution.skipped.first(), resolution.binding) {
             (Some(skipped), _) => match skipped {
-                Skipped::Untrusted { path, profile } => Binding {
+                Skipped::Untrusted { path, profile, .. } => Binding {
                     kind: "file",
                     root: path.parent().map(display).unwrap_or_default(),
                     file: Some(display(path)),

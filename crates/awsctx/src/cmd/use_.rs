@@ -10,7 +10,7 @@ use awsctx_core::text::{escape, escape_line};
 
 use crate::context::Context;
 use crate::picker::{Choice, pick, recent_first};
-use crate::switcher::{Switcher, Trigger};
+use crate::switcher::{Switcher, Trigger, hook_hint};
 use crate::target::{Usage, require_profile};
 use crate::ui;
 
@@ -101,6 +101,18 @@ fn list_or_pick(ctx: &Context) -> anyhow::Result<ExitCode> {
     let config = ctx.config()?;
     let names: Vec<&str> = config.profiles().map(|p| p.name()).collect();
     let hooked = ctx.env.get(var::SHELL).is_some();
+    if names.is_empty() {
+        // Nothing to list or pick: say how to start.
+        let hint = if hooked {
+            "`awsctx configure sso` sets one up".to_owned()
+        } else {
+            format!(
+                "`awsctx configure sso` sets one up; to switch to it in this shell, {}",
+                hook_hint(ctx)
+            )
+        };
+        return Err(ui::error("there are no AWS profiles in the config or credentials file", hint));
+    }
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     if !hooked || !interactive {
         let current = current_profile(&ctx.env);

@@ -91,10 +91,11 @@ pub(super) fn report_skipped(skipped: &Skipped) {
 
 fn skipped_line(skipped: &Skipped) -> Option<String> {
     Some(match skipped {
-        Skipped::Untrusted { path, profile } => format!(
-            "`{}` (profile `{}`) is not allowed yet — run `awsctx allow` to trust it",
+        Skipped::Untrusted { path, profile, changed } => format!(
+            "`{}` (profile `{}`) {} — run `awsctx allow` to trust it",
             path.display(),
-            Untrusted(profile)
+            Untrusted(profile),
+            if *changed { "changed since you allowed it" } else { "is not allowed yet" }
         ),
         Skipped::Denied { .. } => return None,
         Skipped::UnknownProfile { file: Some(file), profile, .. } => format!(
@@ -245,7 +246,8 @@ mod tests {
             let path = PathBuf::from(format!("/src/{dir}/.aws-profile"));
             let root = PathBuf::from(format!("/src/{dir}"));
             for skipped in [
-                Skipped::Untrusted { path: path.clone(), profile: profile.clone() },
+                Skipped::Untrusted { path: path.clone(), profile: profile.clone(), changed: false },
+                Skipped::Untrusted { path: path.clone(), profile: profile.clone(), changed: true },
                 Skipped::UnknownProfile { root: root.clone(), file: Some(path.clone()), profile: profile.clone() },
                 Skipped::UnknownProfile { root, file: None, profile: profile.clone() },
                 Skipped::Unreadable { path, reason: profile.clone() },
