@@ -142,22 +142,33 @@ fn pick_builtin(choices: &[Choice]) -> anyhow::Result<Option<String>> {
         if line.is_empty() {
             return Ok(None);
         }
-        // What is typed filters first (`0012` finds `team-0012-…`); a number picks by position
-        // only when it matches nothing, or after `#`.
-        let (explicit, number) = match line.strip_prefix('#') {
-            Some(rest) => (true, rest.trim()),
-            None => (false, line),
-        };
-        let typed = line.to_lowercase();
-        if let Ok(n) = number.parse::<usize>()
-            && (explicit || !shown.iter().any(|s| s.to_lowercase().contains(&typed)))
-            && let Some(&i) = n.checked_sub(1).and_then(|i| matches.get(i))
-            && n <= SHOWN
-        {
+        if let Some(i) = by_position(line, &shown, &matches, SHOWN) {
             return Ok(Some(choices[i].name.clone()));
         }
         line.clone_into(&mut filter);
     }
+}
+
+/// The choice a line typed at a picker picks by its position, if it does: `searchable` is
+/// what every choice is shown and filtered as, `listed` the choices on the screen in order
+/// (numbered from 1, the first `numbered` of them). What is typed filters first (`0012` finds
+/// `team-0012-…`); a number picks by position only when it matches nothing, or after `#`.
+pub(crate) fn by_position(
+    typed: &str,
+    searchable: &[String],
+    listed: &[usize],
+    numbered: usize,
+) -> Option<usize> {
+    let (explicit, number) = match typed.strip_prefix('#') {
+        Some(rest) => (true, rest.trim()),
+        None => (false, typed),
+    };
+    let n = number.parse::<usize>().ok().filter(|n| *n <= numbered)?;
+    let lower = typed.to_lowercase();
+    if !explicit && searchable.iter().any(|s| s.to_lowercase().contains(&lower)) {
+        return None;
+    }
+    n.checked_sub(1).and_then(|i| listed.get(i)).copied()
 }
 
 #[cfg(test)]
@@ -168,5 +179,17 @@ mod tests {
     fn recent_profiles_come_first_and_forgotten_ones_drop_out() {
         let history = vec!["b".to_owned(), "gone".to_owned(), "c".to_owned()];
         assert_eq!(recent_first(&history, &["a", "b", "c", "d"]), ["b", "c", "a", "d"]);
+    }
+
+    #[test]
+    fn text_that_looks_like_a_number_filters_first() {
+        let searchable = ["team-0012-dev".to_owned(), "a".to_owned(), "b".to_owned()];
+        let listed = [0, 1, 2];
+        assert_eq!(by_position("0012", &searchable, &listed, 15), None, "it matches a name");
+        assert_eq!(by_position("2", &searchable, &listed, 15), None, "`2` is in a name");
+        assert_eq!(by_position("3", &searchable, &listed, 15), Some(2));
+        assert_eq!(by_position("#2", &searchable, &listed, 15), Some(1));
+        assert_eq!(by_position("4", &searchable, &listed, 15), None, "past the list");
+        assert_eq!(by_position("3", &searchable, &listed, 2), None, "past the numbered rows");
     }
 }

@@ -31,6 +31,7 @@ use crate::generated::access::{
     SessionPortal, is_account_id, is_role_name, sort_accounts_as_cli, sort_roles_as_cli,
 };
 use crate::generated::names::{NameValues, default_name};
+use crate::picker::by_position;
 use crate::ui;
 use crate::ui::usage_error;
 
@@ -464,9 +465,10 @@ impl Prompter {
     }
 }
 
-/// The line-based type-to-filter picker: shows up to `PICKER_ROWS` matches; a number picks
-/// from them, an exact id picks that one, other text filters (case-insensitive substring),
-/// Enter picks the only match.
+/// The line-based type-to-filter picker: shows up to `PICKER_ROWS` matches; what is typed
+/// filters first (case-insensitive substring), a number that matches nothing picks from them
+/// (the built-in profile picker's rule, [`by_position`]), an exact id picks that one, Enter
+/// picks the only match.
 fn pick(choices: &Choices) -> anyhow::Result<String> {
     let what = choices.what;
     let mut filter = String::new();
@@ -495,13 +497,7 @@ fn pick(choices: &Choices) -> anyhow::Result<String> {
             filter.clear();
             continue;
         }
-        if let Some(&i) = answer
-            .parse::<usize>()
-            .ok()
-            .and_then(|n| n.checked_sub(1))
-            .filter(|&n| n < PICKER_ROWS)
-            .and_then(|n| shown.get(n))
-        {
+        if let Some(i) = by_position(&answer, &choices.labels, &shown, PICKER_ROWS) {
             return Ok(choices.ids[i].clone());
         }
         if let Some(id) = choices.ids.iter().find(|id| **id == answer) {
