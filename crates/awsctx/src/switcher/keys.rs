@@ -15,8 +15,15 @@ use awsctx_core::refresh::RefreshRecord;
 use awsctx_login::provider::{CredentialProvider, LoginTarget, MfaError, ProviderError};
 use jiff::Timestamp;
 
-use super::Trigger;
 use crate::context::Context;
+
+/// Why the switcher runs: the user's command (waits for keys, reports always), or the hook
+/// (leaves the network to a background refresh, reports once).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Trigger {
+    Command,
+    Hook,
+}
 
 /// The outcome of asking for a profile's keys.
 #[derive(Debug)]

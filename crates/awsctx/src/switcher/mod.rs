@@ -27,22 +27,15 @@ pub(crate) mod keys;
 pub(crate) mod report;
 
 use keys::fetch_keys;
-pub(crate) use keys::{Fetch, Keys, fetch_keys_with};
-use report::report_skipped;
+pub(crate) use keys::{Fetch, Keys, Trigger, fetch_keys_with};
 pub(crate) use report::{is_production, time_left};
+use report::{report_keys, report_skipped, report_switch};
 
 /// A failed refresh is tried again after this many seconds.
 const RETRY_SECS: i64 = 60;
 
 /// The most passed-over bindings one run names (the nearest ones).
 const MAX_REPORTED: usize = 3;
-
-/// Why the switcher runs: the user's command (reports always), or the hook (reports once).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Trigger {
-    Command,
-    Hook,
-}
 
 /// One shell's switcher state, read from the environment, and what this run changes.
 pub(crate) struct Switcher<'a> {
@@ -311,9 +304,9 @@ impl<'a> Switcher<'a> {
         }
         self.check_switch(profile, &changes)?;
         if !refresh {
-            self.report_switch(profile, &facts, &keys);
+            report_switch(self.ctx, self.now, profile, &facts, &keys);
         }
-        self.report_keys(profile, &keys, trigger);
+        self.key_failure = report_keys(&mut self.state, self.now, profile, &keys, trigger);
         Ok(changes)
     }
 

@@ -7,77 +7,93 @@ use awsctx_core::text::Untrusted;
 use jiff::SignedDuration;
 use nu_ansi_term::Color;
 
-use super::keys::Keys;
-use super::{Switcher, Trigger};
+use awsctx_core::switch::ShellState;
+use jiff::Timestamp;
+
+use super::keys::{Keys, Trigger};
 use crate::context::Context;
 use crate::ui;
 
-impl Switcher<'_> {
-    pub(super) fn report_switch(&self, profile: &str, facts: &ProfileFacts, keys: &Keys) {
-        let account = match keys {
-            Keys::Got(k) => k.account_id().map(str::to_owned).or_else(|| facts.account.clone()),
-            _ => facts.account.clone(),
-        };
-        let shown = |text: &str| Untrusted(text).to_string();
-        let mut parts = vec![shown(profile)];
-        parts.extend(account.as_deref().map(shown));
-        parts.extend(facts.role.as_deref().map(shown));
-        parts.extend(facts.region.as_deref().map(shown));
-        match keys {
-            Keys::Got(k) => parts.extend(
-                k.expiration().map(|exp| time_left(exp.as_second() - self.now.as_second())),
-            ),
-            Keys::NotWanted => {}
-            _ => parts.push("no keys".to_owned()),
+/// The one line of a switch: `profile · account · role · region · 59m left`, red for
+/// production.
+pub(super) fn report_switch(
+    ctx: &Context,
+    now: Timestamp,
+    profile: &str,
+    facts: &ProfileFacts,
+    keys: &Keys,
+) {
+    let account = match keys {
+        Keys::Got(k) => k.account_id().map(str::to_owned).or_else(|| facts.account.clone()),
+        _ => facts.account.clone(),
+    };
+    let shown = |text: &str| Untrusted(text).to_string();
+    let mut parts = vec![shown(profile)];
+    parts.extend(account.as_deref().map(shown));
+    parts.extend(facts.role.as_deref().map(shown));
+    parts.extend(facts.region.as_deref().map(shown));
+    match keys {
+        Keys::Got(k) => {
+            parts.extend(k.expiration().map(|exp| time_left(exp.as_second() - now.as_second())));
         }
-        let line = parts.join(" · ");
-        let prod = is_production(self.ctx, profile, account.as_deref(), facts);
-        ui::notice_styled(&line, prod.then(|| Color::Red.bold()));
+        Keys::NotWanted => {}
+        _ => parts.push("no keys".to_owned()),
     }
+    let line = parts.join(" · ");
+    let prod = is_production(ctx, profile, account.as_deref(), facts);
+    ui::notice_styled(&line, prod.then(|| Color::Red.bold()));
+}
 
-    pub(super) fn report_keys(&mut self, profile: &str, keys: &Keys, trigger: Trigger) {
-        if trigger == Trigger::Command {
-            self.key_failure = match keys {
-                Keys::Got(_) | Keys::NotWanted | Keys::Later { .. } => None,
-                Keys::LoginRequired { login, reason, .. } => Some(ui::error(
-                    format!("no keys for `{profile}`: {reason}"),
-                    format!("run `{login}`, then `awsctx {profile}` again"),
-                )),
-                Keys::Unreachable { reason } | Keys::Missing { reason } => Some(ui::error(
-                    format!("no keys for `{profile}`: {reason}"),
-                    "`awsctx doctor` checks the set-up",
-                )),
-            };
-            return;
-        }
-        let (marker, line) = match keys {
-            Keys::Got(_) | Keys::NotWanted | Keys::Later { reason: None, .. } => return,
-            Keys::Later { reason: Some(reason), retry_at, old } => {
-                let wait = retry_at.map_or(60, |at| at - self.now.as_second()).max(60) / 60;
-                let what = if old.is_some() { "could not renew the keys" } else { "no keys" };
-                (
-                    format!("unreachable:{profile}"),
-                    format!(
-                        "{what} for `{profile}`: {reason} (trying again in {wait}m; `awsctx status` shows it)"
-                    ),
-                )
-            }
-            Keys::Unreachable { reason } => (
-                format!("unreachable:{profile}"),
-                format!("no keys for `{profile}` yet: {reason} (trying again in a minute)"),
-            ),
-            Keys::LoginRequired { session, .. } => (
-                format!("expired:{session}"),
-                format!("SSO session \"{session}\" expired — run awsctx login"),
-            ),
-            Keys::Missing { reason } => {
-                (format!("nokeys:{profile}"), format!("no keys for `{profile}`: {reason}"))
-            }
+/// What became of the keys: for a command, the error it fails with (the switch itself still
+/// happens); from the hook, one line, once per shell (`state` remembers it).
+pub(super) fn report_keys(
+    state: &mut ShellState,
+    now: Timestamp,
+    profile: &str,
+    keys: &Keys,
+    trigger: Trigger,
+) -> Option<anyhow::Error> {
+    if trigger == Trigger::Command {
+        return match keys {
+            Keys::Got(_) | Keys::NotWanted | Keys::Later { .. } => None,
+            Keys::LoginRequired { login, reason, .. } => Some(ui::error(
+                format!("no keys for `{profile}`: {reason}"),
+                format!("run `{login}`, then `awsctx {profile}` again"),
+            )),
+            Keys::Unreachable { reason } | Keys::Missing { reason } => Some(ui::error(
+                format!("no keys for `{profile}`: {reason}"),
+                "`awsctx doctor` checks the set-up",
+            )),
         };
-        if self.state.warn_once(&marker) || trigger == Trigger::Command {
-            ui::notice(&line);
-        }
     }
+    let (marker, line) = match keys {
+        Keys::Got(_) | Keys::NotWanted | Keys::Later { reason: None, .. } => return None,
+        Keys::Later { reason: Some(reason), retry_at, old } => {
+            let wait = retry_at.map_or(60, |at| at - now.as_second()).max(60) / 60;
+            let what = if old.is_some() { "could not renew the keys" } else { "no keys" };
+            (
+                format!("unreachable:{profile}"),
+                format!(
+                    "{what} for `{profile}`: {reason} (trying again in {wait}m; `awsctx status` shows it)"
+                ),
+            )
+        }
+        Keys::Unreachable { reason } => (
+            format!("unreachable:{profile}"),
+            format!("no keys for `{profile}` yet: {reason} (trying again in a minute)"),
+        ),
+        Keys::LoginRequired { session, .. } => (
+            format!("expired:{session}"),
+            format!("SSO session \"{session}\" expired — run awsctx login"),
+        ),
+        Keys::Missing { reason } => {
+            (format!("nokeys:{profile}"), format!("no keys for `{profile}`: {reason}"))
+        }
+    };
+    if state.warn_once(&marker) {
+        ui::notice(&line);
+    }
+    None
 }
 
 /// The line for a binding passed over. The directory names and the profile name come from
