@@ -144,6 +144,9 @@ pub(crate) struct LoginArgs {
     /// Print the URL instead of opening a browser
     #[arg(long)]
     pub(crate) no_browser: bool,
+    /// Log in anew even while the session's login has hours left
+    #[arg(long)]
+    pub(crate) force: bool,
 }
 
 #[derive(Debug, Args)]
