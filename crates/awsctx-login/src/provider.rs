@@ -745,8 +745,10 @@ impl<'a> CredentialProvider<'a> {
                 Some(_) => ProviderError::NotCached { profile: profile.to_owned() },
             });
         }
-        let _lock = self
-            .lock(key.file_stem(), &LockPurpose::RoleCredentials { profile: profile.to_owned() })?;
+        let _lock = self.lock(
+            &role_lock_name("credentials", &key),
+            &LockPurpose::RoleCredentials { profile: profile.to_owned() },
+        )?;
         // Whoever held the lock has probably just written what we need.
         if let Some(cached) = self.fresh_cached(&key)? {
             return Ok(done(cached, CredentialOrigin::Cache));
@@ -892,6 +894,18 @@ fn usable(
     } else {
         Ok(token)
     }
+}
+
+/// The lock of the role credentials behind `key`: one of 16 files per `kind`, chosen by the
+/// first hex digit of the cache file's SHA-1 name, so `locks/` stays bounded however many
+/// profiles come and go. Removing a lock file when done would be racy (a waiter holding the
+/// unlinked file and a newcomer creating a new one would both hold "the" lock); a fixed set
+/// is not. Two roles in one bucket only take turns, for the second or two of a fetch. Locks of
+/// different kinds never share a file, so the nested ones (credentials, then the token's) never
+/// wait on themselves.
+pub(crate) fn role_lock_name(kind: &str, key: &CredentialKey) -> String {
+    let bucket = key.file_stem().get(..1).unwrap_or("0");
+    format!("{kind}-{bucket}")
 }
 
 /// The role-credential cache key of an SSO profile, with its account and role.

@@ -162,7 +162,7 @@ impl CredentialProvider<'_> {
         source: &ProfileCredentials,
     ) -> Result<ProfileCredentials, ProviderError> {
         let _lock = self.lock(
-            &format!("assume-role-{}", step.key.file_stem()),
+            &super::role_lock_name("assume-role", &step.key),
             &LockPurpose::AssumeRole { profile: step.profile.clone() },
         )?;
         if let Some(cached) = self.fresh_cached(&step.key)? {
