@@ -1,7 +1,8 @@
 //! `cargo xtask`: the project's own chores, in Rust so they run wherever cargo does.
 //!
 //! - `completions [--check]`: regenerate `completions/` (or fail if it drifted)
-//! - `lint`: shellcheck the rendered bash hook; syntax-check the zsh and fish hooks
+//! - `lint`: no import cycle between modules; shellcheck the rendered bash hook; syntax-check
+//!   the zsh and fish hooks
 //! - `bench`: every budget of DESIGN.md, side by side with its peer
 //! - `demo [--interactive]`: the whole story against the mock, in a sandbox home
 
@@ -16,6 +17,7 @@ mod bash32;
 mod bench;
 mod completions;
 mod demo;
+mod imports;
 mod lint;
 
 fn main() -> ExitCode {

@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 use awsctx_core::env::Env;
 use http::HeaderMap;
 
-use crate::error::{AwsError, Call, Error};
+use crate::endpoint::Call;
+use crate::error::{AwsError, Error};
 
 /// Largest response body read, in bytes. AWS answers here are a few KiB at most.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -98,6 +99,20 @@ const TRANSIENT_CODES: &[&str] =
 
 /// Codes of the device-code polling loop: it handles them, the retryer never does.
 const POLLING_CODES: &[&str] = &["AuthorizationPendingException", "SlowDownException"];
+
+impl Error {
+    /// Whether the service said "later" (throttled, or failing for now): the retryer's own
+    /// rule, so what it retries and what the user is told to retry are the same.
+    pub fn is_busy(&self) -> bool {
+        self.aws().is_some_and(|aws| {
+            RetryPolicy::is_retryable(&AttemptFailure::Status {
+                status: aws.status,
+                code: aws.code.as_deref(),
+                retry_after: None,
+            })
+        })
+    }
+}
 
 /// When to try again, and after how long.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -127,6 +127,7 @@ fn parse_region(text: &str) -> Result<String, String> {
 }
 
 #[derive(Debug, Args)]
+#[allow(clippy::struct_excessive_bools)] // each is a flag of its own on the command line
 pub(crate) struct LoginArgs {
     /// The `[sso-session]` to log in to
     #[arg(long, conflicts_with = "profile")]

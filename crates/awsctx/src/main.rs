@@ -12,6 +12,7 @@ mod complete;
 mod context;
 mod credentials;
 mod guard;
+mod hints;
 mod target;
 mod ui;
 
@@ -23,6 +24,7 @@ fn main() -> ExitCode {
     // `COMPLETE=bash awsctx` prints the completion registration; a TAB calls back in here.
     clap_complete::CompleteEnv::with_factory(cli::Cli::command).complete();
 
+    ui::set_up(ui::Setup { fallback_hint: hints::fallback, command: cli::Cli::command });
     let cli = cli::Cli::parse();
     awsctx_core::file::on_ignored_file(ui::ignored_file);
     let ctx = context::Context::from_process();

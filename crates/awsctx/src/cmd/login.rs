@@ -74,8 +74,7 @@ fn hours_left(
     profile: Option<&str>,
 ) -> anyhow::Result<Option<i64>> {
     let provider = ctx.provider(profile, false)?;
-    let state =
-        provider.token_state(&session.token_key()).map_err(crate::credentials::user_error)?;
+    let state = provider.token_state(&session.token_key()).map_err(crate::hints::user_error)?;
     let TokenState::Valid { expires_at } = state else { return Ok(None) };
     let hours = expires_at.duration_since(Timestamp::now()).as_hours();
     Ok((hours >= 1).then_some(hours))
@@ -136,7 +135,7 @@ pub(crate) fn log_in(
         }
     });
     drop(spinner.take());
-    let outcome = outcome.map_err(crate::credentials::user_error)?;
+    let outcome = outcome.map_err(crate::hints::user_error)?;
     if outcome.reused() {
         crate::ui::notice(
             "another `awsctx login` for this session finished first; using its token",
