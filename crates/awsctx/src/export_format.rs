@@ -1,5 +1,5 @@
-//! A profile's keys in the formats of `aws configure export-credentials` (reference §5.2),
-//! byte for byte, plus `json` (the `process` JSON with the account and region): what `export`
+//! A profile's keys in the formats of `aws configure export-credentials`
+//! (`docs/file-formats.md`), byte for byte, plus `json` (the `process` JSON with the account and region): what `export`
 //! and `credential-process` print.
 
 use awsctx_core::cache::pyjson::{self, Layout};

@@ -8,6 +8,7 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use awsctx_core::facts::ProfileFacts;
+use awsctx_core::settings;
 use awsctx_core::text::Untrusted;
 
 use crate::context::Context;
@@ -16,7 +17,7 @@ use crate::ui;
 
 /// Whether `AWSCTX_CONFIRM_PROD` asks for confirmations (set, and not `0`).
 fn enabled(ctx: &Context) -> bool {
-    ctx.env.get("AWSCTX_CONFIRM_PROD").is_some_and(|v| v != "0")
+    ctx.env.setting(&settings::CONFIRM_PROD).is_some_and(|v| v != "0")
 }
 
 /// Ask for `profile`'s name before `what` (`switching`, `running a command`, `opening the

@@ -1,5 +1,5 @@
 //! The SSO session a command logs in to (or out of), and logging in to it: the PKCE and
-//! device-code flows, printed and opened as the AWS CLI does (reference §1.6). The URL and code
+//! device-code flows, printed and opened as the AWS CLI does (`docs/aws-protocol.md`). The URL and code
 //! go to stderr; a spinner with the time left runs only on a terminal. A second login for the
 //! same session waits for the first and reuses its token.
 //!
@@ -84,7 +84,7 @@ pub(crate) fn log_in(
         }
     });
     drop(spinner.take());
-    let outcome = outcome.map_err(crate::credentials::user_error)?;
+    let outcome = outcome.map_err(crate::hints::user_error)?;
     if outcome.reused() {
         crate::ui::notice(
             "another `awsctx login` for this session finished first; using its token",

@@ -2,6 +2,9 @@
 
 use std::process::ExitCode;
 
+use awsctx_login::provider::{LoginSession, TokenState};
+use jiff::Timestamp;
+
 use crate::cli::LoginArgs;
 use crate::context::Context;
 use crate::session::{Choice, asked_flow, choose_session, log_in};
@@ -21,6 +24,15 @@ pub(crate) fn run(args: &LoginArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
         }
         Err(Choice::Error(error)) => return Err(error),
     };
+    if !args.force
+        && let Some(left) = hours_left(ctx, &session, profile.as_deref())?
+    {
+        crate::ui::notice(&format!(
+            "already logged in to the {}, {left}h left; `--force` logs in anew",
+            session.target()
+        ));
+        return Ok(ExitCode::SUCCESS);
+    }
     log_in(
         ctx,
         &session,
@@ -33,4 +45,18 @@ pub(crate) fn run(args: &LoginArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
         state_dir.note_change();
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The whole hours the session's login has left, when it has at least one: a new login
+/// would only open the browser for nothing. From the token cache, without the network.
+fn hours_left(
+    ctx: &Context,
+    session: &LoginSession,
+    profile: Option<&str>,
+) -> anyhow::Result<Option<i64>> {
+    let provider = ctx.provider(profile, false)?;
+    let state = provider.token_state(&session.token_key()).map_err(crate::hints::user_error)?;
+    let TokenState::Valid { expires_at } = state else { return Ok(None) };
+    let hours = expires_at.duration_since(Timestamp::now()).as_hours();
+    Ok((hours >= 1).then_some(hours))
 }

@@ -2,6 +2,7 @@
 //! what became of the keys, and the bindings passed over.
 
 use awsctx_core::facts::ProfileFacts;
+use awsctx_core::settings;
 use awsctx_core::switch::Skipped;
 use awsctx_core::text::Untrusted;
 use jiff::SignedDuration;
@@ -172,9 +173,11 @@ fn looks_like_production(
     account: Option<&str>,
     facts: &ProfileFacts,
 ) -> bool {
-    let patterns = match env.iter().find(|(k, _)| *k == "AWSCTX_PROD_PATTERN") {
-        Some((_, value)) => value.to_owned(),
-        None => "prod".to_owned(),
+    // Set but empty means no profile looks like production.
+    let pattern = &settings::PROD_PATTERN;
+    let patterns = match env.iter().find(|(k, _)| *k == pattern.name) {
+        Some((_, value)) => value,
+        None => pattern.default.unwrap_or_default(),
     };
     let candidates = [Some(profile), account, facts.account_name.as_deref()];
     patterns.split([',', ' ']).filter(|p| !p.is_empty()).any(|pattern| {
