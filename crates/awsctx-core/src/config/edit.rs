@@ -4,7 +4,7 @@
 //! an edit does not concern keeps its exact bytes: comments, blank lines, order, odd spacing,
 //! CRLF endings, a missing final newline.
 //!
-//! Lines are read by the same rules as [`super::parse`], so that what is edited is what the
+//! Lines are read by the same rules as [`grammar`](super::grammar), so that what is edited is what the
 //! SDKs see (an indented line belongs to the property above it, `[profile default]` hides
 //! `[default]`, repeated sections merge). `populate` owns *managed blocks* (see [`managed`]):
 //! the profile sections between `# BEGIN awsctx managed: ID` and `# END awsctx managed: ID`,
@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use self::managed::ManagedProfile;
-use super::parse::{self, SectionPair, is_identifier, parse_header, parse_property_line};
+use super::grammar::{self, SectionPair, is_identifier, parse_header, parse_property_line};
 use crate::file::{FileError, FileLock, resolve_symlinks, write_atomic_with_backup};
 
 /// How long [`ConfigDocument::save`] waits for another writer.
@@ -181,7 +181,7 @@ enum LineKind<'a> {
 /// `\n`, and one at the very end of the file (a last line without `\n`).
 fn classify(text: &str, ending: Ending) -> LineKind<'_> {
     let text = if ending == Ending::None { text.strip_suffix('\r').unwrap_or(text) } else { text };
-    if parse::trim_ws(text).is_empty() || text.starts_with(['#', ';']) {
+    if grammar::trim_ws(text).is_empty() || text.starts_with(['#', ';']) {
         LineKind::Ignored
     } else if text.starts_with('[') {
         LineKind::Header(parse_header(text).ok().map(SectionPair::parse))
@@ -284,8 +284,8 @@ impl ConfigDocument {
         check_key(key)?;
         let mut lines = vec![format!("{key} =")];
         for &(sub_key, sub_value) in sub_properties {
-            if parse::trim_ws(sub_key).is_empty()
-                || sub_key != parse::trim_ws(sub_key)
+            if grammar::trim_ws(sub_key).is_empty()
+                || sub_key != grammar::trim_ws(sub_key)
                 || sub_key.contains(['=', '\n', '\r', '#', ';'])
             {
                 return Err(EditError::InvalidSubKey { key: sub_key.to_owned() });
@@ -573,11 +573,11 @@ fn check_value(key: &str, value: &str) -> Result<(), EditError> {
     if value.contains(['\n', '\r']) {
         return Err(EditError::ValueHasLineBreak { key: key.to_owned() });
     }
-    if parse::trim_ws(value) != value {
+    if grammar::trim_ws(value) != value {
         return Err(EditError::ValueHasOuterWhitespace { key: key.to_owned() });
     }
     // `key = #x` would read as `key =` plus a comment.
-    if value.starts_with(['#', ';']) || parse::strip_comment(value, true) != value {
+    if value.starts_with(['#', ';']) || grammar::strip_comment(value, true) != value {
         return Err(EditError::ValueHasInlineComment { key: key.to_owned() });
     }
     Ok(())

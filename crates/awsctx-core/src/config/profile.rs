@@ -9,7 +9,9 @@
 
 use std::fmt;
 
-use super::model::{Config, FileLine, Profile, Section, Stored, redact_command};
+use super::model::{Config, Profile, Section, redact_command};
+use super::place::FileLine;
+use super::store::Stored;
 use crate::secret::Secret;
 
 /// The key of `[sso-session NAME]` in which `configure sso` keeps the default region the user

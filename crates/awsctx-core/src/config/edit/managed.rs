@@ -16,7 +16,7 @@
 
 use super::{
     ConfigDocument, EditError, Ending, Line, LineKind, SectionName, check_block_id, check_key,
-    check_value, classify, markers, parse, parse_property_line,
+    check_value, classify, grammar, markers, parse_property_line,
 };
 
 /// A profile that a managed block should hold, as its owner wants it.
@@ -94,7 +94,7 @@ impl Chunk {
 }
 
 fn is_blank(line: &Line) -> bool {
-    parse::trim_ws(line.text.trim_end_matches('\r')).is_empty()
+    grammar::trim_ws(line.text.trim_end_matches('\r')).is_empty()
 }
 
 /// A block as found: where its markers are, and what lies between and after them.
