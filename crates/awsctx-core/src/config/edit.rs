@@ -4,21 +4,24 @@
 //! an edit does not concern keeps its exact bytes: comments, blank lines, order, odd spacing,
 //! CRLF endings, a missing final newline.
 //!
-//! Lines are read by the same rules as [`grammar`](super::grammar), so that what is edited is what the
-//! SDKs see (an indented line belongs to the property above it, `[profile default]` hides
-//! `[default]`, repeated sections merge). `populate` owns *managed blocks* (see [`managed`]):
-//! the profile sections between `# BEGIN awsctx managed: ID` and `# END awsctx managed: ID`,
-//! of which it owns the headers and the keys it writes, nothing else.
+//! Lines are read by the same rules as [`grammar`](super::grammar), so that what is edited is
+//! what the SDKs see (an indented line belongs to the property above it, `[profile default]`
+//! hides `[default]`, repeated sections merge). `populate` owns *managed blocks* (see
+//! [`managed`]): the profile sections between `# BEGIN awsctx managed: ID` and
+//! `# END awsctx managed: ID`, of which it owns the headers and the keys it writes, nothing
+//! else. What can be refused is in `error`.
 
+mod error;
 mod managed;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use self::error::EditError;
 pub use self::managed::ManagedProfile;
 use super::grammar::{self, SectionPair, is_identifier, parse_header, parse_property_line};
-use crate::file::{FileError, FileLock, resolve_symlinks, write_atomic_with_backup};
+use crate::file::{FileLock, resolve_symlinks, write_atomic_with_backup};
 
 /// How long [`ConfigDocument::save`] waits for another writer.
 const LOCK_DEADLINE: Duration = Duration::from_secs(10);
@@ -94,51 +97,6 @@ fn quote(name: &str) -> std::borrow::Cow<'_, str> {
     } else {
         name.into()
     }
-}
-
-/// Why an edit or a save was refused. Nothing is changed when one is returned.
-#[derive(Debug, thiserror::Error)]
-pub enum EditError {
-    #[error("`{key}` is not a valid key (use `A-Za-z0-9_-/.%@:+`)")]
-    InvalidKey { key: String },
-    #[error("the value of `{key}` contains a line break")]
-    ValueHasLineBreak { key: String },
-    #[error("the value of `{key}` starts or ends with whitespace, which the SDKs would trim")]
-    ValueHasOuterWhitespace { key: String },
-    #[error("the value of `{key}` contains ` #` or ` ;`, which the SDKs read as a comment")]
-    ValueHasInlineComment { key: String },
-    #[error("`{key}` is not a valid sub-property name")]
-    InvalidSubKey { key: String },
-    #[error("`{name}` cannot be a section name")]
-    InvalidSectionName { name: String },
-    #[error("section `{section}` already exists")]
-    SectionExists { section: String },
-    #[error("`{id}` cannot name a managed block (one line, no leading or trailing space)")]
-    InvalidBlockId { id: String },
-    #[error("line {line}: managed block `{id}` has no `# END awsctx managed: {id}` line")]
-    ManagedBlockUnterminated { id: String, line: usize },
-    #[error("line {line}: managed block `{id}` begins a second time")]
-    ManagedBlockDuplicated { id: String, line: usize },
-    #[error("line {line}: `# END awsctx managed: {id}` without its `BEGIN` line")]
-    ManagedBlockEndWithoutBegin { id: String, line: usize },
-    #[error("profile `{name}` is given twice for managed block `{id}`")]
-    ManagedProfileTwice { id: String, name: String },
-    #[error("line {line}: the lines to change run into a managed-block marker")]
-    EditCrossesMarker { line: usize },
-    #[error("cannot read `{path}`: {source}", path = path.display())]
-    Read { path: PathBuf, source: std::io::Error },
-    #[error(
-        "`{path}` is larger than {} MiB: awsctx does not read a config file that big",
-        super::MAX_FILE_BYTES >> 20,
-        path = path.display()
-    )]
-    TooLarge { path: PathBuf },
-    #[error("`{path}` is not UTF-8 text", path = path.display())]
-    NotUtf8 { path: PathBuf },
-    #[error("`{path}` changed on disk since it was read; read it again and redo the change", path = path.display())]
-    ChangedOnDisk { path: PathBuf },
-    #[error(transparent)]
-    File(#[from] FileError),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
