@@ -133,8 +133,8 @@ impl ConfigDocument {
     /// rewrite; it is renamed when its name changed. Profile sections of the block that no
     /// profile continues are removed with all their lines (the property lines after `END`
     /// that belong to them included); any other section in the block stays, after the
-    /// profiles. A missing block is appended at the end of the file; a block left without a
-    /// section loses its markers.
+    /// profiles. A missing block is appended at the end of the file, after a blank line; a
+    /// block left without a section loses its markers.
     pub fn set_managed_block(
         &mut self,
         id: &str,
@@ -145,7 +145,12 @@ impl ConfigDocument {
         let Some(block) = self.read_block(id)? else {
             if !profiles.is_empty() {
                 let (begin, end) = markers(id);
-                let mut texts = vec![begin];
+                let mut texts = Vec::with_capacity(profiles.len() * 6 + 3);
+                // Set off from what is above it, as its sections are from each other.
+                if self.lines.last().is_some_and(|line| !is_blank(line)) {
+                    texts.push(String::new());
+                }
+                texts.push(begin);
                 for (i, profile) in profiles.iter().enumerate() {
                     if i > 0 {
                         texts.push(String::new());
@@ -198,6 +203,14 @@ impl ConfigDocument {
         let mut out = Vec::with_capacity(self.lines.len() + inner.len());
         out.extend_from_slice(&self.lines[..begin]);
         if count == 0 {
+            // The blank line that set the block off when it was appended goes with it: an
+            // empty line right after a line that is not blank.
+            if begin > 1
+                && self.lines[begin - 1].text.is_empty()
+                && !is_blank(&self.lines[begin - 2])
+            {
+                out.pop();
+            }
             out.extend(inner);
         } else {
             out.push(self.lines[begin].clone());
