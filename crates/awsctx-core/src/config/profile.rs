@@ -8,6 +8,23 @@
 //! does when it chains `AssumeRole` calls (a source profile with static keys ends the chain).
 //! The owned results and their errors are in `kind`.
 
+/// The word for a kind of profile, written once for [`ProfileKind`] and for the kind borrowed
+/// from the config (`list` wants only the word): their variants have the same names.
+macro_rules! kind_label {
+    ($kind:expr) => {
+        match $kind {
+            Self::Sso { .. } | Self::LegacySso { .. } => "sso",
+            Self::SsoToken { .. } => "sso-token",
+            Self::AssumeRole { .. } => "role",
+            Self::WebIdentity { .. } => "web-identity",
+            Self::CredentialSource { .. } => "credential-source",
+            Self::CredentialProcess { .. } => "process",
+            Self::Static { .. } => "static",
+            Self::SettingsOnly => "settings",
+        }
+    };
+}
+
 mod kind;
 
 pub use kind::{
@@ -226,16 +243,7 @@ impl Kind<'_> {
     }
 
     fn label(&self) -> &'static str {
-        match self {
-            Self::Sso { .. } | Self::LegacySso { .. } => "sso",
-            Self::SsoToken { .. } => "sso-token",
-            Self::AssumeRole { .. } => "role",
-            Self::WebIdentity { .. } => "web-identity",
-            Self::CredentialSource { .. } => "credential-source",
-            Self::CredentialProcess { .. } => "process",
-            Self::Static { .. } => "static",
-            Self::SettingsOnly => "settings",
-        }
+        kind_label!(self)
     }
 }
 

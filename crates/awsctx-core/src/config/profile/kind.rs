@@ -74,16 +74,7 @@ pub enum ProfileKind {
 impl ProfileKind {
     /// A short word for listings: `sso`, `role`, `static`, ...
     pub fn label(&self) -> &'static str {
-        match self {
-            Self::Sso { .. } | Self::LegacySso { .. } => "sso",
-            Self::SsoToken { .. } => "sso-token",
-            Self::AssumeRole { .. } => "role",
-            Self::WebIdentity { .. } => "web-identity",
-            Self::CredentialSource { .. } => "credential-source",
-            Self::CredentialProcess { .. } => "process",
-            Self::Static { .. } => "static",
-            Self::SettingsOnly => "settings",
-        }
+        kind_label!(self)
     }
 }
 
