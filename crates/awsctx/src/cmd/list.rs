@@ -88,7 +88,7 @@ pub(crate) fn run(args: &ListArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
         }
     }
     let current = current_profile(ctx);
-    crate::print_stdout(&render_table(&rows, current.as_deref()));
+    crate::write_stdout(|out| write_table(out, &rows, current.as_deref()));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -353,7 +353,9 @@ fn shown_name<'a>(r: &Row<'a>) -> Option<Cow<'a, str>> {
     r.account_name.map(awsctx_core::text::escape)
 }
 
-fn render_table(rows: &[Row<'_>], current: Option<&str>) -> String {
+/// The table, a line at a time into `out` (a whole table of 10 000 rows would be a megabyte
+/// held only to be copied out).
+fn write_table(out: &mut impl Write, rows: &[Row<'_>], current: Option<&str>) -> io::Result<()> {
     const HEADERS: [&str; 7] =
         ["PROFILE", "KIND", "ACCOUNT", "ACCOUNT NAME", "ROLE", "REGION", "LOGIN"];
     // The account names column only when some account has a name (`populate` keeps them).
@@ -368,39 +370,37 @@ fn render_table(rows: &[Row<'_>], current: Option<&str>) -> String {
         }
     }
     let paint = Paint::stdout();
-    let mut out = String::with_capacity(rows.len() * (widths.iter().sum::<usize>() + 16));
-    let mut line = |marker: &str, row: [&str; 7], style: Option<nu_ansi_term::Style>| {
-        let start = out.len();
-        out.push_str(marker);
+    let mut line = String::with_capacity(widths.iter().sum::<usize>() + 16);
+    let mut write_line = |marker: &str, row: [&str; 7], style: Option<nu_ansi_term::Style>| {
+        line.clear();
+        line.push_str(marker);
         for (i, (cell, width)) in row.into_iter().zip(widths).enumerate() {
             if i == 3 && !with_names {
                 continue;
             }
             let (cell, cell_width) = fit(cell);
-            out.push_str(&cell);
+            line.push_str(&cell);
             if i + 1 < row.len() {
                 // By hand: `{:<width$}` costs a formatter call per cell, 60 000 of them.
                 let pad = width.saturating_sub(cell_width) + 2;
-                out.extend(std::iter::repeat_n(' ', pad));
+                line.extend(std::iter::repeat_n(' ', pad));
             }
         }
-        let end = start + out.get(start..).map_or(0, |l| l.trim_end().len());
-        out.truncate(end);
-        if let Some(style) = style {
-            let styled = paint.style(style, out.get(start..).unwrap_or_default());
-            out.truncate(start);
-            out.push_str(&styled);
+        line.truncate(line.trim_end().len());
+        match style {
+            Some(style) => out.write_all(paint.style(style, &line).as_bytes())?,
+            None => out.write_all(line.as_bytes())?,
         }
-        out.push('\n');
+        out.write_all(b"\n")
     };
-    line("  ", HEADERS, Some(nu_ansi_term::Style::new().dimmed()));
+    write_line("  ", HEADERS, Some(nu_ansi_term::Style::new().dimmed()))?;
     for r in rows {
         let is_current = current == Some(r.profile.name());
         let style = if is_current { Some(Color::Green.bold()) } else { None };
         let name = shown_name(r);
-        line(if is_current { "* " } else { "  " }, cells(r, name.as_deref()), style);
+        write_line(if is_current { "* " } else { "  " }, cells(r, name.as_deref()), style)?;
     }
-    out
+    Ok(())
 }
 
 #[cfg(test)]
