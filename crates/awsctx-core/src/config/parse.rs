@@ -17,10 +17,13 @@ pub use super::grammar::is_identifier;
 impl Config {
     /// Read and parse both files. A missing file counts as empty.
     pub fn load(paths: &ConfigPaths) -> Result<Self, ConfigError> {
-        let mut bytes = Vec::new();
-        read_into(&mut bytes, &paths.config)?;
+        // Both opened and sized first: one buffer for both, never grown (and copied) between.
+        let files = [ToRead::open(&paths.config)?, ToRead::open(&paths.credentials)?];
+        let mut bytes = Vec::with_capacity(files.iter().map(|f| f.size).sum());
+        let [config, credentials] = files;
+        config.read_into(&mut bytes)?;
         let split = bytes.len();
-        read_into(&mut bytes, &paths.credentials)?;
+        credentials.read_into(&mut bytes)?;
         let read = into_text(bytes, split, paths)?;
         Self::whole(read, split, paths.clone())
     }
@@ -66,27 +69,45 @@ impl Config {
     }
 }
 
-/// Append the bytes of `path` (at most [`MAX_FILE_BYTES`]) to `bytes`; a missing file adds
-/// nothing. A larger file is refused before it is read whole.
-fn read_into(bytes: &mut Vec<u8>, path: &Path) -> Result<(), ConfigError> {
-    let read = |source| ConfigError::Read { path: path.to_owned(), source };
-    let file = match std::fs::File::open(path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(source) => return Err(read(source)),
-    };
-    // The size is only a hint: devices and `/proc` files say 0, a file may grow meanwhile.
-    let size = file.metadata().map_err(read)?.len();
-    if size > MAX_FILE_BYTES {
-        return Err(too_large(path));
+/// A file opened to be read whole, with the size it says it has (`None`: there is no such
+/// file, which counts as empty).
+struct ToRead<'p> {
+    path: &'p Path,
+    file: Option<std::fs::File>,
+    size: usize,
+}
+
+impl<'p> ToRead<'p> {
+    /// A file larger than [`MAX_FILE_BYTES`] is refused before it is read.
+    fn open(path: &'p Path) -> Result<Self, ConfigError> {
+        let read = |source| ConfigError::Read { path: path.to_owned(), source };
+        let file = match std::fs::File::open(path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Self { path, file: None, size: 0 });
+            }
+            Err(source) => return Err(read(source)),
+        };
+        // The size is only a hint: devices and `/proc` files say 0, a file may grow meanwhile.
+        let size = file.metadata().map_err(read)?.len();
+        if size > MAX_FILE_BYTES {
+            return Err(too_large(path));
+        }
+        Ok(Self { path, file: Some(file), size: usize::try_from(size).unwrap_or(0) })
     }
-    bytes.reserve(usize::try_from(size).unwrap_or(0));
-    let start = bytes.len();
-    file.take(MAX_FILE_BYTES + 1).read_to_end(bytes).map_err(read)?;
-    if (bytes.len() - start) as u64 > MAX_FILE_BYTES {
-        return Err(too_large(path));
+
+    /// Append its bytes (at most [`MAX_FILE_BYTES`]) to `bytes`.
+    fn read_into(self, bytes: &mut Vec<u8>) -> Result<(), ConfigError> {
+        let Some(file) = self.file else { return Ok(()) };
+        let start = bytes.len();
+        file.take(MAX_FILE_BYTES + 1)
+            .read_to_end(bytes)
+            .map_err(|source| ConfigError::Read { path: self.path.to_owned(), source })?;
+        if (bytes.len() - start) as u64 > MAX_FILE_BYTES {
+            return Err(too_large(self.path));
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// The bytes of both files as one text, each file checked to be UTF-8 on its own.
