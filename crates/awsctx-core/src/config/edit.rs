@@ -20,6 +20,7 @@ use std::time::Duration;
 
 pub use self::error::EditError;
 pub use self::managed::ManagedProfile;
+use super::ConfigError;
 use super::grammar::{self, SectionPair, is_identifier, parse_header, parse_property_line};
 use crate::file::{FileLock, resolve_symlinks, write_atomic_with_backup};
 
@@ -554,7 +555,11 @@ fn lock_path(path: &Path) -> PathBuf {
 fn read_bytes(path: &Path) -> Result<Vec<u8>, EditError> {
     match super::read_config_file(&resolve_symlinks(path)) {
         Ok(bytes) => Ok(bytes.unwrap_or_default()),
-        Err(super::ReadError::TooLarge) => Err(EditError::TooLarge { path: path.to_owned() }),
-        Err(super::ReadError::Io(source)) => Err(EditError::Read { path: path.to_owned(), source }),
+        Err(super::ReadError::TooLarge) => {
+            Err(ConfigError::TooLarge { path: path.to_owned() }.into())
+        }
+        Err(super::ReadError::Io(source)) => {
+            Err(ConfigError::Read { path: path.to_owned(), source }.into())
+        }
     }
 }

@@ -65,7 +65,7 @@ fn a_block_is_appended_then_updated_in_place_then_removed() {
     doc.set_managed_block(BLOCK, &[]).unwrap();
     assert_eq!(
         doc.text(),
-        "[profile mine]\r\nregion = x\r\noutput = json\r\n[profile after]\r\nk = v\r\n"
+        "[profile mine]\r\nregion = x\r\noutput = json\r\n\r\n[profile after]\r\nk = v\r\n"
     );
     assert_eq!(doc.managed_block(BLOCK).unwrap(), None);
 }
@@ -80,9 +80,9 @@ fn a_new_block_is_one_blank_line_below_the_section_above_it() {
     let spaced = format!("{session}\n");
     assert_eq!(populated(&spaced, std::slice::from_ref(&corp)), format!("{spaced}{block}"));
     assert_eq!(populated("", std::slice::from_ref(&corp)), block);
-    // Removed whole, the block takes the blank line set before it along.
+    // Removed whole, the block leaves the blank line above it (no user byte is taken).
     let once = populated(session, &[corp]);
-    assert_eq!(populated(&once, &[]), session);
+    assert_eq!(populated(&once, &[]), spaced);
 }
 
 #[test]

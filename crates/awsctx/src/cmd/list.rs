@@ -321,6 +321,10 @@ const MAX_COLUMN: usize = 64;
 
 /// `cell` escaped and cut to [`MAX_COLUMN`] characters, and its width.
 fn fit(cell: &str) -> (Cow<'_, str>, usize) {
+    // Nearly every cell: short printable ASCII, one byte a column, nothing to escape.
+    if cell.len() <= MAX_COLUMN && cell.bytes().all(|b| (b' '..0x7f).contains(&b)) {
+        return (Cow::Borrowed(cell), cell.len());
+    }
     let cell = escape_line(cell);
     // Bytes bound characters: most cells are ASCII and shorter than the cap.
     if cell.len() <= MAX_COLUMN {

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::config::MAX_FILE_BYTES;
+use crate::config::ConfigError;
 use crate::file::FileError;
 
 /// Why an edit or a save was refused. Nothing is changed when one is returned.
@@ -34,14 +34,9 @@ pub enum EditError {
     ManagedProfileTwice { id: String, name: String },
     #[error("line {line}: the lines to change run into a managed-block marker")]
     EditCrossesMarker { line: usize },
-    #[error("cannot read `{path}`: {source}", path = path.display())]
-    Read { path: PathBuf, source: std::io::Error },
-    #[error(
-        "`{path}` is larger than {} MiB: awsctx does not read a config file that big",
-        MAX_FILE_BYTES >> 20,
-        path = path.display()
-    )]
-    TooLarge { path: PathBuf },
+    /// Not read: `ConfigError::Read` or `ConfigError::TooLarge`, as when it is parsed.
+    #[error(transparent)]
+    Read(#[from] ConfigError),
     #[error("`{path}` is not UTF-8 text", path = path.display())]
     NotUtf8 { path: PathBuf },
     #[error("`{path}` changed on disk since it was read; read it again and redo the change", path = path.display())]

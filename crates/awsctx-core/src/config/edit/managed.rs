@@ -134,7 +134,8 @@ impl ConfigDocument {
     /// profile continues are removed with all their lines (the property lines after `END`
     /// that belong to them included); any other section in the block stays, after the
     /// profiles. A missing block is appended at the end of the file, after a blank line; a
-    /// block left without a section loses its markers.
+    /// block left without a section loses its markers (the blank line above it stays: it may
+    /// be the user's).
     pub fn set_managed_block(
         &mut self,
         id: &str,
@@ -203,14 +204,6 @@ impl ConfigDocument {
         let mut out = Vec::with_capacity(self.lines.len() + inner.len());
         out.extend_from_slice(&self.lines[..begin]);
         if count == 0 {
-            // The blank line that set the block off when it was appended goes with it: an
-            // empty line right after a line that is not blank.
-            if begin > 1
-                && self.lines[begin - 1].text.is_empty()
-                && !is_blank(&self.lines[begin - 2])
-            {
-                out.pop();
-            }
             out.extend(inner);
         } else {
             out.push(self.lines[begin].clone());
