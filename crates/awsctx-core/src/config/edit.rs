@@ -4,7 +4,7 @@
 //! an edit does not concern keeps its exact bytes: comments, blank lines, order, odd spacing,
 //! CRLF endings, a missing final newline.
 //!
-//! Lines are read by the same rules as [`grammar`](super::grammar), so that what is edited is
+//! Lines are read by the same rules as `grammar`, so that what is edited is
 //! what the SDKs see (an indented line belongs to the property above it, `[profile default]`
 //! hides `[default]`, repeated sections merge). `populate` owns *managed blocks* (see
 //! [`managed`]): the profile sections between `# BEGIN awsctx managed: ID` and

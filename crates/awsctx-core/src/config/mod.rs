@@ -1,8 +1,8 @@
 //! The AWS shared config and credentials files: where they are, what they say, and how to
 //! change them without losing a byte of the user's.
 //!
-//! - [`location`]: which files to read (`AWS_CONFIG_FILE`, `~` expansion) and which profile
-//!   is selected (`AWS_PROFILE`).
+//! - [`location`]: which files to read (`AWS_CONFIG_FILE`, `~` expansion); which profile is
+//!   selected is `crate::facts`' one rule.
 //! - `grammar`: the cross-SDK grammar, line by line (the one `profile-parser-tests.json`
 //!   pins down), and the [`Warning`]s for what it ignores; `builder` reads lines by it into
 //!   sections; [`parse`] reads both files whole into a [`Config`] through it.
@@ -15,6 +15,7 @@
 //! - [`profile`]: what a profile *is* ([`ProfileKind`]: SSO, role, process, static keys, ...)
 //!   and the chain of profiles that produces its credentials.
 //! - [`edit`]: a line-preserving editor ([`ConfigDocument`]) for `configure sso` and `populate`.
+
 mod builder;
 pub mod edit;
 mod grammar;
@@ -29,7 +30,7 @@ mod store;
 pub use edit::{ConfigDocument, EditError, ManagedProfile, SectionName};
 pub use grammar::{SyntaxError, Warning, WarningKind};
 pub use index::profile_names;
-pub use location::{ConfigPaths, selected_profile};
+pub use location::ConfigPaths;
 pub use model::{Config, Nested, Profile, Section, Value};
 pub use place::{FileKind, FileLine, Location, ProfileSource};
 pub use profile::{

@@ -1,5 +1,5 @@
 //! Both shared files read whole into a [`Config`] ([`Config::load`]), or text read elsewhere
-//! ([`Config::from_sources`]), through one [`Builder`]: the grammar is in `grammar`, the
+//! ([`Config::from_sources`]), through one `Builder`: the grammar is in `grammar`, the
 //! building in `builder`, the one-profile path ([`Config::load_profile`]) in `index`.
 
 use std::io::Read as _;

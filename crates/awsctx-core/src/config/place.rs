@@ -22,7 +22,7 @@ impl fmt::Display for FileKind {
     }
 }
 
-/// A line in one of the two files (1-based). [`Config::file_line`] turns it into a path.
+/// A line in one of the two files (1-based). [`Config::file_line`](super::Config::file_line) turns it into a path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Location {
     pub file: FileKind,
