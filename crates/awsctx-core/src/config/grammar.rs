@@ -148,7 +148,10 @@ pub(crate) struct SectionPair<'a> {
 impl<'a> SectionPair<'a> {
     pub(crate) fn parse(inner: &'a str) -> Self {
         let inner = trim_ws(inner);
-        match inner.split_once([' ', '\t']) {
+        // By bytes (a header per profile): both separators are ASCII, so both sides are
+        // character boundaries.
+        let blank = inner.bytes().position(|b| b == b' ' || b == b'\t');
+        match blank.and_then(|i| Some((inner.get(..i)?, inner.get(i + 1..)?))) {
             Some((prefix, name)) => Self { prefix: Some(prefix.trim()), name: name.trim() },
             None => Self { prefix: None, name: inner.trim() },
         }
