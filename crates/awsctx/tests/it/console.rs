@@ -82,7 +82,7 @@ fn a_shortcut_without_service_or_region_has_no_destination() {
 #[test]
 fn the_shortcut_opens_in_the_browser_and_says_so() {
     let sandbox = Sandbox::new();
-    let browser = FakeBrowser::recording(sandbox.home.path());
+    let browser = FakeBrowser::recording(sandbox.home.as_path());
     let out = success(sandbox.awsctx().env("BROWSER", &browser.script).args(["console", "dev"]));
     let urls = browser.wait_for(1, Duration::from_secs(5));
     assert_eq!(urls.len(), 1);
@@ -169,7 +169,7 @@ fn the_current_profile_is_the_default() {
 #[test]
 fn without_print_the_url_goes_to_the_browser_and_nowhere_else() {
     let sandbox = logged_in();
-    let browser = FakeBrowser::recording(sandbox.home.path());
+    let browser = FakeBrowser::recording(sandbox.home.as_path());
     let out = success(sandbox.awsctx().env("BROWSER", &browser.script).args([
         "console",
         "dev",

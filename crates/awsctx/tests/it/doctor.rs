@@ -11,7 +11,7 @@ use awsctx_core::cache::{RoleCredentials, TokenKey};
 use awsctx_core::secret::Secret;
 use jiff::{SignedDuration, Timestamp};
 
-use crate::support::{Sandbox, seconds_from_now, stdout};
+use crate::support::{Sandbox, seconds_from_now, snapshot_settings, stderr, stdout};
 
 /// A set-up that passes every check: the hook loaded, a session and a legacy profile logged
 /// in, cached keys, a role profile (so STS is probed), files private, the mock answering.
@@ -51,7 +51,7 @@ fn doctor(sandbox: &Sandbox, env: &[(&str, &str)]) -> Output {
     sandbox
         .awsctx()
         .env("SHELL", "/bin/bash")
-        .env("_AWSCTX_PWD", sandbox.home.path())
+        .env("_AWSCTX_PWD", sandbox.home.as_path())
         .envs(env.iter().copied())
         .arg("doctor")
         .output()
@@ -62,27 +62,12 @@ fn doctor(sandbox: &Sandbox, env: &[(&str, &str)]) -> Output {
 /// exit code it must come with.
 fn check(name: &str, sandbox: &Sandbox, out: &Output, code: i32) {
     let text = stdout(out);
-    assert_eq!(out.status.code(), Some(code), "{text}{}", crate::support::stderr(out));
+    assert_eq!(out.status.code(), Some(code), "{text}{}", stderr(out));
     for line in text.lines() {
         assert!(line.starts_with("✓ ") || line.starts_with("✗ "), "not a check line: {line}");
     }
     sandbox.assert_no_secret_in(&text);
-    let mut settings = insta::Settings::clone_current();
-    settings.add_filter(&regex_escape(&sandbox.home.path().display().to_string()), "[HOME]");
-    settings.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]");
-    settings.add_filter(r"\(\d+ ms\)", "([N] ms)");
-    settings.add_filter(r"valid for (\d+h )?\d+[ms]", "valid for [TIME]");
-    settings.bind(|| insta::assert_snapshot!(name, text));
-}
-
-fn regex_escape(text: &str) -> String {
-    text.chars().fold(String::new(), |mut out, c| {
-        if "\\.+*?()|[]{}^$#&-~".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-        out
-    })
+    snapshot_settings(&sandbox.home).bind(|| insta::assert_snapshot!(name, text));
 }
 
 /// A server that answers every request `404` with a `Date` `offset` away from now.

@@ -37,7 +37,7 @@ fn session_token(sandbox: &Sandbox) -> SsoToken {
 fn boto3_gets_role_credentials_with_the_token_awsctx_logged_in() {
     let Some(python) = crate::python_with("boto3") else { return };
     let sandbox = Sandbox::new();
-    let browser = FakeBrowser::start(sandbox.home.path());
+    let browser = FakeBrowser::start(sandbox.home.as_path());
     success(sandbox.awsctx().env("BROWSER", &browser.script).args([
         "login",
         "--sso-session",

@@ -41,7 +41,7 @@ fn botocore_bytes(token: &SsoToken) -> String {
 #[test]
 fn device_code_login_prints_the_cli_text_and_writes_a_botocore_token() {
     let sandbox = Sandbox::new();
-    let browser = FakeBrowser::start(sandbox.home.path());
+    let browser = FakeBrowser::start(sandbox.home.as_path());
     let out = success(sandbox.awsctx().env("BROWSER", &browser.script).args([
         "login",
         "--sso-session",
@@ -75,7 +75,7 @@ fn device_code_login_prints_the_cli_text_and_writes_a_botocore_token() {
 #[test]
 fn pkce_login_runs_through_the_browser_and_registers_for_the_auth_code() {
     let sandbox = Sandbox::new();
-    let browser = FakeBrowser::start(sandbox.home.path());
+    let browser = FakeBrowser::start(sandbox.home.as_path());
     let out = success(sandbox.awsctx().env("BROWSER", &browser.script).args([
         "login",
         "--profile",
@@ -123,7 +123,7 @@ const SSH: (&str, &str) = ("SSH_CONNECTION", "203.0.113.5 50022 192.0.2.10 22");
 fn over_ssh_the_device_code_is_chosen_by_itself_and_the_reason_said_in_one_line() {
     let sandbox = Sandbox::new();
     // Even a `$BROWSER` here: over SSH it is rarely where the loopback callback is.
-    let browser = FakeBrowser::start(sandbox.home.path());
+    let browser = FakeBrowser::start(sandbox.home.as_path());
     let out = success(sandbox.awsctx().env("BROWSER", &browser.script).env(SSH.0, SSH.1).args([
         "login",
         "--sso-session",
@@ -147,7 +147,7 @@ fn over_ssh_the_device_code_is_chosen_by_itself_and_the_reason_said_in_one_line(
 #[test]
 fn use_pkce_keeps_the_browser_flow_over_ssh() {
     let sandbox = Sandbox::new();
-    let browser = FakeBrowser::start(sandbox.home.path());
+    let browser = FakeBrowser::start(sandbox.home.as_path());
     let out = success(sandbox.awsctx().env("BROWSER", &browser.script).env(SSH.0, SSH.1).args([
         "login",
         "--sso-session",
@@ -213,7 +213,7 @@ fn no_browser_prints_where_to_go_and_legacy_profiles_use_the_device_code() {
 fn second_login_waits_for_first_and_reuses_its_token() {
     let sandbox = Sandbox::new();
     // A browser that only records: the test approves when both logins are running.
-    let browser = FakeBrowser::recording(sandbox.home.path());
+    let browser = FakeBrowser::recording(sandbox.home.as_path());
     let login = || {
         let mut cmd = sandbox.awsctx();
         cmd.env("BROWSER", &browser.script)
@@ -258,7 +258,7 @@ fn second_login_waits_for_first_and_reuses_its_token() {
 #[test]
 fn a_refused_authorization_is_one_clear_line() {
     let sandbox = Sandbox::with(MockConfig::default().deny_authorization(true));
-    let browser = FakeBrowser::start(sandbox.home.path());
+    let browser = FakeBrowser::start(sandbox.home.as_path());
     let started = Instant::now();
     let out = sandbox
         .awsctx()

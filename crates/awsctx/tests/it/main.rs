@@ -4,6 +4,10 @@
 // Tests say loudly on stderr what they skipped.
 #![allow(clippy::print_stderr)]
 
+// First: the modules below use its `awsctx_snapshot!`.
+#[macro_use]
+mod support;
+
 mod accounts;
 mod bounds;
 mod chain;
@@ -28,7 +32,6 @@ mod quoting;
 mod region;
 mod reliability;
 mod server;
-mod support;
 mod switch;
 mod untrusted;
 

@@ -5,14 +5,14 @@
 
 use std::time::Duration;
 
-use crate::switch::{DEV, PROD, Sandbox, have_nu, lines, stderr, stdout};
+use crate::support::{DEV, PROD, Sandbox, have_nu, lines, stderr, stdout};
 
 #[test]
 fn the_saved_keys_and_the_hook_state_never_reach_a_child_process() {
     if !have_nu() {
         return;
     }
-    let sb = Sandbox::new();
+    let sb = Sandbox::switcher();
     sb.seed_keys(DEV, Duration::from_secs(3570));
     // The user's own keys: awsctx saves them (for `-u`) while dev's are in effect.
     let script = format!(
@@ -23,7 +23,7 @@ fn the_saved_keys_and_the_hook_state_never_reach_a_child_process() {
          awsctx -u\nshow AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY",
         sb.root.display()
     );
-    let out = sb.run("nu", &script);
+    let out = sb.shell("nu", &script);
     assert_eq!(
         lines(&stdout(&out)),
         [
@@ -46,8 +46,8 @@ fn doctor_through_the_nushell_hook_sees_it_loaded_and_names_nu() {
     if !have_nu() {
         return;
     }
-    let sb = Sandbox::new();
-    let out = sb.run("nu", &format!("cd '{}'\nprompt\nawsctx doctor", sb.root.display()));
+    let sb = Sandbox::switcher();
+    let out = sb.shell("nu", &format!("cd '{}'\nprompt\nawsctx doctor", sb.root.display()));
     let text = stdout(&out);
     assert!(text.contains("shell hook: loaded in nu 0."), "{text}\n{}", stderr(&out));
 }
@@ -57,9 +57,9 @@ fn sourcing_twice_registers_once_first_and_keeps_the_users_hooks() {
     if !have_nu() {
         return;
     }
-    let sb = Sandbox::new();
+    let sb = Sandbox::switcher();
     let repo = sb.dir("repo");
-    assert!(sb.awsctx(&repo, &["pin", "plain"]).output().unwrap().status.success());
+    assert!(sb.awsctx_in(&repo, &["pin", "plain"]).output().unwrap().status.success());
     let hook = sb.hook_file("nu");
     let script = format!(
         "$env.config.hooks.pre_prompt = [{{|| print $\"mine sees ($env.AWS_PROFILE? | default none)\" }}]\n\
@@ -69,10 +69,10 @@ fn sourcing_twice_registers_once_first_and_keeps_the_users_hooks() {
         hook = hook.display(),
         repo = repo.display()
     );
-    let out = std::process::Command::new(crate::switch::nu_program())
+    let out = std::process::Command::new(crate::support::nu_program())
         .args(["--no-config-file", "-c", &script])
         .env_clear()
-        .envs(sb.env())
+        .envs(sb.vars())
         .current_dir(&sb.root)
         .output()
         .unwrap();
@@ -84,8 +84,8 @@ fn nushell_completes_commands_profile_names_and_account_ids_through_the_binary()
     if !have_nu() {
         return;
     }
-    let sb = Sandbox::new();
-    let out = sb.run(
+    let sb = Sandbox::switcher();
+    let out = sb.shell(
         "nu",
         "print (_awsctx_complete 'awsctx pro' | get value)\n\
          print (_awsctx_complete 'awsctx use d' | get value)\n\
@@ -121,15 +121,15 @@ fn a_real_interactive_nu_switches_on_cd_and_back_with_dash() {
     if !have_nu() {
         return;
     }
-    let sb = Sandbox::new();
+    let sb = Sandbox::switcher();
     sb.seed_keys(DEV, Duration::from_secs(3570));
     sb.seed_keys(PROD, Duration::from_secs(3570));
     let repo = sb.dir("repo");
-    assert!(sb.awsctx(&repo, &["pin", "dev"]).output().unwrap().status.success());
-    let mut cmd = std::process::Command::new(crate::switch::nu_program());
+    assert!(sb.awsctx_in(&repo, &["pin", "dev"]).output().unwrap().status.success());
+    let mut cmd = std::process::Command::new(crate::support::nu_program());
     cmd.args(["--no-config-file", "--no-history"])
         .env_clear()
-        .envs(sb.env())
+        .envs(sb.vars())
         .env("TERM", "dumb")
         .current_dir(&sb.root);
     let mut nu = expectrl::Session::spawn(cmd).expect("nu on a pty");

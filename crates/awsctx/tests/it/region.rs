@@ -4,11 +4,11 @@
 
 use std::time::Duration;
 
-use crate::switch::{DEV, PROD, Sandbox, lines, shells_and_nu, stderr, stdout};
+use crate::support::{DEV, PROD, Sandbox, lines, shells_and_nu, stderr, stdout};
 
 #[test]
 fn a_region_goes_with_its_profile_through_dash_and_unset() {
-    let sb = Sandbox::new();
+    let sb = Sandbox::switcher();
     sb.seed_keys(DEV, Duration::from_secs(3570));
     sb.seed_keys(PROD, Duration::from_secs(3570));
     let script = format!(
@@ -36,7 +36,7 @@ show AWS_PROFILE AWS_REGION",
         root = sb.root.display()
     );
     for shell in shells_and_nu() {
-        let out = sb.run(shell, &script);
+        let out = sb.shell(shell, &script);
         let (text, err) = (stdout(&out), stderr(&out));
         let shown: Vec<&str> = lines(&text)
             .into_iter()
@@ -86,7 +86,7 @@ show AWS_PROFILE AWS_REGION",
 
 #[test]
 fn pins_and_profile_files_may_carry_a_region_and_leaving_restores_the_one_before() {
-    let sb = Sandbox::new();
+    let sb = Sandbox::switcher();
     sb.seed_keys(DEV, Duration::from_secs(3570));
     sb.seed_keys(PROD, Duration::from_secs(3570));
     sb.dir("pinned");
@@ -118,7 +118,7 @@ show AWS_PROFILE AWS_REGION",
     );
     for shell in shells_and_nu() {
         let _ = std::fs::remove_dir_all(sb.home.join(".local/state/awsctx"));
-        let out = sb.run(shell, &script);
+        let out = sb.shell(shell, &script);
         let err = stderr(&out);
         assert_eq!(
             lines(&stdout(&out)),
@@ -147,9 +147,9 @@ show AWS_PROFILE AWS_REGION",
 
 #[test]
 fn a_region_that_is_not_one_is_a_usage_error_and_a_region_alone_needs_a_profile() {
-    let sb = Sandbox::new();
+    let sb = Sandbox::switcher();
     let out = sb
-        .awsctx(&sb.root, &["dev", "-r", "eu-west-1;rm -rf ~"])
+        .awsctx_in(&sb.root, &["dev", "-r", "eu-west-1;rm -rf ~"])
         .env("_AWSCTX_SHELL", "bash")
         .output()
         .unwrap();
@@ -157,7 +157,7 @@ fn a_region_that_is_not_one_is_a_usage_error_and_a_region_alone_needs_a_profile(
     assert_eq!(out.stdout, b"");
     assert!(stderr(&out).contains("not a region name"), "{}", stderr(&out));
     let out = sb
-        .awsctx(&sb.root, &["--region", "us-west-2"])
+        .awsctx_in(&sb.root, &["--region", "us-west-2"])
         .env("_AWSCTX_SHELL", "bash")
         .output()
         .unwrap();

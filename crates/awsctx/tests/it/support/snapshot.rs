@@ -1,0 +1,84 @@
+//! `awsctx_snapshot!`: a command's exit code, stdout and stderr as one insta snapshot, with
+//! what changes from run to run (temp paths, ports, times, durations) filtered out alike for
+//! every test.
+
+use std::borrow::BorrowMut;
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// Run `cmd` (an `awsctx` of a sandbox, or anything run with a sandbox's environment) and
+/// snapshot its exit code, stdout and stderr; gives back the output for further asserts.
+/// `awsctx_snapshot!("name", cmd)` names the snapshot; else it is the test's name.
+macro_rules! awsctx_snapshot {
+    ($cmd:expr) => {{
+        let (text, output, settings) = $crate::support::snapshot_text($cmd);
+        settings.bind(|| insta::assert_snapshot!(text));
+        output
+    }};
+    ($name:expr, $cmd:expr) => {{
+        let (text, output, settings) = $crate::support::snapshot_text($cmd);
+        settings.bind(|| insta::assert_snapshot!($name, text));
+        output
+    }};
+}
+
+/// Run `cmd`; its output as a snapshot reads, the output, and the insta settings with the
+/// filters for `cmd`'s sandbox (found from its `HOME`).
+pub(crate) fn snapshot_text(mut cmd: impl BorrowMut<Command>) -> (String, Output, insta::Settings) {
+    let cmd = cmd.borrow_mut();
+    let home = cmd
+        .get_envs()
+        .find(|(k, _)| *k == "HOME")
+        .and_then(|(_, v)| v)
+        .map(Path::new)
+        .expect("a sandbox's command (HOME set)")
+        .to_owned();
+    let output = cmd.output().expect("run awsctx");
+    let text = format!(
+        "success: {}\nexit_code: {}\n----- stdout -----\n{}\n----- stderr -----\n{}",
+        output.status.success(),
+        output.status.code().map_or_else(|| "none".to_owned(), |c| c.to_string()),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    (text, output, settings(&home))
+}
+
+/// The insta settings with the filters every snapshot shares, for a sandbox whose home is
+/// `home`.
+pub(crate) fn settings(home: &Path) -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    for (pattern, replacement) in filters(home) {
+        settings.add_filter(&pattern, replacement);
+    }
+    settings
+}
+
+/// The filters every snapshot shares, for a sandbox whose home is `home` (its root, the temp
+/// dir, is the parent): (regex, replacement), applied in order.
+fn filters(home: &Path) -> Vec<(String, &'static str)> {
+    let mut filters = vec![(regex_escape(&home.display().to_string()), "[HOME]")];
+    if let Some(root) = home.parent() {
+        filters.push((regex_escape(&root.display().to_string()), "[ROOT]"));
+    }
+    for (pattern, replacement) in [
+        (r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
+        (r"\(\d+ ms\)", "([N] ms)"),
+        (r"valid for (\d+h )?\d+[ms]", "valid for [TIME]"),
+        (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)", "[TIME]"),
+    ] {
+        filters.push((pattern.to_owned(), replacement));
+    }
+    filters
+}
+
+/// `text` as a regex that matches it literally.
+fn regex_escape(text: &str) -> String {
+    text.chars().fold(String::new(), |mut out, c| {
+        if "\\.+*?()|[]{}^$#&-~".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+        out
+    })
+}
