@@ -48,7 +48,7 @@ fn block<'a>(text: &'a str, session: &str) -> &'a str {
 #[test]
 fn profiles_written_match_the_access_exactly() {
     let sandbox = Sandbox::corp(MockConfig::default().accounts(300).roles_per_account(3));
-    let out = sandbox.run(&["populate", "--sso-session", "corp"]);
+    let out = awsctx_snapshot!(sandbox.cmd(&["populate", "--sso-session", "corp"]));
     assert_ok(&out);
     let text = sandbox.config_text();
     let profiles = generated(&text, "corp");
@@ -79,7 +79,13 @@ fn a_second_run_with_the_same_access_changes_no_byte_and_says_so() {
     assert_ok(&sandbox.run(&["populate", "--sso-session", "corp", "--region", "eu-west-1"]));
     let first = std::fs::read(sandbox.config_path()).unwrap();
     let modified = std::fs::metadata(sandbox.config_path()).unwrap().modified().unwrap();
-    let out = sandbox.run(&["populate", "--sso-session", "corp", "--region", "eu-west-1"]);
+    let out = awsctx_snapshot!(sandbox.cmd(&[
+        "populate",
+        "--sso-session",
+        "corp",
+        "--region",
+        "eu-west-1"
+    ]));
     assert_ok(&out);
     assert_eq!(std::fs::read(sandbox.config_path()).unwrap(), first);
     assert_eq!(std::fs::metadata(sandbox.config_path()).unwrap().modified().unwrap(), modified);
@@ -130,7 +136,7 @@ fn prune_after_access_is_removed_deletes_exactly_those_profiles() {
     gone.insert((lost_account, lost_role));
 
     // Without `--prune` they are kept, and reported.
-    let out = sandbox.run(&["populate", "--sso-session", "corp"]);
+    let out = awsctx_snapshot!(sandbox.cmd(&["populate", "--sso-session", "corp"]));
     assert_ok(&out);
     assert_eq!(generated(&sandbox.config_text(), "corp"), before);
     let err = stderr(&out);
@@ -140,7 +146,7 @@ fn prune_after_access_is_removed_deletes_exactly_those_profiles() {
     );
     assert!(err.contains("`--prune` removes them"), "{err}");
 
-    let out = sandbox.run(&["populate", "--sso-session", "corp", "--prune"]);
+    let out = awsctx_snapshot!(sandbox.cmd(&["populate", "--sso-session", "corp", "--prune"]));
     assert_ok(&out);
     let after = generated(&sandbox.config_text(), "corp");
     let removed: BTreeSet<(String, String)> = before
@@ -168,7 +174,7 @@ fn a_hand_written_profile_with_a_colliding_name_survives_untouched() {
     )
     .unwrap();
     sandbox.seed_session("corp");
-    let out = sandbox.run(&["populate", "--sso-session", "corp"]);
+    let out = awsctx_snapshot!(sandbox.cmd(&["populate", "--sso-session", "corp"]));
     assert_ok(&out);
     let text = sandbox.config_text();
     assert!(text.starts_with(&original), "bytes before the block changed:\n{text}");
@@ -231,7 +237,7 @@ fn two_sessions_populate_side_by_side_without_touching_each_other() {
     assert_ok(&sandbox.run(&["populate", "--sso-session", "corp"]));
 
     // Same accounts under another session: every name is taken by corp's block.
-    let out = sandbox.run(&["populate", "--sso-session", "lab"]);
+    let out = awsctx_snapshot!(sandbox.cmd(&["populate", "--sso-session", "lab"]));
     assert_ok(&out);
     let n = access_of(&sandbox.mock.accounts()).len();
     assert!(
@@ -344,7 +350,7 @@ fn the_only_session_is_the_default_and_several_need_a_choice() {
 
     let both = format!("{}{}", sandbox.session_section("corp"), sandbox.session_section("lab"));
     sandbox.write_config(&both);
-    let out = sandbox.run(&["populate"]);
+    let out = awsctx_snapshot!(sandbox.cmd(&["populate"]));
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("pass `--sso-session` with one of `corp`, `lab`"),
@@ -356,7 +362,13 @@ fn the_only_session_is_the_default_and_several_need_a_choice() {
 #[test]
 fn a_bad_template_is_a_usage_error() {
     let sandbox = Sandbox::corp(MockConfig::default());
-    let out = sandbox.run(&["populate", "--sso-session", "corp", "--template", "{account}"]);
+    let out = awsctx_snapshot!(sandbox.cmd(&[
+        "populate",
+        "--sso-session",
+        "corp",
+        "--template",
+        "{account}"
+    ]));
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("uses `{account}`"), "{}", stderr(&out));
     assert_eq!(sandbox.mock.count(Operation::ListAccounts), 0, "checked before any request");
@@ -418,7 +430,7 @@ fn a_token_near_its_expiry_is_refreshed_first() {
 #[test]
 fn an_unknown_session_names_the_command_that_creates_it() {
     let sandbox = Sandbox::empty(MockConfig::default());
-    let out = sandbox.run(&["populate", "--sso-session", "nope"]);
+    let out = awsctx_snapshot!(sandbox.cmd(&["populate", "--sso-session", "nope"]));
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.contains("no `[sso-session nope]` section"), "{err}");
@@ -430,7 +442,7 @@ fn a_failing_account_writes_nothing() {
     let sandbox = Sandbox::corp(MockConfig::default().accounts(50));
     let before = sandbox.config_text();
     sandbox.mock.inject(Operation::ListAccountRoles, [Fault::Status(403)]);
-    let out = sandbox.run(&["populate", "--sso-session", "corp"]);
+    let out = awsctx_snapshot!(sandbox.cmd(&["populate", "--sso-session", "corp"]));
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.contains("ListAccountRoles"), "{err}");
@@ -554,7 +566,7 @@ fn pruning_every_profile_removes_the_block() {
     assert_ok(&sandbox.run(&["populate", "--sso-session", "corp"]));
     assert_ne!(sandbox.config_text(), before);
     sandbox.mock.set_access(Vec::new());
-    let out = sandbox.run(&["populate", "--sso-session", "corp", "--prune"]);
+    let out = awsctx_snapshot!(sandbox.cmd(&["populate", "--sso-session", "corp", "--prune"]));
     assert_ok(&out);
     assert_eq!(sandbox.config_text(), before, "markers gone too");
     assert!(
