@@ -143,14 +143,11 @@ fn without_a_token_it_logs_in_first_and_writes_the_same_file() {
 fn non_interactive_names_the_missing_flag() {
     let sandbox = Sandbox::empty(mock());
     sandbox.seed_session("corp");
-    let out = sandbox.run(&["configure", "sso", "--sso-session", "corp"]);
+    let out = awsctx_snapshot!(sandbox.cmd(&["configure", "sso", "--sso-session", "corp"]));
     assert_eq!(out.status.code(), Some(2));
-    let err = stderr(&out);
-    assert!(err.contains("`--start-url` is required"), "{err}");
-    assert!(err.contains("Usage: awsctx configure sso"), "{err}");
 
     let start_url = sandbox.mock.start_url();
-    let out = sandbox.run(&[
+    let out = awsctx_snapshot!(sandbox.cmd(&[
         "configure",
         "sso",
         "--sso-session",
@@ -159,9 +156,8 @@ fn non_interactive_names_the_missing_flag() {
         &start_url,
         "--sso-region",
         "us-east-1",
-    ]);
+    ]));
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("`--account-id` is required"), "{}", stderr(&out));
     assert_eq!(sandbox.config_text(), "", "nothing written");
 }
 
