@@ -113,10 +113,8 @@ fn switching_a_shell_to_a_role_profile_exports_the_assumed_keys() {
 #[test]
 fn a_cycle_is_a_clear_error_naming_it() {
     let sandbox = chained();
-    let out = sandbox.awsctx().args(["export", "a"]).output().unwrap();
+    let out = awsctx_snapshot!(sandbox.cmd(&["export", "a"]));
     assert_eq!(out.status.code(), Some(1));
-    let err = stderr(&out);
-    assert!(err.starts_with("awsctx: error: role chain loops: `a -> b -> a`\n"), "{err}");
     assert!(sandbox.mock.requests().is_empty());
 }
 
@@ -127,20 +125,9 @@ fn the_external_id_is_sent_and_its_absence_is_refused_by_sts() {
     let call = sandbox.mock.requests_for(Operation::AssumeRole).pop().unwrap();
     assert_eq!(call.form_param("ExternalId").as_deref(), Some("ext-42"));
 
-    let out = sandbox.awsctx().args(["export", "vendor-no-id"]).output().unwrap();
+    let out = awsctx_snapshot!(sandbox.cmd(&["export", "vendor-no-id"]));
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
-    assert!(
-        err.starts_with(&format!(
-            "awsctx: error: profile `vendor-no-id`: cannot assume role `arn:aws:iam::{}:role/Vendor`: ",
-            sandbox.account
-        )),
-        "{err}"
-    );
-    assert!(err.contains("AccessDenied"), "{err}");
-    assert_eq!(err.lines().count(), 2, "one error line and its hint: {err}");
-    assert_eq!(err.matches("AccessDenied").count(), 1, "said once: {err}");
-    assert!(err.lines().nth(1).is_some_and(|l| l.starts_with("hint: ")), "{err}");
     sandbox.assert_no_secret_in(&err);
 }
 

@@ -287,17 +287,8 @@ fn a_token_another_user_planted_counts_as_no_login() {
     sandbox.seed_token(SignedDuration::from_hours(1));
     let token_file = sandbox.tokens().path(&TokenKey::Session("corp".into()));
     chown_to_nobody(&token_file);
-    let out = sandbox.awsctx().args(["export", "dev"]).output().unwrap();
+    let out = awsctx_snapshot!(sandbox.cmd(&["export", "dev"]));
     assert_eq!(out.status.code(), Some(1));
-    let err = stderr(&out);
-    assert!(
-        err.starts_with(&format!(
-            "awsctx: warning: ignoring `{}`: it belongs to uid {NOBODY}, not to you\n",
-            token_file.display()
-        )),
-        "{err}"
-    );
-    assert!(err.contains("hint: run `awsctx login --sso-session corp`"), "{err}");
     assert!(sandbox.mock.issued_credentials().is_empty(), "the planted token was never sent");
 }
 
@@ -394,13 +385,8 @@ fn a_read_only_config_behind_a_symlink_is_refused_and_the_link_kept() {
     symlink(&real, &config).unwrap();
     let before = std::fs::read_to_string(&real).unwrap();
     chmod(&real, 0o444);
-    let out = sandbox.run(&["populate", "--sso-session", "corp"]);
+    let out = awsctx_snapshot!(sandbox.cmd(&["populate", "--sso-session", "corp"]));
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains(&format!("`{}` is read-only (mode 0444)", real.display())),
-        "{}",
-        stderr(&out)
-    );
     assert_eq!(std::fs::read_to_string(&real).unwrap(), before);
     assert!(std::fs::symlink_metadata(&config).unwrap().file_type().is_symlink());
 
