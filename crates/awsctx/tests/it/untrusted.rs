@@ -14,7 +14,7 @@ use awsctx_tests::{Account, Fault, MockConfig, Operation};
 use jiff::SignedDuration;
 use proptest::prelude::*;
 
-use crate::support::{DEV, FakeBrowser, Sandbox, executable, shells, stderr, stdout};
+use crate::support::{BIN, DEV, FakeBrowser, Sandbox, executable, shells, stderr, stdout};
 
 /// An OSC window title, a CSI clear-screen, a C1 CSI, a right-to-left override and a DEL.
 const HOSTILE: &str = "\x1b]0;pwned\x07\x1b[2J\u{9b}31m\u{202e}gpj.exe\x7f";
@@ -62,7 +62,7 @@ fn canary(dir: &Path) -> std::path::PathBuf {
 fn piped_to_sh(sandbox: &Sandbox, args: &str) -> Output {
     let mut cmd = std::process::Command::new("sh");
     sandbox.sandbox_env(&mut cmd);
-    cmd.args(["-c", &format!("'{}' {args} | sh", env!("CARGO_BIN_EXE_awsctx"))]);
+    cmd.args(["-c", &format!("'{BIN}' {args} | sh")]);
     cmd.output().expect("run sh")
 }
 
@@ -76,7 +76,6 @@ fn portal_names_and_server_errors_reach_the_terminal_escaped() {
         Account::new("222222222222", "billing", &["Admin", &format!("Audit{HOSTILE}")]),
     ]));
     sandbox.seed_token(SignedDuration::from_hours(1));
-    let run = |args: &[&str]| sandbox.awsctx().args(args).output().expect("run awsctx");
 
     for args in [
         &["populate", "--sso-session", "corp", "--dry-run"][..],
@@ -84,23 +83,25 @@ fn portal_names_and_server_errors_reach_the_terminal_escaped() {
         &["list"],
         &["list", "--json"],
     ] {
-        let out = run(args);
+        let out = awsctx_snapshot!(sandbox.cmd(args));
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
         assert_clean(&format!("{args:?}"), &out);
     }
-    let json: serde_json::Value = serde_json::from_slice(&run(&["list", "--json"]).stdout)
+    let json: serde_json::Value = serde_json::from_slice(&sandbox.run(&["list", "--json"]).stdout)
         .expect("`list --json` is still JSON");
     assert!(json.is_array());
 
     // Errors quote the server's code and message: escaped, on one line.
     let error = || Fault::Error { status: 400, code: HOSTILE.into(), message: HOSTILE.into() };
     sandbox.mock.inject(Operation::GetRoleCredentials, [error()]);
-    let out = run(&["export", "dev"]);
+    let out = awsctx_snapshot!("a_portal_error", sandbox.cmd(&["export", "dev"]));
     assert_refused("a portal error", &out);
-    assert!(stderr(&out).contains(ESCAPED), "{}", stderr(&out));
 
     sandbox.mock.inject(Operation::ListAccounts, [error()]);
-    let out = run(&["populate", "--sso-session", "corp"]);
+    let out = awsctx_snapshot!(
+        "a_list_accounts_error",
+        sandbox.cmd(&["populate", "--sso-session", "corp"])
+    );
     assert_refused("a ListAccounts error", &out);
 
     sandbox.write_config(&format!(
@@ -108,12 +109,14 @@ fn portal_names_and_server_errors_reach_the_terminal_escaped() {
         sandbox.default_config()
     ));
     sandbox.mock.inject(Operation::AssumeRole, [error()]);
-    let out = run(&["export", "chained"]);
+    let out = awsctx_snapshot!("an_sts_error", sandbox.cmd(&["export", "chained"]));
     assert_refused("an STS error", &out);
-    assert!(stderr(&out).contains(ESCAPED), "{}", stderr(&out));
 
     sandbox.mock.inject(Operation::StartDeviceAuthorization, [error()]);
-    let out = run(&["login", "--sso-session", "corp", "--use-device-code", "--no-browser"]);
+    let out = awsctx_snapshot!(
+        "an_oidc_error",
+        sandbox.cmd(&["login", "--sso-session", "corp", "--use-device-code", "--no-browser"])
+    );
     assert_refused("an OIDC error", &out);
 }
 
@@ -190,16 +193,14 @@ fn a_console_url_on_plain_http_to_another_host_is_never_opened() {
     let browser = FakeBrowser::recording(sandbox.home.as_path());
     // The sign-in endpoint is configured as plain http to a remote host; the proxy (the mock,
     // which serves absolute-form requests) answers for it.
-    let out = sandbox
-        .awsctx()
-        .env("BROWSER", &browser.script)
-        .env("AWS_ENDPOINT_URL_SIGNIN", "http://signin.example.test")
-        .env("HTTP_PROXY", sandbox.mock.url())
-        .args(["console", "dev", "--federate"])
-        .output()
-        .expect("run awsctx console");
+    let out = awsctx_snapshot!(
+        sandbox
+            .cmd(&["console", "dev", "--federate"])
+            .env("BROWSER", &browser.script)
+            .env("AWS_ENDPOINT_URL_SIGNIN", "http://signin.example.test")
+            .env("HTTP_PROXY", sandbox.mock.url())
+    );
     assert_refused("a plain-http console URL", &out);
-    assert!(stderr(&out).contains("signin.example.test"), "{}", stderr(&out));
     assert!(!stderr(&out).contains("SigninToken"), "the URL is never shown");
     assert_eq!(sandbox.mock.count(Operation::GetSigninToken), 1, "the proxy answered");
 
@@ -212,9 +213,8 @@ fn a_console_url_on_plain_http_to_another_host_is_never_opened() {
         sandbox.role
     ));
     for args in [&["console", "odd-start"][..], &["console", "odd-start", "--print"]] {
-        let out = sandbox.awsctx().env("BROWSER", &browser.script).args(args).output().unwrap();
+        let out = awsctx_snapshot!(sandbox.cmd(args).env("BROWSER", &browser.script));
         assert_refused(&format!("{args:?}"), &out);
-        assert!(stderr(&out).contains("portal.example.test"), "{}", stderr(&out));
     }
     assert_eq!(browser.urls(), Vec::<String>::new());
 }
