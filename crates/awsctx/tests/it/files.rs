@@ -52,16 +52,8 @@ fn run_with_deadline(sb: &Sandbox, shell: &str, script: &str, limit: Duration) -
     let full = format!("{}\n{script}\n", sb.prelude(shell));
     let out_path = sb.root.join(format!("out.{shell}"));
     let err_path = sb.root.join(format!("err.{shell}"));
-    let mut cmd = Command::new(shell);
-    match shell {
-        "bash" => cmd.args(["--norc", "--noprofile", "-c", &full]),
-        "zsh" => cmd.args(["-f", "-c", &full]),
-        _ => cmd.args(["--no-config", "-c", &full]),
-    };
-    cmd.env_clear()
-        .envs(sb.vars())
-        .current_dir(&sb.root)
-        .stdin(Stdio::null())
+    let mut cmd = sb.shell_command(shell, &["-c", &full]);
+    cmd.stdin(Stdio::null())
         .stdout(std::fs::File::create(&out_path).expect("stdout file"))
         .stderr(std::fs::File::create(&err_path).expect("stderr file"))
         .process_group(0);

@@ -303,13 +303,7 @@ fn prompt_hooks_chain_with_existing_ones_and_go_first() {
         if !shells().contains(&shell) {
             continue;
         }
-        let mut cmd = std::process::Command::new(shell);
-        match shell {
-            "bash" => cmd.args(["--norc", "--noprofile", "-c", &script]),
-            "zsh" => cmd.args(["-f", "-c", &script]),
-            _ => cmd.args(["--no-config", "-c", &script]),
-        };
-        let out = cmd.env_clear().envs(sb.vars()).current_dir(&sb.root).output().unwrap();
+        let out = sb.shell_raw(shell, &script);
         let text = stdout(&out);
         assert!(text.contains("mine sees plain"), "{shell}: {text}\n{}", stderr(&out));
         match shell {
@@ -344,12 +338,7 @@ fn hooks_survive_set_u_and_set_e_and_keep_the_exit_status() {
         if !shells().contains(&shell) {
             continue;
         }
-        let mut cmd = std::process::Command::new(shell);
-        match shell {
-            "bash" => cmd.args(["--norc", "--noprofile", "-c", &script]),
-            _ => cmd.args(["-f", "-c", &script]),
-        };
-        let out = cmd.env_clear().envs(sb.vars()).current_dir(&sb.root).output().unwrap();
+        let out = sb.shell_raw(shell, &script);
         assert_eq!(
             lines(&stdout(&out)),
             ["AWS_PROFILE=<dev>", "AWS_PROFILE unset", "survived"],

@@ -21,8 +21,7 @@ print(json.dumps({'key': creds.access_key, 'secret': creds.secret_key, 'token': 
 ";
 
 fn boto3(sandbox: &Sandbox, python: &Path, profile: &str) -> serde_json::Value {
-    let mut cmd = Command::new(python);
-    sandbox.sandbox_env(&mut cmd);
+    let mut cmd = sandbox.command(python);
     cmd.env("AWS_EC2_METADATA_DISABLED", "true").args(["-c", RESOLVE, profile]);
     let out = cmd.output().expect("run python");
     assert!(out.status.success(), "boto3 failed:\n{}", stderr(&out));

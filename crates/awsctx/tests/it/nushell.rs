@@ -69,13 +69,7 @@ fn sourcing_twice_registers_once_first_and_keeps_the_users_hooks() {
         hook = hook.display(),
         repo = repo.display()
     );
-    let out = std::process::Command::new(crate::support::nu_program())
-        .args(["--no-config-file", "-c", &script])
-        .env_clear()
-        .envs(sb.vars())
-        .current_dir(&sb.root)
-        .output()
-        .unwrap();
+    let out = sb.shell_raw("nu", &script);
     assert_eq!(lines(&stdout(&out)), ["2", "1", "mine sees plain"], "{}", stderr(&out));
 }
 
@@ -126,12 +120,8 @@ fn a_real_interactive_nu_switches_on_cd_and_back_with_dash() {
     sb.seed_keys(PROD, Duration::from_secs(3570));
     let repo = sb.dir("repo");
     assert!(sb.awsctx_in(&repo, &["pin", "dev"]).output().unwrap().status.success());
-    let mut cmd = std::process::Command::new(crate::support::nu_program());
-    cmd.args(["--no-config-file", "--no-history"])
-        .env_clear()
-        .envs(sb.vars())
-        .env("TERM", "dumb")
-        .current_dir(&sb.root);
+    let mut cmd = sb.shell_command("nu", &["--no-history"]);
+    cmd.env("TERM", "dumb");
     let mut nu = expectrl::Session::spawn(cmd).expect("nu on a pty");
     nu.set_expect_timeout(Some(Duration::from_secs(20)));
     // Nushell's line editor asks the terminal where its cursor is at each prompt, and reads

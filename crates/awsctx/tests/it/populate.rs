@@ -4,7 +4,6 @@
 //! and botocore reading the result.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use awsctx_core::cache::{TokenCache, TokenKey};
@@ -528,15 +527,8 @@ fn botocore_parses_the_result_and_gets_credentials_with_it() {
     let ours = generated(&sandbox.config_text(), "corp");
     let (first, _) = ours.iter().next().unwrap();
 
-    let mut py = Command::new(&python);
-    let home = sandbox.home.as_path();
-    py.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("AWS_CONFIG_FILE", sandbox.config_path())
-        .env("AWS_SHARED_CREDENTIALS_FILE", home.join(".aws/credentials"))
-        .envs(sandbox.mock.env_vars())
-        .args(["-c", BOTOCORE_SCRIPT, first]);
+    let mut py = sandbox.command(&python);
+    py.args(["-c", BOTOCORE_SCRIPT, first]);
     let out = py.output().unwrap();
     assert_ok(&out);
     let text = stdout(&out);
@@ -626,16 +618,7 @@ print(json.dumps(botocore.session.Session().full_config['profiles']))
 ";
 
 fn python(sandbox: &Sandbox, python: &std::path::Path, args: &[&str]) -> String {
-    let home = sandbox.home.as_path();
-    let out = Command::new(python)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("AWS_CONFIG_FILE", sandbox.config_path())
-        .env("AWS_SHARED_CREDENTIALS_FILE", home.join(".aws/credentials"))
-        .args(args)
-        .output()
-        .expect("run python");
+    let out = sandbox.command(python).args(args).output().expect("run python");
     assert_ok(&out);
     stdout(&out)
 }

@@ -26,13 +26,8 @@ impl Term {
     fn start(sb: &Sandbox, shell: &'static str, dir: &Path) -> Self {
         let prelude = sb.root.join(format!("prelude.{shell}"));
         std::fs::write(&prelude, sb.prelude(shell)).unwrap();
-        let mut cmd = Command::new(shell);
-        match shell {
-            "bash" => cmd.args(["--norc", "--noprofile", "-i"]),
-            "zsh" => cmd.args(["-f", "-i"]),
-            _ => cmd.args(["--no-config", "-i"]),
-        };
-        cmd.env_clear().envs(sb.vars()).env("TERM", "dumb").current_dir(dir);
+        let mut cmd = sb.shell_command(shell, &["-i"]);
+        cmd.env("TERM", "dumb").current_dir(dir);
         let mut session = Session::spawn(cmd).expect("spawn shell on a pty");
         session.set_expect_timeout(Some(Duration::from_secs(20)));
         let mut term = Self { session, shell, count: 0, log: String::new() };

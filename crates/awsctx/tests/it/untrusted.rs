@@ -60,8 +60,7 @@ fn canary(dir: &Path) -> std::path::PathBuf {
 
 /// `awsctx ARGS | sh`, as the README shows for `export`.
 fn piped_to_sh(sandbox: &Sandbox, args: &str) -> Output {
-    let mut cmd = std::process::Command::new("sh");
-    sandbox.sandbox_env(&mut cmd);
+    let mut cmd = sandbox.command("sh");
     cmd.args(["-c", &format!("'{BIN}' {args} | sh")]);
     cmd.output().expect("run sh")
 }

@@ -9,6 +9,7 @@ mod shell;
 #[macro_use]
 mod snapshot;
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -23,7 +24,7 @@ use jiff::{SignedDuration, Timestamp};
 
 pub(crate) use browser::FakeBrowser;
 pub(crate) use procs::{MARKER, processes_marked, wait_until_gone};
-pub(crate) use shell::{have, have_nu, nu_program, shells, shells_and_nu};
+pub(crate) use shell::{have, have_nu, shells, shells_and_nu};
 pub(crate) use snapshot::{settings as snapshot_settings, snapshot_text};
 
 pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_awsctx");
@@ -219,17 +220,17 @@ impl Sandbox {
         env
     }
 
-    /// Give `cmd` the sandbox's environment and nothing of the developer's.
-    pub(crate) fn sandbox_env(&self, cmd: &mut Command) {
-        cmd.env_clear().envs(self.vars());
+    /// `program` in the sandbox root, with the sandbox's environment and nothing of the
+    /// developer's.
+    pub(crate) fn command(&self, program: impl AsRef<OsStr>) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.env_clear().envs(self.vars()).current_dir(&self.root);
+        cmd
     }
 
-    /// `awsctx` in the sandbox root, with the sandbox's environment only.
+    /// `awsctx` (see [`Sandbox::command`]).
     pub(crate) fn awsctx(&self) -> Command {
-        let mut cmd = Command::new(BIN);
-        self.sandbox_env(&mut cmd);
-        cmd.current_dir(&self.root);
-        cmd
+        self.command(BIN)
     }
 
     /// `awsctx ARGS` (see [`Sandbox::awsctx`]).

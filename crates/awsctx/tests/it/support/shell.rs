@@ -39,16 +39,20 @@ impl Sandbox {
 
     /// Run `script` in `shell` as it is (no prelude), in the sandbox's environment.
     pub(crate) fn shell_raw(&self, shell: &str, full: &str) -> Output {
-        let mut cmd = Command::new(program(shell));
+        self.shell_command(shell, &["-c", full]).output().expect("run shell")
+    }
+
+    /// `shell ARGS` without the user's rc files, in the sandbox root with its environment.
+    pub(crate) fn shell_command(&self, shell: &str, args: &[&str]) -> Command {
+        let mut cmd = self.command(program(shell));
         match shell {
-            "bash" => cmd.args(["--norc", "--noprofile", "-c", full]),
-            "zsh" => cmd.args(["-f", "-c", full]),
-            "nu" => cmd.args(["--no-config-file", "-c", full]),
-            _ => cmd.args(["--no-config", "-c", full]),
+            "bash" => cmd.args(["--norc", "--noprofile"]),
+            "zsh" => cmd.arg("-f"),
+            "nu" => cmd.arg("--no-config-file"),
+            _ => cmd.arg("--no-config"),
         };
-        self.sandbox_env(&mut cmd);
-        cmd.current_dir(&self.root);
-        cmd.output().expect("run shell")
+        cmd.args(args);
+        cmd
     }
 
     pub(crate) fn prelude(&self, shell: &str) -> String {
