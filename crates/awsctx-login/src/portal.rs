@@ -1,5 +1,5 @@
-//! The SSO portal (reference §2): `GetRoleCredentials`, `ListAccounts` and `ListAccountRoles`
-//! (every page), and Logout. Unsigned; the access token travels in the
+//! The SSO portal (`docs/aws-protocol.md`): `GetRoleCredentials`, `ListAccounts` and
+//! `ListAccountRoles` (every page), and Logout. Unsigned; the access token travels in the
 //! `x-amz-sso_bearer_token` header.
 
 use std::sync::atomic::{AtomicUsize, Ordering};

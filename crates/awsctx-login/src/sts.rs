@@ -1,5 +1,5 @@
-//! STS for role chaining (reference §9): `AssumeRole` and `GetCallerIdentity`, as form `POST`s
-//! signed with `SigV4` (service `sts`), answers parsed from XML.
+//! STS for role chaining (`docs/aws-protocol.md`): `AssumeRole` and `GetCallerIdentity`, as form
+//! `POST`s signed with `SigV4` (service `sts`), answers parsed from XML.
 
 use std::time::SystemTime;
 

@@ -10,6 +10,7 @@ use awsctx_core::binding::StateDir;
 use awsctx_core::cache::TokenCache;
 use awsctx_core::config::{Config, ConfigError, ConfigPaths};
 use awsctx_core::env::Env;
+use awsctx_core::settings;
 use awsctx_core::switch::without_state;
 use awsctx_login::http::{HttpSettings, ca_bundle_path};
 use awsctx_login::provider::{CredentialProvider, DEFAULT_LOCK_DEADLINE, ProviderSettings};
@@ -129,7 +130,7 @@ impl Context {
                     format!("`max_attempts` must be a whole number of at least 1, not `{attempts}`")
                 })?;
         }
-        if let Some(timeout) = self.env.get("AWSCTX_HTTP_TIMEOUT") {
+        if let Some(timeout) = self.env.setting(&settings::HTTP_TIMEOUT) {
             let seconds = timeout
                 .trim()
                 .parse::<f64>()
@@ -147,7 +148,7 @@ impl Context {
     /// How long to wait for another process fetching the same keys or refreshing the same
     /// token: `AWSCTX_LOCK_TIMEOUT` (seconds), else the provider's default (30 s).
     pub(crate) fn lock_deadline(&self) -> anyhow::Result<Duration> {
-        let Some(value) = self.env.get("AWSCTX_LOCK_TIMEOUT") else {
+        let Some(value) = self.env.setting(&settings::LOCK_TIMEOUT) else {
             return Ok(DEFAULT_LOCK_DEADLINE);
         };
         let seconds =

@@ -1,6 +1,6 @@
-//! Role chaining (reference §9): the `AssumeRole` links of a credential chain, each made with
-//! the keys of the link before it, cached like the AWS CLI (reference §5.1: key from the call's
-//! arguments, the parsed STS answer as the entry, reused while 15 minutes remain).
+//! Role chaining (`docs/aws-protocol.md`): the `AssumeRole` links of a credential chain, each made
+//! with the keys of the link before it, cached like the AWS CLI (`docs/file-formats.md`: key from
+//! the call's arguments, the parsed STS answer as the entry, reused while 15 minutes remain).
 //!
 //! Resolution starts at the newest link with fresh keys in the cache: a cached top role needs
 //! neither its source nor the network, as in the AWS CLI. Each missing link is fetched under

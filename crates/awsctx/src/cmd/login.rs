@@ -1,6 +1,6 @@
 //! `awsctx login`: the PKCE and device-code flows, printed and opened as the AWS CLI does
-//! (reference §1.6). The URL and code go to stderr; a spinner with the time left runs only on
-//! a terminal. A second login for the same session waits for the first and reuses its token.
+//! (`docs/aws-protocol.md`). The URL and code go to stderr; a spinner with the time left runs only
+//! on a terminal. A second login for the same session waits for the first and reuses its token.
 //!
 //! The server chose the device code and the URLs: the code is printed escaped, and only a
 //! [`BrowserUrl`] (checked where the answer was read) is printed or opened.
