@@ -140,7 +140,7 @@ fn over_ssh_the_device_code_is_chosen_by_itself_and_the_reason_said_in_one_line(
             "awsctx: using the device code: this is an SSH session (`SSH_CONNECTION` is set); `--use-pkce` uses a browser on this host instead"
         )
     );
-    assert!(err.contains("Then enter the code:"), "{err}");
+    awsctx_snapshot!(output = &out, home = &sandbox.home);
     assert!(session_token(&sandbox).1.refresh_token.is_some());
 }
 
@@ -156,11 +156,7 @@ fn use_pkce_keeps_the_browser_flow_over_ssh() {
     ]));
     assert_eq!(sandbox.mock.count(Operation::Authorize), 1);
     assert_eq!(sandbox.mock.count(Operation::StartDeviceAuthorization), 0);
-    assert!(
-        stderr(&out).starts_with("Attempting to open your default browser."),
-        "{}",
-        stderr(&out)
-    );
+    awsctx_snapshot!(output = &out, home = &sandbox.home);
     let both = sandbox
         .awsctx()
         .args(["login", "--sso-session", "corp", "--use-pkce", "--use-device-code"])
@@ -189,17 +185,7 @@ fn no_browser_prints_where_to_go_and_legacy_profiles_use_the_device_code() {
     assert_eq!(sandbox.mock.approve_pending(), 1);
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    let err = stderr(&out);
-    assert!(
-        err.starts_with(
-            "Browser will not be automatically opened.\nPlease visit the following URL:\n\n"
-        ),
-        "{err}"
-    );
-    assert!(err.contains("\nThen enter the code:\n\n"), "{err}");
-    assert!(err.contains(
-        "\nAlternatively, you may visit the following URL which will autofill the code upon loading:\n"
-    ));
+    awsctx_snapshot!(output = &out, home = &sandbox.home);
     let register = &sandbox.mock.requests_for(Operation::RegisterClient)[0];
     let body = register.json().unwrap();
     assert!(body["clientName"].as_str().unwrap().starts_with("botocore-client-"));

@@ -9,7 +9,13 @@ use std::process::{Command, Output};
 /// Run `cmd` (an `awsctx` of a sandbox, or anything run with a sandbox's environment) and
 /// snapshot its exit code, stdout and stderr; gives back the output for further asserts.
 /// `awsctx_snapshot!("name", cmd)` names the snapshot; else it is the test's name.
+/// `awsctx_snapshot!(output = out, home = path)` snapshots the output of a process the test ran
+/// itself (one it had to wait on while doing something else).
 macro_rules! awsctx_snapshot {
+    (output = $output:expr, home = $home:expr) => {{
+        let text = $crate::support::render($output);
+        $crate::support::snapshot_settings($home).bind(|| insta::assert_snapshot!(text));
+    }};
     ($cmd:expr) => {{
         let (text, output, settings) = $crate::support::snapshot_text($cmd);
         settings.bind(|| insta::assert_snapshot!(text));
@@ -34,14 +40,18 @@ pub(crate) fn snapshot_text(mut cmd: impl BorrowMut<Command>) -> (String, Output
         .expect("a sandbox's command (HOME set)")
         .to_owned();
     let output = cmd.output().expect("run awsctx");
-    let text = format!(
+    (render(&output), output, settings(&home))
+}
+
+/// `output` as a snapshot reads: whether it succeeded, its exit code, stdout, stderr.
+pub(crate) fn render(output: &Output) -> String {
+    format!(
         "success: {}\nexit_code: {}\n----- stdout -----\n{}\n----- stderr -----\n{}",
         output.status.success(),
         output.status.code().map_or_else(|| "none".to_owned(), |c| c.to_string()),
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr),
-    );
-    (text, output, settings(&home))
+    )
 }
 
 /// The insta settings with the filters every snapshot shares, for a sandbox whose home is
@@ -64,6 +74,11 @@ fn filters(home: &Path) -> Vec<(String, &'static str)> {
     for (pattern, replacement) in [
         (r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
         (r"\(\d+ ms\)", "([N] ms)"),
+        (r"127\.0\.0\.1%3A\d+", "127.0.0.1%3A[PORT]"),
+        // What the browser flow makes up per login: client, state and PKCE challenge.
+        (r"([?&](client_id|state|code_challenge))=[^&\s]+", "$1=[RANDOM]"),
+        // The mock's device codes are random: `Rng` in `awsctx-tests`.
+        (r"\b[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}\b", "[USER_CODE]"),
         (r"valid for (\d+h )?\d+[ms]", "valid for [TIME]"),
         // `Sandbox::seed_keys` numbers its keys across the tests of the run.
         (r"(ASIA\d{12}K)\d{4}", "${1}[N]"),
