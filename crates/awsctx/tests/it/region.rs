@@ -72,15 +72,7 @@ show AWS_PROFILE AWS_REGION",
             ],
             "{shell}: {err}"
         );
-        assert!(
-            err.contains("awsctx: dev · 111122223333 · Admin · eu-central-1 · 59m left\n"),
-            "{shell}: {err}"
-        );
-        assert!(
-            err.contains("awsctx: dev · 111122223333 · Admin · us-west-2 · 59m left\n"),
-            "{shell}: {err}"
-        );
-        assert!(text.contains("region    us-west-2 (chosen for this shell)\n"), "{shell}: {text}");
+        awsctx_snapshot!(format!("region_{shell}"), output = &out, home = &sb.home);
     }
 }
 
@@ -134,14 +126,7 @@ show AWS_PROFILE AWS_REGION",
             ],
             "{shell}: {err}"
         );
-        assert!(
-            err.contains(&format!(
-                "awsctx: pinned `{}/pinned` to dev in ap-northeast-1\n",
-                sb.root.display()
-            )),
-            "{shell}: {err}"
-        );
-        assert!(err.contains("(profile `prod-ro in eu-north-1`)"), "{shell}: {err}");
+        awsctx_snapshot!(format!("bound_region_{shell}"), output = &out, home = &sb.home);
     }
 }
 

@@ -16,6 +16,10 @@ macro_rules! awsctx_snapshot {
         let text = $crate::support::render($output);
         $crate::support::snapshot_settings($home).bind(|| insta::assert_snapshot!(text));
     }};
+    ($name:expr, output = $output:expr, home = $home:expr) => {{
+        let text = $crate::support::render($output);
+        $crate::support::snapshot_settings($home).bind(|| insta::assert_snapshot!($name, text));
+    }};
     ($cmd:expr) => {{
         let (text, output, settings) = $crate::support::snapshot_text($cmd);
         settings.bind(|| insta::assert_snapshot!(text));
