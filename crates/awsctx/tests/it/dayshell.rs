@@ -8,21 +8,6 @@ use awsctx_tests::{Fault, Operation};
 
 use crate::support::{BIN, DEV, Sandbox, lines, shells, stderr, stdout};
 
-/// Run `script` in every installed shell at once (the tests wait on real time);
-/// `check(shell, stdout, stderr)`.
-fn in_every_shell_at_once(sb: &Sandbox, script: &str, check: impl Fn(&str, &str, &str) + Sync) {
-    std::thread::scope(|scope| {
-        let runs: Vec<_> = shells()
-            .into_iter()
-            .map(|shell| scope.spawn(move || (shell, sb.shell(shell, script))))
-            .collect();
-        for run in runs {
-            let (shell, out) = run.join().expect("shell thread");
-            check(shell, &stdout(&out), &stderr(&out));
-        }
-    });
-}
-
 /// bash 3 (macOS's) gets no check before each command line: it loses `PIPESTATUS` under any
 /// `DEBUG` trap, so the hook installs none there and keys follow at the prompt.
 fn checks_before_each_command(shell: &str) -> bool {
@@ -43,7 +28,7 @@ fn the_first_command_after_keys_fall_due_runs_with_fresh_keys() {
         "cd '{}'\nprompt\nawsctx dev\nshow AWS_ACCESS_KEY_ID\nsleep 4\ncmdline\nshow AWS_ACCESS_KEY_ID",
         sb.root.display()
     );
-    in_every_shell_at_once(&sb, &script, |shell, out, err| {
+    sb.in_every_shell_at_once(&script, |shell, out, err| {
         if !checks_before_each_command(shell) {
             return;
         }
@@ -67,7 +52,7 @@ fn cd_and_a_command_on_one_line_runs_with_the_directorys_profile() {
         "cd '{root}'\nprompt\ncd repo && show AWS_PROFILE\ncd '{root}' && show AWS_PROFILE",
         root = sb.root.display()
     );
-    in_every_shell_at_once(&sb, &script, |shell, out, err| {
+    sb.in_every_shell_at_once(&script, |shell, out, err| {
         if !checks_before_each_command(shell) {
             return;
         }

@@ -8,29 +8,6 @@ use std::time::Duration;
 
 use crate::support::{DEV, PROD, Sandbox, lines, shells, shells_and_nu, stderr, stdout};
 
-/// Run `script` in every installed shell; `check(shell, stdout, stderr)`. Each shell starts
-/// from the same awsctx state (pins, trust records) the test set up.
-fn in_every_shell(sb: &Sandbox, script: &str, check: impl Fn(&str, &str, &str)) {
-    let state = sb.home.join(".local/state/awsctx");
-    let saved: Vec<(std::path::PathBuf, Vec<u8>)> = std::fs::read_dir(&state)
-        .map(|dir| {
-            dir.flatten()
-                .filter(|e| e.path().is_file())
-                .map(|e| (e.path(), std::fs::read(e.path()).unwrap()))
-                .collect()
-        })
-        .unwrap_or_default();
-    for shell in shells_and_nu() {
-        let _ = std::fs::remove_dir_all(&state);
-        std::fs::create_dir_all(&state).unwrap();
-        for (path, bytes) in &saved {
-            std::fs::write(path, bytes).unwrap();
-        }
-        let out = sb.shell(shell, script);
-        check(shell, &stdout(&out), &stderr(&out));
-    }
-}
-
 #[test]
 fn switch_back_and_unset_restore_exactly_what_the_user_had() {
     let sb = Sandbox::switcher();
@@ -60,7 +37,7 @@ awsctx -
 show AWS_PROFILE",
         home = sb.home.display()
     );
-    in_every_shell(&sb, &script, |shell, out, err| {
+    sb.in_every_shell(&script, |shell, out, err| {
         assert_eq!(
             lines(out),
             [
@@ -147,7 +124,7 @@ awsctx unpin
 show AWS_PROFILE _AWSCTX_BOUND",
         root = sb.root.display()
     );
-    in_every_shell(&sb, &script, |shell, out, err| {
+    sb.in_every_shell(&script, |shell, out, err| {
         assert_eq!(
             lines(out),
             [
@@ -205,7 +182,7 @@ awsctx deny
 show AWS_PROFILE",
         root = sb.root.display()
     );
-    in_every_shell(&sb, &script, |shell, out, err| {
+    sb.in_every_shell(&script, |shell, out, err| {
         assert_eq!(
             lines(out),
             [
@@ -455,7 +432,7 @@ fn a_refresh_leaves_an_aws_profile_the_user_exported_by_hand_alone() {
         "cd '{}'\nprompt\nawsctx dev\nsetvar AWS_PROFILE mine\nsetvar _AWSCTX_DUE 0\nsetvar _awsctx_due 1\nprompt\nshow AWS_PROFILE _AWSCTX_DUE",
         sb.root.display()
     );
-    in_every_shell(&sb, &script, |shell, out, err| {
+    sb.in_every_shell(&script, |shell, out, err| {
         assert_eq!(lines(out), ["AWS_PROFILE=<mine>", "_AWSCTX_DUE unset"], "{shell}: {err}");
     });
 }
@@ -464,7 +441,7 @@ fn a_refresh_leaves_an_aws_profile_the_user_exported_by_hand_alone() {
 fn doctor_names_the_shell_the_hook_runs_in_and_its_clock() {
     let sb = Sandbox::switcher();
     let script = format!("cd '{}'\nprompt\nawsctx doctor", sb.root.display());
-    in_every_shell(&sb, &script, |shell, out, err| {
+    sb.in_every_shell(&script, |shell, out, err| {
         let first = out.lines().next().unwrap_or_default();
         assert!(first.starts_with(&format!("✓ shell hook: loaded in {shell} ")), "{first}\n{err}");
         // bash without `EPOCHSECONDS` (before 5.0, or unset by the test run) says how it

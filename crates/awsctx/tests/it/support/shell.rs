@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use super::{stderr, stdout};
+
 use super::{BIN, Sandbox};
 
 impl Sandbox {
@@ -100,6 +102,48 @@ impl Sandbox {
                  function statevars; for n in (set -n | string match '_AWSCTX_*'); printf '%s=%s\\0' $n \"$$n\"; end; end"
             ),
         }
+    }
+
+    /// Run `script` in every installed shell; `check(shell, stdout, stderr)`. Each shell starts
+    /// from the same awsctx state (pins, trust records) the test set up.
+    pub(crate) fn in_every_shell(&self, script: &str, check: impl Fn(&str, &str, &str)) {
+        let state = self.home.join(".local/state/awsctx");
+        let saved: Vec<(PathBuf, Vec<u8>)> = std::fs::read_dir(&state)
+            .map(|dir| {
+                dir.flatten()
+                    .filter(|e| e.path().is_file())
+                    .map(|e| (e.path(), std::fs::read(e.path()).unwrap()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for shell in shells_and_nu() {
+            let _ = std::fs::remove_dir_all(&state);
+            std::fs::create_dir_all(&state).unwrap();
+            for (path, bytes) in &saved {
+                std::fs::write(path, bytes).unwrap();
+            }
+            let out = self.shell(shell, script);
+            check(shell, &stdout(&out), &stderr(&out));
+        }
+    }
+
+    /// Run `script` in every installed shell at once (the tests wait on real time);
+    /// `check(shell, stdout, stderr)`.
+    pub(crate) fn in_every_shell_at_once(
+        &self,
+        script: &str,
+        check: impl Fn(&str, &str, &str) + Sync,
+    ) {
+        std::thread::scope(|scope| {
+            let runs: Vec<_> = shells()
+                .into_iter()
+                .map(|shell| scope.spawn(move || (shell, self.shell(shell, script))))
+                .collect();
+            for run in runs {
+                let (shell, out) = run.join().expect("shell thread");
+                check(shell, &stdout(&out), &stderr(&out));
+            }
+        });
     }
 
     /// A wrapper around the binary that logs each run's arguments, named `name` in the root.
