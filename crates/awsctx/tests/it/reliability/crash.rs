@@ -401,6 +401,36 @@ pub(super) fn credential_process(sb: &Sandbox) -> Command {
     cmd
 }
 
+/// `awsctx credential-process` killed at [`KILLS`] random points, each run from the state
+/// `prepare` sets up (it returns the bytes of `path` then); `replaced(bytes, delay)` checks
+/// `path` after each kill that changed it. What the kills did, and the runs' clock.
+fn kill_credential_process(
+    sb: &Sandbox,
+    rng: &mut Rng,
+    path: &Path,
+    prepare: impl Fn() -> Vec<u8>,
+    replaced: impl Fn(&[u8], Duration),
+) -> (Tally, RunClock) {
+    let mut tally = Tally::default();
+    let mut clock = RunClock::default();
+    for (i, point) in kill_points(rng, KILLS).into_iter().enumerate() {
+        for _ in 0..RunClock::due(i) {
+            prepare();
+            clock.time(credential_process(sb));
+        }
+        let delay = clock.delay(point);
+        let old = prepare();
+        let end = run_and_kill(credential_process(sb), delay);
+        let now = std::fs::read(path).expect("the file is there");
+        let changed = now != old;
+        if changed {
+            replaced(&now, delay);
+        }
+        tally.count(end, changed);
+    }
+    (tally, clock)
+}
+
 #[test]
 fn a_token_refresh_killed_at_random_points_leaves_the_old_token_or_a_whole_new_one() {
     let mut rng = Rng::seeded("token_refresh_killed");
@@ -418,29 +448,16 @@ fn a_token_refresh_killed_at_random_points_leaves_the_old_token_or_a_whole_new_o
         token_path.clone(),
         Box::new(|bytes| botocore_token(bytes.ok_or("missing")?).map(drop)),
     )]);
-    let mut tally = Tally::default();
-    let mut clock = RunClock::default();
-    for (i, point) in kill_points(&mut rng, KILLS).into_iter().enumerate() {
-        for _ in 0..RunClock::due(i) {
-            prepare();
-            clock.time(credential_process(&sb));
-        }
-        let delay = clock.delay(point);
-        let old = prepare();
-        let end = run_and_kill(credential_process(&sb), delay);
-        let now = std::fs::read(&token_path).expect("the token file is there");
-        let replaced = now != old;
-        if replaced {
-            let token = botocore_token(&now).unwrap_or_else(|why| {
+    let (tally, clock) =
+        kill_credential_process(&sb, &mut rng, &token_path, prepare, |now, delay| {
+            let token = botocore_token(now).unwrap_or_else(|why| {
                 panic!("after a kill at {delay:?} the token file is torn: {why}")
             });
             assert!(
                 token.expires_at > seconds_from_now(SignedDuration::from_hours(1)),
                 "a replaced token is the refreshed one"
             );
-        }
-        tally.count(end, replaced);
-    }
+        });
     let reads = reader.finish();
     let temps = stray_temps(token_path.parent().unwrap(), &[&file_name(&token_path)]);
     eprintln!(
@@ -469,26 +486,12 @@ fn a_credential_fetch_killed_at_random_points_leaves_the_old_entry_or_a_whole_ne
         path.clone(),
         Box::new(|bytes| cli_credentials(bytes.ok_or("missing")?).map(drop)),
     )]);
-    let mut tally = Tally::default();
-    let mut clock = RunClock::default();
-    for (i, point) in kill_points(&mut rng, KILLS).into_iter().enumerate() {
-        for _ in 0..RunClock::due(i) {
-            prepare();
-            clock.time(credential_process(&sb));
-        }
-        let delay = clock.delay(point);
-        let old = prepare();
-        let end = run_and_kill(credential_process(&sb), delay);
-        let now = std::fs::read(&path).expect("the credential file is there");
-        let replaced = now != old;
-        if replaced {
-            let creds = cli_credentials(&now).unwrap_or_else(|why| {
-                panic!("after a kill at {delay:?} the credential file is torn: {why}")
-            });
-            assert!(sb.mock.credentials(creds.access_key_id()).is_some(), "fetched keys");
-        }
-        tally.count(end, replaced);
-    }
+    let (tally, clock) = kill_credential_process(&sb, &mut rng, &path, prepare, |now, delay| {
+        let creds = cli_credentials(now).unwrap_or_else(|why| {
+            panic!("after a kill at {delay:?} the credential file is torn: {why}")
+        });
+        assert!(sb.mock.credentials(creds.access_key_id()).is_some(), "fetched keys");
+    });
     let reads = reader.finish();
     let temps = stray_temps(path.parent().unwrap(), &[&file_name(&path)]);
     eprintln!(
