@@ -76,15 +76,7 @@ show AWS_PROFILE",
             ],
             "{shell}: {err}"
         );
-        assert!(
-            err.contains("awsctx: dev · 111122223333 · Admin · eu-west-1 · 59m left\n"),
-            "{shell}: {err}"
-        );
-        assert!(err.contains("profile `plain` has no credentials"), "{shell}: {err}");
-        assert!(
-            err.contains("awsctx: plain unset: the shell's own AWS settings are back\n"),
-            "{shell}: {err}"
-        );
+        awsctx_snapshot!(format!("switch_back_{shell}"), stderr = err, home = &sb.home);
     });
 }
 
@@ -197,7 +189,7 @@ show AWS_PROFILE",
             "{shell}: {err}"
         );
         assert_eq!(err.matches("is not allowed yet").count(), 1, "{shell}: {err}");
-        assert!(err.contains("run `awsctx allow` to trust it"), "{shell}: {err}");
+        awsctx_snapshot!(format!("untrusted_{shell}"), stderr = err, home = &sb.home);
     });
 }
 

@@ -10,11 +10,15 @@ use std::process::{Command, Output};
 /// snapshot its exit code, stdout and stderr; gives back the output for further asserts.
 /// `awsctx_snapshot!("name", cmd)` names the snapshot; else it is the test's name.
 /// `awsctx_snapshot!(output = out, home = path)` snapshots the output of a process the test ran
-/// itself (one it had to wait on while doing something else).
+/// itself (one it had to wait on while doing something else); `stderr = text` only what a
+/// shell printed on stderr.
 macro_rules! awsctx_snapshot {
     (output = $output:expr, home = $home:expr) => {{
         let text = $crate::support::render($output);
         $crate::support::snapshot_settings($home).bind(|| insta::assert_snapshot!(text));
+    }};
+    ($name:expr, stderr = $text:expr, home = $home:expr) => {{
+        $crate::support::snapshot_settings($home).bind(|| insta::assert_snapshot!($name, $text));
     }};
     ($name:expr, output = $output:expr, home = $home:expr) => {{
         let text = $crate::support::render($output);
