@@ -3,17 +3,15 @@
 //! terminal) and against a third-party STS, moto's server, where `GetCallerIdentity` (asked
 //! by boto3 inside `awsctx exec`) says the keys are the assumed role's.
 
-use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use awsctx_core::cache::{AssumeRoleKeyArgs, CredentialKey};
 use awsctx_tests::{AssumableRole, Operation};
 use jiff::SignedDuration;
 
-use crate::support::{Sandbox, stderr, stdout, success};
+use crate::support::{Moto, Sandbox, stderr, stdout, success};
 
 const SECOND_ACCOUNT: &str = "222233334444";
 const MFA_SERIAL: &str = "arn:aws:iam::123456789012:mfa/alice";
@@ -177,40 +175,6 @@ fn mfa_on_a_terminal_asks_once_then_the_role_is_cached() {
     success(without_terminal(cmd.args(["export", "guarded"]).stdin(Stdio::null())));
 }
 
-/// moto's STS server on a loopback port, stopped when dropped.
-pub(crate) struct Moto {
-    child: Child,
-    pub(crate) url: String,
-}
-
-impl Moto {
-    pub(crate) fn start(python: &Path) -> Self {
-        let mut child = Command::new(python)
-            .args(["-m", "moto.server", "-H", "127.0.0.1", "-p0"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start moto");
-        let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-        let url = lines
-            .by_ref()
-            .map_while(Result::ok)
-            .find_map(|line| line.split("Running on ").nth(1).map(|u| u.trim().to_owned()))
-            .expect("moto says where it listens");
-        // Keep draining its log so it never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        Self { child, url }
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Asked by boto3 inside `awsctx exec`: who the keys in its environment are (in the region
 /// `exec` gave, else `us-east-1`: `first` has none).
 const CALLER: &str = "import os, boto3\n\
@@ -219,7 +183,7 @@ print(boto3.client('sts', region_name=region).get_caller_identity()['Arn'])";
 
 #[test]
 fn against_motos_sts_the_keys_are_the_assumed_roles() {
-    let Some(python) = crate::python_with("moto.server") else { return };
+    let Some(python) = crate::support::python_with("moto.server") else { return };
     let moto = Moto::start(&python);
     let sandbox = Sandbox::new();
     sandbox.write_config(

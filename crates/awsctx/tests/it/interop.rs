@@ -34,7 +34,7 @@ fn session_token(sandbox: &Sandbox) -> SsoToken {
 
 #[test]
 fn boto3_gets_role_credentials_with_the_token_awsctx_logged_in() {
-    let Some(python) = crate::python_with("boto3") else { return };
+    let Some(python) = crate::support::python_with("boto3") else { return };
     let sandbox = Sandbox::new();
     let browser = FakeBrowser::start(sandbox.home.as_path());
     success(sandbox.awsctx().env("BROWSER", &browser.script).args([
@@ -55,7 +55,7 @@ fn boto3_gets_role_credentials_with_the_token_awsctx_logged_in() {
 
 #[test]
 fn awsctx_uses_a_token_that_botocore_refreshed() {
-    let Some(python) = crate::python_with("boto3") else { return };
+    let Some(python) = crate::support::python_with("boto3") else { return };
     let sandbox = Sandbox::new();
     let issued = sandbox.seed_token(SignedDuration::from_mins(5));
     boto3(&sandbox, &python, "dev");
@@ -76,7 +76,7 @@ fn awsctx_uses_a_token_that_botocore_refreshed() {
 
 #[test]
 fn boto3_runs_awsctx_as_its_credential_process() {
-    let Some(python) = crate::python_with("boto3") else { return };
+    let Some(python) = crate::support::python_with("boto3") else { return };
     let sandbox = Sandbox::new();
     let mut config = sandbox.default_config();
     config.push_str("\n[profile through-awsctx]\ncredential_process = ");
@@ -102,7 +102,7 @@ fn boto3_runs_awsctx_as_its_credential_process() {
 
 #[test]
 fn the_process_json_is_what_python_writes() {
-    let Some(python) = crate::python_with("json") else { return };
+    let Some(python) = crate::support::python_with("json") else { return };
     let sandbox = Sandbox::new();
     sandbox.seed_credentials(
         &RoleCredentials::new(

@@ -138,7 +138,7 @@ fn a_missing_config_lists_nothing_and_an_unreadable_one_is_an_error() {
 /// For configs in the common subset, every profile's properties equal what botocore sees.
 #[test]
 fn list_json_properties_match_botocore() {
-    let Some(python) = crate::python_with("botocore") else { return };
+    let Some(python) = crate::support::python_with("botocore") else { return };
     let sb = sandbox(CONFIG, CREDENTIALS);
     let ours: serde_json::Map<String, Value> = list_json(&sb)
         .into_iter()

@@ -518,7 +518,7 @@ print(creds.access_key[:4])
 
 #[test]
 fn botocore_parses_the_result_and_gets_credentials_with_it() {
-    let Some(python) = crate::python_with("botocore") else { return };
+    let Some(python) = crate::support::python_with("botocore") else { return };
     let sandbox = Sandbox::empty(MockConfig::default().accounts(120).roles_per_account(3));
     let mine = "# hand-written\n[default]\nregion = eu-west-1\n\n";
     sandbox.write_config(&format!("{mine}{}", sandbox.session_section("corp")));
@@ -636,7 +636,7 @@ fn botocore_profiles(
 
 #[test]
 fn settings_made_with_the_aws_cli_survive_populate_and_prune() {
-    let Some(py) = crate::python_with("awscli") else { return };
+    let Some(py) = crate::support::python_with("awscli") else { return };
     let sandbox = Sandbox::empty(MockConfig::default().accounts(8).roles_per_account(2));
     // `mine` ends up right above the block.
     sandbox.write_config(&format!(

@@ -13,7 +13,7 @@ use std::time::Duration;
 use awsctx_tests::MockConfig;
 use jiff::SignedDuration;
 
-use crate::chain::Moto;
+use crate::support::Moto;
 use crate::support::{FakeBrowser, Sandbox, stderr, stdout, success};
 
 /// `GET` on a `http://host:port/path` URL with an optional `Authorization` header, as botocore
@@ -90,7 +90,7 @@ print(second, who['Account'])\n";
 
 #[test]
 fn boto3_in_the_child_gets_keys_from_the_server_and_new_ones_after_they_expire() {
-    let Some(python) = crate::python_with("moto.server") else { return };
+    let Some(python) = crate::support::python_with("moto.server") else { return };
     let moto = Moto::start(&python);
     // Keys that live 3 s: each request after expiry needs new ones from the portal.
     let sandbox = Sandbox::with(MockConfig::default().credential_ttl(Duration::from_secs(3)));
