@@ -9,8 +9,9 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::browser::BrowserUrl;
+use crate::endpoint::Call;
 use crate::endpoint::Endpoint;
-use crate::error::{Call, Error};
+use crate::error::Error;
 use crate::http::{ErrorFormat, HttpClient, Response};
 use crate::wire::{Members, json_object};
 

@@ -7,8 +7,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use awsctx_core::secret::Secret;
 use jiff::Timestamp;
 
+use crate::endpoint::Call;
 use crate::endpoint::Endpoint;
-use crate::error::{Call, Error};
+use crate::error::Error;
 use crate::http::{ErrorFormat, HttpClient, Response};
 use crate::oidc::parse;
 use crate::wire::encode_pairs;

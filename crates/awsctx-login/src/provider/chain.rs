@@ -13,7 +13,8 @@ use awsctx_core::secret::Secret;
 use jiff::Timestamp;
 
 use super::{
-    CredentialOrigin, CredentialProvider, KeySource, LockPurpose, ProfileCredentials, ProviderError,
+    CredentialOrigin, CredentialProvider, KeySource, LockPurpose, MfaError, ProfileCredentials,
+    ProviderError,
 };
 use crate::endpoint::Service;
 use crate::error::Error;
@@ -162,7 +163,7 @@ impl CredentialProvider<'_> {
         source: &ProfileCredentials,
     ) -> Result<ProfileCredentials, ProviderError> {
         let _lock = self.lock(
-            &format!("assume-role-{}", step.key.file_stem()),
+            &super::role_lock_name("assume-role", &step.key),
             &LockPurpose::AssumeRole { profile: step.profile.clone() },
         )?;
         if let Some(cached) = self.fresh_cached(&step.key)? {
@@ -230,12 +231,12 @@ impl CredentialProvider<'_> {
         Ok(step.done(credentials, CredentialOrigin::Sts))
     }
 
-    /// The code of MFA device `serial`, from the prompt (by default the terminal).
+    /// The code of MFA device `serial`, from the caller's prompt (none: not asked).
     fn mfa_code(&self, profile: &str, serial: &str) -> Result<Secret, ProviderError> {
         let prompt = super::MfaPrompt { profile, mfa_serial: serial };
         let answer = match &self.mfa_prompt {
             Some(ask) => ask(&prompt),
-            None => super::mfa::ask_terminal(&prompt),
+            None => Err(MfaError::NotAsked),
         };
         answer.map_err(|reason| ProviderError::MfaUnavailable {
             profile: profile.to_owned(),

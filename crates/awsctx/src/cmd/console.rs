@@ -41,7 +41,7 @@ pub(crate) fn run(args: &ConsoleArgs, ctx: &Context) -> anyhow::Result<ExitCode>
         let kind = ctx
             .profile_config(&profile)?
             .kind(&profile)
-            .map_err(|e| crate::credentials::user_error(e.into()))?;
+            .map_err(|e| crate::hints::user_error(e.into()))?;
         if let ProfileKind::Sso { session: sso, account_id, role_name } = &kind {
             return shortcut(args, ctx, &profile, (&sso.start_url, account_id, role_name));
         }

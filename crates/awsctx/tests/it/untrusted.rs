@@ -127,7 +127,7 @@ fn the_device_code_and_its_uri_are_shown_escaped() {
         sandbox
             .awsctx()
             .env("BROWSER", &browser.script)
-            .args(["login", "--sso-session", "corp", "--use-device-code"])
+            .args(["login", "--sso-session", "corp", "--use-device-code", "--force"])
             .output()
             .expect("run awsctx login")
     };

@@ -150,7 +150,7 @@ fn a_hung_lock_holder_makes_waiters_give_up_naming_its_pid() {
         stderr(&out).replace(&locks.display().to_string(), "LOCKS")
     };
     let same_profile = wait("dev");
-    let dev_lock = format!("{}.lock", sb.dev_key().file_stem());
+    let dev_lock = format!("credentials-{}.lock", &sb.dev_key().file_stem()[..1]);
     assert_eq!(
         same_profile,
         format!(
@@ -196,4 +196,41 @@ fn a_hung_lock_holder_makes_waiters_give_up_naming_its_pid() {
     assert_eq!(sb.mock.count(Operation::AssumeRole), 1, "the waiter made no call");
     holder.kill().unwrap();
     holder.wait().unwrap();
+}
+
+/// `locks/` stays bounded: role credentials fetched for many profiles share a fixed set of
+/// lock files (16 per kind), not one file per profile forever.
+#[test]
+fn the_lock_folder_stays_bounded_however_many_profiles_fetch_keys() {
+    let sb = Sandbox::new();
+    sb.seed_token(SignedDuration::from_hours(8));
+    let mut config = sb.default_config();
+    for i in 0..40 {
+        let _ = write!(
+            config,
+            "\n[profile role-{i}]\nrole_arn = arn:aws:iam::{}:role/Deploy{i}\nsource_profile = dev\n",
+            sb.account
+        );
+    }
+    sb.write_config(&config);
+    for i in 0..40 {
+        let out = credential_process_of(&sb, &format!("role-{i}"));
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    assert_eq!(sb.mock.count(Operation::AssumeRole), 40);
+    let locks: Vec<String> = std::fs::read_dir(sb.path(".local/state/awsctx/locks"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    let roles: Vec<&String> =
+        locks.iter().filter(|name| name.starts_with("assume-role-")).collect();
+    assert!(roles.len() <= 16, "{locks:?}");
+    assert!(roles.iter().all(|name| name.len() == "assume-role-0.lock".len()), "{locks:?}");
+    // `dev`'s own: the one role-credential lock.
+    assert_eq!(locks.len() - roles.len(), 1, "{locks:?}");
+}
+
+fn credential_process_of(sb: &Sandbox, profile: &str) -> std::process::Output {
+    awsctx(sb).args(["credential-process", "--profile", profile]).output().unwrap()
 }

@@ -13,6 +13,7 @@ mod crash;
 mod faults;
 mod hostile;
 mod locks;
+mod stdout;
 
 use std::process::Command;
 

@@ -66,6 +66,8 @@ pub(crate) fn render(output: &Output) -> String {
 /// `home`.
 pub(crate) fn settings(home: &Path) -> insta::Settings {
     let mut settings = insta::Settings::clone_current();
+    // One folder for the whole test binary, modules in subfolders included.
+    settings.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/snapshots"));
     for (pattern, replacement) in filters(home) {
         settings.add_filter(&pattern, replacement);
     }
