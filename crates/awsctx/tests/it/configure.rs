@@ -26,18 +26,15 @@ fn mock() -> MockConfig {
     MockConfig::default().accounts(300).roles_per_account(3)
 }
 
-#[test]
-fn flags_only_writes_the_aws_cli_sections_in_its_order() {
-    let sandbox = Sandbox::empty(mock());
-    sandbox.seed_session("corp");
-    let start_url = sandbox.mock.start_url();
-    let out = sandbox.run(&[
+/// `configure sso` with every answer given as a flag.
+fn every_flag(start_url: &str) -> [&str; 16] {
+    [
         "configure",
         "sso",
         "--sso-session",
         "corp",
         "--start-url",
-        &start_url,
+        start_url,
         "--sso-region",
         "us-east-1",
         "--account-id",
@@ -48,7 +45,15 @@ fn flags_only_writes_the_aws_cli_sections_in_its_order() {
         "eu-west-1",
         "--output",
         "json",
-    ]);
+    ]
+}
+
+#[test]
+fn flags_only_writes_the_aws_cli_sections_in_its_order() {
+    let sandbox = Sandbox::empty(mock());
+    sandbox.seed_session("corp");
+    let start_url = sandbox.mock.start_url();
+    let out = sandbox.run(&every_flag(&start_url));
     assert_ok(&out);
     assert_eq!(sandbox.config_text(), expected_file(&sandbox));
     assert_eq!(
@@ -110,28 +115,8 @@ fn without_a_token_it_logs_in_first_and_writes_the_same_file() {
     let sandbox = Sandbox::empty(mock());
     let browser = FakeBrowser::start(sandbox.home.as_path());
     let start_url = sandbox.mock.start_url();
-    let out = awsctx_snapshot!(
-        sandbox
-            .cmd(&[
-                "configure",
-                "sso",
-                "--sso-session",
-                "corp",
-                "--start-url",
-                &start_url,
-                "--sso-region",
-                "us-east-1",
-                "--account-id",
-                "111111111111",
-                "--role-name",
-                "AdministratorAccess",
-                "--region",
-                "eu-west-1",
-                "--output",
-                "json",
-            ])
-            .env("BROWSER", &browser.script)
-    );
+    let out =
+        awsctx_snapshot!(sandbox.cmd(&every_flag(&start_url)).env("BROWSER", &browser.script));
     assert_ok(&out);
     assert_eq!(browser.urls().len(), 1, "one browser authorization");
     assert_eq!(sandbox.config_text(), expected_file(&sandbox), "the AWS CLI's order still");
