@@ -199,7 +199,7 @@ impl Sandbox {
         self.write_config(&config);
     }
 
-    /// An executable script at `path` (`#!` line included in `text`).
+    /// An executable script at `relative` under the root (`text` has its `#!` line).
     pub(crate) fn script(&self, relative: &str, text: &str) -> PathBuf {
         executable(&self.root.join(relative), text)
     }

@@ -10,7 +10,8 @@ use super::Sandbox;
 pub(crate) const MARKER: &str = "AWSCTX_TEST_SANDBOX";
 
 impl Drop for Sandbox {
-    /// Whatever the shells started (fish's refresh timer, its `sleep`) must be gone with them.
+    /// Whatever the sandbox's processes started (fish's refresh timer, a command's child) must
+    /// be gone with them.
     fn drop(&mut self) {
         let left = wait_until_gone(&self.marker, Duration::from_secs(5));
         if left.is_empty() {
@@ -21,7 +22,7 @@ impl Drop for Sandbox {
         }
         assert!(
             std::thread::panicking(),
-            "processes outlived the sandbox's shells (killed now): {left:?}"
+            "processes outlived the sandbox (killed now): {left:?}"
         );
     }
 }
