@@ -20,10 +20,7 @@ impl Drop for Sandbox {
         for (pid, _) in &left {
             let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
         }
-        assert!(
-            std::thread::panicking(),
-            "processes outlived the sandbox (killed now): {left:?}"
-        );
+        assert!(std::thread::panicking(), "processes outlived the sandbox (killed now): {left:?}");
     }
 }
 
