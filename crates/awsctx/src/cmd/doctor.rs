@@ -32,6 +32,7 @@ use jiff::{SignedDuration, Timestamp};
 use nu_ansi_term::Color;
 
 use crate::context::Context;
+use crate::switcher::time_left;
 use crate::ui::Paint;
 
 /// How long a probe may take: long enough for a slow VPN, short enough to wait for.
@@ -161,7 +162,7 @@ fn hook(ctx: &Context) -> Check {
         };
         return Check::Ok(format!("shell hook: loaded in {shell}{clock}{check}"));
     }
-    let fix = super::use_::hook_hint(ctx);
+    let fix = crate::switcher::hook_hint(ctx);
     Check::Fail(format!("shell hook: not loaded in this shell; {fix}, then open a new shell"))
 }
 
@@ -263,7 +264,8 @@ fn check_logins(
             .is_some_and(|token| session.session_name().is_some() && token.can_refresh(now));
         match provider.token_state(&session.token_key()) {
             Ok(TokenState::Valid { expires_at }) => {
-                let left = human(expires_at.duration_since(now));
+                let left = time_left(expires_at.duration_since(now).as_secs());
+                let left = left.trim_end_matches(" left");
                 let renews = if renews { ", then renews itself" } else { "" };
                 report.ok(format!("{what}: logged in, valid for {left}{renews}"));
             }
@@ -647,16 +649,6 @@ fn count(n: usize, what: &str) -> String {
     if n == 1 { format!("1 {what}") } else { format!("{n} {what}s") }
 }
 
-/// `7h 59m`, `12m`, `40s`.
-fn human(left: SignedDuration) -> String {
-    let secs = left.as_secs().max(0);
-    match (secs / 3600, (secs % 3600) / 60) {
-        (0, 0) => format!("{secs}s"),
-        (0, m) => format!("{m}m"),
-        (h, m) => format!("{h}h {m}m"),
-    }
-}
-
 /// A path as the user knows it: `~/...` below the home directory.
 fn tilde(path: &Path, home: Option<&Path>) -> String {
     match home.and_then(|home| path.strip_prefix(home).ok()) {
@@ -702,8 +694,6 @@ mod tests {
 
     #[test]
     fn durations_and_skews_read_plainly() {
-        assert_eq!(human(SignedDuration::from_secs(7 * 3600 + 59 * 60 + 5)), "7h 59m");
-        assert_eq!(human(SignedDuration::from_secs(40)), "40s");
         assert_eq!(skew_text(SignedDuration::from_secs(600)), "10 min behind");
         assert_eq!(skew_text(SignedDuration::from_secs(-400)), "7 min ahead of");
     }
