@@ -170,8 +170,8 @@ fn list_json_properties_match_botocore() {
 fn list_json_is_serde_json_pretty_output_byte_for_byte() {
     let hostile = "[profile odd]\nregion = eu\u{85}west\u{202e}1\nnote = say \"hi\" \\ back\tslash\u{7f}\nmore =\n  k\u{9b} = v\u{200f}\nchained = a\n  b\n\n[profile broken]\nrole_arn = arn:aws:iam::1:role/R\n\n[profile empty]\n";
     for (config, credentials) in [(CONFIG, CREDENTIALS), (hostile, "[empty]\n"), ("", "")] {
-        let home = home_with(config, credentials);
-        let out = awsctx(home.path()).args(["list", "--json"]).output().expect("run awsctx");
+        let sb = sandbox(config, credentials);
+        let out = sb.run(&["list", "--json"]);
         let ours = String::from_utf8(out.stdout).expect("UTF-8");
         let value: Value = serde_json::from_str(&ours).expect("one JSON document");
         let pretty = serde_json::to_string_pretty(&value).unwrap();
