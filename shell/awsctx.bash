@@ -1,3 +1,4 @@
+# shellcheck disable=SC2250 # braces only where a name needs them (as bash's manual writes it)
 # awsctx hook for bash, printed by `awsctx hook bash`; load it with
 #   eval "$(awsctx hook bash)"
 #
@@ -8,8 +9,9 @@
 # with bash-preexec loaded it is one of its `preexec_functions` instead (checked once per
 # command line: keys stay fresh, but `cd D && cmd` switches at the next command line).
 #
-# Cost per prompt or command when nothing changed: two string compares and one integer
-# compare on builtins, no process; a prompt also reads one line of awsctx's `changes` file
+# Cost per command when nothing changed: one integer compare (`SECONDS` against the due time
+# the last prompt worked out) and one string compare (`$PWD`), on builtins, no process; per
+# prompt a few more; a prompt also reads one line of awsctx's `changes` file
 # (builtin `read`), so pins, trust records and logins changed in another shell are followed.
 # A directory change runs `awsctx hook-env` (one process) only when a pin or a `.aws-profile`
 # is above the new directory or a binding is in effect now; keys are refreshed (one process)
@@ -30,6 +32,7 @@ _AWSCTX_SHELL_VERSION="bash $BASH_VERSION"
 if [[ -z "${EPOCHSECONDS-}" && -z "${_AWSCTX_EPOCH-}" ]]; then
   _AWSCTX_EPOCH=$(($(date +%s) - SECONDS))
 fi
+__awsctx_due=0
 # State an older hook exported (into this shell's environment, from a parent shell) is taken
 # over, shell-local from now on.
 export -n "${!_AWSCTX_@}"
@@ -50,8 +53,8 @@ awsctx() {
       _awsctx_hook
       return 0
       ;;
-    logout | list | ls | status | export | credential-process | exec | serve | console | configure | \
-      populate | hook | completions | doctor | help | hook-env | hook-refresh | -c | --current | -h | --help | -V | --version)
+    # Every command and flag whose output is for reading (from the command line's definition).
+    __AWSCTX_PASS_THROUGH__)
       _awsctx_run "$@" || return
       # After a logout this shell drops its keys at once (others at their next prompt).
       # shellcheck disable=SC2119 # as at a prompt: no argument
@@ -63,6 +66,7 @@ awsctx() {
       for __awsctx_arg in "$@"; do
         case "$__awsctx_arg" in
           -h | --help | -V | --version) _awsctx_run "$@"; return ;;
+          *) ;;
         esac
       done
       if (($# == 0)) && [[ ! -t 1 ]]; then
@@ -73,6 +77,7 @@ awsctx() {
       __awsctx_out=$(_AWSCTX_SHELL=bash _awsctx_run "$@")
       __awsctx_rc=$?
       eval "$__awsctx_out"
+      _awsctx_due_in_seconds
       return "$__awsctx_rc"
       ;;
   esac
@@ -90,12 +95,18 @@ _awsctx_maybe_bound() {
   done
 }
 
+# What this directory and clock call for, from the binary, evaluated. `_awsctx_run` inlined:
+# the command substitution is already the subshell.
+# shellcheck disable=SC2312 # hook-env never fails a prompt: what it prints is all it says
+_awsctx_env() {
+  eval "$(export "${!_AWSCTX_@}"; exec "$_AWSCTX_BIN" hook-env bash)"
+}
+
 # At a prompt, with no argument; from the `DEBUG` trap (and bash-preexec), with one.
 # shellcheck disable=SC2120
 _awsctx_hook() {
   local __awsctx_status=$?
-  # The clock, read here only.
-  local __awsctx_now=${EPOCHSECONDS:-$((${_AWSCTX_EPOCH:-0} + SECONDS))}
+  local __awsctx_now=__AWSCTX_NOW__
   # Not while completing a word (a completion function runs commands too).
   [[ -n "${COMP_LINE-}" ]] && return "$__awsctx_status"
   # At a prompt (the trap passes an argument): have pins, trust records or logins changed,
@@ -105,11 +116,10 @@ _awsctx_hook() {
     read -r __awsctx_seen 2>/dev/null <"$_AWSCTX_CHANGES" || :
   fi
   if [[ "$__awsctx_seen" != "${_AWSCTX_SEEN-}" ]]; then
-    eval "$(export "${!_AWSCTX_@}"; exec "$_AWSCTX_BIN" hook-env bash)"
+    _awsctx_env
   elif [[ "${_AWSCTX_PWD-}" != "$PWD" ]]; then
     if [[ -z "${_AWSCTX_PINS+set}" || -n "${_AWSCTX_BOUND-}" ]] || _awsctx_maybe_bound; then
-      # `_awsctx_run` inlined: the command substitution is already the subshell.
-      eval "$(export "${!_AWSCTX_@}"; exec "$_AWSCTX_BIN" hook-env bash)"
+      _awsctx_env
     elif ((${#PWD} <= 512)); then
       _AWSCTX_PWD=$PWD
     else
@@ -118,9 +128,22 @@ _awsctx_hook() {
     fi
   # Digits only: bash would evaluate anything else as an arithmetic expression.
   elif [[ "${_AWSCTX_DUE-}" =~ ^[0-9]+$ ]] && ((__awsctx_now >= _AWSCTX_DUE)); then
-    eval "$(export "${!_AWSCTX_@}"; exec "$_AWSCTX_BIN" hook-env bash)"
+    _awsctx_env
   fi
+  _awsctx_due_in_seconds
   return "$__awsctx_status"
+}
+
+# The due time for the `DEBUG` trap, on the clock of the builtin `SECONDS` (bash 3.2 to 5
+# have it): one integer compare per command. Worked out again at every prompt and switch (so
+# a `SECONDS` the user assigned misleads the trap until the next prompt). Digits only, as
+# above; no keys: never due.
+_awsctx_due_in_seconds() {
+  if [[ "${_AWSCTX_DUE-}" =~ ^[0-9]+$ ]]; then
+    __awsctx_due=$((_AWSCTX_DUE - __AWSCTX_NOW__ + SECONDS))
+  else
+    __awsctx_due=$((1 << 62))
+  fi
 }
 
 # A prompt segment, `profile (region) 42m`, red for production, from variables only: no
@@ -136,7 +159,7 @@ awsctx_prompt() {
     # Time left and colour only for the profile awsctx set (not one exported by hand since).
     if [[ "$__awsctx_p" == "${_AWSCTX_PROFILE-}" ]]; then
       if [[ "${_AWSCTX_EXPIRES-}" =~ ^[0-9]+$ ]]; then
-        __awsctx_now=${EPOCHSECONDS:-$((${_AWSCTX_EPOCH:-0} + SECONDS))}
+        __awsctx_now=__AWSCTX_NOW__
         __awsctx_left=$((_AWSCTX_EXPIRES - __awsctx_now))
         if ((__awsctx_left <= 0)); then
           __awsctx_s+=" expired"
@@ -181,15 +204,15 @@ _awsctx_install_trap() {
   prior=${prior#"trap -- $quote"}
   prior=${prior%"$quote DEBUG"}
   prior=${prior//"$quote\\$quote$quote"/$quote}
-  # It fires before every simple command, so what is checked at each stays inline (a function
-  # call alone costs more): the directory, and the clock (as in `_awsctx_hook`) against the
-  # due time, when that is all digits (anything else would be evaluated as arithmetic).
-  # Past those, a call with `$_` as its last word: bash sets `$_` to that, so it is kept. It
-  # ends with status 0 (`set -e`; `extdebug` would skip the command); bash keeps `$?` itself.
-  # The trap itself is set by the caller, outside any function: bash 3.2 drops a `DEBUG` trap
-  # set inside a function when the function returns.
-  # shellcheck disable=SC2016
-  __awsctx_trap_body='[[ "${_AWSCTX_PWD-}" == "$PWD" && ( -z "${_AWSCTX_DUE-}" || ( "$_AWSCTX_DUE" != *[!0-9]* && ${EPOCHSECONDS:-$((${_AWSCTX_EPOCH:-0} + SECONDS))} -lt $_AWSCTX_DUE ) ) ]] || _awsctx_hook "$_" || : "$_"'"${prior:+; $prior}"
+  # It fires before every simple command, and bash parses it each time, so it is short and
+  # inline (a function call alone costs more): the clock against the due time the hook
+  # worked out (`_awsctx_due_in_seconds`), then the directory. Past those, a call with `$_`
+  # as its last word: bash sets `$_` to that, so it is kept. It ends with status 0 (`set -e`;
+  # `extdebug` would skip the command); bash keeps `$?` itself. The trap itself is set by the
+  # caller, outside any function: bash 3.2 drops a `DEBUG` trap set inside a function when
+  # the function returns.
+  # shellcheck disable=SC2016 # expanded when the trap runs
+  __awsctx_trap_body='((SECONDS < __awsctx_due)) && [[ "${_AWSCTX_PWD-}" == "$PWD" ]] || _awsctx_hook "$_" || : "$_"'"${prior:+; $prior}"
 }
 
 # Run first in PROMPT_COMMAND (a string or, in bash 5.1+, an array), once, with the trap's

@@ -36,6 +36,8 @@ function _awsctx_run
     command $_AWSCTX_BIN $argv
 end
 
+# The second case is every command and flag whose output is for reading (from the command
+# line's definition).
 function awsctx --description 'switch AWS profiles; see awsctx --help'
     switch "$argv[1]"
         case login
@@ -43,7 +45,7 @@ function awsctx --description 'switch AWS profiles; see awsctx --help'
             # This shell follows at once (others at their next prompt): its keys come back.
             _awsctx_on_prompt
             return 0
-        case logout list ls status export credential-process exec serve console configure populate hook completions doctor help hook-env hook-refresh -c --current -h --help -V --version
+        case __AWSCTX_PASS_THROUGH__
             _awsctx_run $argv
             set -l rc $status
             # After a logout this shell drops its keys at once (others at their next prompt).

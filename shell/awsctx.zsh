@@ -43,8 +43,8 @@ awsctx() {
       _awsctx_precmd
       return 0
       ;;
-    logout | list | ls | status | export | credential-process | exec | serve | console | configure | \
-      populate | hook | completions | doctor | help | hook-env | hook-refresh | -c | --current | -h | --help | -V | --version)
+    # Every command and flag whose output is for reading (from the command line's definition).
+    __AWSCTX_PASS_THROUGH__)
       _awsctx_run "$@" || return
       # After a logout this shell drops its keys at once (others at their next prompt).
       [[ "$1" != logout ]] || _awsctx_precmd
