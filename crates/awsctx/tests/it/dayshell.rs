@@ -127,8 +127,7 @@ fn the_debug_trap_chains_one_set_before_it_and_keeps_the_last_argument() {
 }
 
 /// The bash hook's `DEBUG` trap: the cheap checks inline, then the hook.
-const BASH_TRAP: &str =
-    r#"((SECONDS < __awsctx_due)) && [[ "${_AWSCTX_PWD-}" == "$PWD" ]] || _awsctx_hook "$_" || : "$_""#;
+const BASH_TRAP: &str = r#"((SECONDS < __awsctx_due)) && [[ "${_AWSCTX_PWD-}" == "$PWD" ]] || _awsctx_hook "$_" || : "$_""#;
 
 /// What bash-preexec does to the `DEBUG` trap, in brief: at the first prompt it installs its
 /// own over any other, and runs its `preexec_functions` once per command line.
