@@ -55,6 +55,8 @@ awsctx() {
       ;;
     # Every command and flag whose output is for reading (from the command line's definition).
     __AWSCTX_PASS_THROUGH__)
+      # `doctor` is told what this shell runs now (`_awsctx_live`).
+      [[ "$1" != doctor ]] || { local _AWSCTX_LIVE; _awsctx_live; }
       _awsctx_run "$@" || return
       # After a logout this shell drops its keys at once (others at their next prompt).
       # shellcheck disable=SC2119 # as at a prompt: no argument
@@ -81,6 +83,19 @@ awsctx() {
       return "$__awsctx_rc"
       ;;
   esac
+}
+
+# For `awsctx doctor`, in the caller's `_AWSCTX_LIVE`: `loaded`, then `prompt` while the hook
+# is still run at the prompt (a `PROMPT_COMMAND=…` after the hook line drops it) and `complete`
+# while `awsctx` completes.
+_awsctx_live() {
+  _AWSCTX_LIVE=loaded
+  if [[ "${PROMPT_COMMAND[*]-} ${precmd_functions[*]-}" == *_awsctx_hook* ]]; then
+    _AWSCTX_LIVE+=" prompt"
+  fi
+  if complete -p awsctx >/dev/null 2>&1; then
+    _AWSCTX_LIVE+=" complete"
+  fi
 }
 
 # Is there a pin or a `.aws-profile` at or above $PWD? Builtins only.

@@ -104,6 +104,10 @@ pub mod var {
     /// bash without `EPOCHSECONDS` (before 5.0): epoch seconds when `SECONDS` was 0, the
     /// hook's spawn-free clock. Set when the hook loads and again by every awsctx run.
     pub const EPOCH: &str = "_AWSCTX_EPOCH";
+    /// Set by the hook's `awsctx` function for `doctor` alone: what the shell runs now,
+    /// `loaded`, then `prompt` (the hook is still run at its prompt) and `complete` (`awsctx`
+    /// completes).
+    pub const LIVE: &str = "_AWSCTX_LIVE";
 
     /// What every name of the hook's state starts with.
     pub const PREFIX: &str = "_AWSCTX_";

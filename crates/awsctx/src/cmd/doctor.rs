@@ -33,7 +33,9 @@ pub(crate) fn run(ctx: &Context) -> anyhow::Result<ExitCode> {
     let mut report = Report::new(home.as_deref());
     let at_home = |path: &Path| tilde(path, home.as_deref());
 
-    report.add(shell::hook(ctx));
+    for check in shell::hook(ctx) {
+        report.add(check);
+    }
     let config = match ctx.config() {
         Ok(config) => {
             check_config(config, &at_home, &mut report);
