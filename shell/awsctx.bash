@@ -230,10 +230,25 @@ _awsctx_install_trap() {
   __awsctx_trap_body='((SECONDS < __awsctx_due)) && [[ "${_AWSCTX_PWD-}" == "$PWD" ]] || _awsctx_hook "$_" || : "$_"'"${prior:+; $prior}"
 }
 
-# Run first in PROMPT_COMMAND (a string or, in bash 5.1+, an array), once, with the trap's
-# installer (one string test per prompt once it has run). Expanded when the prompt runs it.
-# shellcheck disable=SC2016
-__awsctx_prompt='_awsctx_hook;[[ -n "${__awsctx_trap_installed-}" ]] || { _awsctx_install_trap "$(trap -p DEBUG)"; [[ -z "${__awsctx_trap_body-}" ]] || trap -- "$__awsctx_trap_body" DEBUG; unset __awsctx_trap_body; }'
+# The installer has run at the first prompt: from now on the entry is `_awsctx_hook` alone,
+# whose status is the command line's, so prompt hooks after it (starship's) see `$?` as the
+# command left it (and `PIPESTATUS`, but for a pipeline's: only a pipeline can set that).
+_awsctx_prompt_alone() {
+  local i
+  if [[ "$(declare -p PROMPT_COMMAND 2>/dev/null)" == "declare -a"* ]]; then
+    for i in "${!PROMPT_COMMAND[@]}"; do
+      [[ "${PROMPT_COMMAND[i]}" != "$__awsctx_prompt" ]] || PROMPT_COMMAND[i]=_awsctx_hook
+    done
+  else
+    # shellcheck disable=SC2178,SC2128 # a plain string here (checked above), not an array
+    PROMPT_COMMAND=${PROMPT_COMMAND/"$__awsctx_prompt"/_awsctx_hook}
+  fi
+}
+
+# Run first in PROMPT_COMMAND (a string or, in bash 5.1+, an array), with the trap's installer
+# at the first prompt (then `_awsctx_prompt_alone`). Expanded when the prompt runs it.
+# shellcheck disable=SC2016 # expanded when the prompt runs it
+__awsctx_prompt='_awsctx_hook;[[ -n "${__awsctx_trap_installed-}" ]] || { _awsctx_install_trap "$(trap -p DEBUG)"; [[ -z "${__awsctx_trap_body-}" ]] || trap -- "$__awsctx_trap_body" DEBUG; unset __awsctx_trap_body; _awsctx_prompt_alone; }'
 if [[ "${PROMPT_COMMAND[*]-}" != *_awsctx_hook* ]]; then
   if [[ "$(declare -p PROMPT_COMMAND 2>/dev/null)" == "declare -a"* ]]; then
     PROMPT_COMMAND=("$__awsctx_prompt" "${PROMPT_COMMAND[@]}")
@@ -243,4 +258,3 @@ if [[ "${PROMPT_COMMAND[*]-}" != *_awsctx_hook* ]]; then
     PROMPT_COMMAND="$__awsctx_prompt${PROMPT_COMMAND:+;$PROMPT_COMMAND}"
   fi
 fi
-unset __awsctx_prompt

@@ -64,6 +64,12 @@ function awsctx --description 'switch AWS profiles; see awsctx --help'
             set -l out (_AWSCTX_SHELL=fish _awsctx_run $argv | string collect)
             set -l rc $pipestatus[1]
             eval $out
+            # A cancelled picker (130, as fzf says) changed nothing and failed at nothing: fish
+            # would show `[SIGINT]` in the prompt. Only the bare picker: a cancelled switch
+            # must still stop `awsctx prod; and terraform apply`.
+            if test $rc -eq 130; and test (count $argv) -eq 0
+                return 0
+            end
             return $rc
     end
 end
