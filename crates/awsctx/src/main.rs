@@ -21,7 +21,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     // `COMPLETE=bash awsctx` prints the completion registration; a TAB calls back in here.
-    clap_complete::CompleteEnv::with_factory(cli::Cli::command).complete();
+    clap_complete::CompleteEnv::with_factory(cli::Cli::command).shells(complete::SHELLS).complete();
 
     let cli = cli::Cli::parse();
     awsctx_core::file::on_ignored_file(ui::ignored_file);

@@ -487,3 +487,25 @@ fn a_cancelled_picker_leaves_fish_with_status_zero_and_bash_prompt_hooks_see_the
         assert!(out.contains("[rc=3 ps=3]") && out.contains("[rc=1 ps=1]"), "{out}");
     }
 }
+
+#[test]
+fn a_second_tab_after_a_whole_profile_name_adds_no_flag() {
+    let sb = Sandbox::new();
+    for shell in shells() {
+        let mut t = Term::start(&sb, shell, &sb.root);
+        if shell == "zsh" {
+            // zsh completes once `compinit` ran before the hook.
+            t.type_line("autoload -Uz compinit && compinit -u");
+            t.type_line(&format!("source '{}'", sb.hook_file("zsh").display()));
+        }
+        t.session.send("awsctx use prod-r\t").unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        t.session.send("\t").unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        t.session.send("\t").unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        let (out, _) = t.run("");
+        assert!(!out.contains("prod-ro -"), "{shell}: a flag was put on the line: {out}");
+        t.expect_var("AWS_PROFILE", Some("prod-ro"));
+    }
+}
