@@ -830,7 +830,7 @@ _awsctx() {
             return 0
             ;;
         awsctx__subcmd__login)
-            opts="-h --sso-session --profile --use-device-code --use-pkce --no-browser --help"
+            opts="-h --sso-session --profile --use-device-code --use-pkce --no-browser --force --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -62,6 +62,7 @@ complete -c awsctx -n "__fish_awsctx_using_subcommand login" -l profile -d 'Log 
 complete -c awsctx -n "__fish_awsctx_using_subcommand login" -l use-device-code -d 'Use the device-code flow (for a browser on another device)'
 complete -c awsctx -n "__fish_awsctx_using_subcommand login" -l use-pkce -d 'Use the browser flow (PKCE) even where awsctx would choose the device code (over SSH, in a container, without a display)'
 complete -c awsctx -n "__fish_awsctx_using_subcommand login" -l no-browser -d 'Print the URL instead of opening a browser'
+complete -c awsctx -n "__fish_awsctx_using_subcommand login" -l force -d 'Log in anew even while the session\'s login has hours left'
 complete -c awsctx -n "__fish_awsctx_using_subcommand login" -s h -l help -d 'Print help'
 complete -c awsctx -n "__fish_awsctx_using_subcommand logout" -l sso-session -d 'The `[sso-session]` to log out of (default: the current profile\'s)' -r
 complete -c awsctx -n "__fish_awsctx_using_subcommand logout" -l all -d 'Log out of every SSO session'

@@ -1,5 +1,5 @@
-//! `cargo xtask bench [ROW...]`: every budget of DESIGN.md, measured side by side with its peer
-//! in one run, printed as a table of medians and ratios with a pass/fail per budget.
+//! `cargo xtask bench [ROW...]`: every budget in `docs/architecture.md`, measured side by side with
+//! its peer in one run, printed as a table of medians and ratios with a pass/fail per budget.
 //!
 //! Each row is a function from the shared [`Bench`] set-up to a [`Measured`]. A peer that is
 //! missing (direnv, boto3) is installed when it can be (`pip` into `target/bench-venv`) or the
@@ -45,7 +45,7 @@ const SESSION_CORP: &str = "[sso-session corp]\nsso_start_url = https://d-90670c
 /// A profile `dev` on the mock's first account and role.
 const DEV_PROFILE: &str = "[profile dev]\nsso_session = corp\nsso_account_id = 111111111111\nsso_role_name = AdministratorAccess\nregion = eu-west-1\n";
 
-/// The rows, in DESIGN.md's order.
+/// The rows, in the order of `docs/architecture.md`'s budgets.
 const ROWS: &[(&str, RowFn)] = &[
     ("prompt", row_prompt),
     ("prompt-nu", row_prompt_nu),

@@ -8,6 +8,8 @@ use std::process::{Command, Stdio};
 use anyhow::{Context, bail};
 
 pub(crate) fn run() -> anyhow::Result<()> {
+    crate::imports::check(&crate::root())?; // no import cycle between modules
+    println!("lint: no import cycle between modules");
     let bin = crate::build(false)?.join("awsctx");
     let hook = |shell: &str| crate::output(Command::new(&bin).args(["hook", shell]));
     let bash = hook("bash")?;

@@ -1,8 +1,11 @@
 //! `cargo xtask`: the project's own chores, in Rust so they run wherever cargo does.
 //!
 //! - `completions [--check]`: regenerate `completions/` (or fail if it drifted)
-//! - `lint`: shellcheck the rendered bash hook; syntax-check the zsh and fish hooks
-//! - `bench`: every budget of DESIGN.md, side by side with its peer
+//! - `lint`: `imports`; shellcheck the rendered bash hook; syntax-check the zsh and fish hooks
+//! - `imports`: fail when modules of a crate import each other (directly or in a circle)
+//! - `settings [--check]`: the tables of `AWSCTX_*` variables in README.md and CONTRIBUTING.md
+//!   (or fail if they drifted, or a variable is defined nowhere)
+//! - `bench`: every budget in `docs/architecture.md`, side by side with its peer
 //! - `demo [--interactive]`: the whole story against the mock, in a sandbox home
 
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a console tool: printing is its job
@@ -16,18 +19,22 @@ mod bash32;
 mod bench;
 mod completions;
 mod demo;
+mod imports;
 mod lint;
+mod settings;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("completions") => completions::run(args.iter().any(|a| a == "--check")),
         Some("lint") => lint::run(),
+        Some("imports") => imports::check(&root()),
+        Some("settings") => settings::run(args.iter().any(|a| a == "--check")),
         Some("bench") => bench::run(&args[1..]),
         Some("demo") => demo::run(args.iter().any(|a| a == "--interactive")),
         _ => {
             eprintln!(
-                "usage: cargo xtask <completions [--check] | lint | bench [ROW...] | demo [--interactive]>"
+                "usage: cargo xtask <completions [--check] | settings [--check] | lint | imports | bench [ROW...] | demo [--interactive]>"
             );
             return ExitCode::from(2);
         }

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::PathBuf;
 
+use crate::settings::Setting;
+
 /// Environment variables and the platform they are read for.
 #[derive(Debug, Clone, Default)]
 pub struct Env {
@@ -47,6 +49,11 @@ impl Env {
     /// The value of `name`, or `None` when unset. An empty value counts as unset, as in the SDKs.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.vars.get(name).map(String::as_str).filter(|v| !v.is_empty())
+    }
+
+    /// The value of one of awsctx's own settings, or `None` when unset or empty.
+    pub fn setting(&self, setting: &Setting) -> Option<&str> {
+        self.get(setting.name)
     }
 
     /// Set or replace a variable (used when building a child's environment).

@@ -10,6 +10,7 @@
 //! - [`refresh`]: the record of a key refresh the hook left to the background.
 //! - [`time`]: the timestamp formats of the AWS files (`Z` in caches, `+00:00` in exports).
 //! - [`env`]: a snapshot of the process environment, so every rule is testable.
+//! - [`settings`]: every `AWSCTX_*` variable a user can set, defined once.
 //! - [`secret`]: a string that never prints.
 //! - [`text`]: untrusted text made safe for a terminal.
 
@@ -21,6 +22,7 @@ pub mod file;
 pub mod lookup;
 pub mod refresh;
 pub mod secret;
+pub mod settings;
 pub mod shell;
 pub mod switch;
 pub mod text;

@@ -13,7 +13,7 @@
 //! keep is kept as a hash, and what can be rebuilt is dropped first when the state would
 //! outgrow its bound (see [`ShellState::fits`]).
 //!
-//! The rules (DESIGN.md, "Per-directory profiles"):
+//! The rules (`docs/hook-protocol.md`, "Per-directory profiles"):
 //! - the nearest binding above `$PWD` wins; an untrusted `.aws-profile`, a denied one, or one
 //!   naming an unknown profile is skipped (the search goes on upward) and reported;
 //! - entering a bound tree remembers what to restore; leaving it restores that;

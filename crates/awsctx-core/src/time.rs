@@ -166,7 +166,8 @@ mod tests {
 
         #[test]
         fn written_formats_read_back_to_the_whole_second(
-            secs in -62_135_596_800_i64..253_402_300_799,
+            // jiff's last instant is 9999-12-30T22:00:00.999999999Z (it keeps room for offsets).
+            secs in -62_135_596_800_i64..=253_402_207_200,
             nanos in 0i32..1_000_000_000,
         ) {
             let ts = Timestamp::new(secs, nanos).unwrap();

@@ -1,5 +1,5 @@
-//! The federated console sign-in (reference §8): trade temporary credentials for a sign-in
-//! token at `/federation?Action=getSigninToken`, then build the login URL. The token and
+//! The federated console sign-in (`docs/aws-protocol.md`): trade temporary credentials for a
+//! sign-in token at `/federation?Action=getSigninToken`, then build the login URL. The token and
 //! the URL are secrets (whoever holds them is signed in), so they come back as [`Secret`].
 //!
 //! For SSO profiles, [`shortcut_url`] is IAM Identity Center's own shortcut link instead: the

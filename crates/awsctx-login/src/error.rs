@@ -14,22 +14,7 @@ use awsctx_core::text::{Untrusted, escape_line};
 use http::HeaderMap;
 
 use crate::browser::UrlRefused;
-use crate::endpoint::{EndpointError, Service};
-
-/// One operation against one endpoint: what every network error names.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Call {
-    pub service: Service,
-    pub operation: &'static str,
-    /// `scheme://host[:port]` of the endpoint.
-    pub endpoint: String,
-}
-
-impl fmt::Display for Call {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {} at `{}`", self.service.display_name(), self.operation, self.endpoint)
-    }
-}
+use crate::endpoint::{Call, EndpointError, Service};
 
 /// An error answer from an AWS service.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,5 +1,5 @@
 //! The two interactive logins, built on [`SsoOidc`] and the [`crate::pkce`] pieces:
-//! the device-code flow (reference §1.3) and the authorization-code flow with PKCE (§1.4).
+//! the device-code flow and the authorization-code flow with PKCE (`docs/aws-protocol.md`).
 //! Client registration is the caller's business (it is cached); these functions take the
 //! registered client's credentials and return the [`TokenGrant`]. What the user must see is
 //! handed to a callback, never printed.

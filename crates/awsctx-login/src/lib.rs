@@ -32,6 +32,7 @@ pub mod sts;
 
 mod wire;
 
+pub use endpoint::Call;
 pub use endpoint::{Endpoint, EndpointError, Partition, ProfileEndpointSettings, Service};
-pub use error::{AwsError, Call, Error};
+pub use error::{AwsError, Error};
 pub use http::{HttpClient, HttpSettings, RetryPolicy, run_blocking};

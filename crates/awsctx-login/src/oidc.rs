@@ -1,6 +1,6 @@
-//! SSO OIDC (reference §1): `RegisterClient`, `StartDeviceAuthorization` and `CreateToken` for
-//! the device-code, authorization-code and refresh-token grants. All unsigned rest-json
-//! `POST`s with `Content-Type: application/json`; absent optional members are omitted.
+//! SSO OIDC (`docs/aws-protocol.md`): `RegisterClient`, `StartDeviceAuthorization` and
+//! `CreateToken` for the device-code, authorization-code and refresh-token grants. All unsigned
+//! rest-json `POST`s with `Content-Type: application/json`; absent optional members are omitted.
 
 use std::time::Duration;
 
@@ -9,8 +9,9 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::browser::BrowserUrl;
+use crate::endpoint::Call;
 use crate::endpoint::Endpoint;
-use crate::error::{Call, Error};
+use crate::error::Error;
 use crate::http::{ErrorFormat, HttpClient, Response};
 use crate::wire::{Members, json_object};
 

@@ -1,4 +1,4 @@
-//! The authorization-code flow's pieces (reference §1.4): the PKCE code verifier and S256
+//! The authorization-code flow's pieces (`docs/aws-protocol.md`): the PKCE code verifier and S256
 //! challenge, the `state`, the authorize URL with the AWS CLI's exact parameter order and
 //! encoding, and the loopback listener that receives the browser's redirect.
 

@@ -1,5 +1,5 @@
-//! The SSO portal (reference §2): `GetRoleCredentials`, `ListAccounts` and `ListAccountRoles`
-//! (every page), and Logout. Unsigned; the access token travels in the
+//! The SSO portal (`docs/aws-protocol.md`): `GetRoleCredentials`, `ListAccounts` and
+//! `ListAccountRoles` (every page), and Logout. Unsigned; the access token travels in the
 //! `x-amz-sso_bearer_token` header.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -7,8 +7,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use awsctx_core::secret::Secret;
 use jiff::Timestamp;
 
+use crate::endpoint::Call;
 use crate::endpoint::Endpoint;
-use crate::error::{Call, Error};
+use crate::error::Error;
 use crate::http::{ErrorFormat, HttpClient, Response};
 use crate::oidc::parse;
 use crate::wire::encode_pairs;

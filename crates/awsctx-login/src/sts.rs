@@ -1,5 +1,5 @@
-//! STS for role chaining (reference §9): `AssumeRole` and `GetCallerIdentity`, as form `POST`s
-//! signed with `SigV4` (service `sts`), answers parsed from XML.
+//! STS for role chaining (`docs/aws-protocol.md`): `AssumeRole` and `GetCallerIdentity`, as form
+//! `POST`s signed with `SigV4` (service `sts`), answers parsed from XML.
 
 use std::time::SystemTime;
 
@@ -8,8 +8,9 @@ use aws_sigv4::sign::v4;
 use awsctx_core::secret::Secret;
 use jiff::Timestamp;
 
+use crate::endpoint::Call;
 use crate::endpoint::Endpoint;
-use crate::error::{Call, Error};
+use crate::error::Error;
 use crate::http::{ErrorFormat, HttpClient, Response};
 use crate::portal::PortalRoleCredentials;
 use crate::wire::{encode_pairs, xml_leaves};

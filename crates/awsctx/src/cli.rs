@@ -140,6 +140,7 @@ fn parse_region(text: &str) -> Result<String, String> {
 }
 
 #[derive(Debug, Args)]
+#[allow(clippy::struct_excessive_bools)] // each is a flag of its own on the command line
 pub(crate) struct LoginArgs {
     /// The `[sso-session]` to log in to
     #[arg(long, conflicts_with = "profile")]
@@ -157,6 +158,9 @@ pub(crate) struct LoginArgs {
     /// Print the URL instead of opening a browser
     #[arg(long)]
     pub(crate) no_browser: bool,
+    /// Log in anew even while the session's login has hours left
+    #[arg(long)]
+    pub(crate) force: bool,
 }
 
 #[derive(Debug, Args)]

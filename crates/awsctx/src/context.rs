@@ -8,8 +8,9 @@ use std::time::Duration;
 use anyhow::Context as _;
 use awsctx_core::binding::StateDir;
 use awsctx_core::cache::TokenCache;
-use awsctx_core::config::{Config, ConfigError, ConfigPaths};
+use awsctx_core::config::{Config, ConfigPaths};
 use awsctx_core::env::Env;
+use awsctx_core::settings;
 use awsctx_core::switch::without_state;
 use awsctx_login::http::{HttpSettings, ca_bundle_path};
 use awsctx_login::provider::{CredentialProvider, DEFAULT_LOCK_DEADLINE, ProviderSettings};
@@ -51,7 +52,7 @@ impl Context {
             return Ok(config);
         }
         let paths = ConfigPaths::from_env(&self.env)?;
-        let config = Config::load(&paths).map_err(|e| config_error(&e))?;
+        let config = Config::load(&paths).map_err(|e| crate::hints::config_error(&e))?;
         Ok(self.config.get_or_init(|| config))
     }
 
@@ -67,7 +68,8 @@ impl Context {
             return if config.covers(name) { Ok(config) } else { self.config() };
         }
         let paths = ConfigPaths::from_env(&self.env)?;
-        let config = Config::load_profile(&paths, name).map_err(|e| config_error(&e))?;
+        let config =
+            Config::load_profile(&paths, name).map_err(|e| crate::hints::config_error(&e))?;
         Ok(self.profile_config.get_or_init(|| config))
     }
 
@@ -129,7 +131,7 @@ impl Context {
                     format!("`max_attempts` must be a whole number of at least 1, not `{attempts}`")
                 })?;
         }
-        if let Some(timeout) = self.env.get("AWSCTX_HTTP_TIMEOUT") {
+        if let Some(timeout) = self.env.setting(&settings::HTTP_TIMEOUT) {
             let seconds = timeout
                 .trim()
                 .parse::<f64>()
@@ -147,7 +149,7 @@ impl Context {
     /// How long to wait for another process fetching the same keys or refreshing the same
     /// token: `AWSCTX_LOCK_TIMEOUT` (seconds), else the provider's default (30 s).
     pub(crate) fn lock_deadline(&self) -> anyhow::Result<Duration> {
-        let Some(value) = self.env.get("AWSCTX_LOCK_TIMEOUT") else {
+        let Some(value) = self.env.setting(&settings::LOCK_TIMEOUT) else {
             return Ok(DEFAULT_LOCK_DEADLINE);
         };
         let seconds =
@@ -176,7 +178,8 @@ impl Context {
         self.provider_with(self.profile_config(profile)?, Some(profile), allow_network)
     }
 
-    /// A provider that says which pid it waits for, for at most [`Context::lock_deadline`].
+    /// A provider that says which pid it waits for, for at most [`Context::lock_deadline`],
+    /// and asks for MFA codes on the terminal.
     fn provider_with<'a>(
         &'a self,
         config: &'a Config,
@@ -191,16 +194,7 @@ impl Context {
         };
         Ok(CredentialProvider::new(config, self.child_env(), settings)
             .with_lock_deadline(self.lock_deadline()?)
-            .on_lock_wait(|wait| crate::ui::notice(&wait.to_string())))
+            .on_lock_wait(|wait| crate::ui::notice(&wait.to_string()))
+            .with_mfa_prompt(crate::ui::ask_mfa_code))
     }
-}
-
-fn config_error(err: &ConfigError) -> anyhow::Error {
-    let hint = match err {
-        ConfigError::TooLarge { .. } => {
-            "point `AWS_CONFIG_FILE` and `AWS_SHARED_CREDENTIALS_FILE` at your AWS files; `awsctx doctor` checks the whole set-up"
-        }
-        _ => "fix the line named above; `awsctx doctor` checks the whole set-up",
-    };
-    crate::ui::error(err.to_string(), hint)
 }

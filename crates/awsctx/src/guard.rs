@@ -7,6 +7,7 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 
+use awsctx_core::settings;
 use awsctx_core::text::Untrusted;
 
 use crate::cmd::use_::{ProfileFacts, is_production};
@@ -15,7 +16,7 @@ use crate::ui;
 
 /// Whether `AWSCTX_CONFIRM_PROD` asks for confirmations (set, and not `0`).
 fn enabled(ctx: &Context) -> bool {
-    ctx.env.get("AWSCTX_CONFIRM_PROD").is_some_and(|v| v != "0")
+    ctx.env.setting(&settings::CONFIRM_PROD).is_some_and(|v| v != "0")
 }
 
 /// Ask for `profile`'s name before `what` (`switching`, `running a command`, `opening the

@@ -1,4 +1,5 @@
-//! What the user sees on stderr: one-line errors with a hint, notices, colour decisions.
+//! What the user sees on stderr: one-line errors with a hint, notices, colour decisions, and
+//! the one question asked on the terminal (an MFA code). It uses nothing of the binary.
 //!
 //! Every error and notice is escaped here ([`awsctx_core::text::escape_line`]) before it is
 //! written: whatever a message quotes (a directory name, a profile name from a cloned
@@ -8,13 +9,14 @@
 #![allow(clippy::print_stderr)] // this module is where the binary talks to the user
 
 use std::fmt::Write as _;
-use std::io::{IsTerminal, Write as _};
+use std::io::{BufRead as _, BufReader, IsTerminal, Write as _};
 use std::process::ExitCode;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use awsctx_core::file::IgnoredFile;
-use awsctx_core::text::escape_line;
-use clap::CommandFactory as _;
+use awsctx_core::secret::Secret;
+use awsctx_core::text::{Untrusted, escape_line};
+use awsctx_login::provider::{MfaError, MfaPrompt};
 use clap::error::ErrorKind;
 
 use nu_ansi_term::{Color, Style};
@@ -80,13 +82,29 @@ fn write_stderr(text: &str) {
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
+/// What the binary tells this module at start: the hint for an error that brought none, and
+/// the command line (for usage errors). Given, not imported, so that this module uses nothing
+/// of the binary and everything may use it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Setup {
+    pub(crate) fallback_hint: fn(&anyhow::Error) -> Option<String>,
+    pub(crate) command: fn() -> clap::Command,
+}
+
+static SETUP: OnceLock<Setup> = OnceLock::new();
+
+/// Set up once, before anything is reported.
+pub(crate) fn set_up(setup: Setup) {
+    let _ = SETUP.set(setup);
+}
+
 /// What [`report`] prints: the error on one line, and the hint when there is one.
 pub(crate) fn message_and_hint(err: &anyhow::Error) -> (String, Option<String>) {
     let hint = err
         .chain()
         .find_map(|e| e.downcast_ref::<UserError>())
         .and_then(|u| u.hint.clone())
-        .or_else(|| crate::credentials::fallback_hint(err));
+        .or_else(|| SETUP.get().and_then(|setup| (setup.fallback_hint)(err)));
     (one_line(err), hint)
 }
 
@@ -111,7 +129,7 @@ fn one_line(err: &anyhow::Error) -> String {
 /// Print a usage error for the subcommand at `path` (e.g. `["configure", "sso"]`) the way
 /// clap prints its own, and exit with status 2.
 pub(crate) fn usage_error(path: &[&str], kind: ErrorKind, message: &str) -> ! {
-    let mut command = crate::cli::Cli::command();
+    let mut command = SETUP.get().map_or_else(|| clap::Command::new("awsctx"), |s| (s.command)());
     command.build();
     let mut target = &mut command;
     for name in path {
@@ -160,6 +178,29 @@ pub(crate) fn ignored_file(ignored: &IgnoredFile) {
         said.push(ignored.clone());
         warning(&ignored.to_string());
     }
+}
+
+/// Ask for an MFA code on the controlling terminal, `/dev/tty`, as the AWS CLI does
+/// (`Enter MFA code for {mfa_serial}: `), so it works while stdout is captured (`eval "$(awsctx
+/// ...)"`, `credential_process`). The code is a one-time value and echoes as typed (aws-vault's
+/// and granted's prompts do the same).
+pub(crate) fn ask_mfa_code(prompt: &MfaPrompt<'_>) -> Result<Secret, MfaError> {
+    let tty = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .map_err(|_| MfaError::NoTerminal)?;
+    let question = format!("Enter MFA code for {}: ", Untrusted(prompt.mfa_serial));
+    let mut writer = &tty;
+    writer.write_all(question.as_bytes()).map_err(MfaError::Terminal)?;
+    writer.flush().map_err(MfaError::Terminal)?;
+    let mut line = String::new();
+    BufReader::new(&tty).read_line(&mut line).map_err(MfaError::Terminal)?;
+    let code = line.trim();
+    if code.is_empty() {
+        return Err(MfaError::Empty);
+    }
+    Ok(Secret::new(code))
 }
 
 /// Whether to colour a stream: only a terminal, never with `NO_COLOR`.

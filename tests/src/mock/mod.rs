@@ -1,5 +1,5 @@
 //! The mock IAM Identity Center: SSO OIDC, the SSO portal, STS and console sign-in on one
-//! loopback port, wire-exact per `reference/aws-sso-protocol.md`, with the state, counters,
+//! loopback port, wire-exact per `docs/aws-protocol.md`, with the state, counters,
 //! request log and fault injection that tests assert on.
 //!
 //! ```no_run

@@ -1,5 +1,5 @@
 //! Role credentials in `~/.aws/cli/cache/<sha1>.json`, the AWS CLI's cache for SSO role
-//! credentials and STS `AssumeRole` results (reference §5.1).
+//! credentials and STS `AssumeRole` results (`docs/file-formats.md`, "Role credentials").
 
 use std::path::{Path, PathBuf};
 

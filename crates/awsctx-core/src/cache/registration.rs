@@ -1,6 +1,6 @@
 //! OIDC client registrations, cached beside the tokens in `~/.aws/sso/cache/<sha1>.json`
-//! under botocore's key, so `aws sso login` and awsctx reuse each other's (reference §1.2,
-//! §4.3).
+//! under botocore's key, so `aws sso login` and awsctx reuse each other's
+//! (`docs/file-formats.md`, "Client registrations").
 
 use std::path::PathBuf;
 

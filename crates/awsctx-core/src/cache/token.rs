@@ -1,4 +1,4 @@
-//! SSO access tokens in `~/.aws/sso/cache/<sha1>.json` (reference §4.1, §4.2, §4.4).
+//! SSO access tokens in `~/.aws/sso/cache/<sha1>.json` (`docs/file-formats.md`, "SSO tokens").
 
 use std::path::{Path, PathBuf};
 

@@ -10,5 +10,7 @@ mod config_parser;
 mod config_profile;
 mod config_testdata;
 mod hook_state;
+mod locations;
+mod parser_rules;
 mod reliability;
 mod shell;

@@ -1,6 +1,6 @@
-//! Role chaining (reference §9): the `AssumeRole` links of a credential chain, each made with
-//! the keys of the link before it, cached like the AWS CLI (reference §5.1: key from the call's
-//! arguments, the parsed STS answer as the entry, reused while 15 minutes remain).
+//! Role chaining (`docs/aws-protocol.md`): the `AssumeRole` links of a credential chain, each made
+//! with the keys of the link before it, cached like the AWS CLI (`docs/file-formats.md`: key from
+//! the call's arguments, the parsed STS answer as the entry, reused while 15 minutes remain).
 //!
 //! Resolution starts at the newest link with fresh keys in the cache: a cached top role needs
 //! neither its source nor the network, as in the AWS CLI. Each missing link is fetched under
@@ -13,7 +13,8 @@ use awsctx_core::secret::Secret;
 use jiff::Timestamp;
 
 use super::{
-    CredentialOrigin, CredentialProvider, KeySource, LockPurpose, ProfileCredentials, ProviderError,
+    CredentialOrigin, CredentialProvider, KeySource, LockPurpose, MfaError, ProfileCredentials,
+    ProviderError,
 };
 use crate::endpoint::Service;
 use crate::error::Error;
@@ -162,7 +163,7 @@ impl CredentialProvider<'_> {
         source: &ProfileCredentials,
     ) -> Result<ProfileCredentials, ProviderError> {
         let _lock = self.lock(
-            &format!("assume-role-{}", step.key.file_stem()),
+            &super::role_lock_name("assume-role", &step.key),
             &LockPurpose::AssumeRole { profile: step.profile.clone() },
         )?;
         if let Some(cached) = self.fresh_cached(&step.key)? {
@@ -230,12 +231,12 @@ impl CredentialProvider<'_> {
         Ok(step.done(credentials, CredentialOrigin::Sts))
     }
 
-    /// The code of MFA device `serial`, from the prompt (by default the terminal).
+    /// The code of MFA device `serial`, from the caller's prompt (none: not asked).
     fn mfa_code(&self, profile: &str, serial: &str) -> Result<Secret, ProviderError> {
         let prompt = super::MfaPrompt { profile, mfa_serial: serial };
         let answer = match &self.mfa_prompt {
             Some(ask) => ask(&prompt),
-            None => super::mfa::ask_terminal(&prompt),
+            None => Err(MfaError::NotAsked),
         };
         answer.map_err(|reason| ProviderError::MfaUnavailable {
             profile: profile.to_owned(),

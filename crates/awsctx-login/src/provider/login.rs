@@ -8,7 +8,8 @@ use std::time::{Duration, SystemTime};
 use awsctx_core::cache::{ClientRegistration, RegistrationKey, SsoToken, TokenKey};
 use jiff::{SignedDuration, Timestamp};
 
-use super::{CredentialProvider, LockPurpose, LoginSession, ProviderError, sso_credential_key};
+use super::sso::sso_credential_key;
+use super::{CredentialProvider, LockPurpose, LoginSession, ProviderError};
 use crate::endpoint::Service;
 use crate::error::Error;
 use crate::flow::{

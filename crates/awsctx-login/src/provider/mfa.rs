@@ -1,12 +1,6 @@
-//! Asking for an MFA code (`mfa_serial`): by default on the controlling terminal, `/dev/tty`,
-//! as botocore's `getpass` does, so it works while stdout is captured (`eval "$(awsctx ...)"`,
-//! `credential_process`). A caller can put its own prompt in
-//! ([`super::CredentialProvider::with_mfa_prompt`]).
-
-use std::fmt;
-use std::io::{BufRead, BufReader, Write};
-
-use awsctx_core::secret::Secret;
+//! Asking for an MFA code (`mfa_serial`): the caller gives the prompt
+//! ([`super::CredentialProvider::with_mfa_prompt`]; the binary asks on the terminal); without
+//! one, no code is asked for ([`MfaError::NotAsked`]).
 
 /// What an MFA prompt is asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,14 +9,6 @@ pub struct MfaPrompt<'p> {
     pub profile: &'p str,
     /// The device: `mfa_serial`.
     pub mfa_serial: &'p str,
-}
-
-impl MfaPrompt<'_> {
-    /// The question, as the AWS CLI asks it: `Enter MFA code for {mfa_serial}: ` (the
-    /// config's value escaped, as it goes to a terminal).
-    pub fn text(&self) -> String {
-        format!("Enter MFA code for {}: ", awsctx_core::text::Untrusted(self.mfa_serial))
-    }
 }
 
 /// Why no MFA code could be had.
@@ -39,30 +25,4 @@ pub enum MfaError {
     Terminal(std::io::Error),
     #[error("no code was entered")]
     Empty,
-}
-
-impl fmt::Display for MfaPrompt<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text())
-    }
-}
-
-/// Ask on `/dev/tty` and read one line. The code is a one-time value and echoes as typed
-/// (aws-vault's and granted's prompts do the same).
-pub fn ask_terminal(prompt: &MfaPrompt<'_>) -> Result<Secret, MfaError> {
-    let tty = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/tty")
-        .map_err(|_| MfaError::NoTerminal)?;
-    let mut writer = &tty;
-    writer.write_all(prompt.text().as_bytes()).map_err(MfaError::Terminal)?;
-    writer.flush().map_err(MfaError::Terminal)?;
-    let mut line = String::new();
-    BufReader::new(&tty).read_line(&mut line).map_err(MfaError::Terminal)?;
-    let code = line.trim();
-    if code.is_empty() {
-        return Err(MfaError::Empty);
-    }
-    Ok(Secret::new(code))
 }

@@ -1,4 +1,4 @@
-//! `credential_process` profiles (reference §5.2): the command split shell-like and run
+//! `credential_process` profiles (`docs/file-formats.md`): the command split shell-like and run
 //! without a shell, its JSON read by the AWS CLI's rules, and the CLI's recursion guard
 //! `_AWS_CLI_PROFILE_CHAIN` passed down to it.
 

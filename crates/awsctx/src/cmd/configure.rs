@@ -22,7 +22,7 @@ use awsctx_core::config::{
 };
 use awsctx_core::text::{Untrusted, escape_line};
 use awsctx_login::portal::Account;
-use awsctx_login::provider::LoginSession;
+use awsctx_login::provider::{LoginSession, ProviderError};
 use clap::error::ErrorKind;
 
 use super::populate::access::{
@@ -137,9 +137,8 @@ fn token_for(ctx: &Context, session: &SsoSession) -> anyhow::Result<Option<SsoTo
         Ok(token) if token.start_url.as_deref().is_none_or(|url| url == session.start_url) => {
             Ok(Some(token))
         }
-        Ok(_) => Ok(None),
-        Err(error) if error.login_command().is_some() => Ok(None),
-        Err(error) => Err(crate::credentials::user_error(error)),
+        Ok(_) | Err(ProviderError::LoginRequired { .. }) => Ok(None),
+        Err(error) => Err(crate::hints::user_error(error)),
     }
 }
 

@@ -4,7 +4,7 @@
 //! portal signs the browser in with its own session, so several accounts stay open side by
 //! side (the console's multi-session support), no keys leave awsctx and nothing is called.
 //! Every other profile (and an SSO one with `--federate`) uses the federated sign-in
-//! (reference §8): the profile's temporary keys become a sign-in token at the partition's
+//! (`docs/aws-protocol.md`): the profile's temporary keys become a sign-in token at the partition's
 //! sign-in host (`AWS_ENDPOINT_URL_SIGNIN` and the profile's endpoint settings honoured); the
 //! login URL lands on the service's console in the region.
 //!
@@ -41,7 +41,7 @@ pub(crate) fn run(args: &ConsoleArgs, ctx: &Context) -> anyhow::Result<ExitCode>
         let kind = ctx
             .profile_config(&profile)?
             .kind(&profile)
-            .map_err(|e| crate::credentials::user_error(e.into()))?;
+            .map_err(|e| crate::hints::user_error(e.into()))?;
         if let ProfileKind::Sso { session: sso, account_id, role_name } = &kind {
             return shortcut(args, ctx, &profile, (&sso.start_url, account_id, role_name));
         }

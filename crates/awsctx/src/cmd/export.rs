@@ -1,5 +1,5 @@
 //! `awsctx export`: a profile's keys in the formats of `aws configure export-credentials`
-//! (reference §5.2), byte for byte, plus `json` (the `process` JSON with the account and
+//! (`docs/file-formats.md`), byte for byte, plus `json` (the `process` JSON with the account and
 //! region).
 
 use std::process::ExitCode;

@@ -1,6 +1,6 @@
 //! `awsctx login`: the PKCE and device-code flows, printed and opened as the AWS CLI does
-//! (reference §1.6). The URL and code go to stderr; a spinner with the time left runs only on
-//! a terminal. A second login for the same session waits for the first and reuses its token.
+//! (`docs/aws-protocol.md`). The URL and code go to stderr; a spinner with the time left runs only
+//! on a terminal. A second login for the same session waits for the first and reuses its token.
 //!
 //! The server chose the device code and the URLs: the code is printed escaped, and only a
 //! [`BrowserUrl`] (checked where the answer was read) is printed or opened.
@@ -22,7 +22,7 @@ use awsctx_core::env::Env;
 use awsctx_core::text::{Untrusted, escape_line};
 use awsctx_login::browser::BrowserUrl;
 use awsctx_login::flow::{AuthorizePrompt, DevicePrompt};
-use awsctx_login::provider::{LoginEvent, LoginFlow, LoginOptions, LoginSession};
+use awsctx_login::provider::{LoginEvent, LoginFlow, LoginOptions, LoginSession, TokenState};
 use jiff::Timestamp;
 
 use crate::cli::LoginArgs;
@@ -43,6 +43,15 @@ pub(crate) fn run(args: &LoginArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
         }
         Err(Choice::Error(error)) => return Err(error),
     };
+    if !args.force
+        && let Some(left) = hours_left(ctx, &session, profile.as_deref())?
+    {
+        crate::ui::notice(&format!(
+            "already logged in to the {}, {left}h left; `--force` logs in anew",
+            session.target()
+        ));
+        return Ok(ExitCode::SUCCESS);
+    }
     log_in(
         ctx,
         &session,
@@ -55,6 +64,20 @@ pub(crate) fn run(args: &LoginArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
         state_dir.note_change();
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The whole hours the session's login has left, when it has at least one: a new login
+/// would only open the browser for nothing. From the token cache, without the network.
+fn hours_left(
+    ctx: &Context,
+    session: &LoginSession,
+    profile: Option<&str>,
+) -> anyhow::Result<Option<i64>> {
+    let provider = ctx.provider(profile, false)?;
+    let state = provider.token_state(&session.token_key()).map_err(crate::hints::user_error)?;
+    let TokenState::Valid { expires_at } = state else { return Ok(None) };
+    let hours = expires_at.duration_since(Timestamp::now()).as_hours();
+    Ok((hours >= 1).then_some(hours))
 }
 
 /// The flow asked for on the command line; `None`: awsctx chooses (see [`log_in`]).
@@ -112,7 +135,7 @@ pub(crate) fn log_in(
         }
     });
     drop(spinner.take());
-    let outcome = outcome.map_err(crate::credentials::user_error)?;
+    let outcome = outcome.map_err(crate::hints::user_error)?;
     if outcome.reused() {
         crate::ui::notice(
             "another `awsctx login` for this session finished first; using its token",

@@ -12,7 +12,7 @@ pub(crate) fn run(args: &LogoutArgs, ctx: &Context) -> anyhow::Result<ExitCode> 
     let config = ctx.config()?;
     if args.all {
         let provider = ctx.provider(None, true)?;
-        let report = provider.logout_all().map_err(crate::credentials::user_error)?;
+        let report = provider.logout_all().map_err(crate::hints::user_error)?;
         crate::ui::notice(&format!(
             "logged out of every SSO session ({} removed)",
             removed(report.tokens, report.credentials)
@@ -30,7 +30,7 @@ pub(crate) fn run(args: &LogoutArgs, ctx: &Context) -> anyhow::Result<ExitCode> 
             Err(Choice::Error(error)) => return Err(error),
         };
     let provider = ctx.provider(profile.as_deref(), true)?;
-    let report = provider.logout(&session).map_err(crate::credentials::user_error)?;
+    let report = provider.logout(&session).map_err(crate::hints::user_error)?;
     crate::ui::notice(&format!(
         "logged out of the {} ({} removed)",
         session.target(),

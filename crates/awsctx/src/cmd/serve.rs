@@ -108,7 +108,7 @@ impl<'a> ServedKeys<'a> {
                 return Ok(found.credentials);
             }
             Ok(_) => anyhow::anyhow!("profile `{}` now has long-term keys", self.profile),
-            Err(error) => crate::credentials::user_error(error),
+            Err(error) => crate::hints::user_error(error),
         };
         let (message, hint) = crate::ui::message_and_hint(&error);
         // The message may quote a server's answer; the hint is awsctx's own words.

@@ -1088,7 +1088,7 @@ pub(crate) fn fetch_keys_with(ctx: &Context, config: &Config, profile: &str, how
     match provider.credentials(profile) {
         Ok(found) => Keys::Got(found.credentials),
         Err(ProviderError::LoginRequired { target, reason }) => Keys::LoginRequired {
-            login: target.login_command(),
+            login: crate::hints::login_command(&target),
             reason: format!("{target} {reason}"),
             session: match target {
                 LoginTarget::Session(name) | LoginTarget::Profile(name) => name,

@@ -1,6 +1,6 @@
 //! `awsctx export` and `awsctx credential-process`: every format byte for byte against the
-//! templates of `aws configure export-credentials` (reference §5.2), single flight across 50
-//! processes, and every fault of the mock ending in a retry or one clear line.
+//! templates of `aws configure export-credentials` (`docs/file-formats.md`), single flight across
+//! 50 processes, and every fault of the mock ending in a retry or one clear line.
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};

@@ -201,7 +201,7 @@ fn a_planted_lock_file_symlink_is_refused_and_its_target_left_alone() {
     let locks = sandbox.path(".local/state/awsctx/locks");
     std::fs::create_dir_all(&locks).unwrap();
     chmod(&locks, 0o700);
-    let lock = locks.join(format!("{}.lock", sandbox.dev_key().file_stem()));
+    let lock = locks.join(format!("credentials-{}.lock", &sandbox.dev_key().file_stem()[..1]));
     symlink(&victim, &lock).unwrap();
 
     let out = sandbox.awsctx().args(["export", "dev", "--format", "env"]).output().unwrap();

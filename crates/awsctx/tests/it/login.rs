@@ -109,8 +109,13 @@ fn pkce_login_runs_through_the_browser_and_registers_for_the_auth_code() {
     assert_eq!(token.client_id.as_deref(), Some(registration.client_id.as_str()));
     sandbox.assert_no_secret_in(&err);
 
-    // A second login reuses the cached registration.
-    success(sandbox.awsctx().env("BROWSER", &browser.script).args(["login", "--profile", "dev"]));
+    // A second login (forced: the first has hours left) reuses the cached registration.
+    success(sandbox.awsctx().env("BROWSER", &browser.script).args([
+        "login",
+        "--profile",
+        "dev",
+        "--force",
+    ]));
     assert_eq!(sandbox.mock.count(Operation::RegisterClient), 1);
     assert_eq!(sandbox.mock.count(Operation::Authorize), 2);
 }
@@ -357,4 +362,54 @@ fn logout_all_removes_every_token_and_sso_credential_but_keeps_registrations() {
     assert!(registration.exists());
     assert_eq!(sandbox.mock.count(Operation::Logout), 1);
     assert!(sandbox.tokens().entries().unwrap().next().is_none());
+}
+
+/// A login with hours left is not done again: no browser, no request, exit 0, one line
+/// saying so; `--force` logs in anew. Under an hour left, the login goes ahead.
+#[test]
+fn a_login_with_hours_left_is_not_done_again_unless_forced() {
+    let sandbox = Sandbox::new();
+    let browser = FakeBrowser::start(sandbox.home.path());
+    sandbox.seed_token(SignedDuration::from_hours(8) - SignedDuration::from_secs(30));
+    let before = session_token(&sandbox).0;
+    let out = success(sandbox.awsctx().env("BROWSER", &browser.script).args([
+        "login",
+        "--sso-session",
+        "corp",
+    ]));
+    assert_eq!(
+        stderr(&out),
+        "awsctx: already logged in to the SSO session `corp`, 7h left; `--force` logs in anew\n"
+    );
+    assert!(sandbox.mock.requests().is_empty(), "{:?}", sandbox.mock.requests());
+    assert!(browser.urls().is_empty());
+    assert_eq!(session_token(&sandbox).0, before);
+
+    let out = success(sandbox.awsctx().env("BROWSER", &browser.script).args([
+        "login",
+        "--sso-session",
+        "corp",
+        "--use-device-code",
+        "--force",
+    ]));
+    assert!(
+        stderr(&out).ends_with(&format!(
+            "Successfully logged into Start URL: {}\n",
+            sandbox.mock.start_url()
+        )),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(browser.urls().len(), 1);
+    assert_ne!(session_token(&sandbox).0, before);
+
+    sandbox.seed_token(SignedDuration::from_mins(50));
+    let out = success(sandbox.awsctx().env("BROWSER", &browser.script).args([
+        "login",
+        "--sso-session",
+        "corp",
+        "--use-device-code",
+    ]));
+    assert!(stderr(&out).contains("Successfully logged into"), "{}", stderr(&out));
+    assert_eq!(browser.urls().len(), 2);
 }

@@ -680,7 +680,7 @@ fn a_hung_lock_holder_makes_waiters_give_up_naming_its_pid() {
         stderr(&out).replace(&locks.display().to_string(), "LOCKS")
     };
     let same_profile = wait("dev");
-    let dev_lock = format!("{}.lock", sb.dev_key().file_stem());
+    let dev_lock = format!("credentials-{}.lock", &sb.dev_key().file_stem()[..1]);
     assert_eq!(
         same_profile,
         format!(
@@ -1310,4 +1310,108 @@ fn corrupt_cache_entries_count_as_missing_and_are_replaced_whole() {
     if let Err(e) = result {
         panic!("{e}");
     }
+}
+
+/// A config of `n` static-key profiles: `list` prints far more than a pipe holds.
+fn many_profiles(sb: &Sandbox, n: usize) {
+    let mut config = sb.default_config();
+    for i in 0..n {
+        let _ = write!(
+            config,
+            "\n[profile team-{i:04}]\naws_access_key_id = AKIAEXAMPLE{i:04}\naws_secret_access_key = s/{i}\n"
+        );
+    }
+    sb.write_config(&config);
+}
+
+/// The commands whose output is read by another program (`| head -1`, `$(…)`).
+const PIPED: [&[&str]; 6] = [
+    &["list"],
+    &["list", "--json"],
+    &["export", "keys"],
+    &["status"],
+    &["completions", "bash"],
+    &["completions", "zsh"],
+];
+
+/// A reader that goes away (`awsctx list | head -1`) ends awsctx quietly with status 0, as
+/// `head`'s user expects: no error, no panic, on the first line read or before any.
+#[test]
+fn a_reader_that_goes_away_ends_awsctx_quietly_with_status_0() {
+    use std::io::{BufRead, BufReader};
+    let sb = Sandbox::new();
+    many_profiles(&sb, 2_000);
+    // `head -1`: the first line read, then the pipe closed.
+    for args in [&["list"][..], &["list", "--json"]] {
+        let mut child =
+            awsctx(&sb).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+        assert!(!first.is_empty(), "{args:?}");
+        let out = child.wait_with_output().unwrap();
+        assert_eq!((out.status.code(), stderr(&out)), (Some(0), String::new()), "{args:?}");
+    }
+    // A reader gone before the first byte.
+    for args in PIPED {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = awsctx(&sb).args(args).stdout(writer).output().unwrap();
+        assert_eq!((out.status.code(), stderr(&out)), (Some(0), String::new()), "{args:?}");
+    }
+}
+
+/// Any other write failure (a full disk: `/dev/full` says ENOSPC) is an error, exit 1: the
+/// output the user asked for is not there.
+#[test]
+fn a_failed_write_to_stdout_is_an_error() {
+    let sb = Sandbox::new();
+    many_profiles(&sb, 20);
+    for args in PIPED {
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+        let out = awsctx(&sb).args(args).stdout(full).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.starts_with("awsctx: error: cannot write the output: No space left on device"),
+            "{args:?}: {err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+    }
+}
+
+/// `locks/` stays bounded: role credentials fetched for many profiles share a fixed set of
+/// lock files (16 per kind), not one file per profile forever.
+#[test]
+fn the_lock_folder_stays_bounded_however_many_profiles_fetch_keys() {
+    let sb = Sandbox::new();
+    sb.seed_token(SignedDuration::from_hours(8));
+    let mut config = sb.default_config();
+    for i in 0..40 {
+        let _ = write!(
+            config,
+            "\n[profile role-{i}]\nrole_arn = arn:aws:iam::{}:role/Deploy{i}\nsource_profile = dev\n",
+            sb.account
+        );
+    }
+    sb.write_config(&config);
+    for i in 0..40 {
+        let out = credential_process_of(&sb, &format!("role-{i}"));
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    assert_eq!(sb.mock.count(Operation::AssumeRole), 40);
+    let locks: Vec<String> = std::fs::read_dir(sb.path(".local/state/awsctx/locks"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    let roles: Vec<&String> =
+        locks.iter().filter(|name| name.starts_with("assume-role-")).collect();
+    assert!(roles.len() <= 16, "{locks:?}");
+    assert!(roles.iter().all(|name| name.len() == "assume-role-0.lock".len()), "{locks:?}");
+    // `dev`'s own: the one role-credential lock.
+    assert_eq!(locks.len() - roles.len(), 1, "{locks:?}");
+}
+
+fn credential_process_of(sb: &Sandbox, profile: &str) -> std::process::Output {
+    awsctx(sb).args(["credential-process", "--profile", profile]).output().unwrap()
 }

@@ -1,7 +1,7 @@
-//! Nothing untrusted reaches the terminal, the browser or `sh` raw (THREATS.md rules 1, 2, 9):
-//! a portal, OIDC server or STS that answers names, codes, URIs, errors and keys full of
-//! terminal escapes and shell syntax; a cloned repository with escapes in its directory names
-//! and `.aws-profile`; a config and a `credential_process` with hostile values. Every command
+//! Nothing untrusted reaches the terminal, the browser or `sh` raw (`docs/threat-model.md`,
+//! rules 1, 2, 9): a portal, OIDC server or STS that answers names, codes, URIs, errors and keys
+//! full of terminal escapes and shell syntax; a cloned repository with escapes in its directory
+//! names and `.aws-profile`; a config and a `credential_process` with hostile values. Every command
 //! these reach is run for real (against the mock, in real bash, zsh and fish), and no output
 //! holds a raw control character, no browser gets a non-URL, and nothing executes.
 
@@ -127,7 +127,7 @@ fn the_device_code_and_its_uri_are_shown_escaped() {
         sandbox
             .awsctx()
             .env("BROWSER", &browser.script)
-            .args(["login", "--sso-session", "corp", "--use-device-code"])
+            .args(["login", "--sso-session", "corp", "--use-device-code", "--force"])
             .output()
             .expect("run awsctx login")
     };

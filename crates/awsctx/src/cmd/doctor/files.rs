@@ -105,7 +105,7 @@ pub(super) fn check_logins(
                 format!("SSO login of profile `{profile}` (`{start_url}`)")
             }
         };
-        let login = session.target().login_command();
+        let login = crate::hints::login_command(&session.target());
         let renews = provider
             .token_cache()
             .load(&session.token_key())

@@ -54,7 +54,7 @@ pub(crate) struct SessionPortal {
 pub(crate) fn session_token(ctx: &Context, session: &SsoSession) -> anyhow::Result<SsoToken> {
     ctx.provider(None, true)?
         .sso_token(&LoginSession::Session(session.clone()), None)
-        .map_err(crate::credentials::user_error)
+        .map_err(crate::hints::user_error)
 }
 
 impl SessionPortal {
@@ -73,7 +73,7 @@ impl SessionPortal {
         let endpoint = ctx
             .provider(None, true)?
             .endpoint(Service::Sso, &session.region, None)
-            .map_err(crate::credentials::user_error)?;
+            .map_err(crate::hints::user_error)?;
         let http = HttpClient::new(&ctx.http_settings(None)?, &ctx.env)?;
         Ok(Self { session: session.name.clone(), portal: SsoPortal::new(&http, endpoint), token })
     }
@@ -146,7 +146,7 @@ impl SessionPortal {
     fn explain(&self, error: awsctx_login::Error) -> anyhow::Error {
         match error.aws() {
             Some(aws) if aws.status == 401 || aws.is("UnauthorizedException") => {
-                crate::credentials::user_error(ProviderError::LoginRequired {
+                crate::hints::user_error(ProviderError::LoginRequired {
                     target: LoginTarget::Session(self.session.clone()),
                     reason: LoginReason::Refused,
                 })
