@@ -9,7 +9,7 @@
 # with bash-preexec loaded it is one of its `preexec_functions` instead (checked once per
 # command line: keys stay fresh, but `cd D && cmd` switches at the next command line).
 #
-# Cost per command when nothing changed: one integer compare (`SECONDS` against the due time
+# Cost per command when nothing changed: one integer compare (the clock against the due time
 # the last prompt worked out) and one string compare (`$PWD`), on builtins, no process; per
 # prompt a few more; a prompt also reads one line of awsctx's `changes` file
 # (builtin `read`), so pins, trust records and logins changed in another shell are followed.
@@ -79,7 +79,7 @@ awsctx() {
       __awsctx_out=$(_AWSCTX_SHELL=bash _awsctx_run "$@")
       __awsctx_rc=$?
       eval "$__awsctx_out"
-      _awsctx_due_in_seconds
+      _awsctx_trap_due
       return "$__awsctx_rc"
       ;;
   esac
@@ -145,16 +145,18 @@ _awsctx_hook() {
   elif [[ "${_AWSCTX_DUE-}" =~ ^[0-9]+$ ]] && ((__awsctx_now >= _AWSCTX_DUE)); then
     _awsctx_env
   fi
-  _awsctx_due_in_seconds
+  _awsctx_trap_due
   return "$__awsctx_status"
 }
 
-# The due time for the `DEBUG` trap, on the clock of the builtin `SECONDS` (bash 3.2 to 5
-# have it): one integer compare per command. Worked out again at every prompt and switch (so
-# a `SECONDS` the user assigned misleads the trap until the next prompt). Digits only, as
-# above; no keys: never due.
-_awsctx_due_in_seconds() {
-  if [[ "${_AWSCTX_DUE-}" =~ ^[0-9]+$ ]]; then
+# The due time for the `DEBUG` trap, on its clock: `EPOCHSECONDS` (bash 5), else the builtin
+# `SECONDS`, converted here. One integer compare per command. Worked out again at every prompt
+# and switch (on bash 4, a `SECONDS` the user assigns misleads the trap until the next
+# prompt). Digits only, as above; no keys: never due.
+_awsctx_trap_due() {
+  if [[ "${_AWSCTX_DUE-}" =~ ^[0-9]+$ && -n "${EPOCHSECONDS-}" ]]; then
+    __awsctx_due=$_AWSCTX_DUE
+  elif [[ "${_AWSCTX_DUE-}" =~ ^[0-9]+$ ]]; then
     __awsctx_due=$((_AWSCTX_DUE - __AWSCTX_NOW__ + SECONDS))
   else
     __awsctx_due=$((1 << 62))
@@ -221,13 +223,15 @@ _awsctx_install_trap() {
   prior=${prior//"$quote\\$quote$quote"/$quote}
   # It fires before every simple command, and bash parses it each time, so it is short and
   # inline (a function call alone costs more): the clock against the due time the hook
-  # worked out (`_awsctx_due_in_seconds`), then the directory. Past those, a call with `$_`
-  # as its last word: bash sets `$_` to that, so it is kept. It ends with status 0 (`set -e`;
+  # worked out on it (`_awsctx_trap_due`), then the directory. Past those, a call with `$_` as
+  # its last word: bash sets `$_` to that, so it is kept. It ends with status 0 (`set -e`;
   # `extdebug` would skip the command); bash keeps `$?` itself. The trap itself is set by the
   # caller, outside any function: bash 3.2 drops a `DEBUG` trap set inside a function when
   # the function returns.
-  # shellcheck disable=SC2016 # expanded when the trap runs
-  __awsctx_trap_body='((SECONDS < __awsctx_due)) && [[ "${_AWSCTX_PWD-}" == "$PWD" ]] || _awsctx_hook "$_" || : "$_"'"${prior:+; $prior}"
+  local clock=SECONDS
+  [[ -z "${EPOCHSECONDS-}" ]] || clock=EPOCHSECONDS
+  # shellcheck disable=SC2016 # the rest is expanded when the trap runs
+  __awsctx_trap_body="(($clock < __awsctx_due))"' && [[ "${_AWSCTX_PWD-}" == "$PWD" ]] || _awsctx_hook "$_" || : "$_"'"${prior:+; $prior}"
 }
 
 # The installer has run at the first prompt: from now on the entry is `_awsctx_hook` alone,
