@@ -7,8 +7,9 @@
 # (directory changes) and a `pre_prompt` hook (refresh), and completes awsctx's commands,
 # flags and profile names.
 #
-# Cost per prompt when nothing changed: two record lookups, one string compare and one integer
-# compare on `date now`, no process. A directory change runs `awsctx hook-env nu` (one process)
+# Cost per prompt when nothing changed: a few record lookups and compares, `date now`, and a
+# read of the first line of awsctx's `changes` file (`open`, in this process), so pins, trust
+# records and logins changed in another shell are followed; no process. A directory change runs `awsctx hook-env nu` (one process)
 # only when a pin or a `.aws-profile` is above the new directory or a binding is in effect now.
 #
 # State lives in one record, `$env._AWSCTX`. Nushell hands an external command only the
@@ -86,16 +87,39 @@ def --env _awsctx_on_pwd [] {
     }
 }
 
-def --env _awsctx_on_prompt [] {
-    let state = (_awsctx_state)
-    if ($state | get -o _AWSCTX_PWD) != $env.PWD {
-        _awsctx_on_pwd
-        return
+# What this prompt has to do, `changes`, `pwd`, `due` or "" (nothing, the usual answer), from
+# builtins only. A plain command: an `--env` one costs a copy of the environment at each call,
+# so the prompt hook calls `_awsctx_on_prompt` only when there is something to do.
+def _awsctx_prompt_work [] {
+    let state = ($env._AWSCTX? | default {})
+    # Have pins, trust records or logins changed, in this shell or another? The first line of
+    # awsctx's `changes` file says. A regular file only (a pipe would hold the prompt), and at
+    # most 257 bytes of it: it is one short line, and the binary passes over a longer one, as
+    # this does. Inline, as a command call costs as much as the read.
+    let changes = ($state._AWSCTX_CHANGES? | default "")
+    if $changes != "" and ($changes | path type) == "file" {
+        let seen = ($state._AWSCTX_SEEN? | default "")
+        let head = try { open --raw $changes | first 257 } catch { null }
+        if $head != null and ($head | length) <= 256 and ($head | decode | lines | get -o 0 | default $seen) != $seen {
+            return "changes"
+        }
+    }
+    if $state._AWSCTX_PWD? != $env.PWD {
+        return "pwd"
     }
     # Digits only; `date now` is a builtin clock.
-    let due = ($state | get -o _AWSCTX_DUE | default "")
+    let due = ($state._AWSCTX_DUE? | default "")
     if ($due =~ '^[0-9]+$') and ((date now | into int) // 1_000_000_000) >= ($due | into int) {
-        _awsctx_hook_env
+        return "due"
+    }
+    ""
+}
+
+def --env _awsctx_on_prompt [] {
+    match (_awsctx_prompt_work) {
+        "" => { }
+        "pwd" => { _awsctx_on_pwd }
+        _ => { _awsctx_hook_env }
     }
 }
 
@@ -124,6 +148,10 @@ def --env --wrapped awsctx [...args: string@_awsctx_complete] {
         if ((_awsctx_state) | get -o _AWSCTX_PROFILE) != null {
             $env._AWSCTX = ((_awsctx_state) | upsert _AWSCTX_DUE "0")
         }
+    } else if $first == "logout" {
+        with-env (_awsctx_state) { ^$AWSCTX_BIN ...$args }
+        # This shell drops its keys at once (others at their next prompt).
+        _awsctx_on_prompt
     } else if $first in $passthrough or $reading or (($args | is-empty) and not (is-terminal --stdout)) {
         # Help and version text is for reading, not for applying; so is a bare list into a pipe.
         with-env (_awsctx_state) { ^$AWSCTX_BIN ...$args }
@@ -184,7 +212,7 @@ export-env {
     )
     if not $hooked {
         $env.config.hooks.pre_prompt = (
-            $env.config.hooks.pre_prompt | prepend {__awsctx_hook: true, code: {|| _awsctx_on_prompt } }
+            $env.config.hooks.pre_prompt | prepend {__awsctx_hook: true, code: {|| if (_awsctx_prompt_work) != "" { _awsctx_on_prompt } } }
         )
         $env.config.hooks.env_change.PWD = (
             $env.config.hooks.env_change.PWD | prepend {__awsctx_hook: true, code: {|before, after| _awsctx_on_pwd } }

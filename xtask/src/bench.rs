@@ -812,11 +812,14 @@ fn row_enter(bench: &Bench) -> anyhow::Result<Measured> {
     })
 }
 
-/// The Nushell hook on a prompt where nothing changed: the `pre_prompt` hook timed in one `nu`
-/// process (`timeit`) over many calls, minus an empty loop, its awsctx processes counted. The
+/// The Nushell hook on a prompt where nothing changed: the `pre_prompt` hook as registered,
+/// timed in one `nu` process (`timeit`) over many calls, minus an empty hook's, with a `changes`
+/// file to read (as on any machine where something was ever pinned), its awsctx processes
+/// counted. The
 /// peer is direnv's bash hook on the same prompts, as in the bash row: direnv has no Nushell
 /// hook of its own.
 fn row_prompt_nu(bench: &Bench) -> anyhow::Result<Measured> {
+    use std::os::unix::fs::PermissionsExt;
     const OURS: u32 = 5_000;
     const THEIRS: u32 = 300;
     const REPEATS: usize = 5;
@@ -826,6 +829,12 @@ fn row_prompt_nu(bench: &Bench) -> anyhow::Result<Measured> {
     let dir = home.join("work");
     std::fs::create_dir_all(&dir)?;
     std::fs::write(home.join(".aws/config"), "[profile dev]\nregion = eu-west-1\n")?;
+    // A change made once: each prompt reads it.
+    let state = home.join(".local/state/awsctx");
+    std::fs::create_dir_all(&state)?;
+    std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o700))?;
+    std::fs::write(state.join("changes"), "1765000000000000000-4242\n")?;
+    std::fs::set_permissions(state.join("changes"), std::fs::Permissions::from_mode(0o600))?;
     let count = home.join("spawns");
     let hook = counted_nu_hook(bench, &home, &count)?;
     // The first prompt learns the pins (one process); the count starts after it.
@@ -835,8 +844,9 @@ cd '{dir}'
 _awsctx_on_prompt
 'mark' | save --append '{count}'
 char nl | save --append '{count}'
-let empty = (timeit {{ for i in 1..{OURS} {{ }} }})
-let ours = (timeit {{ for i in 1..{OURS} {{ _awsctx_on_prompt }} }})
+let hook = ($env.config.hooks.pre_prompt | first | get code)
+let empty = (timeit {{ for i in 1..{OURS} {{ do --env {{|| }} }} }})
+let ours = (timeit {{ for i in 1..{OURS} {{ do --env $hook }} }})
 print $'ours (($ours - $empty) / {OURS} | into int)'",
         hook = hook.display(),
         dir = dir.display(),

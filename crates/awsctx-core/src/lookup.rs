@@ -10,10 +10,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::arn::PARTITIONS;
 use crate::config::{Config, Profile};
-
-/// The partitions whose ARNs name accounts awsctx can switch to.
-pub const PARTITIONS: [&str; 3] = ["aws", "aws-us-gov", "aws-cn"];
 
 /// The longest account name kept: the portal's are at most 50 characters.
 const MAX_ACCOUNT_NAME: usize = 128;
@@ -75,30 +73,20 @@ impl Query {
 
 fn parse_arn(text: &str) -> Result<Arn, QueryError> {
     let malformed = || QueryError::MalformedArn { arn: text.to_owned() };
-    let parts: Vec<&str> = text.splitn(6, ':').collect();
-    let [_, partition, service, _region, account, resource] = parts[..] else {
-        return Err(malformed());
-    };
-    if service.is_empty() || resource.is_empty() {
+    let arn = crate::arn::Arn::parse(text).ok_or_else(malformed)?;
+    if arn.service.is_empty() || arn.resource.is_empty() {
         return Err(malformed());
     }
-    if !PARTITIONS.contains(&partition) {
-        return Err(QueryError::UnknownPartition { partition: partition.to_owned() });
+    if !PARTITIONS.contains(&arn.partition) {
+        return Err(QueryError::UnknownPartition { partition: arn.partition.to_owned() });
     }
-    if !is_account_id(account) {
+    if !is_account_id(arn.account) {
         return Err(QueryError::NoAccount { arn: text.to_owned() });
     }
-    let role = match (service, resource.split_once('/')) {
-        // role/NAME or role/path/to/NAME: the name is the last part.
-        ("iam", Some(("role", rest))) => rest.rsplit('/').next(),
-        // assumed-role/NAME/SESSION (a role name holds no `/`).
-        ("sts", Some(("assumed-role", rest))) => rest.split('/').next(),
-        _ => None,
-    };
     Ok(Arn {
-        partition: partition.to_owned(),
-        account: account.to_owned(),
-        role: role.filter(|r| !r.is_empty()).map(str::to_owned),
+        partition: arn.partition.to_owned(),
+        account: arn.account.to_owned(),
+        role: arn.role().map(str::to_owned),
     })
 }
 
@@ -120,10 +108,7 @@ impl<'a> Identity<'a> {
             return Self { account: Some(account), role: profile.get("sso_role_name") };
         }
         if let Some(arn) = profile.get("role_arn") {
-            let mut parts = arn.splitn(6, ':');
-            let account = parts.nth(4).filter(|a| !a.is_empty());
-            let role = parts.next().and_then(|r| r.rsplit('/').next()).filter(|r| !r.is_empty());
-            return Self { account, role };
+            return Self { account: crate::arn::account_of(arn), role: crate::arn::role_of(arn) };
         }
         Self { account: profile.get("aws_account_id"), role: None }
     }

@@ -82,7 +82,7 @@ pub struct AssumedRole {
 impl AssumedRole {
     /// The account of the role, from the assumed-role ARN (`arn:aws:sts::ACCOUNT:...`).
     pub fn account_id(&self) -> Option<&str> {
-        account_of_arn(&self.assumed_role_user_arn)
+        awsctx_core::arn::account_of(&self.assumed_role_user_arn)
     }
 }
 
@@ -93,11 +93,6 @@ pub struct CallerIdentity {
     pub arn: String,
     pub user_id: String,
     pub request_id: Option<String>,
-}
-
-/// The account field (5th) of an ARN.
-pub fn account_of_arn(arn: &str) -> Option<&str> {
-    arn.split(':').nth(4).filter(|a| !a.is_empty())
 }
 
 /// An STS client for one endpoint and signing region.
@@ -280,18 +275,4 @@ fn field(
         let leaf = path.rsplit('/').next().unwrap_or(path);
         malformed(call, response, &format!("element `{leaf}` is missing"))
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn account_comes_from_the_arn() {
-        assert_eq!(
-            account_of_arn("arn:aws:sts::123456789012:assumed-role/Admin/s"),
-            Some("123456789012")
-        );
-        assert_eq!(account_of_arn("nonsense"), None);
-    }
 }

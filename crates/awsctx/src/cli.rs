@@ -325,7 +325,7 @@ pub(crate) struct PopulateArgs {
     #[arg(long)]
     pub(crate) sso_session: Option<String>,
     /// Profile-name template: `{account_name}`, `{account_id}`, `{role_name}`, `{session}`
-    #[arg(long, default_value = crate::cmd::populate::DEFAULT_TEMPLATE)]
+    #[arg(long, default_value = crate::generated::DEFAULT_TEMPLATE)]
     pub(crate) template: String,
     /// Prefix for every generated name
     #[arg(long, default_value = "")]

@@ -180,7 +180,7 @@ impl Context {
 
     /// A provider that says which pid it waits for, for at most [`Context::lock_deadline`],
     /// and asks for MFA codes on the terminal.
-    fn provider_with<'a>(
+    pub(crate) fn provider_with<'a>(
         &'a self,
         config: &'a Config,
         profile: Option<&str>,

@@ -7,11 +7,12 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 
+use awsctx_core::facts::ProfileFacts;
 use awsctx_core::settings;
 use awsctx_core::text::Untrusted;
 
-use crate::cmd::use_::{ProfileFacts, is_production};
 use crate::context::Context;
+use crate::switcher::is_production;
 use crate::ui;
 
 /// Whether `AWSCTX_CONFIRM_PROD` asks for confirmations (set, and not `0`).

@@ -6,13 +6,20 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 
+mod browser;
 mod cli;
 mod cmd;
 mod complete;
 mod context;
 mod credentials;
+mod export_format;
+mod generated;
 mod guard;
 mod hints;
+mod picker;
+mod served;
+mod session;
+mod switcher;
 mod target;
 mod ui;
 

@@ -6,12 +6,14 @@
 
 use std::io::IsTerminal;
 
+use clap::CommandFactory as _;
+
 use awsctx_core::config::Config;
 use awsctx_core::lookup::{self, AccountNames, Candidate, Found, Query};
 use awsctx_core::text::escape;
 
-use crate::cmd::use_::{Choice, pick, require_profile};
 use crate::context::Context;
+use crate::picker::{Choice, pick};
 use crate::ui;
 
 /// How a command is written with a profile name: the hint for "name one of them".
@@ -136,4 +138,63 @@ fn listed(candidates: &[Candidate<'_>]) -> String {
 /// never a reason to fail).
 pub(crate) fn account_names(ctx: &Context) -> AccountNames {
     ctx.state_dir().ok().and_then(|s| s.load_account_names().ok()).unwrap_or_default()
+}
+
+/// The profile must exist: one line, and a hint with the nearest name (a typo of a profile or
+/// of a command), else `list`.
+pub(crate) fn require_profile(ctx: &Context, name: &str) -> anyhow::Result<()> {
+    if ctx.has_profile(name)? {
+        return Ok(());
+    }
+    let commands = crate::cli::Cli::command();
+    let names = ctx.profile_names()?;
+    let hint = match closest(name, commands.get_subcommands().map(clap::Command::get_name)) {
+        Some(command) => format!("did you mean the command `awsctx {command}`?"),
+        None => match closest(name, names.iter().map(String::as_str)) {
+            Some(profile) => format!("did you mean `{profile}`? `awsctx list` shows the profiles"),
+            None => "`awsctx list` shows the profiles; `awsctx populate --sso-session NAME` generates them"
+                .to_owned(),
+        },
+    };
+    Err(ui::error(
+        format!("profile `{name}` not found in the AWS config or credentials file"),
+        hint,
+    ))
+}
+
+/// The candidate nearest to `typed`: the same but for case, or at most two edits away (a
+/// swap of two neighbours counting as one edit: `lsit`).
+fn closest<'a>(typed: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let typed_lower = typed.to_lowercase();
+    candidates
+        .map(|c| {
+            (if c.to_lowercase() == typed_lower { 0 } else { strsim::osa_distance(typed, c) }, c)
+        })
+        .filter(|(d, _)| *d <= if typed.chars().count() <= 5 { 1 } else { 2 })
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod typo_tests {
+    use super::closest;
+
+    #[test]
+    fn typos_of_commands_and_profiles_find_their_nearest_name() {
+        let names = ["list", "login", "status"];
+        assert_eq!(closest("lsit", names.into_iter()), Some("list"));
+        assert_eq!(
+            closest("Prod-ReadOnly", ["prod-readonly", "dev"].into_iter()),
+            Some("prod-readonly")
+        );
+        assert_eq!(
+            closest("dev", ["prod", "staging"].into_iter()),
+            None,
+            "short names need a near match"
+        );
+        assert_eq!(
+            closest("payments-prod-admin", ["payments-prod-admn"].into_iter()),
+            Some("payments-prod-admn")
+        );
+    }
 }

@@ -203,7 +203,7 @@ impl RoleCredentials {
         let creds = map.get("Credentials")?.as_object()?;
         let account_id = super::string(creds.get("AccountId")).or_else(|| {
             let arn = map.get("AssumedRoleUser")?.get("Arn")?.as_str()?;
-            account_of_arn(arn).map(str::to_owned)
+            crate::arn::account_of(arn).map(str::to_owned)
         });
         let keys = Self::new(
             super::string(creds.get("AccessKeyId"))?,
@@ -252,7 +252,8 @@ impl RoleCredentials {
         assumed_role_id: &str,
         request_id: &str,
     ) -> String {
-        let account_id = account_of_arn(assumed_role_user_arn).or(self.account_id.as_deref());
+        let account_id =
+            crate::arn::account_of(assumed_role_user_arn).or(self.account_id.as_deref());
         let creds = self.credentials_object(self.expiration.map(format_export), account_id);
         let mut entry = Map::new();
         entry.insert("Credentials".into(), creds);
@@ -266,17 +267,6 @@ impl RoleCredentials {
         );
         pyjson::dumps(&Value::Object(entry), Layout::Default, false)
     }
-}
-
-/// The account field of an ARN (`arn:partition:service:region:account:resource`).
-fn account_of_arn(arn: &str) -> Option<&str> {
-    let mut parts = arn.splitn(6, ':');
-    if parts.next() != Some("arn") {
-        return None;
-    }
-    let account = parts.nth(3)?;
-    parts.next()?;
-    (!account.is_empty()).then_some(account)
 }
 
 impl CredentialCache {

@@ -1,5 +1,5 @@
-//! Where the shared files are and which profile is selected, by the rules of the AWS CLI v2
-//! (paths and home directory as in `file-location-tests.json`).
+//! Where the shared files are, by the rules of the AWS CLI v2 (paths and home directory as in
+//! `file-location-tests.json`). Which profile is selected: [`crate::facts::current_profile`].
 
 use std::path::{Path, PathBuf};
 
@@ -36,15 +36,6 @@ impl ConfigPaths {
     pub(crate) fn display_defaults() -> Self {
         Self { config: "~/.aws/config".into(), credentials: "~/.aws/credentials".into() }
     }
-}
-
-/// The selected profile: `AWS_PROFILE`, then `AWS_DEFAULT_PROFILE` (the AWS CLI v2 order),
-/// then `default`.
-pub fn selected_profile(env: &Env) -> String {
-    env.get("AWS_PROFILE")
-        .or_else(|| env.get("AWS_DEFAULT_PROFILE"))
-        .unwrap_or("default")
-        .to_owned()
 }
 
 fn resolve(env: &Env, file: FileKind) -> Result<PathBuf, ConfigError> {
@@ -120,13 +111,5 @@ mod tests {
             (p.config.as_path(), p.credentials.as_path()),
             (Path::new("/c"), Path::new("/k"))
         );
-    }
-
-    #[test]
-    fn aws_profile_wins_over_aws_default_profile() {
-        let env = Env::from_pairs([("AWS_PROFILE", "a"), ("AWS_DEFAULT_PROFILE", "b")]);
-        assert_eq!(selected_profile(&env), "a");
-        assert_eq!(selected_profile(&Env::from_pairs([("AWS_DEFAULT_PROFILE", "b")])), "b");
-        assert_eq!(selected_profile(&Env::from_pairs([("AWS_PROFILE", "")])), "default");
     }
 }

@@ -22,7 +22,7 @@ pub mod profile;
 
 pub use edit::{ConfigDocument, EditError, ManagedProfile, SectionName};
 pub use index::profile_names;
-pub use location::{ConfigPaths, selected_profile};
+pub use location::ConfigPaths;
 pub use model::{
     Config, FileKind, FileLine, Location, Nested, Profile, ProfileSource, Section, Value, Warning,
     WarningKind,

@@ -10,8 +10,8 @@ use crate::binding::{
 /// A binding the search passed over, and why: the hook says so once per shell.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Skipped {
-    /// A `.aws-profile` never allowed, or edited since.
-    Untrusted { path: PathBuf, profile: String },
+    /// A `.aws-profile` never allowed, or (`changed`) edited since it was.
+    Untrusted { path: PathBuf, profile: String, changed: bool },
     /// A `.aws-profile` the user denied (skipped silently).
     Denied { path: PathBuf },
     /// A pin (`file: None`) or file naming a profile the config does not have.
@@ -35,7 +35,7 @@ impl Skipped {
     /// keeps only its hash.
     pub fn marker(&self) -> Option<String> {
         match self {
-            Self::Untrusted { path, profile } => {
+            Self::Untrusted { path, profile, .. } => {
                 Some(format!("untrusted:{}:{profile}", path.display()))
             }
             Self::Denied { .. } => None,
@@ -129,8 +129,9 @@ pub fn resolve_binding(
         };
         match trust.check(&path, &content) {
             Trust::Denied => out.skipped.push(Skipped::Denied { path }),
-            Trust::Unknown => {
-                out.skipped.push(Skipped::Untrusted { path, profile: bound.profile });
+            verdict @ (Trust::Unknown | Trust::Changed) => {
+                let changed = verdict == Trust::Changed;
+                out.skipped.push(Skipped::Untrusted { path, profile: bound.profile, changed });
             }
             Trust::Allowed => match refusal(level, Some(&path), &bound, known(&bound.profile)) {
                 None => {

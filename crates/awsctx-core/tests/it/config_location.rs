@@ -2,8 +2,9 @@
 
 use std::path::Path;
 
-use awsctx_core::config::{ConfigPaths, selected_profile};
+use awsctx_core::config::ConfigPaths;
 use awsctx_core::env::Env;
+use awsctx_core::facts::selected_profile;
 
 use crate::config_testdata::testdata_json;
 

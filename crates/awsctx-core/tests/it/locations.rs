@@ -4,8 +4,9 @@
 
 use std::path::Path;
 
-use awsctx_core::config::{ConfigPaths, selected_profile};
+use awsctx_core::config::ConfigPaths;
 use awsctx_core::env::Env;
+use awsctx_core::facts::selected_profile;
 
 /// A rule, the environment (and whether it is read as on Windows), and the two paths it
 /// gives, or the start of the error.

@@ -7,6 +7,7 @@
 //! its own single-flight lock (one lock held at a time, so two chains sharing roles in a
 //! different order cannot deadlock), and the cache is checked again once the lock is held.
 
+use awsctx_core::arn;
 use awsctx_core::cache::{AssumeRoleKeyArgs, CredentialKey, RoleCredentials};
 use awsctx_core::config::{ChainLink, ProfileKind};
 use awsctx_core::secret::Secret;
@@ -19,7 +20,7 @@ use super::{
 use crate::endpoint::Service;
 use crate::error::Error;
 use crate::http::run_blocking;
-use crate::sts::{AssumeRoleRequest, Credentials, Sts, account_of_arn};
+use crate::sts::{AssumeRoleRequest, Credentials, Sts};
 
 /// The STS region when neither the selected profile nor the role's profile has a `region`
 /// (the AWS CLI's default too).
@@ -80,21 +81,14 @@ impl RoleStep {
             account_id: credentials
                 .account_id()
                 .map(str::to_owned)
-                .or_else(|| account_of_arn(&self.role_arn).map(str::to_owned)),
+                .or_else(|| arn::account_of(&self.role_arn).map(str::to_owned)),
             credentials,
             profile: self.profile.clone(),
-            role_name: role_name_of_arn(&self.role_arn).map(str::to_owned),
+            role_name: arn::role_of(&self.role_arn).map(str::to_owned),
             region: None,
             origin,
         }
     }
-}
-
-/// The role name of a role ARN: the last segment of `role/[path/]NAME`.
-pub(super) fn role_name_of_arn(arn: &str) -> Option<&str> {
-    let resource = arn.splitn(6, ':').nth(5)?;
-    let name = resource.strip_prefix("role/")?.rsplit('/').next()?;
-    (!name.is_empty()).then_some(name)
 }
 
 /// The session name awsctx gives a role when the profile names none: `awsctx-<unix seconds>`
@@ -273,17 +267,6 @@ impl CredentialProvider<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn role_names_come_from_the_arn_without_the_path() {
-        assert_eq!(role_name_of_arn("arn:aws:iam::123456789012:role/Admin"), Some("Admin"));
-        assert_eq!(
-            role_name_of_arn("arn:aws:iam::123456789012:role/team/a/Deploy"),
-            Some("Deploy")
-        );
-        assert_eq!(role_name_of_arn("arn:aws:iam::123456789012:user/bob"), None);
-        assert_eq!(role_name_of_arn("nonsense"), None);
-    }
 
     #[test]
     fn generated_session_names_are_valid_for_sts() {

@@ -25,12 +25,13 @@ use awsctx_login::portal::Account;
 use awsctx_login::provider::{LoginSession, ProviderError};
 use clap::error::ErrorKind;
 
-use super::populate::access::{
-    SessionPortal, is_account_id, is_role_name, sort_accounts_as_cli, sort_roles_as_cli,
-};
-use super::populate::names::{NameValues, default_name};
 use crate::cli::ConfigureSsoArgs;
 use crate::context::Context;
+use crate::generated::access::{
+    SessionPortal, is_account_id, is_role_name, sort_accounts_as_cli, sort_roles_as_cli,
+};
+use crate::generated::names::{NameValues, default_name};
+use crate::picker::by_position;
 use crate::ui;
 use crate::ui::usage_error;
 
@@ -84,7 +85,7 @@ pub(crate) fn run_sso(args: &ConfigureSsoArgs, ctx: &Context) -> anyhow::Result<
     // A generated profile may be edited where populate keeps the edit: the same session,
     // account and role (region and output are the user's there).
     if let Some((owner, owner_account, owner_role)) =
-        super::populate::populated_by(&document, sessions, &profile)
+        crate::generated::populated_by(&document, sessions, &profile)
         && (owner != session.name
             || owner_account.as_deref() != Some(account)
             || owner_role.as_deref() != Some(role))
@@ -166,11 +167,11 @@ fn first_login(
             hint,
         ));
     }
-    super::login::log_in(
+    crate::session::log_in(
         ctx,
         &LoginSession::Session(session.clone()),
         None,
-        super::login::asked_flow(args.use_device_code, args.use_pkce),
+        crate::session::asked_flow(args.use_device_code, args.use_pkce),
         args.no_browser,
     )
 }
@@ -463,9 +464,10 @@ impl Prompter {
     }
 }
 
-/// The line-based type-to-filter picker: shows up to `PICKER_ROWS` matches; a number picks
-/// from them, an exact id picks that one, other text filters (case-insensitive substring),
-/// Enter picks the only match.
+/// The line-based type-to-filter picker: shows up to `PICKER_ROWS` matches; what is typed
+/// filters first (case-insensitive substring), a number that matches nothing picks from them
+/// (the built-in profile picker's rule, [`by_position`]), an exact id picks that one, Enter
+/// picks the only match.
 fn pick(choices: &Choices) -> anyhow::Result<String> {
     let what = choices.what;
     let mut filter = String::new();
@@ -494,13 +496,7 @@ fn pick(choices: &Choices) -> anyhow::Result<String> {
             filter.clear();
             continue;
         }
-        if let Some(&i) = answer
-            .parse::<usize>()
-            .ok()
-            .and_then(|n| n.checked_sub(1))
-            .filter(|&n| n < PICKER_ROWS)
-            .and_then(|n| shown.get(n))
-        {
+        if let Some(i) = by_position(&answer, &choices.labels, &shown, PICKER_ROWS) {
             return Ok(choices.ids[i].clone());
         }
         if let Some(id) = choices.ids.iter().find(|id| **id == answer) {
@@ -578,28 +574,4 @@ fn normalise_scopes(value: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn accounts_are_labelled_as_the_aws_cli_lists_them() {
-        let account = Account {
-            account_id: "111".into(),
-            account_name: Some("dev".into()),
-            email_address: Some("a@b".into()),
-        };
-        assert_eq!(account_label(&account), "dev, a@b (111)");
-    }
-
-    #[test]
-    fn values_are_checked() {
-        assert!(check_start_url("https://d-1.awsapps.com/start").is_ok());
-        assert!(check_start_url("d-1.awsapps.com").is_err());
-        assert!(check_start_url("https://x/start #c").is_err());
-        assert!(check_scopes("sso:account:access, x").is_ok());
-        assert!(check_scopes(" , ").is_err());
-        assert_eq!(normalise_scopes("a , b,,c"), "a,b,c");
-        assert!(check_output("json").is_ok() && check_output("xml").is_err());
-        assert!(check_name("corp", "x").is_ok() && check_name("a b", "x").is_err());
-    }
-}
+mod tests;

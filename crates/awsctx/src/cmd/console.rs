@@ -16,7 +16,8 @@
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use awsctx_core::config::{ProfileKind, selected_profile};
+use awsctx_core::config::ProfileKind;
+use awsctx_core::facts::selected_profile;
 use awsctx_login::browser::BrowserUrl;
 use awsctx_login::console::{ConsoleSignin, console_destination, shortcut_url};
 use awsctx_login::provider::endpoint_settings;
@@ -92,7 +93,7 @@ pub(crate) fn run(args: &ConsoleArgs, ctx: &Context) -> anyhow::Result<ExitCode>
             "check `AWS_ENDPOINT_URL_SIGNIN` and the profile's `endpoint_url`: `awsctx doctor` checks the endpoints",
         )
     })?;
-    if !super::login::open_browser(&url, ctx.child_env()) {
+    if !crate::browser::open_browser(&url, ctx.child_env()) {
         return Err(crate::ui::error(
             "no browser could be opened (`BROWSER` is unset and neither `xdg-open` nor `open` was found)",
             format!(
@@ -143,7 +144,7 @@ fn shortcut(
         crate::print_stdout(&format!("{url}\n"));
         return Ok(ExitCode::SUCCESS);
     }
-    if !super::login::open_browser(&url, ctx.child_env()) {
+    if !crate::browser::open_browser(&url, ctx.child_env()) {
         return Err(crate::ui::error(
             "no browser could be opened (`BROWSER` is unset and neither `xdg-open` nor `open` was found)",
             format!(

@@ -8,6 +8,6 @@ use crate::context::Context;
 
 pub(crate) fn run(args: &CredentialProcessArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let credentials = crate::credentials::resolve(ctx, &args.profile)?;
-    crate::print_stdout(&super::export::render(&credentials, ExportFormat::Process));
+    crate::print_stdout(&crate::export_format::render(&credentials, ExportFormat::Process));
     Ok(ExitCode::SUCCESS)
 }

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use awsctx_core::binding::StateDir;
 use awsctx_core::shell::{Shell, quote};
 use awsctx_core::text::escape_line;
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use nu_ansi_term::Color;
 
 use crate::context::Context;
@@ -132,16 +132,6 @@ fn count(n: usize, what: &str) -> String {
     if n == 1 { format!("1 {what}") } else { format!("{n} {what}s") }
 }
 
-/// `7h 59m`, `12m`, `40s`.
-fn human(left: SignedDuration) -> String {
-    let secs = left.as_secs().max(0);
-    match (secs / 3600, (secs % 3600) / 60) {
-        (0, 0) => format!("{secs}s"),
-        (0, m) => format!("{m}m"),
-        (h, m) => format!("{h}h {m}m"),
-    }
-}
-
 /// A path as the user knows it: `~/...` below the home directory.
 fn tilde(path: &Path, home: Option<&Path>) -> String {
     match home.and_then(|home| path.strip_prefix(home).ok()) {
@@ -163,6 +153,8 @@ fn shell_path(path: &Path, home: &Path) -> String {
 
 #[cfg(test)]
 mod tests {
+    use jiff::SignedDuration;
+
     use super::network::{redact_userinfo, skew_text};
     use super::*;
 
@@ -175,8 +167,6 @@ mod tests {
 
     #[test]
     fn durations_and_skews_read_plainly() {
-        assert_eq!(human(SignedDuration::from_secs(7 * 3600 + 59 * 60 + 5)), "7h 59m");
-        assert_eq!(human(SignedDuration::from_secs(40)), "40s");
         assert_eq!(skew_text(SignedDuration::from_secs(600)), "10 min behind");
         assert_eq!(skew_text(SignedDuration::from_secs(-400)), "7 min ahead of");
     }

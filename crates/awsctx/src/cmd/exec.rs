@@ -68,10 +68,6 @@ const CONTAINER_VARIABLES: &[&str] = &[
 /// awsctx as well, or the shell would wait for it in the foreground.
 const FORWARDED: [i32; 7] = [SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH];
 
-/// The hook's state variables. A shell started by `exec` gets none of them, so its own hook
-/// starts afresh instead of refreshing the parent shell's profile over these keys.
-const HOOK_STATE_PREFIX: &str = "_AWSCTX_";
-
 pub(crate) fn run(args: ExecArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let ExecArgs { profile, server, command: words } = args;
     let profile = crate::target::profile_for(ctx, &profile, Usage::Exec)?;
@@ -116,7 +112,7 @@ fn run_with_server(
     program: &OsString,
     rest: &[OsString],
 ) -> anyhow::Result<ExitCode> {
-    let (mut keys, found) = super::serve::ServedKeys::start(ctx, profile)?;
+    let (mut keys, found) = crate::served::ServedKeys::start(ctx, profile)?;
     if profile != "default"
         && ctx
             .config()?
@@ -243,7 +239,7 @@ fn users_regions(ctx: &Context, command: &mut Command) {
     let last = state.profile.as_deref().and_then(|profile| {
         state.region.clone().or_else(|| {
             let config = ctx.config().ok()?;
-            super::use_::ProfileFacts::of(config, profile).region
+            awsctx_core::facts::ProfileFacts::of(config, profile).region
         })
     });
     for (name, value) in state.users_regions(&ctx.env, last.as_deref()) {
@@ -261,7 +257,9 @@ fn removed_variables(names: impl Iterator<Item = OsString>, server: bool) -> Vec
         .filter(|name| {
             name.to_str().is_some_and(|name| {
                 CONFLICTING.contains(&name)
-                    || name.starts_with(HOOK_STATE_PREFIX)
+                    // The hook's state: a shell started by `exec` starts its own hook afresh
+                    // instead of refreshing the parent shell's profile over these keys.
+                    || name.starts_with(awsctx_core::switch::var::PREFIX)
                     || (server && CONTAINER_VARIABLES.contains(&name))
             })
         })

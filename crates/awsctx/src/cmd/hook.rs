@@ -14,8 +14,8 @@ use clap::CommandFactory as _;
 use clap_complete::env::{Bash, EnvCompleter, Fish, Zsh};
 
 use crate::cli::{ShellArgs, ShellName};
-use crate::cmd::use_::{Session, Trigger};
 use crate::context::Context;
+use crate::switcher::{Switcher, Trigger};
 
 const BASH: &str = include_str!("../../../../shell/awsctx.bash");
 const ZSH: &str = include_str!("../../../../shell/awsctx.zsh");
@@ -147,7 +147,7 @@ fn fill_list(script: &str, words: &[String], separator: &str, line_end: &str) ->
 /// an error is one line, once per shell and directory, and the directory counts as looked at.
 pub(crate) fn run_hook_env(args: &ShellArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let shell = shell_of(args.shell);
-    let mut session = match Session::new(ctx, shell, Trigger::Hook) {
+    let mut session = match Switcher::new(ctx, shell, Trigger::Hook) {
         Ok(session) => session,
         Err(err) => return without_session(ctx, shell, &err),
     };

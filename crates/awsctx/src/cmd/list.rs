@@ -11,8 +11,10 @@ use std::collections::HashMap;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
+use awsctx_core::arn;
 use awsctx_core::cache::{TokenCache, TokenKey};
 use awsctx_core::config::{Config, Nested, Profile, ProfileSource, Value};
+use awsctx_core::facts::current_profile;
 use awsctx_core::text::{escape_line, is_unsafe};
 use jiff::Timestamp;
 use nu_ansi_term::Color;
@@ -89,18 +91,9 @@ pub(crate) fn run(args: &ListArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
             crate::ui::notice(&format!("warning: {error}"));
         }
     }
-    let current = current_profile(ctx);
+    let current = current_profile(&ctx.env).map(str::to_owned);
     crate::print_stdout(&render_table(&rows, current.as_deref()));
     Ok(ExitCode::SUCCESS)
-}
-
-/// This shell's profile: the one awsctx set, else `AWS_PROFILE`.
-pub(crate) fn current_profile(ctx: &Context) -> Option<String> {
-    ctx.env
-        .get("_AWSCTX_PROFILE")
-        .or_else(|| ctx.env.get("AWS_PROFILE"))
-        .or_else(|| ctx.env.get("AWS_DEFAULT_PROFILE"))
-        .map(str::to_owned)
 }
 
 fn row<'a>(
@@ -128,7 +121,8 @@ fn row<'a>(
         ),
         Ok("sso-token") => (session, None, None, session.map(|s| logins.state(Login::Session(s)))),
         Ok("role" | "web-identity") => {
-            let (account, role) = key("role_arn").map_or((None, None), split_role_arn);
+            let arn = key("role_arn");
+            let (account, role) = (arn.and_then(arn::account_of), arn.and_then(arn::role_of));
             (None, account, role, None)
         }
         _ => (None, key("aws_account_id"), None, None),
@@ -136,14 +130,6 @@ fn row<'a>(
     let kind = kind.map_err(|e| e.to_string());
     let account_name = account_id.and_then(|id| names.get(id));
     Row { profile, kind, sso_session, account_id, account_name, role_name, login }
-}
-
-/// `arn:aws:iam::123456789012:role/path/Name` → (`123456789012`, `Name`).
-fn split_role_arn(arn: &str) -> (Option<&str>, Option<&str>) {
-    let mut parts = arn.splitn(6, ':');
-    let account = parts.nth(4).filter(|a| !a.is_empty());
-    let role = parts.next().and_then(|r| r.rsplit('/').next());
-    (account, role)
 }
 
 /// Which login a profile uses: an sso-session, or (legacy) a start URL.
@@ -413,18 +399,4 @@ fn render_table(rows: &[Row<'_>], current: Option<&str>) -> String {
         line(if is_current { "* " } else { "  " }, cells(r, name.as_deref()), style);
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::split_role_arn;
-
-    #[test]
-    fn role_arns_give_account_and_role_name() {
-        assert_eq!(
-            split_role_arn("arn:aws:iam::123456789012:role/path/to/Admin"),
-            (Some("123456789012"), Some("Admin"))
-        );
-        assert_eq!(split_role_arn("not-an-arn"), (None, None));
-    }
 }

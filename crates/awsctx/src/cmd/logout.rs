@@ -5,8 +5,8 @@
 use std::process::ExitCode;
 
 use crate::cli::LogoutArgs;
-use crate::cmd::login::{Choice, choose_session};
 use crate::context::Context;
+use crate::session::{Choice, choose_session};
 
 pub(crate) fn run(args: &LogoutArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let config = ctx.config()?;

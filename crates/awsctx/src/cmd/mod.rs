@@ -17,12 +17,12 @@ mod list;
 mod login;
 mod logout;
 mod pin;
-pub(crate) mod populate;
+mod populate;
 mod refresh;
 mod serve;
 mod status;
 mod trust;
-pub(crate) mod use_;
+mod use_;
 
 pub(crate) fn run(cli: Cli, ctx: &Context) -> anyhow::Result<ExitCode> {
     let Some(command) = cli.command else {

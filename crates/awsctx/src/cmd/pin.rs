@@ -4,27 +4,21 @@
 use std::process::ExitCode;
 
 use awsctx_core::binding::BoundProfile;
+use awsctx_core::facts::current_profile;
 use awsctx_core::lookup::Query;
-use awsctx_core::switch::ShellState;
 
-use crate::cmd::use_::{Session, Trigger, current_dir, known_profile, require_profile};
 use crate::context::Context;
-use crate::target::Usage;
+use crate::switcher::{current_dir, follow, known_profile};
+use crate::target::{Usage, require_profile};
 use crate::ui;
 
 pub(crate) fn run_pin(args: &crate::cli::PinArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let profile = if let Some(typed) = &args.profile {
         crate::target::profile_for(ctx, typed, Usage::Command("pin"))?
     } else {
-        let profile = ShellState::from_env(&ctx.env)
-            .profile
-            .or_else(|| ctx.env.get("AWS_PROFILE").map(str::to_owned))
-            .ok_or_else(|| {
-                ui::error(
-                    "no profile to pin: this shell has none",
-                    "`awsctx pin PROFILE` names one",
-                )
-            })?;
+        let profile = current_profile(&ctx.env).map(str::to_owned).ok_or_else(|| {
+            ui::error("no profile to pin: this shell has none", "`awsctx pin PROFILE` names one")
+        })?;
         require_profile(ctx, &profile)?;
         profile
     };
@@ -80,19 +74,4 @@ pub(crate) fn run_unpin(ctx: &Context) -> anyhow::Result<ExitCode> {
     };
     ui::notice(&format!("unpinned `{}` (was {profile})", dir.display()));
     follow(ctx)
-}
-
-/// Make the current shell follow the new bindings now: the user's explicit binding command
-/// ends a manual override here. Without the hook the change applies at the next prompt of
-/// shells that have it.
-pub(crate) fn follow(ctx: &Context) -> anyhow::Result<ExitCode> {
-    if !Session::is_hooked(ctx) {
-        return Ok(ExitCode::SUCCESS);
-    }
-    let mut session = Session::hooked(ctx, "awsctx pin")?;
-    let binding = session.resolve(false)?;
-    let pwd = session.pwd.clone();
-    session.state.manual = None;
-    let action = session.state.arrive(&pwd, binding.as_ref());
-    session.finish(&action, Trigger::Command)
 }

@@ -4,17 +4,14 @@
 //! line, in the block or out, stays the user's. Everything is decided (token, listing, plan)
 //! before the one write, which goes through the config editor (atomic, locked, backup kept).
 
-pub(crate) mod access;
-pub(crate) mod names;
 mod plan;
-
-pub(crate) use self::names::DEFAULT_TEMPLATE;
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use crate::generated::block_id;
 use awsctx_core::config::{
     Config, ConfigDocument, EditError, ProfileSource, SESSION_DEFAULT_REGION,
 };
@@ -22,11 +19,11 @@ use awsctx_core::text::{Untrusted, escape_line};
 use clap::error::ErrorKind;
 use nu_ansi_term::Color;
 
-use self::access::SessionPortal;
-use self::names::Template;
 use self::plan::{Outside, Plan, Settings};
 use crate::cli::PopulateArgs;
 use crate::context::Context;
+use crate::generated::access::{self, SessionPortal};
+use crate::generated::names::Template;
 use crate::ui::{self, Paint, usage_error};
 
 /// Names listed in one report line before "and N more".
@@ -146,28 +143,6 @@ fn remember_account_names(ctx: &Context, access: &[access::AccountAccess]) {
     if let Err(err) = kept {
         ui::notice(&format!("warning: account names not kept: {err:#}"));
     }
-}
-
-/// The id in the block's markers: `# BEGIN awsctx managed: sso-session NAME`.
-fn block_id(session: &str) -> String {
-    format!("sso-session {session}")
-}
-
-/// The session whose managed block defines profile `name`, if one does, with the account id
-/// and role name the profile has there: the next `populate` rewrites those, and keeps the
-/// rest.
-pub(crate) fn populated_by(
-    document: &ConfigDocument,
-    sessions: impl IntoIterator<Item = String>,
-    name: &str,
-) -> Option<(String, Option<String>, Option<String>)> {
-    sessions.into_iter().find_map(|session| {
-        let block = document.managed_block(&block_id(&session)).ok()??;
-        let config = Config::from_sources(&block, "").ok()?;
-        let profile = config.profile(name)?;
-        let value = |key: &str| profile.get(key).map(str::to_owned);
-        Some((session, value("sso_account_id"), value("sso_role_name")))
-    })
 }
 
 /// The config file as a document, and the current content of the block.

@@ -9,17 +9,18 @@ use std::path::PathBuf;
 
 use awsctx_core::binding::PROFILE_FILE;
 use awsctx_core::config::ProfileKind;
+use awsctx_core::facts::current_profile_from;
 use awsctx_core::refresh::RefreshRecord;
 use awsctx_core::switch::{Origin, ShellState, Skipped, ancestor_of, hook_loaded, resolve_binding};
 use awsctx_core::text::{escape_json, escape_line};
 use awsctx_core::time::{format_cache, parse_lenient};
 use awsctx_login::provider::{CredentialProvider, LoginSession, TokenState};
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::cli::StatusArgs;
-use crate::cmd::use_::current_dir;
 use crate::context::Context;
+use crate::switcher::{current_dir, time_left};
 
 /// What this shell has.
 #[derive(Debug, Default, Serialize)]
@@ -143,11 +144,8 @@ impl Status {
     pub(crate) fn gather(ctx: &Context, now: Timestamp) -> anyhow::Result<Self> {
         let env = &ctx.env;
         let mut status = Status::default();
-        if let Some((name, from)) = ["_AWSCTX_PROFILE", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"]
-            .into_iter()
-            .find_map(|var| env.get(var).map(|p| (p.to_owned(), var)))
-        {
-            status.profile = Some(name);
+        if let Some((name, from)) = current_profile_from(env) {
+            status.profile = Some(name.to_owned());
             status.profile_from = Some(from);
         }
         status.region =
@@ -363,7 +361,7 @@ impl Switcher {
         let (pins, trust) = (state_dir.load_pins()?, state_dir.load_trust()?);
         let mut config_error = None;
         let resolution = resolve_binding(&dir, &pins, &trust, |p| {
-            crate::cmd::use_::known_profile(ctx, p).unwrap_or_else(|err| {
+            crate::switcher::known_profile(ctx, p).unwrap_or_else(|err| {
                 config_error.get_or_insert(err);
                 None
             })
@@ -375,7 +373,7 @@ impl Switcher {
         let display = |p: &std::path::Path| p.display().to_string();
         let binding = match (resolution.skipped.first(), resolution.binding) {
             (Some(skipped), _) => match skipped {
-                Skipped::Untrusted { path, profile } => Binding {
+                Skipped::Untrusted { path, profile, .. } => Binding {
                     kind: "file",
                     root: path.parent().map(display).unwrap_or_default(),
                     file: Some(display(path)),
@@ -516,26 +514,6 @@ impl SsoLogin {
     }
 }
 
-/// `59m left`, `7h 5m left`, `expired 3m ago`.
-pub(crate) fn time_left(seconds: i64) -> String {
-    let span = |s: i64| {
-        let d = SignedDuration::from_secs(s.abs());
-        let (h, m) = (d.as_secs() / 3600, (d.as_secs() % 3600) / 60);
-        if h > 0 {
-            format!("{h}h {m}m")
-        } else if m > 0 {
-            format!("{m}m")
-        } else {
-            format!("{}s", d.as_secs())
-        }
-    };
-    if seconds > 0 {
-        format!("{} left", span(seconds))
-    } else {
-        format!("expired {} ago", span(seconds))
-    }
-}
-
 impl Refresh {
     fn of(ctx: &Context, profile: &str, now: Timestamp) -> Option<Self> {
         let state = ctx.state_dir().ok()?;
@@ -561,18 +539,5 @@ impl Refresh {
             next_try: next.map(format_cache),
             seconds_to_next_try: next.map(|_| record.next_try - now_secs).filter(|s| *s > 0),
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::time_left;
-
-    #[test]
-    fn time_left_reads_like_a_person_wrote_it() {
-        assert_eq!(time_left(3599), "59m left");
-        assert_eq!(time_left(7 * 3600 + 300), "7h 5m left");
-        assert_eq!(time_left(42), "42s left");
-        assert_eq!(time_left(-180), "expired 3m ago");
     }
 }

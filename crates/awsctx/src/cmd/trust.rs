@@ -7,9 +7,8 @@ use std::process::ExitCode;
 
 use awsctx_core::binding::{BindingError, PROFILE_FILE, parse_profile_file, read_profile_file};
 
-use crate::cmd::pin::follow;
-use crate::cmd::use_::current_dir;
 use crate::context::Context;
+use crate::switcher::{current_dir, follow};
 use crate::ui;
 
 pub(crate) fn run_allow(args: &crate::cli::TrustArgs, ctx: &Context) -> anyhow::Result<ExitCode> {

@@ -83,7 +83,8 @@ fn a_pty_session_writes_the_same_file_as_flags() {
     p.expect("   1) payments-prod, aws+payments-prod@example.com (111111111111)").unwrap();
     p.expect("   2) payments-prod-1,").unwrap();
     p.expect("AWS account (number, or text to filter): ").unwrap();
-    p.send_line("1").unwrap();
+    // Every label holds an id with a `1`: only `#` makes the number a position.
+    p.send_line("#1").unwrap();
     p.expect("using the account ID 111111111111").unwrap();
     p.expect("   1) AdministratorAccess").unwrap();
     p.expect("   2) PowerUserAccess").unwrap();
@@ -414,4 +415,30 @@ fn the_wizard_names_the_role_as_populate_does_and_populate_keeps_what_it_set() {
             .then_some("ap-south-1");
         assert_eq!(profile.get("region"), expected, "region of `{}`", profile.name());
     }
+}
+
+#[test]
+fn text_that_looks_like_a_number_filters_the_accounts_before_it_picks_by_position() {
+    let sandbox = Sandbox::new(mock());
+    sandbox.seed_token("corp");
+    let mut cmd = sandbox.command(&["configure", "sso"]);
+    cmd.env("TERM", "dumb");
+    let mut p = Session::spawn(cmd).expect("spawn in a PTY");
+    p.set_expect_timeout(Some(Duration::from_secs(20)));
+    let mut step = |prompt: &str, answer: &str| {
+        p.expect(prompt).unwrap_or_else(|e| panic!("waiting for {prompt:?}: {e}"));
+        p.send_line(answer).expect("answer");
+    };
+    step("SSO session name [None]: ", "corp");
+    step("SSO start URL [None]: ", &sandbox.mock.start_url());
+    step("SSO region [None]: ", "us-east-1");
+    step("SSO registration scopes [sso:account:access]: ", "");
+    p.expect("AWS account (number, or text to filter): ").expect("account prompt");
+    // `008` is in one account id only (111410112008); as a position it would be row 8.
+    p.send_line("008").unwrap();
+    p.expect("   1) audit-shared-2, aws+audit-shared-2@example.com (111410112008)").unwrap();
+    p.expect("AWS account (number, or text to filter): ").unwrap();
+    p.send_line("").unwrap();
+    p.expect("using the account ID 111410112008").unwrap();
+    p.expect("the only role available to you is: ").unwrap();
 }

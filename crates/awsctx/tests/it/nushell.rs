@@ -166,3 +166,114 @@ fn a_real_interactive_nu_switches_on_cd_and_back_with_dash() {
     assert!(out.contains("profile=unset"), "leaving the pinned tree: {out}");
     nu.send_line("exit").unwrap();
 }
+
+/// The sandbox's Nushell hook calling the binary through a wrapper that logs each call's
+/// arguments to the file returned, so a test counts the processes its prompts start.
+fn count_hook_processes(sb: &Sandbox) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let count = sb.root.join("count");
+    let wrapper = sb.root.join("wrapper");
+    let bin = crate::switch::BIN;
+    std::fs::write(
+        &wrapper,
+        format!("#!/bin/sh\necho \"$*\" >> '{}'\nexec '{bin}' \"$@\"\n", count.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = sb.hook_file("nu");
+    let hook = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, hook.replace(bin, &wrapper.display().to_string())).unwrap();
+    count
+}
+
+#[test]
+fn a_pin_made_in_another_process_switches_nu_at_its_next_prompt() {
+    if !have_nu() {
+        return;
+    }
+    let sb = Sandbox::new();
+    sb.seed_keys(DEV, Duration::from_secs(3570));
+    let repo = sb.dir("repo");
+    // The other shell: awsctx run without this shell's state (no child sees the record).
+    let script = format!(
+        "cd '{repo}'\nprompt\nshow AWS_PROFILE\n^'{bin}' pin dev\nprompt\nshow AWS_PROFILE\n\
+         ^'{bin}' unpin\nprompt\nshow AWS_PROFILE",
+        repo = repo.display(),
+        bin = crate::switch::BIN,
+    );
+    let out = sb.run("nu", &script);
+    assert_eq!(
+        lines(&stdout(&out)),
+        ["AWS_PROFILE unset", "AWS_PROFILE=<dev>", "AWS_PROFILE unset"],
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_logout_and_a_new_login_elsewhere_are_followed_by_nu_at_its_next_prompt() {
+    if !have_nu() {
+        return;
+    }
+    let mut sb = Sandbox::new();
+    let browser = crate::support::FakeBrowser::start(&sb.root);
+    sb.set_env("BROWSER", &browser.script.display().to_string());
+    sb.seed_login();
+    let old = sb.seed_keys(DEV, Duration::from_secs(3570));
+    let script = format!(
+        "cd '{root}'\nprompt\nawsctx dev\n^'{bin}' logout\nprompt\nshow AWS_PROFILE AWS_ACCESS_KEY_ID\n\
+         ^'{bin}' login --sso-session corp --use-device-code out+err> /dev/null\nprompt\nshow AWS_ACCESS_KEY_ID\n\
+         awsctx logout\nshow AWS_ACCESS_KEY_ID AWS_SESSION_TOKEN",
+        root = sb.root.display(),
+        bin = crate::switch::BIN,
+    );
+    let out = sb.run("nu", &script);
+    let (text, err) = (stdout(&out), stderr(&out));
+    let seen = lines(&text);
+    assert_eq!(seen.len(), 5, "{text}{err}");
+    assert_eq!(seen[..2], ["AWS_PROFILE=<dev>", "AWS_ACCESS_KEY_ID unset"], "{err}");
+    assert!(
+        seen[2].starts_with("AWS_ACCESS_KEY_ID=<ASIA") && !seen[2].contains(&old),
+        "the new login's keys: {text}{err}"
+    );
+    assert_eq!(
+        seen[3..],
+        ["AWS_ACCESS_KEY_ID unset", "AWS_SESSION_TOKEN unset"],
+        "a logout here drops the keys at once: {err}"
+    );
+}
+
+#[test]
+fn a_missing_or_oversized_changes_file_is_passed_over_silently_and_a_later_change_is_followed() {
+    if !have_nu() {
+        return;
+    }
+    let sb = Sandbox::new();
+    sb.seed_keys(DEV, Duration::from_secs(3570));
+    let count = count_hook_processes(&sb);
+    let prompts = "prompt\n".repeat(20);
+    // The first prompt learns the pins (one process); none has changed anything yet.
+    let script = format!(
+        "cd '{root}'\nprompt\nlet changes = $env._AWSCTX._AWSCTX_CHANGES\nprint ($changes | path exists)\n\
+         {prompts}\
+         mkdir ($changes | path dirname)\n'' | fill -c x -w 1000000 | save -f $changes\n{prompts}\
+         print -e '--'\nrm $changes\n^'{bin}' pin dev\nprompt\nshow AWS_PROFILE\n{prompts}show AWS_PROFILE",
+        root = sb.root.display(),
+        bin = crate::switch::BIN,
+    );
+    let out = sb.run("nu", &script);
+    assert_eq!(
+        lines(&stdout(&out)),
+        ["false", "AWS_PROFILE=<dev>", "AWS_PROFILE=<dev>"],
+        "{}",
+        stderr(&out)
+    );
+    let err = stderr(&out);
+    assert!(err.starts_with("--\n"), "nothing said about a missing or oversized file: {err}");
+    let calls = std::fs::read_to_string(&count).unwrap_or_default();
+    assert_eq!(
+        lines(&calls),
+        ["hook-env nu"; 2],
+        "one process for the first prompt and one for the pin, none for the other prompts"
+    );
+}

@@ -652,14 +652,18 @@ fn an_untrusted_profile_file_never_switches_and_says_what_to_run() {
     );
     assert!(!stdout(&out).contains("AWS_PROFILE"), "{}", stdout(&out));
 
-    // Allowed, then edited: untrusted again.
+    // Allowed, then edited: untrusted again, and said so.
     assert!(sb.awsctx(&repo, &["allow"]).output().unwrap().status.success());
     let out = sb.awsctx(&repo, &["hook-env", "bash"]).output().unwrap();
     assert!(stdout(&out).contains("export AWS_PROFILE='dev'"), "{}", stdout(&out));
     std::fs::write(repo.join(".aws-profile"), "prod-ro\n").unwrap();
     let out = sb.awsctx(&repo, &["hook-env", "bash"]).output().unwrap();
     assert!(!stdout(&out).contains("AWS_PROFILE"), "{}", stdout(&out));
-    assert!(stderr(&out).contains("(profile `prod-ro`) is not allowed yet"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("(profile `prod-ro`) changed since you allowed it"),
+        "{}",
+        stderr(&out)
+    );
 
     // A file naming a profile the config does not have: skipped, with the reason.
     std::fs::write(repo.join(".aws-profile"), "ghost\n").unwrap();
@@ -739,4 +743,52 @@ fn status_says_where_the_profile_came_from_and_what_binds_this_directory() {
     assert_eq!(here["file"], proj.join(".aws-profile").display().to_string());
     assert_eq!(here["profile"], "prod-ro");
     assert_eq!(untrusted["profile"], "static", "leaving the pinned tree restored static");
+}
+
+#[test]
+fn an_allowed_profile_file_edited_since_says_it_changed_not_that_it_was_never_allowed() {
+    let sb = Sandbox::new();
+    let repo = sb.dir("repo");
+    let file = repo.join(".aws-profile");
+    std::fs::write(&file, "dev\n").unwrap();
+    assert!(sb.awsctx(&repo, &["allow"]).output().unwrap().status.success());
+    std::fs::write(&file, "prod-ro\n").unwrap();
+    let out = sb.awsctx(&repo, &["hook-env", "bash"]).output().unwrap();
+    assert!(!stdout(&out).contains("AWS_PROFILE"), "{}", stdout(&out));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "awsctx: `{}` (profile `prod-ro`) changed since you allowed it — run `awsctx allow` to trust it\n",
+            file.display()
+        )
+    );
+}
+
+#[test]
+fn bare_awsctx_with_no_profiles_says_how_to_start_and_fails() {
+    let sb = Sandbox::new();
+    let none = sb.root.join("none");
+    for hooked in [false, true] {
+        let mut cmd = sb.awsctx(&sb.home, &[]);
+        cmd.env("AWS_CONFIG_FILE", &none).env("AWS_SHARED_CREDENTIALS_FILE", &none);
+        cmd.env("SHELL", "/bin/zsh");
+        if hooked {
+            cmd.env("_AWSCTX_SHELL", "zsh");
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        assert_eq!(out.stdout, b"");
+        let hint = if hooked {
+            "hint: `awsctx configure sso` sets one up\n".to_owned()
+        } else {
+            "hint: `awsctx configure sso` sets one up; to switch to it in this shell, add `eval \"$(awsctx hook zsh)\"` to ~/.zshrc\n".to_owned()
+        };
+        assert_eq!(
+            stderr(&out),
+            format!(
+                "awsctx: error: there are no AWS profiles in the config or credentials file\n{hint}"
+            ),
+            "hooked: {hooked}"
+        );
+    }
 }

@@ -322,7 +322,8 @@ fn account_names_in_the_configure_picker_are_escaped() {
     let listed = String::from_utf8_lossy(listed.before()).into_owned();
     assert!(listed.contains(&format!("payments{ESCAPED}")), "{listed:?}");
     assert!(!listed.contains("\x1b]0;pwned"), "{listed:?}");
-    p.send_line("2").unwrap();
+    // `2` alone would filter (it is in `222222222222`): `#2` is row 2.
+    p.send_line("#2").unwrap();
     p.expect(expectrl::Eof).expect("the wizard ends");
     assert!(sandbox.config_text().contains("sso_account_id = 111111111111"));
 }

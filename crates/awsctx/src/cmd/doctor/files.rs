@@ -10,7 +10,8 @@ use awsctx_core::file::{Distrust, judge_file, judge_folder};
 use awsctx_login::provider::{CredentialProvider, LoginSession, TokenState};
 use jiff::Timestamp;
 
-use super::{Report, count, human, shell_path};
+use super::{Report, count, shell_path};
+use crate::switcher::time_left;
 
 pub(super) fn check_config(
     config: &Config,
@@ -114,7 +115,8 @@ pub(super) fn check_logins(
             .is_some_and(|token| session.session_name().is_some() && token.can_refresh(now));
         match provider.token_state(&session.token_key()) {
             Ok(TokenState::Valid { expires_at }) => {
-                let left = human(expires_at.duration_since(now));
+                let left = time_left(expires_at.duration_since(now).as_secs());
+                let left = left.trim_end_matches(" left");
                 let renews = if renews { ", then renews itself" } else { "" };
                 report.ok(format!("{what}: logged in, valid for {left}{renews}"));
             }

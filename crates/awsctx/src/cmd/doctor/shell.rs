@@ -55,7 +55,7 @@ fn loaded(ctx: &Context) -> Check {
         };
         return Check::Ok(format!("shell hook: loaded in {shell}{clock}{check}"));
     }
-    let fix = crate::cmd::use_::hook_hint(ctx);
+    let fix = crate::switcher::hook_hint(ctx);
     Check::Fail(format!("shell hook: not loaded in this shell; {fix}, then open a new shell"))
 }
 

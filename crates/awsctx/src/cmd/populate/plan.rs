@@ -5,7 +5,7 @@
 //! `sso_role_name`, and `region` where given; never `sso_start_url`/`sso_region`). Populate
 //! owns those keys and the header, nothing else: the editor keeps every other line of a
 //! generated profile (see [`ConfigDocument::set_managed_block`]). Names come from the template
-//! (see [`super::names`]); a profile whose name changes (another account now shares its name,
+//! (see [`crate::generated::names`]); a profile whose name changes (another account now shares its name,
 //! another template) keeps its lines under the new name. A name defined outside the block is
 //! never taken: that profile is skipped; an account × role that a profile outside the block
 //! already gives through this session gets no second profile. Profiles of the block whose
@@ -21,8 +21,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use awsctx_core::config::{Config, ManagedProfile, Profile};
 
-use super::access::{AccountAccess, is_account_id, is_role_name};
-use super::names::{Candidate, NameValues, Template, assign, normalise};
+use crate::generated::access::{AccountAccess, is_account_id, is_role_name};
+use crate::generated::names::{Candidate, NameValues, Template, assign, normalise};
 
 /// The keys populate always writes (`region` too, when it is given).
 const ACCESS_KEYS: [&str; 3] = ["sso_session", "sso_account_id", "sso_role_name"];
