@@ -86,7 +86,7 @@ impl EnvCompleter for FlagsOnDash {
     }
 }
 
-/// clap_complete's registration of `awsctx`'s completion in `shell` (a TAB runs `completer`),
+/// `clap_complete`'s registration of `awsctx`'s completion in `shell` (a TAB runs `completer`),
 /// with what awsctx adds to it: the hook and the packaged scripts both print this.
 pub(crate) fn registration(shell: &dyn EnvCompleter, completer: &str) -> io::Result<String> {
     let mut out = Vec::new();
