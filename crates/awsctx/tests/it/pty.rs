@@ -507,8 +507,8 @@ fn a_second_tab_after_a_whole_profile_name_adds_no_flag() {
 /// names (not the files around), and flags once a `-` is typed.
 #[test]
 fn the_packaged_completion_scripts_complete_profile_names_without_the_hook() {
-    use crate::switch::{BIN, stderr, stdout};
-    let mut sb = Sandbox::new();
+    use crate::support::{BIN, stderr, stdout};
+    let mut sb = Sandbox::switcher();
     sb.add_profile("[profile data]\nregion = eu-west-1");
     std::fs::write(sb.root.join("dfile"), "").unwrap();
     sb.dir("ddir");
@@ -536,7 +536,7 @@ fn the_packaged_completion_scripts_complete_profile_names_without_the_hook() {
              printf '%s\\n' \"${{COMPREPLY[@]}}\"; echo =; }}\n\
              c awsctx login --profile d\nc awsctx d\nc awsctx --re"
         );
-        let out = sb.run_raw("bash", &script);
+        let out = sb.shell_raw("bash", &script);
         let got: Vec<String> = stdout(&out).split("=\n").map(sorted).collect();
         assert_eq!(got[..3], expected, "bash: {}", stderr(&out));
     }
@@ -547,15 +547,14 @@ fn the_packaged_completion_scripts_complete_profile_names_without_the_hook() {
              complete -C 'awsctx login --profile d'; echo =\ncomplete -C 'awsctx d'; echo =\n\
              complete -C 'awsctx --re'; echo ="
         );
-        let out = sb.run_raw("fish", &script);
+        let out = sb.shell_raw("fish", &script);
         let got: Vec<String> = stdout(&out).split("=\n").map(sorted).collect();
         assert_eq!(got[..3], expected, "fish: {}", stderr(&out));
     }
     if shells().contains(&"zsh") {
         // `_awsctx` in `fpath` is what `compinit` binds to `awsctx`; a TAB lists what it offers.
-        let mut cmd = Command::new("zsh");
-        cmd.args(["-f", "-i"]).env_clear().envs(sb.env()).env("TERM", "dumb");
-        cmd.current_dir(&sb.root);
+        let mut cmd = sb.shell_command("zsh", &["-i"]);
+        cmd.env("TERM", "dumb");
         let mut session = Session::spawn(cmd).expect("spawn zsh on a pty");
         session.set_expect_timeout(Some(Duration::from_secs(20)));
         let mut t = Term { session, shell: "zsh", count: 0, log: String::new() };
