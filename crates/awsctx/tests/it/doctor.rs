@@ -11,7 +11,7 @@ use awsctx_core::cache::{RoleCredentials, TokenKey};
 use awsctx_core::secret::Secret;
 use jiff::{SignedDuration, Timestamp};
 
-use crate::support::{Sandbox, seconds_from_now, stdout};
+use crate::support::{BIN, Sandbox, seconds_from_now, shells, snapshot_settings, stderr, stdout};
 
 /// A set-up that passes every check: the hook loaded, a session and a legacy profile logged
 /// in, cached keys, a role profile (so STS is probed), files private, the mock answering.
@@ -51,7 +51,7 @@ fn doctor(sandbox: &Sandbox, env: &[(&str, &str)]) -> Output {
     sandbox
         .awsctx()
         .env("SHELL", "/bin/bash")
-        .env("_AWSCTX_PWD", sandbox.home.path())
+        .env("_AWSCTX_PWD", sandbox.home.as_path())
         .envs(env.iter().copied())
         .arg("doctor")
         .output()
@@ -62,27 +62,12 @@ fn doctor(sandbox: &Sandbox, env: &[(&str, &str)]) -> Output {
 /// exit code it must come with.
 fn check(name: &str, sandbox: &Sandbox, out: &Output, code: i32) {
     let text = stdout(out);
-    assert_eq!(out.status.code(), Some(code), "{text}{}", crate::support::stderr(out));
+    assert_eq!(out.status.code(), Some(code), "{text}{}", stderr(out));
     for line in text.lines() {
         assert!(line.starts_with("✓ ") || line.starts_with("✗ "), "not a check line: {line}");
     }
     sandbox.assert_no_secret_in(&text);
-    let mut settings = insta::Settings::clone_current();
-    settings.add_filter(&regex_escape(&sandbox.home.path().display().to_string()), "[HOME]");
-    settings.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]");
-    settings.add_filter(r"\(\d+ ms\)", "([N] ms)");
-    settings.add_filter(r"valid for (\d+h )?\d+[ms]", "valid for [TIME]");
-    settings.bind(|| insta::assert_snapshot!(name, text));
-}
-
-fn regex_escape(text: &str) -> String {
-    text.chars().fold(String::new(), |mut out, c| {
-        if "\\.+*?()|[]{}^$#&-~".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-        out
-    })
+    snapshot_settings(&sandbox.home).bind(|| insta::assert_snapshot!(name, text));
 }
 
 /// A server that answers every request `404` with a `Date` `offset` away from now.
@@ -260,19 +245,15 @@ fn a_missing_or_empty_ca_bundle_is_a_failure() {
 /// `rc`: the rc file is sourced, one prompt runs, then doctor.
 fn doctor_in(sandbox: &Sandbox, shell: &str, name: &str, rc: &str) -> Output {
     std::fs::write(sandbox.path(name), rc).unwrap();
-    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_awsctx")).parent().unwrap();
+    let bin = std::path::Path::new(BIN).parent().unwrap();
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
-    let (args, prompt): (&[&str], _) = match shell {
-        "bash" => (&["--norc", "--noprofile", "-c"], "eval \"$PROMPT_COMMAND\""),
-        _ => (&["-f", "-c"], "for f in $precmd_functions; do $f; done"),
+    let prompt = match shell {
+        "bash" => "eval \"$PROMPT_COMMAND\"",
+        _ => "for f in $precmd_functions; do $f; done",
     };
     let script = format!("source ~/{name}; {prompt}; awsctx doctor");
-    let cmd = sandbox.awsctx();
-    std::process::Command::new(shell)
-        .args(args)
-        .arg(script)
-        .env_clear()
-        .envs(cmd.get_envs().filter_map(|(k, v)| Some((k.to_owned(), v?.to_owned()))))
+    sandbox
+        .shell_command(shell, &["-c", &script])
         .env("PATH", path)
         .env("SHELL", format!("/bin/{shell}"))
         .output()
@@ -282,7 +263,7 @@ fn doctor_in(sandbox: &Sandbox, shell: &str, name: &str, rc: &str) -> Output {
 #[test]
 fn doctor_names_the_rc_line_that_undoes_the_hook_in_the_live_shell() {
     let sandbox = healthy();
-    let shells = crate::switch::shells();
+    let shells = shells();
     if shells.contains(&"bash") {
         let out = doctor_in(
             &sandbox,

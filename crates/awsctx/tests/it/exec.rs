@@ -127,7 +127,7 @@ fn a_missing_command_is_one_line_and_exit_127() {
 #[test]
 fn a_needed_login_is_an_error_with_the_login_command_and_no_browser() {
     let sandbox = Sandbox::new();
-    let browser = FakeBrowser::recording(sandbox.home.path());
+    let browser = FakeBrowser::recording(sandbox.home.as_path());
     let out = sandbox
         .awsctx()
         .env("BROWSER", &browser.script)
