@@ -96,27 +96,28 @@ def _awsctx_prompt_work [] {
     # Have pins, trust records or logins changed, in this shell or another? awsctx keeps an
     # empty file named by the line of its `changes` file, `changes.d/<line>`: gone, the line
     # has changed (`path exists` costs a fifth of reading the line). Before any line, the folder
-    # appears with the first. The name is awsctx's digits, checked anyway. Inline, as a command
-    # call costs as much as the check.
+    # appears with the first. The name is awsctx's digits; anything else counts as no marker.
+    # Inline, as a command call costs as much as the check.
     let changes = ($state._AWSCTX_CHANGES? | default "")
     let seen = ($state._AWSCTX_SEEN? | default "")
-    if $changes == "" {
-    } else if $seen == $state._AWSCTX_UNMARKED? {
-        # No marker for this line (a linked or foreign `changes.d`, a line not written by
-        # awsctx): read the line instead, a regular file only (a pipe would hold the prompt),
-        # at most 257 bytes of it, as the binary reads it.
-        if ($changes | path type) == "file" {
-            let head = try { open --raw $changes | first 257 } catch { null }
-            if $head != null and ($head | length) <= 256 and ($head | decode | lines | get -o 0 | default $seen) != $seen {
+    if $changes != "" {
+        if $seen == $state._AWSCTX_UNMARKED? {
+            # No marker for this line (a linked or foreign `changes.d`, a line not written by
+            # awsctx): read the line instead, a regular file only (a pipe would hold the
+            # prompt), at most 257 bytes of it, as the binary reads it.
+            if ($changes | path type) == "file" {
+                let head = try { open --raw $changes | first 257 } catch { null }
+                if $head != null and ($head | length) <= 256 and ($head | decode | lines | get -o 0 | default $seen) != $seen {
+                    return "changes"
+                }
+            }
+        } else if $seen == "" {
+            if ($"($changes).d" | path exists) {
                 return "changes"
             }
-        }
-    } else if $seen == "" {
-        if ($"($changes).d" | path exists) {
+        } else if not ($seen =~ '^[0-9-]+$') or not ($"($changes).d/($seen)" | path exists) {
             return "changes"
         }
-    } else if $seen =~ '^[0-9-]+$' and not ($"($changes).d/($seen)" | path exists) {
-        return "changes"
     }
     if $state._AWSCTX_PWD? != $env.PWD {
         return "pwd"
