@@ -163,10 +163,8 @@ def _awsctx_complete [context: string] {
 # Switch AWS profiles; see `awsctx --help`.
 def --env --wrapped awsctx [...args: string@_awsctx_complete] {
     let first = ($args | get -o 0 | default "")
-    let passthrough = [
-        list ls status export credential-process exec serve console configure populate
-        hook completions doctor help hook-env hook-refresh -c --current
-    ]
+    # Every command and flag whose output is for reading (from the command line's definition).
+    let passthrough = [__AWSCTX_PASS_THROUGH__]
     let reading = ($args | any {|a| $a in [-h --help -V --version] })
     if $first == "login" {
         with-env (_awsctx_state) { ^$AWSCTX_BIN ...$args }

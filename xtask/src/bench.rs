@@ -608,21 +608,7 @@ fn row_prompt(bench: &Bench) -> anyhow::Result<Measured> {
     const THEIRS: u32 = 300;
     const REPEATS: usize = 5;
     let direnv = which("direnv").context("direnv is not installed (apt-get install direnv)")?;
-    let home = bench.home("prompt")?;
-    let dir = home.join("work");
-    std::fs::create_dir_all(&dir)?;
-    std::fs::write(home.join(".aws/config"), "[profile dev]\nregion = eu-west-1\n")?;
-    let count = home.join("spawns");
-    let wrapper = home.join("awsctx-counting");
-    std::fs::write(
-        &wrapper,
-        format!(
-            "#!/bin/sh\necho x >> '{}'\nexec '{}' \"$@\"\n",
-            count.display(),
-            bench.bin.display()
-        ),
-    )?;
-    set_executable(&wrapper)?;
+    let Counted { home, dir, count, wrapper } = counted_home(bench, "prompt")?;
     // Microseconds per call: (loop of calls - empty loop) / calls.
     let script = format!(
         r#"eval "$('{bin}' hook bash)"
@@ -642,39 +628,17 @@ echo "theirs $(per {THEIRS} _direnv_hook)"
         dir = dir.display(),
         wrapper = wrapper.display(),
     );
-    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
-    for _ in 0..REPEATS {
-        let mut cmd = Command::new("bash");
-        sandbox_env(&mut cmd, &home);
-        cmd.args(["--norc", "--noprofile", "-c", &script]).current_dir(&dir);
-        let out = crate::output(&mut cmd)?;
-        let value = |label: &str| -> anyhow::Result<u64> {
-            out.lines()
-                .find_map(|l| l.strip_prefix(label)?.trim().parse::<i64>().ok())
-                .map(|ns| u64::try_from(ns.max(0)).unwrap_or(0))
-                .with_context(|| format!("no `{label}` line in {out:?}"))
-        };
-        ours.push(Duration::from_nanos(value("ours ")?));
-        theirs.push(Duration::from_nanos(value("theirs ")?));
-    }
-    ours.sort();
-    theirs.sort();
-    let (ours, theirs) = (ours[REPEATS / 2], theirs[REPEATS / 2]);
+    let prompts = || bash_script(&home, &dir, &script);
+    let [ours, theirs] = medians_per_call(REPEATS, prompts, ["ours ", "theirs "])?;
     let spawns = std::fs::read_to_string(&count).map_or(0, |c| c.lines().count());
-    let share = ours.as_secs_f64() / theirs.as_secs_f64().max(1e-12);
-    Ok(Measured {
-        ours: "_awsctx_hook (bash prompt, nothing changed)".into(),
-        ours_median: ours,
-        peer: Some(("_direnv_hook".into(), theirs)),
-        budget: "0 spawns; ≤ 2% of direnv's".into(),
-        pass: spawns == 0 && share <= 0.02,
-        note: format!(
-            "{:.3}% of direnv's; {spawns} awsctx spawns in {} prompts",
-            share * 100.0,
-            OURS as usize * REPEATS
-        ),
-        ratio: None,
-    })
+    Ok(idle_prompt(
+        "_awsctx_hook (bash prompt, nothing changed)",
+        ours,
+        "_direnv_hook",
+        theirs,
+        spawns,
+        OURS as usize * REPEATS,
+    ))
 }
 
 /// The pre-command check (bash's `DEBUG` trap) before a command line where nothing is due:
@@ -683,21 +647,7 @@ echo "theirs $(per {THEIRS} _direnv_hook)"
 fn row_command(bench: &Bench) -> anyhow::Result<Measured> {
     const LINES: u32 = 10_000;
     const REPEATS: usize = 5;
-    let home = bench.home("command")?;
-    let dir = home.join("work");
-    std::fs::create_dir_all(&dir)?;
-    std::fs::write(home.join(".aws/config"), "[profile dev]\nregion = eu-west-1\n")?;
-    let count = home.join("spawns");
-    let wrapper = home.join("awsctx-counting");
-    std::fs::write(
-        &wrapper,
-        format!(
-            "#!/bin/sh\necho x >> '{}'\nexec '{}' \"$@\"\n",
-            count.display(),
-            bench.bin.display()
-        ),
-    )?;
-    set_executable(&wrapper)?;
+    let Counted { home, dir, count, wrapper } = counted_home(bench, "command")?;
     // Nanoseconds per command line: (lines with the trap - lines without) / lines.
     let script = format!(
         r#"eval "$('{bin}' hook bash)"
@@ -715,7 +665,7 @@ c=$(us); eval "$lines"; d=$(us)
 trap - DEBUG
 e=$(us); for ((i = 0; i < {LINES}; i++)); do _awsctx_hook; done; f=$(us)
 g=$(us); for ((i = 0; i < {LINES}; i++)); do :; done; h=$(us)
-[[ "$with" == *_awsctx_hook* ]] || echo "no trap: $with"
+[[ "$with" == *_awsctx_hook* ]] || {{ echo "the hook installed no DEBUG trap: $with" >&2; exit 1; }}
 echo "ours $(( ((d - c) - (b - a)) * 1000 / {LINES} ))"
 echo "prompt $(( ((f - e) - (h - g)) * 1000 / {LINES} ))"
 "#,
@@ -723,25 +673,8 @@ echo "prompt $(( ((f - e) - (h - g)) * 1000 / {LINES} ))"
         dir = dir.display(),
         wrapper = wrapper.display(),
     );
-    let (mut ours, mut prompt) = (Vec::new(), Vec::new());
-    for _ in 0..REPEATS {
-        let mut cmd = Command::new("bash");
-        sandbox_env(&mut cmd, &home);
-        cmd.args(["--norc", "--noprofile", "-c", &script]).current_dir(&dir);
-        let out = crate::output(&mut cmd)?;
-        anyhow::ensure!(!out.contains("no trap:"), "the hook installed no `DEBUG` trap: {out}");
-        let value = |label: &str| -> anyhow::Result<u64> {
-            out.lines()
-                .find_map(|l| l.strip_prefix(label)?.trim().parse::<i64>().ok())
-                .map(|ns| u64::try_from(ns.max(0)).unwrap_or(0))
-                .with_context(|| format!("no `{label}` line in {out:?}"))
-        };
-        ours.push(Duration::from_nanos(value("ours ")?));
-        prompt.push(Duration::from_nanos(value("prompt ")?));
-    }
-    ours.sort();
-    prompt.sort();
-    let (ours, prompt) = (ours[REPEATS / 2], prompt[REPEATS / 2]);
+    let prompts = || bash_script(&home, &dir, &script);
+    let [ours, prompt] = medians_per_call(REPEATS, prompts, ["ours ", "prompt "])?;
     let spawns = std::fs::read_to_string(&count).map_or(0, |c| c.lines().count());
     Ok(Measured {
         ours: "DEBUG trap before a command line (bash, nothing due)".into(),
@@ -815,8 +748,7 @@ fn row_enter(bench: &Bench) -> anyhow::Result<Measured> {
 /// The Nushell hook on a prompt where nothing changed: the `pre_prompt` hook as registered,
 /// timed in one `nu` process (`timeit`) over many calls, minus an empty hook's, with a `changes`
 /// file to read (as on any machine where something was ever pinned), its awsctx processes
-/// counted. The
-/// peer is direnv's bash hook on the same prompts, as in the bash row: direnv has no Nushell
+/// counted. The peer is direnv's bash hook on the same prompts, as in the bash row: direnv has no Nushell
 /// hook of its own.
 fn row_prompt_nu(bench: &Bench) -> anyhow::Result<Measured> {
     use std::os::unix::fs::PermissionsExt;
@@ -825,10 +757,7 @@ fn row_prompt_nu(bench: &Bench) -> anyhow::Result<Measured> {
     const REPEATS: usize = 5;
     let direnv = which("direnv").context("direnv is not installed (apt-get install direnv)")?;
     let nu = nu_or_skip()?;
-    let home = bench.home("prompt-nu")?;
-    let dir = home.join("work");
-    std::fs::create_dir_all(&dir)?;
-    std::fs::write(home.join(".aws/config"), "[profile dev]\nregion = eu-west-1\n")?;
+    let Counted { home, dir, count, wrapper } = counted_home(bench, "prompt-nu")?;
     // A change made once.
     let state = home.join(".local/state/awsctx");
     std::fs::create_dir_all(&state)?;
@@ -839,8 +768,7 @@ fn row_prompt_nu(bench: &Bench) -> anyhow::Result<Measured> {
     std::fs::create_dir_all(state.join("changes.d"))?;
     std::fs::set_permissions(state.join("changes.d"), std::fs::Permissions::from_mode(0o700))?;
     std::fs::write(state.join("changes.d/1765000000000000000-4242"), "")?;
-    let count = home.join("spawns");
-    let hook = counted_nu_hook(bench, &home, &count)?;
+    let hook = counted_nu_hook(bench, &home, &wrapper)?;
     // The first prompt learns the pins (one process); the count starts after it.
     let script = format!(
         r"source '{hook}'
@@ -856,39 +784,102 @@ print $'ours (($ours - $empty) / {OURS} | into int)'",
         dir = dir.display(),
         count = count.display(),
     );
-    let mut ours = Vec::new();
-    for _ in 0..REPEATS {
+    let prompts = || {
         let mut cmd = Command::new(&nu);
         sandbox_env(&mut cmd, &home);
         cmd.args(["--no-config-file", "-c", &script]).current_dir(&dir);
-        let out = crate::output(&mut cmd)?;
-        let ns = out
-            .lines()
-            .find_map(|l| l.strip_prefix("ours ")?.trim().parse::<i64>().ok())
-            .with_context(|| format!("no `ours` line in {out:?}"))?;
-        ours.push(Duration::from_nanos(u64::try_from(ns.max(0)).unwrap_or(0)));
-    }
-    ours.sort();
-    let ours = ours[REPEATS / 2];
+        cmd
+    };
+    let [ours] = medians_per_call(REPEATS, prompts, ["ours "])?;
     let theirs = direnv_hook_bash(&direnv, &home, &dir, THEIRS)?;
     // Each run's first prompt (one process, then a `mark`) is not an idle prompt.
     let counted = std::fs::read_to_string(&count).unwrap_or_default();
     let marks = counted.lines().filter(|l| *l == "mark").count();
     let spawns = (counted.lines().count() - marks).saturating_sub(marks);
+    Ok(idle_prompt(
+        "Nushell pre_prompt hook (nothing changed)",
+        ours,
+        "_direnv_hook (bash)",
+        theirs,
+        spawns,
+        OURS as usize * REPEATS,
+    ))
+}
+
+/// A home for the idle-hook rows: a `work` folder, a one-profile config, and a wrapper of the
+/// binary that logs each run to `count` (the hooks must start no process).
+struct Counted {
+    home: PathBuf,
+    dir: PathBuf,
+    count: PathBuf,
+    wrapper: PathBuf,
+}
+
+fn counted_home(bench: &Bench, name: &str) -> anyhow::Result<Counted> {
+    let home = bench.home(name)?;
+    let dir = home.join("work");
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(home.join(".aws/config"), "[profile dev]\nregion = eu-west-1\n")?;
+    let count = home.join("spawns");
+    let wrapper = home.join("awsctx-counting");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\necho x >> '{}'\nexec '{}' \"$@\"\n",
+            count.display(),
+            bench.bin.display()
+        ),
+    )?;
+    set_executable(&wrapper)?;
+    Ok(Counted { home, dir, count, wrapper })
+}
+
+/// The medians over `repeats` runs of `make()`, each of which times its calls itself and
+/// prints one line per label, `LABEL NANOSECONDS` (per call, negative read as 0).
+fn medians_per_call<const N: usize>(
+    repeats: usize,
+    make: impl Fn() -> Command,
+    labels: [&str; N],
+) -> anyhow::Result<[Duration; N]> {
+    let mut times: [Vec<Duration>; N] = std::array::from_fn(|_| Vec::with_capacity(repeats));
+    for _ in 0..repeats {
+        let out = crate::output(&mut make())?;
+        for (label, times) in labels.iter().zip(&mut times) {
+            let ns = out
+                .lines()
+                .find_map(|l| l.strip_prefix(label)?.trim().parse::<i64>().ok())
+                .with_context(|| format!("no `{label}` line in {out:?}"))?;
+            times.push(Duration::from_nanos(u64::try_from(ns.max(0)).unwrap_or(0)));
+        }
+    }
+    Ok(times.map(|mut t| {
+        t.sort();
+        t[t.len() / 2]
+    }))
+}
+
+/// An idle-prompt row: no spawn, and at most 2% of direnv's hook on the same prompts.
+fn idle_prompt(
+    ours_name: &str,
+    ours: Duration,
+    peer_name: &str,
+    theirs: Duration,
+    spawns: usize,
+    prompts: usize,
+) -> Measured {
     let share = ours.as_secs_f64() / theirs.as_secs_f64().max(1e-12);
-    Ok(Measured {
-        ours: "Nushell pre_prompt hook (nothing changed)".into(),
+    Measured {
+        ours: ours_name.into(),
         ours_median: ours,
-        peer: Some(("_direnv_hook (bash)".into(), theirs)),
+        peer: Some((peer_name.into(), theirs)),
         budget: "0 spawns; ≤ 2% of direnv's".into(),
         pass: spawns == 0 && share <= 0.02,
         note: format!(
-            "{:.3}% of direnv's; {spawns} awsctx spawns in {} prompts",
-            share * 100.0,
-            OURS as usize * REPEATS
+            "{:.3}% of direnv's; {spawns} awsctx spawns in {prompts} prompts",
+            share * 100.0
         ),
         ratio: None,
-    })
+    }
 }
 
 /// `cd` into a pinned directory with the keys cached, as Nushell's `env_change.PWD` hook does
@@ -989,18 +980,8 @@ fn nu_or_skip() -> anyhow::Result<PathBuf> {
     Ok(nu)
 }
 
-/// The Nushell hook with the binary replaced by a wrapper that logs each run to `count`.
-fn counted_nu_hook(bench: &Bench, home: &Path, count: &Path) -> anyhow::Result<PathBuf> {
-    let wrapper = home.join("awsctx-counting");
-    std::fs::write(
-        &wrapper,
-        format!(
-            "#!/bin/sh\necho x >> '{}'\nexec '{}' \"$@\"\n",
-            count.display(),
-            bench.bin.display()
-        ),
-    )?;
-    set_executable(&wrapper)?;
+/// The Nushell hook with the binary replaced by `wrapper` (see [`counted_home`]).
+fn counted_nu_hook(bench: &Bench, home: &Path, wrapper: &Path) -> anyhow::Result<PathBuf> {
     let mut render = Command::new(&bench.bin);
     render.args(["hook", "nu"]);
     let hook = crate::output(&mut render)?
@@ -1028,15 +1009,20 @@ echo "theirs $(( ((d - c) - (b - a)) * 1000 / {calls} ))"
         direnv = direnv.display(),
         dir = dir.display(),
     );
-    let mut cmd = Command::new("bash");
-    sandbox_env(&mut cmd, home);
-    cmd.args(["--norc", "--noprofile", "-c", &script]).current_dir(dir);
-    let out = crate::output(&mut cmd)?;
+    let out = crate::output(&mut bash_script(home, dir, &script))?;
     let ns = out
         .lines()
         .find_map(|l| l.strip_prefix("theirs ")?.trim().parse::<u64>().ok())
         .with_context(|| format!("no `theirs` line in {out:?}"))?;
     Ok(Duration::from_nanos(ns))
+}
+
+/// `bash -c script` in `dir` of sandbox `home`, without rc files.
+fn bash_script(home: &Path, dir: &Path, script: &str) -> Command {
+    let mut cmd = Command::new("bash");
+    sandbox_env(&mut cmd, home);
+    cmd.args(["--norc", "--noprofile", "-c", script]).current_dir(dir);
+    cmd
 }
 
 /// The path of `program` on `PATH`.

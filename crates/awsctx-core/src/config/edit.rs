@@ -4,21 +4,25 @@
 //! an edit does not concern keeps its exact bytes: comments, blank lines, order, odd spacing,
 //! CRLF endings, a missing final newline.
 //!
-//! Lines are read by the same rules as [`super::parse`], so that what is edited is what the
-//! SDKs see (an indented line belongs to the property above it, `[profile default]` hides
-//! `[default]`, repeated sections merge). `populate` owns *managed blocks* (see [`managed`]):
-//! the profile sections between `# BEGIN awsctx managed: ID` and `# END awsctx managed: ID`,
-//! of which it owns the headers and the keys it writes, nothing else.
+//! Lines are read by the same rules as `grammar`, so that what is edited is
+//! what the SDKs see (an indented line belongs to the property above it, `[profile default]`
+//! hides `[default]`, repeated sections merge). `populate` owns *managed blocks* (see
+//! [`managed`]): the profile sections between `# BEGIN awsctx managed: ID` and
+//! `# END awsctx managed: ID`, of which it owns the headers and the keys it writes, nothing
+//! else. What can be refused is in `error`.
 
+mod error;
 mod managed;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use self::error::EditError;
 pub use self::managed::ManagedProfile;
-use super::parse::{self, SectionPair, is_identifier, parse_header, parse_property_line};
-use crate::file::{FileError, FileLock, resolve_symlinks, write_atomic_with_backup};
+use super::ConfigError;
+use super::grammar::{self, SectionPair, is_identifier, parse_header, parse_property_line};
+use crate::file::{FileLock, resolve_symlinks, write_atomic_with_backup};
 
 /// How long [`ConfigDocument::save`] waits for another writer.
 const LOCK_DEADLINE: Duration = Duration::from_secs(10);
@@ -96,51 +100,6 @@ fn quote(name: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// Why an edit or a save was refused. Nothing is changed when one is returned.
-#[derive(Debug, thiserror::Error)]
-pub enum EditError {
-    #[error("`{key}` is not a valid key (use `A-Za-z0-9_-/.%@:+`)")]
-    InvalidKey { key: String },
-    #[error("the value of `{key}` contains a line break")]
-    ValueHasLineBreak { key: String },
-    #[error("the value of `{key}` starts or ends with whitespace, which the SDKs would trim")]
-    ValueHasOuterWhitespace { key: String },
-    #[error("the value of `{key}` contains ` #` or ` ;`, which the SDKs read as a comment")]
-    ValueHasInlineComment { key: String },
-    #[error("`{key}` is not a valid sub-property name")]
-    InvalidSubKey { key: String },
-    #[error("`{name}` cannot be a section name")]
-    InvalidSectionName { name: String },
-    #[error("section `{section}` already exists")]
-    SectionExists { section: String },
-    #[error("`{id}` cannot name a managed block (one line, no leading or trailing space)")]
-    InvalidBlockId { id: String },
-    #[error("line {line}: managed block `{id}` has no `# END awsctx managed: {id}` line")]
-    ManagedBlockUnterminated { id: String, line: usize },
-    #[error("line {line}: managed block `{id}` begins a second time")]
-    ManagedBlockDuplicated { id: String, line: usize },
-    #[error("line {line}: `# END awsctx managed: {id}` without its `BEGIN` line")]
-    ManagedBlockEndWithoutBegin { id: String, line: usize },
-    #[error("profile `{name}` is given twice for managed block `{id}`")]
-    ManagedProfileTwice { id: String, name: String },
-    #[error("line {line}: the lines to change run into a managed-block marker")]
-    EditCrossesMarker { line: usize },
-    #[error("cannot read `{path}`: {source}", path = path.display())]
-    Read { path: PathBuf, source: std::io::Error },
-    #[error(
-        "`{path}` is larger than {} MiB: awsctx does not read a config file that big",
-        super::MAX_FILE_BYTES >> 20,
-        path = path.display()
-    )]
-    TooLarge { path: PathBuf },
-    #[error("`{path}` is not UTF-8 text", path = path.display())]
-    NotUtf8 { path: PathBuf },
-    #[error("`{path}` changed on disk since it was read; read it again and redo the change", path = path.display())]
-    ChangedOnDisk { path: PathBuf },
-    #[error(transparent)]
-    File(#[from] FileError),
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Ending {
     None,
@@ -181,7 +140,7 @@ enum LineKind<'a> {
 /// `\n`, and one at the very end of the file (a last line without `\n`).
 fn classify(text: &str, ending: Ending) -> LineKind<'_> {
     let text = if ending == Ending::None { text.strip_suffix('\r').unwrap_or(text) } else { text };
-    if parse::trim_ws(text).is_empty() || text.starts_with(['#', ';']) {
+    if grammar::trim_ws(text).is_empty() || text.starts_with(['#', ';']) {
         LineKind::Ignored
     } else if text.starts_with('[') {
         LineKind::Header(parse_header(text).ok().map(SectionPair::parse))
@@ -284,8 +243,8 @@ impl ConfigDocument {
         check_key(key)?;
         let mut lines = vec![format!("{key} =")];
         for &(sub_key, sub_value) in sub_properties {
-            if parse::trim_ws(sub_key).is_empty()
-                || sub_key != parse::trim_ws(sub_key)
+            if grammar::trim_ws(sub_key).is_empty()
+                || sub_key != grammar::trim_ws(sub_key)
                 || sub_key.contains(['=', '\n', '\r', '#', ';'])
             {
                 return Err(EditError::InvalidSubKey { key: sub_key.to_owned() });
@@ -573,11 +532,11 @@ fn check_value(key: &str, value: &str) -> Result<(), EditError> {
     if value.contains(['\n', '\r']) {
         return Err(EditError::ValueHasLineBreak { key: key.to_owned() });
     }
-    if parse::trim_ws(value) != value {
+    if grammar::trim_ws(value) != value {
         return Err(EditError::ValueHasOuterWhitespace { key: key.to_owned() });
     }
     // `key = #x` would read as `key =` plus a comment.
-    if value.starts_with(['#', ';']) || parse::strip_comment(value, true) != value {
+    if value.starts_with(['#', ';']) || grammar::strip_comment(value, true) != value {
         return Err(EditError::ValueHasInlineComment { key: key.to_owned() });
     }
     Ok(())
@@ -596,7 +555,11 @@ fn lock_path(path: &Path) -> PathBuf {
 fn read_bytes(path: &Path) -> Result<Vec<u8>, EditError> {
     match super::read_config_file(&resolve_symlinks(path)) {
         Ok(bytes) => Ok(bytes.unwrap_or_default()),
-        Err(super::ReadError::TooLarge) => Err(EditError::TooLarge { path: path.to_owned() }),
-        Err(super::ReadError::Io(source)) => Err(EditError::Read { path: path.to_owned(), source }),
+        Err(super::ReadError::TooLarge) => {
+            Err(ConfigError::TooLarge { path: path.to_owned() }.into())
+        }
+        Err(super::ReadError::Io(source)) => {
+            Err(ConfigError::Read { path: path.to_owned(), source }.into())
+        }
     }
 }

@@ -14,11 +14,13 @@ use std::fs::File;
 use std::os::unix::fs::FileExt as _;
 use std::path::Path;
 
+use super::builder::{Builder, Segment};
+use super::grammar::{Class, SyntaxError, classify, is_name_byte, parse_header, trim_ws};
 use super::location::ConfigPaths;
-use super::model::{Config, FileKind, FileLine, OpenFiles, Scope, Span};
-use super::parse::{
-    Builder, Class, Segment, SyntaxError, classify, is_name_byte, parse_header, too_large, trim_ws,
-};
+use super::model::{Config, OpenFiles, Scope};
+use super::parse::too_large;
+use super::place::{FileKind, FileLine};
+use super::store::{Span, to_u32};
 use super::{ConfigError, MAX_FILE_BYTES};
 
 /// The size of a block read at a time.
@@ -84,6 +86,26 @@ impl Config {
             }
         }
         Self::load(paths)
+    }
+
+    /// Whether the files define profile `name`. Also true for a config from
+    /// [`Config::load_profile`] when `name` is another profile: its header is in the files.
+    pub fn has_profile(&self, name: &str) -> bool {
+        match &self.scope {
+            Scope::Profiles { wanted, files } if !wanted.iter().any(|w| w == name) => {
+                files.has_profile(&self.paths, name)
+            }
+            _ => self.profile(name).is_some(),
+        }
+    }
+
+    /// The names of every profile in the files, in file order, each once (for a config from
+    /// [`Config::load_profile`], as its section headers give them).
+    pub fn profile_names(&self) -> Vec<String> {
+        match &self.scope {
+            Scope::Whole => self.profiles().map(|p| p.name().to_owned()).collect(),
+            Scope::Profiles { files, .. } => files.profile_names(&self.paths),
+        }
     }
 }
 
@@ -512,10 +534,6 @@ fn usual_header(rest: &[u8], file: FileKind) -> Option<(HeaderKind, &[u8])> {
         _ => HeaderKind::Other,
     };
     Some((kind, name))
-}
-
-fn to_u32(n: usize) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 #[cfg(test)]

@@ -3,7 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{ConfigError, FileKind};
+use super::ConfigError;
+use super::place::FileKind;
 use crate::env::Env;
 
 /// The two shared files.

@@ -1,11 +1,14 @@
 //! The AWS shared config and credentials files: where they are, what they say, and how to
 //! change them without losing a byte of the user's.
 //!
-//! - [`location`]: which files to read (`AWS_CONFIG_FILE`, `~` expansion) and which profile
-//!   is selected (`AWS_PROFILE`).
-//! - [`parse`]: the cross-SDK grammar (the one `profile-parser-tests.json` pins down), read
-//!   into a [`Config`] (`model`): profiles, `[sso-session]` and `[services]` sections,
-//!   warnings, all borrowed from the text read.
+//! - [`location`]: which files to read (`AWS_CONFIG_FILE`, `~` expansion); which profile is
+//!   selected is `crate::facts`' one rule.
+//! - `grammar`: the cross-SDK grammar, line by line (the one `profile-parser-tests.json`
+//!   pins down), and the [`Warning`]s for what it ignores; `builder` reads lines by it into
+//!   sections; [`parse`] reads both files whole into a [`Config`] through it.
+//! - `model`: what a [`Config`] says (profiles, `[sso-session]` and `[services]` sections,
+//!   warnings), viewed through [`Profile`] and [`Section`]; `store` how it is held (spans of
+//!   the text read, packed locations, tables by name); `place` which file and line.
 //! - `index`: the section headers alone, read without looking at every line: how
 //!   [`Config::load_profile`] reads only what one profile needs, and how tab-completion
 //!   lists profile names ([`profile_names`]).
@@ -13,21 +16,23 @@
 //!   and the chain of profiles that produces its credentials.
 //! - [`edit`]: a line-preserving editor ([`ConfigDocument`]) for `configure sso` and `populate`.
 
+mod builder;
 pub mod edit;
+mod grammar;
 mod index;
 pub mod location;
 mod model;
 pub mod parse;
+mod place;
 pub mod profile;
+mod store;
 
 pub use edit::{ConfigDocument, EditError, ManagedProfile, SectionName};
+pub use grammar::{SyntaxError, Warning, WarningKind};
 pub use index::profile_names;
 pub use location::ConfigPaths;
-pub use model::{
-    Config, FileKind, FileLine, Location, Nested, Profile, ProfileSource, Section, Value, Warning,
-    WarningKind,
-};
-pub use parse::SyntaxError;
+pub use model::{Config, Nested, Profile, Section, Value};
+pub use place::{FileKind, FileLine, Location, ProfileSource};
 pub use profile::{
     ChainLink, ProfileError, ProfileKind, RoleSource, SESSION_DEFAULT_REGION, SsoSession,
 };

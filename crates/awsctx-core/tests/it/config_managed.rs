@@ -43,7 +43,7 @@ fn a_block_is_appended_then_updated_in_place_then_removed() {
     let mut doc = ConfigDocument::parse("[profile mine]\r\nregion = x");
     assert_eq!(doc.managed_block(BLOCK).unwrap(), None);
     doc.set_managed_block(BLOCK, &[generated("a", &[("sso_session", "corp")])]).unwrap();
-    let appended = "[profile mine]\r\nregion = x\r\n# BEGIN awsctx managed: sso-session corp\r\n[profile a]\r\nsso_session = corp\r\n# END awsctx managed: sso-session corp\r\n";
+    let appended = "[profile mine]\r\nregion = x\r\n\r\n# BEGIN awsctx managed: sso-session corp\r\n[profile a]\r\nsso_session = corp\r\n# END awsctx managed: sso-session corp\r\n";
     assert_eq!(doc.text(), appended);
     doc.set(&SectionName::Profile("after".into()), "k", "v").unwrap();
     doc.set_managed_block(
@@ -53,7 +53,7 @@ fn a_block_is_appended_then_updated_in_place_then_removed() {
     .unwrap();
     assert_eq!(
         doc.text(),
-        "[profile mine]\r\nregion = x\r\n# BEGIN awsctx managed: sso-session corp\r\n[profile a]\r\nsso_session = corp\r\n\r\n[profile b]\r\nsso_session = corp\r\n# END awsctx managed: sso-session corp\r\n[profile after]\r\nk = v\r\n"
+        "[profile mine]\r\nregion = x\r\n\r\n# BEGIN awsctx managed: sso-session corp\r\n[profile a]\r\nsso_session = corp\r\n\r\n[profile b]\r\nsso_session = corp\r\n# END awsctx managed: sso-session corp\r\n[profile after]\r\nk = v\r\n"
     );
     assert_eq!(
         doc.managed_block(BLOCK).unwrap().as_deref(),
@@ -61,13 +61,28 @@ fn a_block_is_appended_then_updated_in_place_then_removed() {
     );
     // A key added to the section above the block lands above the block.
     doc.set(&SectionName::Profile("mine".into()), "output", "json").unwrap();
-    assert!(doc.text().starts_with("[profile mine]\r\nregion = x\r\noutput = json\r\n# BEGIN"));
+    assert!(doc.text().starts_with("[profile mine]\r\nregion = x\r\noutput = json\r\n\r\n# BEGIN"));
     doc.set_managed_block(BLOCK, &[]).unwrap();
     assert_eq!(
         doc.text(),
-        "[profile mine]\r\nregion = x\r\noutput = json\r\n[profile after]\r\nk = v\r\n"
+        "[profile mine]\r\nregion = x\r\noutput = json\r\n\r\n[profile after]\r\nk = v\r\n"
     );
     assert_eq!(doc.managed_block(BLOCK).unwrap(), None);
+}
+
+#[test]
+fn a_new_block_is_one_blank_line_below_the_section_above_it() {
+    let corp = generated("a", &[("sso_session", "corp")]);
+    let session = "[sso-session corp]\nsso_region = us-east-1\n";
+    let block = "# BEGIN awsctx managed: sso-session corp\n[profile a]\nsso_session = corp\n# END awsctx managed: sso-session corp\n";
+    assert_eq!(populated(session, std::slice::from_ref(&corp)), format!("{session}\n{block}"));
+    // A blank line already there is enough; an empty file needs none.
+    let spaced = format!("{session}\n");
+    assert_eq!(populated(&spaced, std::slice::from_ref(&corp)), format!("{spaced}{block}"));
+    assert_eq!(populated("", std::slice::from_ref(&corp)), block);
+    // Removed whole, the block leaves the blank line above it (no user byte is taken).
+    let once = populated(session, &[corp]);
+    assert_eq!(populated(&once, &[]), spaced);
 }
 
 #[test]

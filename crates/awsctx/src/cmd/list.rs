@@ -4,7 +4,7 @@
 //!
 //! A config can hold anything (a value pasted from a web page, a name a portal made): every
 //! cell of the table is escaped ([`escape_line`]) before it is cut, and the JSON has no raw
-//! control character either ([`SafeJson`], as [`awsctx_core::text::escape_json`]).
+//! control character either ([`json_string`], as [`awsctx_core::text::escape_json`]).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -13,13 +13,11 @@ use std::process::ExitCode;
 
 use awsctx_core::arn;
 use awsctx_core::cache::{TokenCache, TokenKey};
-use awsctx_core::config::{Config, Nested, Profile, ProfileSource, Value};
+use awsctx_core::config::{Config, Profile, ProfileSource, Value};
 use awsctx_core::facts::current_profile;
 use awsctx_core::text::{escape_line, is_unsafe};
 use jiff::Timestamp;
 use nu_ansi_term::Color;
-use serde::ser::{Serialize, SerializeMap, Serializer};
-use serde_json::ser::{Formatter, PrettyFormatter};
 
 use crate::cli::ListArgs;
 use crate::context::Context;
@@ -92,7 +90,7 @@ pub(crate) fn run(args: &ListArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
         }
     }
     let current = current_profile(&ctx.env).map(str::to_owned);
-    crate::print_stdout(&render_table(&rows, current.as_deref()));
+    crate::write_stdout(|out| write_table(out, &rows, current.as_deref()));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -184,133 +182,123 @@ impl<'a> LoginStates<'a> {
     }
 }
 
-/// The JSON array, one object per row as it comes, then a newline.
+/// The JSON array, one object per row as it comes, then a newline: `serde_json`'s pretty
+/// layout byte for byte, written by hand (its serializer took as long as reading the config)
+/// and every string through [`json_string`].
 fn write_json<'a>(out: &mut impl Write, rows: impl Iterator<Item = Row<'a>>) -> io::Result<()> {
-    let mut serializer =
-        serde_json::Serializer::with_formatter(&mut *out, SafeJson(PrettyFormatter::new()));
-    serializer.collect_seq(rows)?;
-    out.write_all(b"\n")
+    let mut empty = true;
+    for row in rows {
+        out.write_all(if empty { b"[\n  {\n" } else { b",\n  {\n" })?;
+        empty = false;
+        write_row(out, &row)?;
+        out.write_all(b"\n  }")?;
+    }
+    out.write_all(if empty { b"[]\n" } else { b"\n]\n" })
 }
 
-impl Serialize for Row<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("name", self.profile.name())?;
-        map.serialize_entry("kind", self.kind.as_ref().map_or("invalid", |k| *k))?;
-        let source = match self.profile.source() {
-            ProfileSource::Config => "config",
-            ProfileSource::Credentials => "credentials",
-            ProfileSource::Both => "both",
+fn write_row(out: &mut impl Write, row: &Row<'_>) -> io::Result<()> {
+    let source = match row.profile.source() {
+        ProfileSource::Config => "config",
+        ProfileSource::Credentials => "credentials",
+        ProfileSource::Both => "both",
+    };
+    let fields = [
+        ("name", Some(row.profile.name())),
+        ("kind", Some(row.kind.as_ref().map_or("invalid", |k| *k))),
+        ("source", Some(source)),
+        ("sso_session", row.sso_session),
+        ("account_id", row.account_id),
+        ("account_name", row.account_name),
+        ("role_name", row.role_name),
+        ("region", row.profile.get("region")),
+        ("login", row.login),
+    ];
+    for (i, (key, value)) in fields.into_iter().enumerate() {
+        out.write_all(if i == 0 { b"    \"" } else { b",\n    \"" })?;
+        out.write_all(key.as_bytes())?;
+        out.write_all(b"\": ")?;
+        match value {
+            Some(value) => json_string(out, value)?,
+            None => out.write_all(b"null")?,
+        }
+    }
+    out.write_all(b",\n    \"properties\": ")?;
+    let properties = row.profile.properties().map(|(key, value)| match value {
+        _ if SECRET_KEYS.contains(&key) => (key, Value::Simple(REDACTED)),
+        value => (key, value),
+    });
+    json_object(out, 2, properties, |out, value| match value {
+        Value::Simple(text) => json_string(out, text),
+        Value::Nested(nested) => json_object(out, 3, nested.iter(), json_string),
+    })?;
+    if let Err(error) = &row.kind {
+        out.write_all(b",\n    \"error\": ")?;
+        json_string(out, error)?;
+    }
+    Ok(())
+}
+
+/// A JSON object of `entries` whose closing brace is at nesting `depth` (two spaces each),
+/// as `serde_json` lays it out: `{}` when empty.
+fn json_object<W: Write, V>(
+    out: &mut W,
+    depth: usize,
+    entries: impl Iterator<Item = (impl AsRef<str>, V)>,
+    mut value: impl FnMut(&mut W, V) -> io::Result<()>,
+) -> io::Result<()> {
+    const SPACES: &[u8] = b"                ";
+    let indent = SPACES.get(..depth * 2 + 2).unwrap_or(SPACES);
+    let mut empty = true;
+    for (key, v) in entries {
+        out.write_all(if empty { b"{\n" } else { b",\n" })?;
+        empty = false;
+        out.write_all(indent)?;
+        json_string(out, key.as_ref())?;
+        out.write_all(b": ")?;
+        value(out, v)?;
+    }
+    if empty {
+        return out.write_all(b"{}");
+    }
+    out.write_all(b"\n")?;
+    out.write_all(SPACES.get(..depth * 2).unwrap_or_default())?;
+    out.write_all(b"}")
+}
+
+/// `text` as a JSON string: escaped as `serde_json` escapes it (quote, backslash, C0), and
+/// every other unsafe character as `\uXXXX` too (as [`awsctx_core::text::escape_json`] does to
+/// a whole document): nothing a terminal acts on reaches it raw.
+fn json_string(out: &mut impl Write, text: &str) -> io::Result<()> {
+    out.write_all(b"\"")?;
+    // Most values are plain ASCII: one write.
+    if text.bytes().all(|b| (b' '..0x7f).contains(&b) && b != b'"' && b != b'\\') {
+        out.write_all(text.as_bytes())?;
+        return out.write_all(b"\"");
+    }
+    let mut written = 0;
+    for (i, c) in text.char_indices() {
+        let short: &[u8] = match c {
+            '"' => b"\\\"",
+            '\\' => b"\\\\",
+            '\u{8}' => b"\\b",
+            '\u{c}' => b"\\f",
+            '\n' => b"\\n",
+            '\r' => b"\\r",
+            '\t' => b"\\t",
+            c if is_unsafe(c) => b"",
+            _ => continue,
         };
-        map.serialize_entry("source", source)?;
-        map.serialize_entry("sso_session", &self.sso_session)?;
-        map.serialize_entry("account_id", &self.account_id)?;
-        map.serialize_entry("account_name", &self.account_name)?;
-        map.serialize_entry("role_name", &self.role_name)?;
-        map.serialize_entry("region", &self.profile.get("region"))?;
-        map.serialize_entry("login", &self.login)?;
-        map.serialize_entry("properties", &Properties(self.profile))?;
-        if let Err(error) = &self.kind {
-            map.serialize_entry("error", error)?;
+        out.write_all(text.as_bytes().get(written..i).unwrap_or_default())?;
+        if short.is_empty() {
+            // All of them are in the Basic Multilingual Plane: one escape each is exact.
+            write!(out, "\\u{:04x}", u32::from(c))?;
+        } else {
+            out.write_all(short)?;
         }
-        map.end()
+        written = i + c.len_utf8();
     }
-}
-
-/// A profile's properties as a JSON object, secrets redacted.
-struct Properties<'a>(Profile<'a>);
-
-impl Serialize for Properties<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.0.properties().len()))?;
-        for (key, value) in self.0.properties() {
-            match value {
-                _ if SECRET_KEYS.contains(&key) => map.serialize_entry(key, REDACTED)?,
-                Value::Simple(text) => map.serialize_entry(key, text)?,
-                Value::Nested(nested) => map.serialize_entry(key, &SubProperties(nested))?,
-            }
-        }
-        map.end()
-    }
-}
-
-struct SubProperties<'a>(Nested<'a>);
-
-impl Serialize for SubProperties<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_map(self.0.iter())
-    }
-}
-
-/// `serde_json`'s pretty output with every unsafe character in a string written as `\uXXXX`
-/// (what [`awsctx_core::text::escape_json`] does to a whole document), as it is written.
-/// `serde_json` escapes C0 itself; DEL, C1 and the bidi controls reach `write_string_fragment`.
-struct SafeJson(PrettyFormatter<'static>);
-
-impl Formatter for SafeJson {
-    fn write_string_fragment<W: ?Sized + Write>(
-        &mut self,
-        writer: &mut W,
-        fragment: &str,
-    ) -> io::Result<()> {
-        if fragment.bytes().all(|b| (b' '..0x7f).contains(&b)) {
-            return writer.write_all(fragment.as_bytes());
-        }
-        for c in fragment.chars() {
-            if is_unsafe(c) {
-                // All of them are in the Basic Multilingual Plane: one escape each is exact.
-                write!(writer, "\\u{:04x}", u32::from(c))?;
-            } else {
-                let mut buffer = [0; 4];
-                writer.write_all(c.encode_utf8(&mut buffer).as_bytes())?;
-            }
-        }
-        Ok(())
-    }
-
-    fn begin_array<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        self.0.begin_array(writer)
-    }
-
-    fn end_array<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        self.0.end_array(writer)
-    }
-
-    fn begin_array_value<W: ?Sized + Write>(
-        &mut self,
-        writer: &mut W,
-        first: bool,
-    ) -> io::Result<()> {
-        self.0.begin_array_value(writer, first)
-    }
-
-    fn end_array_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        self.0.end_array_value(writer)
-    }
-
-    fn begin_object<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        self.0.begin_object(writer)
-    }
-
-    fn end_object<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        self.0.end_object(writer)
-    }
-
-    fn begin_object_key<W: ?Sized + Write>(
-        &mut self,
-        writer: &mut W,
-        first: bool,
-    ) -> io::Result<()> {
-        self.0.begin_object_key(writer, first)
-    }
-
-    fn begin_object_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        self.0.begin_object_value(writer)
-    }
-
-    fn end_object_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        self.0.end_object_value(writer)
-    }
+    out.write_all(text.as_bytes().get(written..).unwrap_or_default())?;
+    out.write_all(b"\"")
 }
 
 /// The widest a column of the table grows, in characters: a longer cell is cut, with `…`
@@ -319,6 +307,10 @@ const MAX_COLUMN: usize = 64;
 
 /// `cell` escaped and cut to [`MAX_COLUMN`] characters, and its width.
 fn fit(cell: &str) -> (Cow<'_, str>, usize) {
+    // Nearly every cell: short printable ASCII, one byte a column, nothing to escape.
+    if cell.len() <= MAX_COLUMN && cell.bytes().all(|b| (b' '..0x7f).contains(&b)) {
+        return (Cow::Borrowed(cell), cell.len());
+    }
     let cell = escape_line(cell);
     // Bytes bound characters: most cells are ASCII and shorter than the cap.
     if cell.len() <= MAX_COLUMN {
@@ -351,7 +343,9 @@ fn shown_name<'a>(r: &Row<'a>) -> Option<Cow<'a, str>> {
     r.account_name.map(awsctx_core::text::escape)
 }
 
-fn render_table(rows: &[Row<'_>], current: Option<&str>) -> String {
+/// The table, a line at a time into `out` (a whole table of 10 000 rows would be a megabyte
+/// held only to be copied out).
+fn write_table(out: &mut impl Write, rows: &[Row<'_>], current: Option<&str>) -> io::Result<()> {
     const HEADERS: [&str; 7] =
         ["PROFILE", "KIND", "ACCOUNT", "ACCOUNT NAME", "ROLE", "REGION", "LOGIN"];
     // The account names column only when some account has a name (`populate` keeps them).
@@ -366,37 +360,52 @@ fn render_table(rows: &[Row<'_>], current: Option<&str>) -> String {
         }
     }
     let paint = Paint::stdout();
-    let mut out = String::with_capacity(rows.len() * (widths.iter().sum::<usize>() + 16));
-    let mut line = |marker: &str, row: [&str; 7], style: Option<nu_ansi_term::Style>| {
-        let start = out.len();
-        out.push_str(marker);
+    let mut line = String::with_capacity(widths.iter().sum::<usize>() + 16);
+    let mut write_line = |marker: &str, row: [&str; 7], style: Option<nu_ansi_term::Style>| {
+        line.clear();
+        line.push_str(marker);
         for (i, (cell, width)) in row.into_iter().zip(widths).enumerate() {
             if i == 3 && !with_names {
                 continue;
             }
             let (cell, cell_width) = fit(cell);
-            out.push_str(&cell);
+            line.push_str(&cell);
             if i + 1 < row.len() {
                 // By hand: `{:<width$}` costs a formatter call per cell, 60 000 of them.
                 let pad = width.saturating_sub(cell_width) + 2;
-                out.extend(std::iter::repeat_n(' ', pad));
+                line.extend(std::iter::repeat_n(' ', pad));
             }
         }
-        let end = start + out.get(start..).map_or(0, |l| l.trim_end().len());
-        out.truncate(end);
-        if let Some(style) = style {
-            let styled = paint.style(style, out.get(start..).unwrap_or_default());
-            out.truncate(start);
-            out.push_str(&styled);
+        line.truncate(line.trim_end().len());
+        match style {
+            Some(style) => out.write_all(paint.style(style, &line).as_bytes())?,
+            None => out.write_all(line.as_bytes())?,
         }
-        out.push('\n');
+        out.write_all(b"\n")
     };
-    line("  ", HEADERS, Some(nu_ansi_term::Style::new().dimmed()));
+    write_line("  ", HEADERS, Some(nu_ansi_term::Style::new().dimmed()))?;
     for r in rows {
         let is_current = current == Some(r.profile.name());
         let style = if is_current { Some(Color::Green.bold()) } else { None };
         let name = shown_name(r);
-        line(if is_current { "* " } else { "  " }, cells(r, name.as_deref()), style);
+        write_line(if is_current { "* " } else { "  " }, cells(r, name.as_deref()), style)?;
     }
-    out
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::json_string;
+
+    proptest::proptest! {
+        #[test]
+        fn json_strings_are_serde_json_strings_with_unsafe_characters_escaped(
+            text in "[a\"\\\\\u{0}-\u{1f}\u{7f}-\u{a0}\u{200e}\u{202e}\u{2028}é€😀]{0,12}"
+        ) {
+            let mut ours = Vec::new();
+            json_string(&mut ours, &text).unwrap();
+            let theirs = awsctx_core::text::escape_json(serde_json::to_string(&text).unwrap());
+            proptest::prop_assert_eq!(String::from_utf8(ours).unwrap(), theirs);
+        }
+    }
 }

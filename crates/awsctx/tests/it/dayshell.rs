@@ -112,6 +112,12 @@ fn the_debug_trap_chains_one_set_before_it_and_keeps_the_last_argument() {
         );
         return;
     }
+    // The trap's clock: `EPOCHSECONDS`, or `SECONDS` where bash has none.
+    let clock = if std::env::var_os("AWSCTX_TEST_BASH_WITHOUT_EPOCHSECONDS").is_some() {
+        "SECONDS"
+    } else {
+        "EPOCHSECONDS"
+    };
     assert_eq!(
         lines(&stdout(&out)),
         [
@@ -119,15 +125,16 @@ fn the_debug_trap_chains_one_set_before_it_and_keeps_the_last_argument() {
             "status=1 0",
             "AWS_PROFILE=<dev>",
             // Sourced twice, prompted twice: chained once.
-            &format!("trap -- '{BASH_TRAP}; starship_preexec_all \"$_\"' DEBUG"),
+            &format!("trap -- '(({clock} < {BASH_TRAP}; starship_preexec_all \"$_\"' DEBUG"),
         ],
         "{}",
         stderr(&out)
     );
 }
 
-/// The bash hook's `DEBUG` trap: the cheap checks inline, then the hook.
-const BASH_TRAP: &str = r#"[[ "${_AWSCTX_PWD-}" == "$PWD" && ( -z "${_AWSCTX_DUE-}" || ( "$_AWSCTX_DUE" != *[!0-9]* && ${EPOCHSECONDS:-$((${_AWSCTX_EPOCH:-0} + SECONDS))} -lt $_AWSCTX_DUE ) ) ]] || _awsctx_hook "$_" || : "$_""#;
+/// The bash hook's `DEBUG` trap after its clock: the cheap checks inline, then the hook.
+const BASH_TRAP: &str =
+    r#"__awsctx_due)) && [[ "${_AWSCTX_PWD-}" == "$PWD" ]] || _awsctx_hook "$_" || : "$_""#;
 
 /// What bash-preexec does to the `DEBUG` trap, in brief: at the first prompt it installs its
 /// own over any other, and runs its `preexec_functions` once per command line.

@@ -255,3 +255,84 @@ fn a_missing_or_empty_ca_bundle_is_a_failure() {
     let out = doctor(&sandbox, &[("AWS_CA_BUNDLE", not_pem.to_str().unwrap())]);
     check("ca_bundle_not_pem", &sandbox, &out, 1);
 }
+
+/// `awsctx doctor` typed in a real shell whose rc file (`name` in the sandbox home) holds
+/// `rc`: the rc file is sourced, one prompt runs, then doctor.
+fn doctor_in(sandbox: &Sandbox, shell: &str, name: &str, rc: &str) -> Output {
+    std::fs::write(sandbox.path(name), rc).unwrap();
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_awsctx")).parent().unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let (args, prompt): (&[&str], _) = match shell {
+        "bash" => (&["--norc", "--noprofile", "-c"], "eval \"$PROMPT_COMMAND\""),
+        _ => (&["-f", "-c"], "for f in $precmd_functions; do $f; done"),
+    };
+    let script = format!("source ~/{name}; {prompt}; awsctx doctor");
+    let cmd = sandbox.awsctx();
+    std::process::Command::new(shell)
+        .args(args)
+        .arg(script)
+        .env_clear()
+        .envs(cmd.get_envs().filter_map(|(k, v)| Some((k.to_owned(), v?.to_owned()))))
+        .env("PATH", path)
+        .env("SHELL", format!("/bin/{shell}"))
+        .output()
+        .expect("run the shell")
+}
+
+#[test]
+fn doctor_names_the_rc_line_that_undoes_the_hook_in_the_live_shell() {
+    let sandbox = healthy();
+    let shells = crate::switch::shells();
+    if shells.contains(&"bash") {
+        let out = doctor_in(
+            &sandbox,
+            "bash",
+            ".bashrc",
+            "# mine\neval \"$(awsctx hook bash)\"\nPROMPT_COMMAND='history -a'\n",
+        );
+        assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+        assert_eq!(
+            stdout(&out).lines().next().unwrap(),
+            "✗ shell hook: loaded, but no longer run at the prompt: ~/.bashrc:3 sets \
+             `PROMPT_COMMAND` anew after the hook line (2); add to it there \
+             (`PROMPT_COMMAND+=…`) or move the hook line below it"
+        );
+        // Kept, the hook runs and doctor says so.
+        let out = doctor_in(
+            &sandbox,
+            "bash",
+            ".bashrc",
+            "PROMPT_COMMAND='history -a'\neval \"$(awsctx hook bash)\"\nPROMPT_COMMAND+=';:'\n",
+        );
+        assert!(stdout(&out).starts_with("✓ shell hook: loaded in bash "), "{}", stdout(&out));
+        assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    }
+    if shells.contains(&"zsh") {
+        let zshrc = "eval \"$(awsctx hook zsh)\"\nautoload -Uz compinit\ncompinit -u\n";
+        let out = doctor_in(&sandbox, "zsh", ".zshrc", zshrc);
+        let text = stdout(&out);
+        let lines: Vec<&str> = text.lines().take(2).collect();
+        assert!(lines[0].starts_with("✓ shell hook: loaded in zsh "), "{text}");
+        assert_eq!(
+            lines[1],
+            "✗ shell completion: `awsctx` does not complete: the hook was loaded before \
+             `compinit`; move the hook line (~/.zshrc:1) below `compinit` (line 3)"
+        );
+        let out = doctor_in(
+            &sandbox,
+            "zsh",
+            ".zshrc",
+            "eval \"$(awsctx hook zsh)\"\nprecmd_functions=(mine)\nmine() { :; }\n",
+        );
+        assert_eq!(
+            stdout(&out).lines().next().unwrap(),
+            "✗ shell hook: loaded, but no longer run at the prompt: ~/.zshrc:2 sets \
+             `precmd_functions` anew after the hook line (1); add to it there \
+             (`precmd_functions+=…`) or move the hook line below it"
+        );
+        let zshrc = "autoload -Uz compinit\ncompinit -u\neval \"$(awsctx hook zsh)\"\n";
+        let out = doctor_in(&sandbox, "zsh", ".zshrc", zshrc);
+        assert!(!stdout(&out).contains("shell completion"), "{}", stdout(&out));
+        assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    }
+}

@@ -227,7 +227,7 @@ show AWS_PROFILE",
 
 /// What the bash hook puts first in `PROMPT_COMMAND`: the prompt hook, and the installer of the
 /// pre-command trap (it runs once).
-const BASH_PROMPT_ENTRY: &str = r#"_awsctx_hook;[[ -n "${__awsctx_trap_installed-}" ]] || { _awsctx_install_trap "$(trap -p DEBUG)"; [[ -z "${__awsctx_trap_body-}" ]] || trap -- "$__awsctx_trap_body" DEBUG; unset __awsctx_trap_body; }"#;
+const BASH_PROMPT_ENTRY: &str = r#"_awsctx_hook;[[ -n "${__awsctx_trap_installed-}" ]] || { _awsctx_install_trap "$(trap -p DEBUG)"; [[ -z "${__awsctx_trap_body-}" ]] || trap -- "$__awsctx_trap_body" DEBUG; unset __awsctx_trap_body; _awsctx_prompt_alone; }"#;
 
 #[test]
 fn sourcing_the_hook_twice_registers_it_once() {
@@ -317,8 +317,9 @@ fn prompt_hooks_chain_with_existing_ones_and_go_first() {
             "bash" if script.contains("'echo two'") => {
                 assert!(text.contains("two\n3\n"), "array kept, hook added: {text}");
             }
+            // After the first prompt the entry is the hook alone (its installer has run).
             "bash" => assert!(
-                text.ends_with(&format!("{BASH_PROMPT_ENTRY};echo \"mine sees $AWS_PROFILE\"\n")),
+                text.ends_with("_awsctx_hook;echo \"mine sees $AWS_PROFILE\"\n"),
                 "string chained: {text}"
             ),
             "zsh" => assert!(text.ends_with("_awsctx_precmd\nmine\n"), "{text}"),
@@ -540,4 +541,19 @@ fn bash_without_epochseconds_refreshes_on_its_fallback_clock_without_a_process()
     let out = sb.run("bash", &script);
     let calls = std::fs::read_to_string(&count).unwrap_or_default();
     assert_eq!(lines(&calls), ["hook-env bash"], "{}", stderr(&out));
+}
+
+#[test]
+fn hook_help_names_the_start_up_file_of_each_shell() {
+    let sb = Sandbox::new();
+    let out = sb.awsctx(&sb.root, &["hook", "--help"]).output().unwrap();
+    let help = stdout(&out);
+    for line in [
+        "bash  ~/.bashrc ",
+        "zsh   ~/.zshrc (after `compinit`) ",
+        "fish  ~/.config/fish/config.fish ",
+        "config.nu (`$nu.config-path`)  source ~/.awsctx.nu",
+    ] {
+        assert!(help.contains(line), "`{line}` missing from:\n{help}");
+    }
 }

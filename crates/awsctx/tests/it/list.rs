@@ -187,3 +187,19 @@ fn list_json_properties_match_botocore() {
     }
     assert_eq!(Value::Object(ours), Value::Object(theirs));
 }
+
+/// `list --json` is written by hand: it must be what `serde_json` prints for the same values
+/// (pretty, keys in order), with the unsafe characters escaped as `escape_json` escapes them.
+#[test]
+fn list_json_is_serde_json_pretty_output_byte_for_byte() {
+    let hostile = "[profile odd]\nregion = eu\u{85}west\u{202e}1\nnote = say \"hi\" \\ back\tslash\u{7f}\nmore =\n  k\u{9b} = v\u{200f}\nchained = a\n  b\n\n[profile broken]\nrole_arn = arn:aws:iam::1:role/R\n\n[profile empty]\n";
+    for (config, credentials) in [(CONFIG, CREDENTIALS), (hostile, "[empty]\n"), ("", "")] {
+        let home = home_with(config, credentials);
+        let out = awsctx(home.path()).args(["list", "--json"]).output().expect("run awsctx");
+        let ours = String::from_utf8(out.stdout).expect("UTF-8");
+        let value: Value = serde_json::from_str(&ours).expect("one JSON document");
+        let pretty = serde_json::to_string_pretty(&value).unwrap();
+        assert_eq!(ours, awsctx_core::text::escape_json(pretty) + "\n");
+        assert!(!ours.contains(['\u{85}', '\u{202e}', '\u{7f}', '\u{9b}', '\u{200f}']));
+    }
+}

@@ -307,7 +307,10 @@ fn comments_blank_lines_and_crlf_outside_the_block_are_kept_byte_for_byte() {
     let text = sandbox.config_text();
     assert!(text.starts_with(&head), "the head changed");
     let written = &text[head.len()..];
-    assert!(written.starts_with("# BEGIN awsctx managed: sso-session corp\r\n"), "{written:.80}");
+    assert!(
+        written.starts_with("\r\n# BEGIN awsctx managed: sso-session corp\r\n"),
+        "{written:.80}"
+    );
     assert!(!written.replace("\r\n", "").contains('\n'), "the block follows the file's CRLF");
 
     // User content after the block, then a run that changes the block: both sides stay.
@@ -380,10 +383,11 @@ fn dry_run_shows_the_diff_and_changes_nothing() {
     insta::assert_snapshot!(diff, @r"
     --- CONFIG
     +++ CONFIG (populated)
-    @@ -2,3 +2,22 @@
+    @@ -2,3 +2,23 @@
      sso_start_url = https://d-90670ca0b1.awsapps.com/start
      sso_region = us-east-1
      sso_registration_scopes = sso:account:access
+    +
     +# BEGIN awsctx managed: sso-session corp
     +[profile identity-prod-AdministratorAccess]
     +sso_session = corp
@@ -661,7 +665,8 @@ fn pruning_every_profile_removes_the_block() {
     sandbox.mock.set_access(Vec::new());
     let out = sandbox.run(&["populate", "--sso-session", "corp", "--prune"]);
     assert_ok(&out);
-    assert_eq!(sandbox.config_text(), before, "markers gone too");
+    // The blank line that set the block off stays: it cannot be told from one of the user's.
+    assert_eq!(sandbox.config_text(), format!("{before}\n"), "markers gone too");
     assert!(
         stderr(&out).contains("0 profiles (0 added, 30 removed, 0 unchanged)"),
         "{}",

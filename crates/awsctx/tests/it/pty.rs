@@ -463,3 +463,49 @@ fn fish_refresh_timers_die_with_their_shell_even_when_it_is_killed() {
     let left = wait_until_gone(&sb.marker, Duration::from_secs(15));
     assert!(left.is_empty(), "left behind by a killed shell: {left:?}");
 }
+
+#[test]
+fn a_cancelled_picker_leaves_fish_with_status_zero_and_bash_prompt_hooks_see_the_status() {
+    let sb = Sandbox::new();
+    if shells().contains(&"fish") {
+        let mut t = Term::start(&sb, "fish", &sb.root);
+        t.session.send_line("PATH=/nonexistent awsctx").unwrap();
+        t.session.expect("empty cancels)> ").unwrap();
+        t.session.send_line("").unwrap();
+        let (out, status) = t.run("");
+        assert_eq!(status, 0, "fish: a cancelled pick is no failure: {out}");
+    }
+    if shells().contains(&"bash") {
+        // A prompt hook after awsctx's (as starship's when its init ran first) records what it
+        // sees, at every prompt after the first.
+        let mut t = Term::start(&sb, "bash", &sb.root);
+        t.type_line(r#"PROMPT_COMMAND+=$'\n''__seen+="[rc=$? ps=${PIPESTATUS[*]}]"'"#);
+        for line in ["(exit 3)", "false"] {
+            t.type_line(line);
+        }
+        let out = t.type_line("echo \"<$__seen>\"");
+        assert!(out.contains("[rc=3 ps=3]") && out.contains("[rc=1 ps=1]"), "{out}");
+    }
+}
+
+#[test]
+fn a_second_tab_after_a_whole_profile_name_adds_no_flag() {
+    let sb = Sandbox::new();
+    for shell in shells() {
+        let mut t = Term::start(&sb, shell, &sb.root);
+        if shell == "zsh" {
+            // zsh completes once `compinit` ran before the hook.
+            t.type_line("autoload -Uz compinit && compinit -u");
+            t.type_line(&format!("source '{}'", sb.hook_file("zsh").display()));
+        }
+        t.session.send("awsctx use prod-r\t").unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        t.session.send("\t").unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        t.session.send("\t").unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        let (out, _) = t.run("");
+        assert!(!out.contains("prod-ro -"), "{shell}: a flag was put on the line: {out}");
+        t.expect_var("AWS_PROFILE", Some("prod-ro"));
+    }
+}

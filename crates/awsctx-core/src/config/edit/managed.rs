@@ -16,7 +16,7 @@
 
 use super::{
     ConfigDocument, EditError, Ending, Line, LineKind, SectionName, check_block_id, check_key,
-    check_value, classify, markers, parse, parse_property_line,
+    check_value, classify, grammar, markers, parse_property_line,
 };
 
 /// A profile that a managed block should hold, as its owner wants it.
@@ -94,7 +94,7 @@ impl Chunk {
 }
 
 fn is_blank(line: &Line) -> bool {
-    parse::trim_ws(line.text.trim_end_matches('\r')).is_empty()
+    grammar::trim_ws(line.text.trim_end_matches('\r')).is_empty()
 }
 
 /// A block as found: where its markers are, and what lies between and after them.
@@ -133,8 +133,9 @@ impl ConfigDocument {
     /// rewrite; it is renamed when its name changed. Profile sections of the block that no
     /// profile continues are removed with all their lines (the property lines after `END`
     /// that belong to them included); any other section in the block stays, after the
-    /// profiles. A missing block is appended at the end of the file; a block left without a
-    /// section loses its markers.
+    /// profiles. A missing block is appended at the end of the file, after a blank line; a
+    /// block left without a section loses its markers (the blank line above it stays: it may
+    /// be the user's).
     pub fn set_managed_block(
         &mut self,
         id: &str,
@@ -145,7 +146,12 @@ impl ConfigDocument {
         let Some(block) = self.read_block(id)? else {
             if !profiles.is_empty() {
                 let (begin, end) = markers(id);
-                let mut texts = vec![begin];
+                let mut texts = Vec::with_capacity(profiles.len() * 6 + 3);
+                // Set off from what is above it, as its sections are from each other.
+                if self.lines.last().is_some_and(|line| !is_blank(line)) {
+                    texts.push(String::new());
+                }
+                texts.push(begin);
                 for (i, profile) in profiles.iter().enumerate() {
                     if i > 0 {
                         texts.push(String::new());

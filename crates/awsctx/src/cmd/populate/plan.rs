@@ -346,15 +346,12 @@ mod tests {
         region: Option<&str>,
     ) -> (Plan, String) {
         let template = Template::parse("{account_name}-{role_name}").unwrap();
-        let settings = Settings {
-            session: "corp",
-            template: &template,
-            prefix: "",
-            region,
-            default_region: None,
-            prune,
-        };
-        apply(access, &settings, old, &outside(outside_names))
+        apply(access, &settings(&template, region, prune), old, &outside(outside_names))
+    }
+
+    /// What `populate --sso-session corp` runs with, names from `template`.
+    fn settings<'a>(template: &'a Template, region: Option<&'a str>, prune: bool) -> Settings<'a> {
+        Settings { session: "corp", template, prefix: "", region, default_region: None, prune }
     }
 
     #[test]
@@ -472,14 +469,7 @@ mod tests {
         let mut given = outside(&["mine"]);
         given.access.insert(("111".into(), "Admin".into()), "mine".into());
         let template = Template::parse("{account_name}-{role_name}").unwrap();
-        let settings = Settings {
-            session: "corp",
-            template: &template,
-            prefix: "",
-            region: None,
-            default_region: None,
-            prune: false,
-        };
+        let settings = settings(&template, None, false);
         let (p, content) = apply(&a, &settings, None, &given);
         assert_eq!(
             p.covered,
@@ -549,14 +539,7 @@ mod tests {
         // `default-x` is fine; only the bare `default` is reserved.
         assert_eq!(p.added, ["default-x"]);
         let template = Template::parse("{account_name}").unwrap();
-        let settings = Settings {
-            session: "corp",
-            template: &template,
-            prefix: "",
-            region: None,
-            default_region: None,
-            prune: false,
-        };
+        let settings = settings(&template, None, false);
         let a = access(&[("111", "default", &["x"])]);
         let p = plan(&a, &settings, None, &Outside::default()).unwrap();
         assert_eq!(p.added, ["default-111"]);
