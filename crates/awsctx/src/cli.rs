@@ -92,7 +92,7 @@ pub(crate) enum Command {
     /// hook nu | save -f FILE` (then `source FILE` in config.nu)
     #[command(after_help = HOOK_SET_UP)]
     Hook(ShellArgs),
-    /// Print a static completion script (for packagers; the hook already completes)
+    /// Print a completion script for packagers (the hook already completes)
     Completions(CompletionArgs),
     /// Check the set-up: hook, config, tokens, clock, file modes, endpoints
     Doctor,
@@ -378,7 +378,7 @@ pub(crate) enum ShellName {
     Nu,
 }
 
-/// The shells with static completion scripts (Nushell's hook completes by itself).
+/// The shells with packaged completion scripts (Nushell's hook completes by itself).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum CompletionShell {
     Bash,

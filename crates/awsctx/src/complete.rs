@@ -86,6 +86,28 @@ impl EnvCompleter for FlagsOnDash {
     }
 }
 
+/// `clap_complete`'s registration of `awsctx`'s completion in `shell` (a TAB runs `completer`),
+/// with what awsctx adds to it: the hook and the packaged scripts both print this.
+pub(crate) fn registration(shell: &dyn EnvCompleter, completer: &str) -> io::Result<String> {
+    let mut out = Vec::new();
+    shell.write_registration("COMPLETE", "awsctx", "awsctx", completer, &mut out)?;
+    let mut out = String::from_utf8_lossy(&out).trim().to_owned();
+    match shell.name() {
+        // clap_complete's generated function splits the completer's output on purpose.
+        "bash" => out.insert_str(0, "# shellcheck disable=SC2207,SC2181\n"),
+        // A whole account id or ARN completes to its profiles, which do not start with what
+        // was typed: `-U` lets them replace the word instead of being filtered out.
+        "zsh" => {
+            out = out.replace(
+                "[[ -n $other ]] && _describe -V 'values' other",
+                "if [[ ${words[CURRENT]} == <-> || ${words[CURRENT]} == arn:* ]]; then\n            [[ -n $other ]] && _describe -V 'values' other -U\n        else\n            [[ -n $other ]] && _describe -V 'values' other\n        fi",
+            );
+        }
+        _ => {}
+    }
+    Ok(out)
+}
+
 fn paths() -> Option<ConfigPaths> {
     ConfigPaths::from_env(&Env::from_process()).ok()
 }

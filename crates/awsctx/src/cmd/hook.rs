@@ -67,9 +67,7 @@ pub(crate) fn render_hook(shell: Shell, bin: &str) -> anyhow::Result<String> {
         }
     };
     let mut out = script.replace("__AWSCTX_BIN__", &quoted);
-    let mut registration = Vec::new();
-    completer.write_registration("COMPLETE", "awsctx", "awsctx", bin, &mut registration)?;
-    let mut registration = String::from_utf8_lossy(&registration).trim().to_owned();
+    let mut registration = crate::complete::registration(completer, bin)?;
     if shell == Shell::Zsh {
         // `compdef` exists only after `compinit`: without it, skip quietly (a hook loaded
         // before `compinit` would otherwise print an error at every shell start), and end
@@ -78,18 +76,8 @@ pub(crate) fn render_hook(shell: Shell, bin: &str) -> anyhow::Result<String> {
             "\ncompdef _clap_dynamic_completer_awsctx awsctx",
             "\nif (( $+functions[compdef] )); then\n  compdef _clap_dynamic_completer_awsctx awsctx\nfi",
         );
-        // A whole account id or ARN completes to its profiles, which do not start with what
-        // was typed: `-U` lets them replace the word instead of being filtered out.
-        registration = registration.replace(
-            "[[ -n $other ]] && _describe -V 'values' other",
-            "if [[ ${words[CURRENT]} == <-> || ${words[CURRENT]} == arn:* ]]; then\n            [[ -n $other ]] && _describe -V 'values' other -U\n        else\n            [[ -n $other ]] && _describe -V 'values' other\n        fi",
-        );
     }
     out.push_str("\n# Tab-completion of commands, flags and profile names (clap_complete).\n");
-    if shell == Shell::Bash {
-        // clap_complete's generated function splits the completer's output on purpose.
-        out.push_str("# shellcheck disable=SC2207,SC2181\n");
-    }
     out.push_str(&registration);
     out.push('\n');
     Ok(out)

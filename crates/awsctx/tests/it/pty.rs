@@ -509,3 +509,81 @@ fn a_second_tab_after_a_whole_profile_name_adds_no_flag() {
         t.expect_var("AWS_PROFILE", Some("prod-ro"));
     }
 }
+
+/// The scripts in `completions/`, loaded as packages install them and without the hook, with
+/// the built `awsctx` found on `PATH`: `awsctx <TAB>` and `login --profile <TAB>` offer profile
+/// names (not the files around), and flags once a `-` is typed.
+#[test]
+fn the_packaged_completion_scripts_complete_profile_names_without_the_hook() {
+    use crate::switch::{BIN, stderr, stdout};
+    let mut sb = Sandbox::new();
+    sb.add_profile("[profile data]\nregion = eu-west-1");
+    std::fs::write(sb.root.join("dfile"), "").unwrap();
+    sb.dir("ddir");
+    let bin = sb.dir("bin");
+    std::os::unix::fs::symlink(BIN, bin.join("awsctx")).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    sb.set_env("PATH", &path);
+    let packaged = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../completions");
+    let packaged = packaged.canonicalize().unwrap();
+    let dir = packaged.display();
+    let sorted = |text: &str| {
+        let mut words: Vec<String> =
+            text.lines().map(|l| l.split('\t').next().unwrap_or_default().to_owned()).collect();
+        words.sort();
+        words.join(" ")
+    };
+    let expected = ["data dev", "data deny dev doctor", "--region"];
+    if shells().contains(&"bash") {
+        // What bash does on a TAB: the function `complete` names, with the words so far.
+        let script = format!(
+            "source '{dir}/awsctx.bash'\n\
+             f=$(complete -p awsctx | sed 's/.* -F \\([^ ]*\\) .*/\\1/')\n\
+             c() {{ COMP_WORDS=(\"$@\"); COMP_CWORD=$(($# - 1)); COMP_TYPE=9; COMPREPLY=()\n\
+             \"$f\" awsctx \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD - 1]}}\"\n\
+             printf '%s\\n' \"${{COMPREPLY[@]}}\"; echo =; }}\n\
+             c awsctx login --profile d\nc awsctx d\nc awsctx --re"
+        );
+        let out = sb.run_raw("bash", &script);
+        let got: Vec<String> = stdout(&out).split("=\n").map(sorted).collect();
+        assert_eq!(got[..3], expected, "bash: {}", stderr(&out));
+    }
+    if shells().contains(&"fish") {
+        // Where fish looks for a command's completions the first time it completes it.
+        let script = format!(
+            "set fish_complete_path '{dir}' $fish_complete_path\n\
+             complete -C 'awsctx login --profile d'; echo =\ncomplete -C 'awsctx d'; echo =\n\
+             complete -C 'awsctx --re'; echo ="
+        );
+        let out = sb.run_raw("fish", &script);
+        let got: Vec<String> = stdout(&out).split("=\n").map(sorted).collect();
+        assert_eq!(got[..3], expected, "fish: {}", stderr(&out));
+    }
+    if shells().contains(&"zsh") {
+        // `_awsctx` in `fpath` is what `compinit` binds to `awsctx`; a TAB lists what it offers.
+        let mut cmd = Command::new("zsh");
+        cmd.args(["-f", "-i"]).env_clear().envs(sb.env()).env("TERM", "dumb");
+        cmd.current_dir(&sb.root);
+        let mut session = Session::spawn(cmd).expect("spawn zsh on a pty");
+        session.set_expect_timeout(Some(Duration::from_secs(20)));
+        let mut t = Term { session, shell: "zsh", count: 0, log: String::new() };
+        t.type_line(&format!("fpath=('{dir}' $fpath); autoload -Uz compinit && compinit -u"));
+        for (line, offered, not_offered) in [
+            ("awsctx login --profile d", &["data", "dev"][..], &["dfile", "ddir", "doctor"][..]),
+            ("awsctx d", &["data", "dev", "deny", "doctor"], &["dfile", "ddir"]),
+            ("awsctx --", &["--region", "--current"], &["dfile"]),
+        ] {
+            t.session.send(format!("{line}\t")).unwrap();
+            std::thread::sleep(Duration::from_millis(500));
+            // Ctrl-U: the line is not run.
+            t.session.send("\x15").unwrap();
+            let (out, _) = t.run("");
+            for word in offered {
+                assert!(out.contains(word), "zsh: `{line}` TAB did not offer {word}: {out}");
+            }
+            for word in not_offered {
+                assert!(!out.contains(word), "zsh: `{line}` TAB offered {word}: {out}");
+            }
+        }
+    }
+}
