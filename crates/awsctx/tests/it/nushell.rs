@@ -249,3 +249,38 @@ fn a_missing_or_oversized_changes_file_is_passed_over_silently_and_a_later_chang
         "one process for the first prompt and one for the pin, none for the other prompts"
     );
 }
+
+#[test]
+fn a_linked_markers_folder_costs_one_process_per_change_not_one_per_prompt() {
+    if !have_nu() {
+        return;
+    }
+    let sb = Sandbox::new();
+    sb.seed_keys(DEV, Duration::from_secs(3570));
+    let count = count_hook_processes(&sb);
+    let elsewhere = sb.dir("elsewhere");
+    let prompts = "prompt\n".repeat(20);
+    // awsctx cannot make markers through the link: Nushell reads the line instead.
+    let script = format!(
+        "cd '{root}'\nprompt\nlet changes = $env._AWSCTX._AWSCTX_CHANGES\nmkdir ($changes | path dirname)\n\
+         ^ln -s '{elsewhere}' $\"($changes).d\"\n^'{bin}' pin dev\n{prompts}show AWS_PROFILE\n\
+         ^'{bin}' unpin\n{prompts}show AWS_PROFILE",
+        root = sb.root.display(),
+        elsewhere = elsewhere.display(),
+        bin = crate::switch::BIN,
+    );
+    let out = sb.run("nu", &script);
+    assert_eq!(
+        lines(&stdout(&out)),
+        ["AWS_PROFILE=<dev>", "AWS_PROFILE unset"],
+        "{}",
+        stderr(&out)
+    );
+    let calls = std::fs::read_to_string(&count).unwrap_or_default();
+    assert_eq!(
+        lines(&calls),
+        ["hook-env nu"; 3],
+        "one process for the first prompt and one for each change, none for the other prompts"
+    );
+    assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0, "nothing written through");
+}
