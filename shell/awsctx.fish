@@ -157,7 +157,9 @@ end
 function _awsctx_on_prompt --on-event fish_prompt
     # Have pins, trust records or logins changed, in this shell or another? One builtin `read`.
     set -l seen "$_AWSCTX_SEEN"
-    if set -q _AWSCTX_CHANGES; and test -n "$_AWSCTX_CHANGES"
+    # A regular file only: fish warns on a redirection from a missing file whatever `2>` says,
+    # and a FIFO would hold the prompt.
+    if set -q _AWSCTX_CHANGES; and test -f "$_AWSCTX_CHANGES"
         read -l line <$_AWSCTX_CHANGES 2>/dev/null; and set seen $line
     end
     if test "$seen" != "$_AWSCTX_SEEN"

@@ -255,9 +255,10 @@ fn a_linked_markers_folder_costs_one_process_per_change_not_one_per_prompt() {
     if !have_nu() {
         return;
     }
-    let sb = Sandbox::new();
+    let sb = Sandbox::switcher();
     sb.seed_keys(DEV, Duration::from_secs(3570));
-    let count = count_hook_processes(&sb);
+    let counted = sb.counting_wrapper("wrapper");
+    counted.use_in(&sb, "nu");
     let elsewhere = sb.dir("elsewhere");
     let prompts = "prompt\n".repeat(20);
     // awsctx cannot make markers through the link: Nushell reads the line instead.
@@ -267,16 +268,16 @@ fn a_linked_markers_folder_costs_one_process_per_change_not_one_per_prompt() {
          ^'{bin}' unpin\n{prompts}show AWS_PROFILE",
         root = sb.root.display(),
         elsewhere = elsewhere.display(),
-        bin = crate::switch::BIN,
+        bin = BIN,
     );
-    let out = sb.run("nu", &script);
+    let out = sb.shell("nu", &script);
     assert_eq!(
         lines(&stdout(&out)),
         ["AWS_PROFILE=<dev>", "AWS_PROFILE unset"],
         "{}",
         stderr(&out)
     );
-    let calls = std::fs::read_to_string(&count).unwrap_or_default();
+    let calls = counted.calls();
     assert_eq!(
         lines(&calls),
         ["hook-env nu"; 3],
