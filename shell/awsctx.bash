@@ -1,3 +1,4 @@
+# shellcheck disable=SC2250 # braces only where a name needs them (as bash's manual writes it)
 # awsctx hook for bash, printed by `awsctx hook bash`; load it with
 #   eval "$(awsctx hook bash)"
 #
@@ -8,8 +9,9 @@
 # with bash-preexec loaded it is one of its `preexec_functions` instead (checked once per
 # command line: keys stay fresh, but `cd D && cmd` switches at the next command line).
 #
-# Cost per prompt or command when nothing changed: two string compares and one integer
-# compare on builtins, no process; a prompt also reads one line of awsctx's `changes` file
+# Cost per command when nothing changed: one integer compare (the clock against the due time
+# the last prompt worked out) and one string compare (`$PWD`), on builtins, no process; per
+# prompt a few more; a prompt also reads one line of awsctx's `changes` file
 # (builtin `read`), so pins, trust records and logins changed in another shell are followed.
 # A directory change runs `awsctx hook-env` (one process) only when a pin or a `.aws-profile`
 # is above the new directory or a binding is in effect now; keys are refreshed (one process)
@@ -30,6 +32,7 @@ _AWSCTX_SHELL_VERSION="bash $BASH_VERSION"
 if [[ -z "${EPOCHSECONDS-}" && -z "${_AWSCTX_EPOCH-}" ]]; then
   _AWSCTX_EPOCH=$(($(date +%s) - SECONDS))
 fi
+__awsctx_due=0
 # State an older hook exported (into this shell's environment, from a parent shell) is taken
 # over, shell-local from now on.
 export -n "${!_AWSCTX_@}"
@@ -50,8 +53,10 @@ awsctx() {
       _awsctx_hook
       return 0
       ;;
-    logout | list | ls | status | export | credential-process | exec | serve | console | configure | \
-      populate | hook | completions | doctor | help | hook-env | hook-refresh | -c | --current | -h | --help | -V | --version)
+    # Every command and flag whose output is for reading (from the command line's definition).
+    __AWSCTX_PASS_THROUGH__)
+      # `doctor` is told what this shell runs now (`_awsctx_live`).
+      [[ "$1" != doctor ]] || { local _AWSCTX_LIVE; _awsctx_live; }
       _awsctx_run "$@" || return
       # After a logout this shell drops its keys at once (others at their next prompt).
       # shellcheck disable=SC2119 # as at a prompt: no argument
@@ -63,6 +68,7 @@ awsctx() {
       for __awsctx_arg in "$@"; do
         case "$__awsctx_arg" in
           -h | --help | -V | --version) _awsctx_run "$@"; return ;;
+          *) ;;
         esac
       done
       if (($# == 0)) && [[ ! -t 1 ]]; then
@@ -73,9 +79,23 @@ awsctx() {
       __awsctx_out=$(_AWSCTX_SHELL=bash _awsctx_run "$@")
       __awsctx_rc=$?
       eval "$__awsctx_out"
+      _awsctx_trap_due
       return "$__awsctx_rc"
       ;;
   esac
+}
+
+# For `awsctx doctor`, in the caller's `_AWSCTX_LIVE`: `loaded`, then `prompt` while the hook
+# is still run at the prompt (a `PROMPT_COMMAND=…` after the hook line drops it) and `complete`
+# while `awsctx` completes.
+_awsctx_live() {
+  _AWSCTX_LIVE=loaded
+  if [[ "${PROMPT_COMMAND[*]-} ${precmd_functions[*]-}" == *_awsctx_hook* ]]; then
+    _AWSCTX_LIVE+=" prompt"
+  fi
+  if complete -p awsctx >/dev/null 2>&1; then
+    _AWSCTX_LIVE+=" complete"
+  fi
 }
 
 # Is there a pin or a `.aws-profile` at or above $PWD? Builtins only.
@@ -90,12 +110,18 @@ _awsctx_maybe_bound() {
   done
 }
 
+# What this directory and clock call for, from the binary, evaluated. `_awsctx_run` inlined:
+# the command substitution is already the subshell.
+# shellcheck disable=SC2312 # hook-env never fails a prompt: what it prints is all it says
+_awsctx_env() {
+  eval "$(export "${!_AWSCTX_@}"; exec "$_AWSCTX_BIN" hook-env bash)"
+}
+
 # At a prompt, with no argument; from the `DEBUG` trap (and bash-preexec), with one.
 # shellcheck disable=SC2120
 _awsctx_hook() {
   local __awsctx_status=$?
-  # The clock, read here only.
-  local __awsctx_now=${EPOCHSECONDS:-$((${_AWSCTX_EPOCH:-0} + SECONDS))}
+  local __awsctx_now=__AWSCTX_NOW__
   # Not while completing a word (a completion function runs commands too).
   [[ -n "${COMP_LINE-}" ]] && return "$__awsctx_status"
   # At a prompt (the trap passes an argument): have pins, trust records or logins changed,
@@ -105,11 +131,10 @@ _awsctx_hook() {
     read -r __awsctx_seen 2>/dev/null <"$_AWSCTX_CHANGES" || :
   fi
   if [[ "$__awsctx_seen" != "${_AWSCTX_SEEN-}" ]]; then
-    eval "$(export "${!_AWSCTX_@}"; exec "$_AWSCTX_BIN" hook-env bash)"
+    _awsctx_env
   elif [[ "${_AWSCTX_PWD-}" != "$PWD" ]]; then
     if [[ -z "${_AWSCTX_PINS+set}" || -n "${_AWSCTX_BOUND-}" ]] || _awsctx_maybe_bound; then
-      # `_awsctx_run` inlined: the command substitution is already the subshell.
-      eval "$(export "${!_AWSCTX_@}"; exec "$_AWSCTX_BIN" hook-env bash)"
+      _awsctx_env
     elif ((${#PWD} <= 512)); then
       _AWSCTX_PWD=$PWD
     else
@@ -118,9 +143,24 @@ _awsctx_hook() {
     fi
   # Digits only: bash would evaluate anything else as an arithmetic expression.
   elif [[ "${_AWSCTX_DUE-}" =~ ^[0-9]+$ ]] && ((__awsctx_now >= _AWSCTX_DUE)); then
-    eval "$(export "${!_AWSCTX_@}"; exec "$_AWSCTX_BIN" hook-env bash)"
+    _awsctx_env
   fi
+  _awsctx_trap_due
   return "$__awsctx_status"
+}
+
+# The due time for the `DEBUG` trap, on its clock: `EPOCHSECONDS` (bash 5), else the builtin
+# `SECONDS`, converted here. One integer compare per command. Worked out again at every prompt
+# and switch (on bash 4, a `SECONDS` the user assigns misleads the trap until the next
+# prompt). Digits only, as above; no keys: never due.
+_awsctx_trap_due() {
+  if [[ "${_AWSCTX_DUE-}" =~ ^[0-9]+$ && -n "${EPOCHSECONDS-}" ]]; then
+    __awsctx_due=$_AWSCTX_DUE
+  elif [[ "${_AWSCTX_DUE-}" =~ ^[0-9]+$ ]]; then
+    __awsctx_due=$((_AWSCTX_DUE - __AWSCTX_NOW__ + SECONDS))
+  else
+    __awsctx_due=$((1 << 62))
+  fi
 }
 
 # A prompt segment, `profile (region) 42m`, red for production, from variables only: no
@@ -136,7 +176,7 @@ awsctx_prompt() {
     # Time left and colour only for the profile awsctx set (not one exported by hand since).
     if [[ "$__awsctx_p" == "${_AWSCTX_PROFILE-}" ]]; then
       if [[ "${_AWSCTX_EXPIRES-}" =~ ^[0-9]+$ ]]; then
-        __awsctx_now=${EPOCHSECONDS:-$((${_AWSCTX_EPOCH:-0} + SECONDS))}
+        __awsctx_now=__AWSCTX_NOW__
         __awsctx_left=$((_AWSCTX_EXPIRES - __awsctx_now))
         if ((__awsctx_left <= 0)); then
           __awsctx_s+=" expired"
@@ -181,21 +221,38 @@ _awsctx_install_trap() {
   prior=${prior#"trap -- $quote"}
   prior=${prior%"$quote DEBUG"}
   prior=${prior//"$quote\\$quote$quote"/$quote}
-  # It fires before every simple command, so what is checked at each stays inline (a function
-  # call alone costs more): the directory, and the clock (as in `_awsctx_hook`) against the
-  # due time, when that is all digits (anything else would be evaluated as arithmetic).
-  # Past those, a call with `$_` as its last word: bash sets `$_` to that, so it is kept. It
-  # ends with status 0 (`set -e`; `extdebug` would skip the command); bash keeps `$?` itself.
-  # The trap itself is set by the caller, outside any function: bash 3.2 drops a `DEBUG` trap
-  # set inside a function when the function returns.
-  # shellcheck disable=SC2016
-  __awsctx_trap_body='[[ "${_AWSCTX_PWD-}" == "$PWD" && ( -z "${_AWSCTX_DUE-}" || ( "$_AWSCTX_DUE" != *[!0-9]* && ${EPOCHSECONDS:-$((${_AWSCTX_EPOCH:-0} + SECONDS))} -lt $_AWSCTX_DUE ) ) ]] || _awsctx_hook "$_" || : "$_"'"${prior:+; $prior}"
+  # It fires before every simple command, and bash parses it each time, so it is short and
+  # inline (a function call alone costs more): the clock against the due time the hook
+  # worked out on it (`_awsctx_trap_due`), then the directory. Past those, a call with `$_` as
+  # its last word: bash sets `$_` to that, so it is kept. It ends with status 0 (`set -e`;
+  # `extdebug` would skip the command); bash keeps `$?` itself. The trap itself is set by the
+  # caller, outside any function: bash 3.2 drops a `DEBUG` trap set inside a function when
+  # the function returns.
+  local clock=SECONDS
+  [[ -z "${EPOCHSECONDS-}" ]] || clock=EPOCHSECONDS
+  # shellcheck disable=SC2016 # the rest is expanded when the trap runs
+  __awsctx_trap_body="(($clock < __awsctx_due))"' && [[ "${_AWSCTX_PWD-}" == "$PWD" ]] || _awsctx_hook "$_" || : "$_"'"${prior:+; $prior}"
 }
 
-# Run first in PROMPT_COMMAND (a string or, in bash 5.1+, an array), once, with the trap's
-# installer (one string test per prompt once it has run). Expanded when the prompt runs it.
-# shellcheck disable=SC2016
-__awsctx_prompt='_awsctx_hook;[[ -n "${__awsctx_trap_installed-}" ]] || { _awsctx_install_trap "$(trap -p DEBUG)"; [[ -z "${__awsctx_trap_body-}" ]] || trap -- "$__awsctx_trap_body" DEBUG; unset __awsctx_trap_body; }'
+# The installer has run at the first prompt: from now on the entry is `_awsctx_hook` alone,
+# whose status is the command line's, so prompt hooks after it (starship's) see `$?` as the
+# command left it (and `PIPESTATUS`, but for a pipeline's: only a pipeline can set that).
+_awsctx_prompt_alone() {
+  local i
+  if [[ "$(declare -p PROMPT_COMMAND 2>/dev/null)" == "declare -a"* ]]; then
+    for i in "${!PROMPT_COMMAND[@]}"; do
+      [[ "${PROMPT_COMMAND[i]}" != "$__awsctx_prompt" ]] || PROMPT_COMMAND[i]=_awsctx_hook
+    done
+  else
+    # shellcheck disable=SC2178,SC2128 # a plain string here (checked above), not an array
+    PROMPT_COMMAND=${PROMPT_COMMAND/"$__awsctx_prompt"/_awsctx_hook}
+  fi
+}
+
+# Run first in PROMPT_COMMAND (a string or, in bash 5.1+, an array), with the trap's installer
+# at the first prompt (then `_awsctx_prompt_alone`). Expanded when the prompt runs it.
+# shellcheck disable=SC2016 # expanded when the prompt runs it
+__awsctx_prompt='_awsctx_hook;[[ -n "${__awsctx_trap_installed-}" ]] || { _awsctx_install_trap "$(trap -p DEBUG)"; [[ -z "${__awsctx_trap_body-}" ]] || trap -- "$__awsctx_trap_body" DEBUG; unset __awsctx_trap_body; _awsctx_prompt_alone; }'
 if [[ "${PROMPT_COMMAND[*]-}" != *_awsctx_hook* ]]; then
   if [[ "$(declare -p PROMPT_COMMAND 2>/dev/null)" == "declare -a"* ]]; then
     PROMPT_COMMAND=("$__awsctx_prompt" "${PROMPT_COMMAND[@]}")
@@ -205,4 +262,3 @@ if [[ "${PROMPT_COMMAND[*]-}" != *_awsctx_hook* ]]; then
     PROMPT_COMMAND="$__awsctx_prompt${PROMPT_COMMAND:+;$PROMPT_COMMAND}"
   fi
 fi
-unset __awsctx_prompt

@@ -36,6 +36,8 @@ function _awsctx_run
     command $_AWSCTX_BIN $argv
 end
 
+# The second case is every command and flag whose output is for reading (from the command
+# line's definition).
 function awsctx --description 'switch AWS profiles; see awsctx --help'
     switch "$argv[1]"
         case login
@@ -43,7 +45,7 @@ function awsctx --description 'switch AWS profiles; see awsctx --help'
             # This shell follows at once (others at their next prompt): its keys come back.
             _awsctx_on_prompt
             return 0
-        case logout list ls status export credential-process exec serve console configure populate hook completions doctor help hook-env hook-refresh -c --current -h --help -V --version
+        case __AWSCTX_PASS_THROUGH__
             _awsctx_run $argv
             set -l rc $status
             # After a logout this shell drops its keys at once (others at their next prompt).
@@ -62,6 +64,12 @@ function awsctx --description 'switch AWS profiles; see awsctx --help'
             set -l out (_AWSCTX_SHELL=fish _awsctx_run $argv | string collect)
             set -l rc $pipestatus[1]
             eval $out
+            # A cancelled picker (130, as fzf says) changed nothing and failed at nothing: fish
+            # would show `[SIGINT]` in the prompt. Only the bare picker: a cancelled switch
+            # must still stop `awsctx prod; and terraform apply`.
+            if test $rc -eq 130; and test (count $argv) -eq 0
+                return 0
+            end
             return $rc
     end
 end
@@ -149,7 +157,9 @@ end
 function _awsctx_on_prompt --on-event fish_prompt
     # Have pins, trust records or logins changed, in this shell or another? One builtin `read`.
     set -l seen "$_AWSCTX_SEEN"
-    if set -q _AWSCTX_CHANGES; and test -n "$_AWSCTX_CHANGES"
+    # A regular file only: fish warns on a redirection from a missing file whatever `2>` says,
+    # and a FIFO would hold the prompt.
+    if set -q _AWSCTX_CHANGES; and test -f "$_AWSCTX_CHANGES"
         read -l line <$_AWSCTX_CHANGES 2>/dev/null; and set seen $line
     end
     if test "$seen" != "$_AWSCTX_SEEN"

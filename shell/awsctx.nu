@@ -7,10 +7,11 @@
 # (directory changes) and a `pre_prompt` hook (refresh), and completes awsctx's commands,
 # flags and profile names.
 #
-# Cost per prompt when nothing changed: a few record lookups and compares, `date now`, and a
-# read of the first line of awsctx's `changes` file (`open`, in this process), so pins, trust
-# records and logins changed in another shell are followed; no process. A directory change runs `awsctx hook-env nu` (one process)
-# only when a pin or a `.aws-profile` is above the new directory or a binding is in effect now.
+# Cost per prompt when nothing changed: a few record lookups and compares, `date now`, and
+# whether the marker `changes.d/<line>` of the `changes` line it saw last still exists (`path
+# exists`, in this process), so pins, trust records and logins changed in another shell are
+# followed; no process. A directory change runs `awsctx hook-env nu` (one process) only when a
+# pin or a `.aws-profile` is above the new directory or a binding is in effect now.
 #
 # State lives in one record, `$env._AWSCTX`. Nushell hands an external command only the
 # environment values that are strings (or that `$env.ENV_CONVERSIONS` turns into strings); a
@@ -92,15 +93,29 @@ def --env _awsctx_on_pwd [] {
 # so the prompt hook calls `_awsctx_on_prompt` only when there is something to do.
 def _awsctx_prompt_work [] {
     let state = ($env._AWSCTX? | default {})
-    # Have pins, trust records or logins changed, in this shell or another? The first line of
-    # awsctx's `changes` file says. A regular file only (a pipe would hold the prompt), and at
-    # most 257 bytes of it: it is one short line, and the binary passes over a longer one, as
-    # this does. Inline, as a command call costs as much as the read.
+    # Have pins, trust records or logins changed, in this shell or another? awsctx keeps an
+    # empty file named by the line of its `changes` file, `changes.d/<line>`: gone, the line
+    # has changed (`path exists` costs a fifth of reading the line). Before any line, the folder
+    # appears with the first. The name is awsctx's digits; anything else counts as no marker.
+    # Inline, as a command call costs as much as the check.
     let changes = ($state._AWSCTX_CHANGES? | default "")
-    if $changes != "" and ($changes | path type) == "file" {
-        let seen = ($state._AWSCTX_SEEN? | default "")
-        let head = try { open --raw $changes | first 257 } catch { null }
-        if $head != null and ($head | length) <= 256 and ($head | decode | lines | get -o 0 | default $seen) != $seen {
+    let seen = ($state._AWSCTX_SEEN? | default "")
+    if $changes != "" {
+        if $seen == $state._AWSCTX_UNMARKED? {
+            # No marker for this line (a linked or foreign `changes.d`, a line not written by
+            # awsctx): read the line instead, a regular file only (a pipe would hold the
+            # prompt), at most 257 bytes of it, as the binary reads it.
+            if ($changes | path type) == "file" {
+                let head = try { open --raw $changes | first 257 } catch { null }
+                if $head != null and ($head | length) <= 256 and ($head | decode | lines | get -o 0 | default $seen) != $seen {
+                    return "changes"
+                }
+            }
+        } else if $seen == "" {
+            if ($"($changes).d" | path exists) {
+                return "changes"
+            }
+        } else if not ($seen =~ '^[0-9-]+$') or not ($"($changes).d/($seen)" | path exists) {
             return "changes"
         }
     }
@@ -119,6 +134,15 @@ def --env _awsctx_on_prompt [] {
     match (_awsctx_prompt_work) {
         "" => { }
         "pwd" => { _awsctx_on_pwd }
+        "changes" => {
+            _awsctx_hook_env
+            # Still changed right after awsctx looked: the line it saw has no marker, and
+            # asking again would start a process at every prompt. Read that line instead.
+            if (_awsctx_prompt_work) == "changes" {
+                let state = (_awsctx_state)
+                $env._AWSCTX = ($state | upsert _AWSCTX_UNMARKED ($state._AWSCTX_SEEN? | default ""))
+            }
+        }
         _ => { _awsctx_hook_env }
     }
 }
@@ -139,10 +163,8 @@ def _awsctx_complete [context: string] {
 # Switch AWS profiles; see `awsctx --help`.
 def --env --wrapped awsctx [...args: string@_awsctx_complete] {
     let first = ($args | get -o 0 | default "")
-    let passthrough = [
-        list ls status export credential-process exec serve console configure populate
-        hook completions doctor help hook-env hook-refresh -c --current
-    ]
+    # Every command and flag whose output is for reading (from the command line's definition).
+    let passthrough = [__AWSCTX_PASS_THROUGH__]
     let reading = ($args | any {|a| $a in [-h --help -V --version] })
     if $first == "login" {
         with-env (_awsctx_state) { ^$AWSCTX_BIN ...$args }

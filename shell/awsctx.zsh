@@ -43,8 +43,10 @@ awsctx() {
       _awsctx_precmd
       return 0
       ;;
-    logout | list | ls | status | export | credential-process | exec | serve | console | configure | \
-      populate | hook | completions | doctor | help | hook-env | hook-refresh | -c | --current | -h | --help | -V | --version)
+    # Every command and flag whose output is for reading (from the command line's definition).
+    __AWSCTX_PASS_THROUGH__)
+      # `doctor` is told what this shell runs now (`_awsctx_live`).
+      [[ "$1" != doctor ]] || { local _AWSCTX_LIVE; _awsctx_live }
       _awsctx_run "$@" || return
       # After a logout this shell drops its keys at once (others at their next prompt).
       [[ "$1" != logout ]] || _awsctx_precmd
@@ -62,6 +64,16 @@ awsctx() {
       return $__awsctx_rc
       ;;
   esac
+}
+
+# For `awsctx doctor`, in the caller's `_AWSCTX_LIVE`: `loaded`, then `prompt` while the hook
+# is still run at the prompt (a `precmd_functions=(…)` after the hook line drops it) and
+# `complete` while `awsctx` completes (registered only when `compinit` ran before the hook).
+_awsctx_live() {
+  _AWSCTX_LIVE=loaded
+  (( ${+precmd_functions} )) && (( ${precmd_functions[(Ie)_awsctx_precmd]} )) && _AWSCTX_LIVE+=" prompt"
+  (( ${+_comps} )) && (( ${+_comps[awsctx]} )) && _AWSCTX_LIVE+=" complete"
+  return 0
 }
 
 # Is there a pin or a `.aws-profile` at or above $PWD? Builtins only.

@@ -758,12 +758,16 @@ fn row_prompt_nu(bench: &Bench) -> anyhow::Result<Measured> {
     let direnv = which("direnv").context("direnv is not installed (apt-get install direnv)")?;
     let nu = nu_or_skip()?;
     let Counted { home, dir, count, wrapper } = counted_home(bench, "prompt-nu")?;
-    // A change made once: each prompt reads it.
+    // A change made once.
     let state = home.join(".local/state/awsctx");
     std::fs::create_dir_all(&state)?;
     std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o700))?;
     std::fs::write(state.join("changes"), "1765000000000000000-4242\n")?;
     std::fs::set_permissions(state.join("changes"), std::fs::Permissions::from_mode(0o600))?;
+    // With its marker, as awsctx writes it: each prompt checks the marker still exists.
+    std::fs::create_dir_all(state.join("changes.d"))?;
+    std::fs::set_permissions(state.join("changes.d"), std::fs::Permissions::from_mode(0o700))?;
+    std::fs::write(state.join("changes.d/1765000000000000000-4242"), "")?;
     let hook = counted_nu_hook(bench, &home, &wrapper)?;
     // The first prompt learns the pins (one process); the count starts after it.
     let script = format!(

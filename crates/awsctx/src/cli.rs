@@ -4,7 +4,7 @@ use std::ffi::OsString;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
 use clap_complete::engine::{ArgValueCandidates, ArgValueCompleter};
 
 use crate::complete::{profile_candidates, profile_or_account};
@@ -24,7 +24,9 @@ use crate::complete::{profile_candidates, profile_or_account};
 pub(crate) struct Cli {
     /// Switch this shell to PROFILE (or an account id, an ARN, an account name); `-` switches
     /// back to the previous one
-    #[arg(value_name = "PROFILE", add = ArgValueCompleter::new(profile_or_account))]
+    // Profile names are no file names: `ValueHint::Other` keeps the static scripts from offering
+    // files for them (the hook's dynamic completion offers the names).
+    #[arg(value_name = "PROFILE", value_hint = ValueHint::Other, add = ArgValueCompleter::new(profile_or_account))]
     pub(crate) profile: Option<String>,
 
     /// Clear everything awsctx exported and restore what the shell had before
@@ -88,8 +90,9 @@ pub(crate) enum Command {
     Deny(TrustArgs),
     /// Print the shell hook: `eval "$(awsctx hook bash)"`, `awsctx hook fish | source`, `awsctx
     /// hook nu | save -f FILE` (then `source FILE` in config.nu)
+    #[command(after_help = HOOK_SET_UP)]
     Hook(ShellArgs),
-    /// Print a static completion script (for packagers; the hook already completes)
+    /// Print a completion script for packagers (the hook already completes)
     Completions(CompletionArgs),
     /// Check the set-up: hook, config, tokens, clock, file modes, endpoints
     Doctor,
@@ -102,6 +105,16 @@ pub(crate) enum Command {
     HookRefresh(HookRefreshArgs),
 }
 
+/// Where each shell's hook line goes (`awsctx hook --help`).
+const HOOK_SET_UP: &str = "\
+Add one line to your shell's start-up file, then open a new shell:
+  bash  ~/.bashrc                      eval \"$(awsctx hook bash)\"
+  zsh   ~/.zshrc (after `compinit`)    eval \"$(awsctx hook zsh)\"
+  fish  ~/.config/fish/config.fish     awsctx hook fish | source
+  nu    env.nu                         awsctx hook nu | save -f ~/.awsctx.nu
+        config.nu (`$nu.config-path`)  source ~/.awsctx.nu
+`awsctx doctor` checks the set-up in the shell it runs in.";
+
 #[derive(Debug, Args)]
 pub(crate) struct HookRefreshArgs {
     pub(crate) profile: String,
@@ -110,7 +123,7 @@ pub(crate) struct HookRefreshArgs {
 #[derive(Debug, Args)]
 pub(crate) struct UseArgs {
     /// The profile to switch to (or an account id, an ARN, an account name); `-` switches back
-    #[arg(add = ArgValueCompleter::new(profile_or_account))]
+    #[arg(value_hint = ValueHint::Other, add = ArgValueCompleter::new(profile_or_account))]
     pub(crate) profile: String,
     /// Use the profile in REGION
     #[arg(short = 'r', long, value_name = "REGION", value_parser = parse_region)]
@@ -133,7 +146,7 @@ pub(crate) struct LoginArgs {
     #[arg(long, conflicts_with = "profile")]
     pub(crate) sso_session: Option<String>,
     /// Log in to the SSO session this profile uses (default: the current profile)
-    #[arg(long, add = ArgValueCandidates::new(profile_candidates))]
+    #[arg(long, value_hint = ValueHint::Other, add = ArgValueCandidates::new(profile_candidates))]
     pub(crate) profile: Option<String>,
     /// Use the device-code flow (for a browser on another device)
     #[arg(long)]
@@ -198,7 +211,7 @@ pub(crate) enum ExportFormat {
 #[derive(Debug, Args)]
 pub(crate) struct ExportArgs {
     /// The profile (default: the current one)
-    #[arg(add = ArgValueCompleter::new(profile_or_account))]
+    #[arg(value_hint = ValueHint::Other, add = ArgValueCompleter::new(profile_or_account))]
     pub(crate) profile: Option<String>,
     #[arg(long, value_enum, default_value_t = ExportFormat::Process)]
     pub(crate) format: ExportFormat,
@@ -206,26 +219,32 @@ pub(crate) struct ExportArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct CredentialProcessArgs {
-    #[arg(long, add = ArgValueCandidates::new(profile_candidates))]
+    #[arg(long, value_hint = ValueHint::Other, add = ArgValueCandidates::new(profile_candidates))]
     pub(crate) profile: String,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct ExecArgs {
-    #[arg(add = ArgValueCompleter::new(profile_or_account))]
+    #[arg(value_hint = ValueHint::Other, add = ArgValueCompleter::new(profile_or_account))]
     pub(crate) profile: String,
     /// Give CMD a credential server on loopback instead of keys: fresh keys for as long as
     /// it runs (`AWS_CONTAINER_CREDENTIALS_FULL_URI`)
     #[arg(long)]
     pub(crate) server: bool,
-    /// The command and its arguments (after `--`)
-    #[arg(last = true, required = true, value_name = "CMD")]
+    /// The command and its arguments (`--` before it is optional: everything from CMD on is
+    /// its own)
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        required = true,
+        value_name = "CMD"
+    )]
     pub(crate) command: Vec<OsString>,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
-    #[arg(add = ArgValueCompleter::new(profile_or_account))]
+    #[arg(value_hint = ValueHint::Other, add = ArgValueCompleter::new(profile_or_account))]
     pub(crate) profile: String,
     /// The port to listen on (default: any free one)
     #[arg(long, default_value_t = 0)]
@@ -238,7 +257,7 @@ pub(crate) struct ServeArgs {
 #[derive(Debug, Args)]
 pub(crate) struct ConsoleArgs {
     /// The profile (default: the current one)
-    #[arg(add = ArgValueCompleter::new(profile_or_account))]
+    #[arg(value_hint = ValueHint::Other, add = ArgValueCompleter::new(profile_or_account))]
     pub(crate) profile: Option<String>,
     /// Print the URL instead of opening it
     #[arg(long)]
@@ -284,7 +303,7 @@ pub(crate) struct ConfigureSsoArgs {
     #[arg(long)]
     pub(crate) output: Option<String>,
     /// The profile name to write
-    #[arg(long)]
+    #[arg(long, value_hint = ValueHint::Other)]
     pub(crate) profile: Option<String>,
     /// Use the device-code flow if a login is needed
     #[arg(long)]
@@ -325,7 +344,7 @@ pub(crate) struct PopulateArgs {
 #[derive(Debug, Args)]
 pub(crate) struct PinArgs {
     /// The profile (default: this shell's current one)
-    #[arg(add = ArgValueCompleter::new(profile_or_account))]
+    #[arg(value_hint = ValueHint::Other, add = ArgValueCompleter::new(profile_or_account))]
     pub(crate) profile: Option<String>,
     /// Use the profile in REGION here
     #[arg(short = 'r', long, value_name = "REGION", value_parser = parse_region)]
@@ -359,7 +378,7 @@ pub(crate) enum ShellName {
     Nu,
 }
 
-/// The shells with static completion scripts (Nushell's hook completes by itself).
+/// The shells with packaged completion scripts (Nushell's hook completes by itself).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum CompletionShell {
     Bash,

@@ -29,7 +29,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     // `COMPLETE=bash awsctx` prints the completion registration; a TAB calls back in here.
-    clap_complete::CompleteEnv::with_factory(cli::Cli::command).complete();
+    clap_complete::CompleteEnv::with_factory(cli::Cli::command).shells(complete::SHELLS).complete();
 
     ui::set_up(ui::Setup { fallback_hint: hints::fallback, command: cli::Cli::command });
     let cli = cli::Cli::parse();

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use crate::env::Env;
 use crate::file::{
-    Capped, Distrust, FileError, FileLock, read_capped, read_private, write_private,
+    Capped, Distrust, FileError, FileLock, judge_folder, read_capped, read_private, write_private,
 };
 use crate::lookup::AccountNames;
 use crate::text;
@@ -119,6 +119,13 @@ impl StateDir {
         self.dir.join("changes")
     }
 
+    /// The folder of empty files named by the line of [`StateDir::changes_path`]: the one of
+    /// the line a shell saw is there until the line changes. Nushell, whose `open` costs more
+    /// than its whole prompt budget, checks that name exists instead of reading the line.
+    pub fn markers_path(&self) -> PathBuf {
+        self.dir.join("changes.d")
+    }
+
     /// The line of [`StateDir::changes_path`] now; empty when there is none.
     pub fn changes_seen(&self) -> String {
         read_private(&self.changes_path(), 256)
@@ -131,12 +138,44 @@ impl StateDir {
 
     /// Tell every open shell that pins, trust records or logins changed. Best effort: a shell
     /// that misses it still sees the change at its next directory change into a binding.
+    /// The new line's marker comes first, so a shell never sees a line without its marker
+    /// for long; the others go last (see [`StateDir::remove_markers`]).
     pub fn note_change(&self) {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
-        let line = format!("{now}-{}\n", std::process::id());
-        let _ = write_private(&self.changes_path(), line.as_bytes());
+        let line = format!("{now}-{}", std::process::id());
+        if let Some(markers) = self.own_markers().filter(|_| is_marker_name(&line)) {
+            let _ = write_private(&markers.join(&line), b"");
+        }
+        let _ = write_private(&self.changes_path(), format!("{line}\n").as_bytes());
+        self.remove_markers();
+    }
+
+    /// The markers' folder (missing until the first change), unless it is a link (it could
+    /// point anywhere) or not the user's alone: then there are no markers, and Nushell falls
+    /// back to reading the line.
+    fn own_markers(&self) -> Option<PathBuf> {
+        let markers = self.markers_path();
+        match std::fs::symlink_metadata(&markers) {
+            Ok(meta) if !meta.is_dir() || judge_folder(&markers, &meta).is_some() => None,
+            _ => Some(markers),
+        }
+    }
+
+    /// Remove every marker but the one of the line in the file now, however many there are.
+    /// Writers may race: a marker removed too early costs a shell one `hook-env` more, and
+    /// the last writer's pass removes what an earlier one kept.
+    fn remove_markers(&self) {
+        let Some(markers) = self.own_markers() else { return };
+        let Ok(entries) = std::fs::read_dir(&markers) else { return };
+        let keep = self.changes_seen();
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            if name.to_str().is_some_and(|name| name != keep && is_marker_name(name)) {
+                let _ = std::fs::remove_file(markers.join(name));
+            }
+        }
     }
 
     /// The lock file guarding `name` (single-flight locks of the credential provider live here too).
@@ -190,6 +229,12 @@ impl StateDir {
 }
 
 const LOCK_DEADLINE: Duration = Duration::from_secs(5);
+
+/// A line of the `changes` file as a marker's name: our own digits and dashes only, so it
+/// names a file in the markers' folder and nothing else.
+fn is_marker_name(line: &str) -> bool {
+    !line.is_empty() && line.bytes().all(|b| b.is_ascii_digit() || b == b'-')
+}
 
 /// A state file that is missing, or not to be trusted (reported), reads as empty.
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>, BindingError> {
@@ -417,132 +462,4 @@ pub fn is_region(text: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::os::unix::fs::PermissionsExt;
-
-    use super::*;
-
-    fn state() -> (tempfile::TempDir, StateDir) {
-        let dir = tempfile::tempdir().unwrap();
-        let state = StateDir::new(dir.path().join("state"));
-        (dir, state)
-    }
-
-    #[test]
-    fn nearest_binding_wins_and_a_pin_beats_a_file_at_the_same_level() {
-        let (tmp, _) = state();
-        let repo = tmp.path().join("repo");
-        let sub = repo.join("svc/api");
-        std::fs::create_dir_all(&sub).unwrap();
-        std::fs::write(repo.join(PROFILE_FILE), "# the repo's account\n\n  dev  \n").unwrap();
-        let mut pins = Pins::default();
-        let trust = TrustStore::default();
-
-        let found = find_binding(&sub, &pins, &trust).unwrap().unwrap();
-        assert_eq!(found.profile, "dev");
-        assert_eq!(found.root, repo);
-        assert!(matches!(found.source, BindingSource::File { trust: Trust::Unknown, .. }));
-
-        pins.insert(repo.join("svc"), BoundProfile::named("staging"));
-        let found = find_binding(&sub, &pins, &trust).unwrap().unwrap();
-        assert_eq!((found.profile.as_str(), found.source), ("staging", BindingSource::Pin));
-
-        pins.insert(repo.clone(), BoundProfile::named("prod"));
-        let found = find_binding(&repo, &pins, &trust).unwrap().unwrap();
-        assert_eq!(found.source, BindingSource::Pin);
-        assert_eq!(find_binding(tmp.path(), &pins, &trust).unwrap(), None);
-    }
-
-    #[test]
-    fn pins_and_trust_survive_a_round_trip_through_the_state_dir() {
-        let (_tmp, state) = state();
-        state
-            .update_pins(|p| p.insert(PathBuf::from("/work/a b\n"), BoundProfile::named("dev")))
-            .unwrap();
-        let full = BoundProfile {
-            profile: "prod".into(),
-            region: Some("us-east-1".into()),
-            account: Some("444455556666".into()),
-        };
-        state.update_pins(|p| p.insert(PathBuf::from("/prod"), full.clone())).unwrap();
-        let text = std::fs::read_to_string(state.pins_path()).unwrap();
-        assert!(text.contains("\"/work/a b\\n\": \"dev\""), "a plain pin stays a name: {text}");
-        assert_eq!(state.load_pins().unwrap().get(Path::new("/prod")), Some(&full));
-        state.update_trust(|t| t.allow(Path::new("/r/.aws-profile"), b"x")).unwrap();
-        assert_eq!(
-            state.load_pins().unwrap().get(Path::new("/work/a b\n")).map(|b| b.profile.as_str()),
-            Some("dev")
-        );
-        assert_eq!(
-            state.load_trust().unwrap().check(Path::new("/r/.aws-profile"), b"x"),
-            Trust::Allowed
-        );
-        let mode = std::fs::metadata(state.pins_path()).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o600);
-    }
-
-    #[test]
-    fn hostile_profile_files_are_refused_with_the_reason() {
-        let path = Path::new("/r/.aws-profile");
-        assert!(matches!(
-            parse_profile_file(path, b"# only a comment\n\n"),
-            Err(BindingError::EmptyProfileFile { .. })
-        ));
-        assert!(matches!(
-            parse_profile_file(path, b"dev\x1b[31m\n"),
-            Err(BindingError::InvalidProfileName { .. })
-        ));
-        assert_eq!(
-            parse_profile_file(path, b"$(touch pwned)'\"`;\n").unwrap().profile,
-            "$(touch pwned)'\"`;"
-        );
-        assert!(matches!(
-            parse_profile_file(path, b"dev\nregion = eu-west-1; rm -rf\n"),
-            Err(BindingError::InvalidSetting { .. })
-        ));
-        assert!(matches!(
-            parse_profile_file(path, b"dev\nacount = 444455556666\n"),
-            Err(BindingError::InvalidSetting { .. })
-        ));
-    }
-
-    #[test]
-    fn a_profile_file_may_name_a_region_and_an_account_and_old_files_still_read() {
-        let path = Path::new("/r/.aws-profile");
-        let bound = parse_profile_file(
-            path,
-            b"# the team's account\nprod-ro\n\nregion = eu-central-1\naccount=444455556666\n",
-        )
-        .unwrap();
-        assert_eq!(
-            bound,
-            BoundProfile {
-                profile: "prod-ro".into(),
-                region: Some("eu-central-1".into()),
-                account: Some("444455556666".into())
-            }
-        );
-        let old = parse_profile_file(path, b"dev\nthe staging account, ask #ops\n").unwrap();
-        assert_eq!(old, BoundProfile::named("dev"));
-    }
-
-    #[test]
-    fn corrupt_state_is_an_error_naming_the_file_not_a_panic() {
-        let (_tmp, state) = state();
-        write_private(&state.pins_path(), b"{not json").unwrap();
-        let err = state.load_pins().unwrap_err();
-        assert!(err.to_string().contains("pins.json"), "{err}");
-    }
-
-    #[test]
-    fn state_dir_follows_xdg_then_home() {
-        let env = Env::from_pairs([("HOME", "/home/u"), ("XDG_STATE_HOME", "/xdg")]);
-        assert_eq!(StateDir::from_env(&env).unwrap().path(), Path::new("/xdg/awsctx"));
-        let env = Env::from_pairs([("HOME", "/home/u"), ("XDG_STATE_HOME", "relative")]);
-        assert_eq!(
-            StateDir::from_env(&env).unwrap().path(),
-            Path::new("/home/u/.local/state/awsctx")
-        );
-        assert!(StateDir::from_env(&Env::default()).is_err());
-    }
-}
+mod tests;

@@ -1,21 +1,52 @@
-//! `awsctx completions SHELL`: static scripts for packagers. They complete commands and flags;
-//! the hook's dynamic completion also completes profile names.
+//! `awsctx completions SHELL`: the completion scripts for packagers, the hook's dynamic
+//! completion without the hook. Each TAB runs `awsctx` found on `PATH`, so commands, flags and
+//! profile names complete as the installed binary defines them. The zsh script is an `fpath`
+//! file (`_awsctx`, bound by `compinit`) that also works sourced after `compinit`.
 
 use std::process::ExitCode;
 
-use clap::CommandFactory;
-use clap_complete::aot::{Shell, generate};
+use clap_complete::env::{Bash, EnvCompleter, Fish, Zsh};
 
-use crate::cli::{Cli, CompletionArgs, CompletionShell};
+use crate::cli::{CompletionArgs, CompletionShell};
 
-pub(crate) fn run(args: &CompletionArgs) -> ExitCode {
-    let shell = match args.shell {
-        CompletionShell::Bash => Shell::Bash,
-        CompletionShell::Zsh => Shell::Zsh,
-        CompletionShell::Fish => Shell::Fish,
+pub(crate) fn run(args: &CompletionArgs) -> anyhow::Result<ExitCode> {
+    let shell: &dyn EnvCompleter = match args.shell {
+        CompletionShell::Bash => &Bash,
+        CompletionShell::Zsh => &Zsh,
+        CompletionShell::Fish => &Fish,
     };
-    let mut script = Vec::new();
-    generate(shell, &mut Cli::command(), "awsctx", &mut script);
-    crate::print_stdout(&String::from_utf8_lossy(&script));
-    ExitCode::SUCCESS
+    crate::print_stdout(&script(shell)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn script(shell: &dyn EnvCompleter) -> std::io::Result<String> {
+    let script = crate::complete::registration(shell, "awsctx")?;
+    // `command`: with the hook loaded too, `awsctx` is a shell function that must not see
+    // the completion request. zsh and fish write the name bare, bash in double quotes.
+    let mut script = script
+        .replace(" awsctx -- ", " command awsctx -- ")
+        .replace("\"awsctx\" -- ", "command awsctx -- ");
+    if shell.name() == "zsh" {
+        // Autoloaded from `fpath` the file is the body of `_awsctx`, run at the first TAB: it
+        // completes then; sourced, it registers itself.
+        script = script.replace(
+            "\ncompdef _clap_dynamic_completer_awsctx awsctx",
+            "\nif [[ ${funcstack[1]} == _awsctx ]]; then\n    _clap_dynamic_completer_awsctx \"$@\"\nelse\n    compdef _clap_dynamic_completer_awsctx awsctx\nfi",
+        );
+    }
+    script.push('\n');
+    Ok(script)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_script_runs_awsctx_from_path_past_a_shell_function() {
+        for shell in [&Bash as &dyn EnvCompleter, &Zsh, &Fish] {
+            let script = script(shell).unwrap();
+            assert_eq!(script.matches("command awsctx -- ").count(), 1, "{script}");
+        }
+    }
 }

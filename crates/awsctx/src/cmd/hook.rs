@@ -1,12 +1,16 @@
 //! `awsctx hook SHELL` prints the hook (a real file under `shell/`, compiled in) with this
 //! binary's path quoted in, plus the dynamic completion registration; the hidden `hook-env`
 //! is what the hook runs on a directory change or when keys are due for a refresh.
+//!
+//! Where a script must agree with the binary, it is written out here: the path, the commands
+//! whose output is for reading (from the command line's definition), and bash's clock.
 
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use awsctx_core::shell::{Shell, quote, render};
 use awsctx_core::switch::ShellState;
+use clap::CommandFactory as _;
 use clap_complete::env::{Bash, EnvCompleter, Fish, Zsh};
 
 use crate::cli::{ShellArgs, ShellName};
@@ -17,6 +21,19 @@ const BASH: &str = include_str!("../../../../shell/awsctx.bash");
 const ZSH: &str = include_str!("../../../../shell/awsctx.zsh");
 const FISH: &str = include_str!("../../../../shell/awsctx.fish");
 const NU: &str = include_str!("../../../../shell/awsctx.nu");
+
+/// What the hook's `awsctx` function evaluates (they change the shell): these commands, and
+/// the top-level arguments that switch. Every other command and flag, new ones included, is
+/// passed through untouched: its output is for reading, never for `eval`.
+const EVALUATED_COMMANDS: [&str; 6] = ["use", "pin", "unpin", "allow", "deny", "login"];
+const EVALUATED_ARGS: [&str; 3] = ["profile", "unset", "region"];
+
+/// bash's clock: `EPOCHSECONDS` (bash 5), else `SECONDS` counted from the `date` the hook took
+/// at load (`_AWSCTX_EPOCH`). One expression wherever the script says `__AWSCTX_NOW__`.
+const BASH_NOW: &str = "${EPOCHSECONDS:-$((${_AWSCTX_EPOCH:-0} + SECONDS))}";
+
+/// Where the list of [`passed_through`] goes in each script.
+const PASS_THROUGH: &str = "__AWSCTX_PASS_THROUGH__";
 
 pub(crate) fn shell_of(name: ShellName) -> Shell {
     match name {
@@ -36,17 +53,21 @@ pub(crate) fn run_hook(args: &ShellArgs, _ctx: &Context) -> anyhow::Result<ExitC
 
 /// The hook script for `shell`, calling the binary at `bin`.
 pub(crate) fn render_hook(shell: Shell, bin: &str) -> anyhow::Result<String> {
-    let (script, completer): (&str, &dyn EnvCompleter) = match shell {
-        Shell::Bash => (BASH, &Bash),
-        Shell::Zsh => (ZSH, &Zsh),
-        Shell::Fish => (FISH, &Fish),
+    let quoted = quote(shell, bin);
+    let words = passed_through();
+    let (script, completer): (String, &dyn EnvCompleter) = match shell {
+        Shell::Bash => {
+            (fill_list(BASH, &words, " | ", " | \\\n  ").replace("__AWSCTX_NOW__", BASH_NOW), &Bash)
+        }
+        Shell::Zsh => (fill_list(ZSH, &words, " | ", " | \\\n  "), &Zsh),
+        Shell::Fish => (fill_list(FISH, &words, " ", " \\\n    "), &Fish),
         // Its `awsctx` command completes through the binary itself (see the script).
-        Shell::Nu => return Ok(NU.replace("__AWSCTX_BIN__", &quote(shell, bin))),
+        Shell::Nu => {
+            return Ok(fill_list(NU, &words, " ", "\n    ").replace("__AWSCTX_BIN__", &quoted));
+        }
     };
-    let mut out = script.replace("__AWSCTX_BIN__", &quote(shell, bin));
-    let mut registration = Vec::new();
-    completer.write_registration("COMPLETE", "awsctx", "awsctx", bin, &mut registration)?;
-    let mut registration = String::from_utf8_lossy(&registration).trim().to_owned();
+    let mut out = script.replace("__AWSCTX_BIN__", &quoted);
+    let mut registration = crate::complete::registration(completer, bin)?;
     if shell == Shell::Zsh {
         // `compdef` exists only after `compinit`: without it, skip quietly (a hook loaded
         // before `compinit` would otherwise print an error at every shell start), and end
@@ -55,21 +76,58 @@ pub(crate) fn render_hook(shell: Shell, bin: &str) -> anyhow::Result<String> {
             "\ncompdef _clap_dynamic_completer_awsctx awsctx",
             "\nif (( $+functions[compdef] )); then\n  compdef _clap_dynamic_completer_awsctx awsctx\nfi",
         );
-        // A whole account id or ARN completes to its profiles, which do not start with what
-        // was typed: `-U` lets them replace the word instead of being filtered out.
-        registration = registration.replace(
-            "[[ -n $other ]] && _describe -V 'values' other",
-            "if [[ ${words[CURRENT]} == <-> || ${words[CURRENT]} == arn:* ]]; then\n            [[ -n $other ]] && _describe -V 'values' other -U\n        else\n            [[ -n $other ]] && _describe -V 'values' other\n        fi",
-        );
     }
     out.push_str("\n# Tab-completion of commands, flags and profile names (clap_complete).\n");
-    if shell == Shell::Bash {
-        // clap_complete's generated function splits the completer's output on purpose.
-        out.push_str("# shellcheck disable=SC2207,SC2181\n");
-    }
     out.push_str(&registration);
     out.push('\n');
     Ok(out)
+}
+
+/// Every command (and alias) and top-level flag whose output the hook prints as it is.
+fn passed_through() -> Vec<String> {
+    let mut cli = crate::cli::Cli::command();
+    // Adds `help`, `-h` and `-V`.
+    cli.build();
+    let commands = cli
+        .get_subcommands()
+        .filter(|c| !EVALUATED_COMMANDS.contains(&c.get_name()))
+        .flat_map(|c| std::iter::once(c.get_name()).chain(c.get_all_aliases()))
+        .map(str::to_owned);
+    let flags = cli
+        .get_arguments()
+        .filter(|a| !EVALUATED_ARGS.contains(&a.get_id().as_str()))
+        .flat_map(|a| {
+            let short = a.get_short().map(|s| format!("-{s}"));
+            short.into_iter().chain(a.get_long().map(|l| format!("--{l}")))
+        });
+    commands.chain(flags).collect()
+}
+
+/// `script` with [`PASS_THROUGH`] replaced by `words`, `separator` between them, lines broken
+/// with `line_end` (its last line indents past the line's own indentation) before they pass
+/// 100 columns.
+fn fill_list(script: &str, words: &[String], separator: &str, line_end: &str) -> String {
+    let at = script.find(PASS_THROUGH).expect("every hook script has the list");
+    let line = &script[script[..at].rfind('\n').map_or(0, |n| n + 1)..at];
+    let column = line.len();
+    let indent = " ".repeat(line.len() - line.trim_start().len());
+    let mut list = String::new();
+    let mut width = column;
+    for (i, word) in words.iter().enumerate() {
+        if i > 0 {
+            if width + separator.len() + word.len() + 2 > 100 {
+                list.push_str(line_end);
+                list.push_str(&indent);
+                width = indent.len() + line_end.len() - line_end.rfind('\n').map_or(0, |n| n + 1);
+            } else {
+                list.push_str(separator);
+                width += separator.len();
+            }
+        }
+        list.push_str(word);
+        width += word.len();
+    }
+    script.replacen(PASS_THROUGH, &list, 1)
 }
 
 /// What the hook runs when the directory changed (and may be bound) or keys are due: decide
@@ -116,28 +174,36 @@ fn without_session(ctx: &Context, shell: Shell, err: &anyhow::Error) -> anyhow::
 mod tests {
     use clap::CommandFactory as _;
 
-    use super::{BASH, FISH, NU, ZSH};
+    use super::{EVALUATED_ARGS, EVALUATED_COMMANDS, render_hook};
+    use awsctx_core::shell::Shell;
 
-    /// Commands whose output the hook's `awsctx` function evaluates: they change the shell.
-    const EVALUATED: [&str; 6] = ["use", "pin", "unpin", "allow", "deny", "login"];
-
-    /// Every other command's output is for reading, so each hook must pass it through
-    /// untouched; a new command missing from a hook's list would have its output evaluated.
+    /// Every command other than the evaluated ones (new ones included) is passed through by
+    /// every hook, as the shell reads the rendered script; and the evaluated names still exist,
+    /// so a renamed command cannot slip into the list unnoticed.
     #[test]
     fn every_command_that_does_not_change_the_shell_is_passed_through_by_every_hook() {
         let cli = crate::cli::Cli::command();
+        for name in EVALUATED_COMMANDS {
+            assert!(cli.find_subcommand(name).is_some(), "no command `{name}`");
+        }
+        for id in EVALUATED_ARGS {
+            assert!(cli.get_arguments().any(|a| a.get_id() == id), "no argument `{id}`");
+        }
         let names: Vec<String> = cli
             .get_subcommands()
             .flat_map(|c| std::iter::once(c.get_name()).chain(c.get_all_aliases()))
-            .filter(|name| !EVALUATED.contains(name))
+            .filter(|name| !EVALUATED_COMMANDS.contains(name))
             .map(str::to_owned)
+            .chain(["help", "-c", "--current", "-h", "--help", "-V", "--version"].map(String::from))
             .collect();
         assert!(names.iter().any(|n| n == "serve") && names.iter().any(|n| n == "hook-env"));
         // The list starts at `logout` and ends where the shell's syntax ends it.
-        for (shell, script, end) in
-            [("bash", BASH, ')'), ("zsh", ZSH, ')'), ("fish", FISH, '\n'), ("nu", NU, ']')]
+        for (shell, end) in
+            [(Shell::Bash, ')'), (Shell::Zsh, ')'), (Shell::Fish, '\n'), (Shell::Nu, ']')]
         {
-            let start = script.find("logout").expect("the pass-through list starts with logout");
+            // Lines continued with `\` read as one.
+            let script = render_hook(shell, "/bin/awsctx").unwrap().replace("\\\n", " ");
+            let start = script.find("logout |").or_else(|| script.find("logout ")).unwrap();
             let list = &script[start..];
             let list = &list[..list.find(end).expect("the list ends")];
             let words: Vec<&str> = list
@@ -147,8 +213,11 @@ mod tests {
             for name in &names {
                 assert!(
                     words.contains(&name.as_str()),
-                    "{shell}: `{name}` is not passed through: {words:?}"
+                    "{shell:?}: `{name}` is not passed through: {words:?}"
                 );
+            }
+            for name in ["use", "pin", "login", "-u", "--unset", "-r"] {
+                assert!(!words.contains(&name), "{shell:?}: `{name}` is passed through");
             }
         }
     }

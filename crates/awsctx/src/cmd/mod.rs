@@ -50,7 +50,7 @@ pub(crate) fn run(cli: Cli, ctx: &Context) -> anyhow::Result<ExitCode> {
         Command::Hook(args) => hook::run_hook(&args, ctx),
         Command::HookEnv(args) => hook::run_hook_env(&args, ctx),
         Command::HookRefresh(args) => refresh::run(&args, ctx),
-        Command::Completions(args) => Ok(completions::run(&args)),
+        Command::Completions(args) => completions::run(&args),
         Command::Doctor => doctor::run(ctx),
     }
 }

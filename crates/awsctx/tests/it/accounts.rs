@@ -5,11 +5,11 @@
 
 use std::time::Duration;
 
-use crate::switch::{DEV, PROD, Sandbox, have, lines, shells, stderr, stdout};
+use crate::support::{DEV, PROD, Sandbox, have, lines, shells, stderr, stdout};
 
 /// The sandbox plus a second profile in the dev account and one in a gov-cloud account.
 fn sandbox() -> Sandbox {
-    let sb = Sandbox::new();
+    let sb = Sandbox::switcher();
     sb.add_profile(&format!(
         "[profile dev-ro]\nsso_session = corp\nsso_account_id = {}\nsso_role_name = ReadOnly\n\n\
          [profile gov]\nrole_arn = arn:aws-us-gov:iam::777788889999:role/ops/Deployer\nsource_profile = static",
@@ -19,8 +19,14 @@ fn sandbox() -> Sandbox {
 }
 
 /// `awsctx ARGS` through the bash hook's function (its output is shell code).
+fn switching(sb: &Sandbox, args: &[&str]) -> std::process::Command {
+    let mut cmd = sb.awsctx_in(&sb.root, args);
+    cmd.env("_AWSCTX_SHELL", "bash");
+    cmd
+}
+
 fn switch(sb: &Sandbox, args: &[&str]) -> std::process::Output {
-    sb.awsctx(&sb.root, args).env("_AWSCTX_SHELL", "bash").output().unwrap()
+    switching(sb, args).output().unwrap()
 }
 
 fn switched_to(out: &std::process::Output) -> Option<String> {
@@ -84,12 +90,7 @@ fn several_matches_off_a_terminal_are_listed_and_nothing_switches() {
         "awsctx: error: `111122223333` matches 2 profiles: `dev` (111122223333 Admin), `dev-ro` (111122223333 ReadOnly)\n\
          hint: name one of them, e.g. `awsctx dev`\n"
     );
-    let out = sb.awsctx(&sb.root, &["export", "111122223333"]).output().unwrap();
-    assert!(
-        stderr(&out).ends_with("hint: name one of them, e.g. `awsctx export dev`\n"),
-        "{}",
-        stderr(&out)
-    );
+    awsctx_snapshot!(sb.awsctx_in(&sb.root, &["export", "111122223333"]));
 }
 
 #[test]
@@ -115,15 +116,9 @@ fn no_match_names_the_nearest_account_or_the_accounts_other_roles() {
          hint: `awsctx list` shows the profiles with their accounts and roles\n"
     );
     // Not an ARN awsctx can use: said, with the control character shown, not sent.
-    let out = switch(&sb, &["arn:aws-iso:iam::111122223333:role/x\u{1b}[2J"]);
+    let out = awsctx_snapshot!(switching(&sb, &["arn:aws-iso:iam::111122223333:role/x\u{1b}[2J"]));
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).starts_with("awsctx: error: ARN partition `aws-iso` is not one of"),
-        "{}",
-        stderr(&out)
-    );
-    let out = switch(&sb, &["arn:aws:s3:::bucket\u{1b}[2J"]);
-    assert!(stderr(&out).contains("bucket\\u{1b}[2J` names no account"), "{}", stderr(&out));
+    let out = awsctx_snapshot!(switching(&sb, &["arn:aws:s3:::bucket\u{1b}[2J"]));
     assert!(!stderr(&out).contains('\u{1b}'));
 }
 
@@ -131,7 +126,8 @@ fn no_match_names_the_nearest_account_or_the_accounts_other_roles() {
 fn exec_export_console_and_pin_take_an_account_id_or_arn_too() {
     let sb = sandbox();
     let key = sb.seed_keys(PROD, Duration::from_secs(3600));
-    let out = sb.awsctx(&sb.root, &["export", "444455556666", "--format", "env"]).output().unwrap();
+    let out =
+        sb.awsctx_in(&sb.root, &["export", "444455556666", "--format", "env"]).output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
         stdout(&out).starts_with(&format!("export AWS_ACCESS_KEY_ID={key}\n")),
@@ -140,7 +136,7 @@ fn exec_export_console_and_pin_take_an_account_id_or_arn_too() {
     );
 
     let out = sb
-        .awsctx(
+        .awsctx_in(
             &sb.root,
             &[
                 "exec",
@@ -156,7 +152,7 @@ fn exec_export_console_and_pin_take_an_account_id_or_arn_too() {
     assert_eq!(stdout(&out), format!("prod-ro {key}\n"), "{}", stderr(&out));
 
     // The console link of the account's SSO role.
-    let out = sb.awsctx(&sb.root, &["console", "444455556666", "--print"]).output().unwrap();
+    let out = sb.awsctx_in(&sb.root, &["console", "444455556666", "--print"]).output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
         stdout(&out).contains("#/console?account_id=444455556666&role_name=ReadOnly"),
@@ -165,12 +161,12 @@ fn exec_export_console_and_pin_take_an_account_id_or_arn_too() {
     );
 
     let repo = sb.dir("repo");
-    let out = sb.awsctx(&repo, &["pin", "444455556666"]).output().unwrap();
+    let out = sb.awsctx_in(&repo, &["pin", "444455556666"]).output().unwrap();
     assert_eq!(
         stderr(&out),
         format!("awsctx: pinned `{}` to prod-ro (account 444455556666)\n", repo.display())
     );
-    let out = sb.awsctx(&repo, &["exec", "111122223333", "--", "true"]).output().unwrap();
+    let out = sb.awsctx_in(&repo, &["exec", "111122223333", "--", "true"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(
         stderr(&out).ends_with("hint: name one of them, e.g. `awsctx exec dev -- CMD`\n"),
@@ -183,7 +179,7 @@ fn exec_export_console_and_pin_take_an_account_id_or_arn_too() {
 fn completing_an_account_id_offers_its_profiles() {
     let sb = sandbox();
     if have("bash") {
-        let out = sb.run(
+        let out = sb.shell(
             "bash",
             "COMP_WORDS=(awsctx 1111); COMP_CWORD=1; COMP_TYPE=9\n\
              _clap_complete_awsctx awsctx 1111 awsctx\nprintf '<%s>\\n' \"${COMPREPLY[@]}\"\n\
@@ -200,13 +196,13 @@ fn completing_an_account_id_offers_its_profiles() {
         );
     }
     if shells().contains(&"fish") {
-        let out = sb.run("fish", "complete -C 'awsctx 4444'");
+        let out = sb.shell("fish", "complete -C 'awsctx 4444'");
         assert_eq!(lines(&stdout(&out)), ["444455556666\tprod-ro"], "{}", stderr(&out));
     }
     if shells().contains(&"zsh") {
         // What the registration hands to `_describe` for a whole account id: the profiles,
         // with `-U` so they replace the word.
-        let out = sb.run(
+        let out = sb.shell(
             "zsh",
             "_describe() { print -r -- \"$*\"; print -rl -- ${(P)3} }\n\
              words=(awsctx 111122223333); CURRENT=2\n_clap_dynamic_completer_awsctx",
@@ -224,53 +220,44 @@ fn completing_an_account_id_offers_its_profiles() {
 fn populate_keeps_account_names_and_list_shows_and_filters_by_them() {
     use awsctx_tests::{Account, MockConfig};
 
-    use crate::populate::{assert_ok, corp};
-    let sb = corp(MockConfig::default().with_accounts(vec![
+    use crate::support::assert_ok;
+    let sb = Sandbox::corp(MockConfig::default().with_accounts(vec![
         Account::new("111122223333", "payments", &["Admin", "ReadOnly"]),
         Account::new("444455556666", "billing-live", &["ReadOnly"]),
         Account::new("777788889999", "evil\u{1b}]0;pwned\u{7}", &["ReadOnly"]),
     ]));
     // A dry run keeps nothing; a real run keeps the names beside the config, not in it.
     assert_ok(&sb.run(&["populate", "--dry-run"]));
-    let names = sb.home.path().join(".local/state/awsctx/accounts.json");
+    let names = sb.home.as_path().join(".local/state/awsctx/accounts.json");
     assert!(!names.exists(), "a dry run writes nothing");
     assert_ok(&sb.run(&["populate"]));
     assert!(!sb.config_text().contains("payments\n"), "{}", sb.config_text());
     let kept: serde_json::Value = serde_json::from_slice(&std::fs::read(&names).unwrap()).unwrap();
     assert_eq!(kept["444455556666"], "billing-live");
 
-    let out = sb.run(&["list"]);
+    let out = awsctx_snapshot!(sb.cmd(&["list"]));
     assert_ok(&out);
-    let table = crate::populate::stdout(&out);
-    assert!(table.starts_with("  PROFILE"), "{table}");
-    assert!(table.lines().next().unwrap().contains("ACCOUNT       ACCOUNT NAME"), "{table}");
-    assert!(table.contains("444455556666  billing-live"), "{table}");
-    assert!(table.contains("evil\\u{1b}]0;pwned\\u{7}"), "shown escaped: {table}");
+    let table = stdout(&out);
     assert!(!table.contains('\u{1b}'), "{table}");
 
     let out = sb.run(&["list", "PAYMENTS"]);
-    let text = crate::populate::stdout(&out);
+    let text = stdout(&out);
     let rows: Vec<&str> =
         text.lines().skip(1).map(|l| l.split_whitespace().next().unwrap()).collect();
     assert_eq!(rows, ["payments-Admin", "payments-ReadOnly"]);
     let out = sb.run(&["list", "--json", "billing", "readonly"]);
-    let json: serde_json::Value = serde_json::from_str(&crate::populate::stdout(&out)).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(json.as_array().unwrap().len(), 1, "{json}");
     assert_eq!(json[0]["account_name"], "billing-live");
     let out = sb.run(&["list", "nothing-like-it"]);
     assert_eq!(out.status.code(), Some(1));
 
     // The account's name stands for its profile.
-    let out = sb.command(&["billing-live"]).env("_AWSCTX_SHELL", "bash").output().unwrap();
+    let out = sb.cmd(&["billing-live"]).env("_AWSCTX_SHELL", "bash").output().unwrap();
     assert!(
-        crate::populate::stdout(&out).contains("export AWS_PROFILE='billing-live-ReadOnly'"),
+        stdout(&out).contains("export AWS_PROFILE='billing-live-ReadOnly'"),
         "{}",
-        crate::populate::stderr(&out)
+        stderr(&out)
     );
-    let out = sb.command(&["status"]).env("AWS_PROFILE", "payments-Admin").output().unwrap();
-    assert!(
-        crate::populate::stdout(&out).contains("account  111122223333 (payments)\n"),
-        "{}",
-        crate::populate::stdout(&out)
-    );
+    awsctx_snapshot!(sb.cmd(&["status"]).env("AWS_PROFILE", "payments-Admin"));
 }

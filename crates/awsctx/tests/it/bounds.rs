@@ -9,7 +9,7 @@ use std::process::{Command, Output, Stdio};
 
 use awsctx_tests::{Fault, MockConfig, Operation};
 
-use crate::populate::{Sandbox, assert_ok, stderr, stdout};
+use crate::support::{MARKER, Sandbox, assert_ok, shells, stderr, stdout, wait_until_gone};
 
 /// Address space a command may use. Calibrated: every case below passes with 128 MiB (a
 /// plain `populate` with tokio, reqwest, rustls and mimalloc's reservations needs less than
@@ -68,17 +68,9 @@ fn assert_one_line_error(out: &Output, needles: &[&str]) {
     }
 }
 
-/// A sandbox with `[sso-session corp]`, a token for it, and the mock set up by `config`.
-fn corp(config: MockConfig) -> Sandbox {
-    let sandbox = Sandbox::new(config);
-    sandbox.write_config(&sandbox.session_section("corp"));
-    sandbox.seed_token("corp");
-    sandbox
-}
-
 #[test]
 fn one_huge_region_among_a_thousand_profiles_keeps_list_output_linear() {
-    let sandbox = Sandbox::new(MockConfig::default());
+    let sandbox = Sandbox::empty(MockConfig::default());
     let huge = "r".repeat(1 << 20);
     let mut config = String::new();
     for i in 0..1000 {
@@ -90,7 +82,7 @@ fn one_huge_region_among_a_thousand_profiles_keeps_list_output_linear() {
     }
     sandbox.write_config(&config);
 
-    let out = run_limited(&mut sandbox.command(&["list"]));
+    let out = run_limited(&mut sandbox.cmd(&["list"]));
     assert_ok(&out);
     let table = stdout(&out);
     assert_eq!(table.lines().count(), 1001, "{}", &table[..table.len().min(2000)]);
@@ -102,7 +94,7 @@ fn one_huge_region_among_a_thousand_profiles_keeps_list_output_linear() {
     assert!(table.len() < config.len() / 4, "{} bytes of table", table.len());
 
     // `--json` carries the whole value, once.
-    let out = run_limited(&mut sandbox.command(&["list", "--json"]));
+    let out = run_limited(&mut sandbox.cmd(&["list", "--json"]));
     assert_ok(&out);
     let rows: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(rows[0]["region"].as_str(), Some(huge.as_str()));
@@ -111,34 +103,33 @@ fn one_huge_region_among_a_thousand_profiles_keeps_list_output_linear() {
 
 #[test]
 fn a_config_past_the_size_cap_is_a_one_line_error_naming_the_file() {
-    let sandbox = Sandbox::new(MockConfig::default());
+    let sandbox = Sandbox::empty(MockConfig::default());
     // Sparse: 40 MiB that cost no disk, refused before a byte is read.
     let file = std::fs::File::create(sandbox.config_path()).expect("config");
     file.set_len(40 << 20).expect("grow config");
-    let out = run_limited(&mut sandbox.command(&["list"]));
+    let out = run_limited(&mut sandbox.cmd(&["list"]));
     assert_one_line_error(&out, &[&sandbox.config_path().display().to_string(), "32 MiB"]);
     assert_eq!(out.stdout, b"");
 
     // A file whose size says nothing: read up to the cap, then refused.
     for args in [&["list"][..], &["export", "dev"]] {
-        let out = run_limited(sandbox.command(args).env("AWS_CONFIG_FILE", "/dev/zero"));
+        let out = run_limited(sandbox.cmd(args).env("AWS_CONFIG_FILE", "/dev/zero"));
         assert_one_line_error(&out, &["`/dev/zero` is larger than 32 MiB"]);
     }
     sandbox.write_config("");
-    let out =
-        run_limited(sandbox.command(&["list"]).env("AWS_SHARED_CREDENTIALS_FILE", "/dev/zero"));
+    let out = run_limited(sandbox.cmd(&["list"]).env("AWS_SHARED_CREDENTIALS_FILE", "/dev/zero"));
     assert_one_line_error(&out, &["`/dev/zero` is larger than 32 MiB"]);
 }
 
 #[test]
 fn populate_refuses_a_config_past_the_size_cap_and_leaves_it_alone() {
-    let sandbox = corp(MockConfig::default());
+    let sandbox = Sandbox::corp(MockConfig::default());
     let mut text = sandbox.session_section("corp");
     text.push_str("# ");
     text.push_str(&"x".repeat(33 << 20));
     text.push('\n');
     sandbox.write_config(&text);
-    let out = run_limited(&mut sandbox.command(&["populate", "--sso-session", "corp"]));
+    let out = run_limited(&mut sandbox.cmd(&["populate", "--sso-session", "corp"]));
     assert_one_line_error(&out, &["larger than 32 MiB"]);
     assert_eq!(sandbox.config_text().len(), text.len(), "nothing written");
 }
@@ -146,9 +137,10 @@ fn populate_refuses_a_config_past_the_size_cap_and_leaves_it_alone() {
 #[test]
 fn a_portal_that_never_stops_listing_accounts_ends_populate_with_one_line() {
     // Pages of a megabyte (the most one answer may be) of ~1 000 accounts each, forever.
-    let sandbox = corp(MockConfig::default().endless_pages(Operation::ListAccounts, 1_000_000));
+    let sandbox =
+        Sandbox::corp(MockConfig::default().endless_pages(Operation::ListAccounts, 1_000_000));
     let before = sandbox.config_text();
-    let out = run_limited(&mut sandbox.command(&["populate", "--sso-session", "corp"]));
+    let out = run_limited(&mut sandbox.cmd(&["populate", "--sso-session", "corp"]));
     assert_one_line_error(&out, &["ListAccounts", "more than 32 MiB of answers"]);
     assert_eq!(sandbox.mock.count(Operation::ListAccounts), 34, "stopped at the cap");
     assert_eq!(sandbox.config_text(), before, "nothing written");
@@ -156,11 +148,11 @@ fn a_portal_that_never_stops_listing_accounts_ends_populate_with_one_line() {
 
 #[test]
 fn a_portal_that_never_stops_listing_roles_ends_populate_with_one_line() {
-    let sandbox = corp(
+    let sandbox = Sandbox::corp(
         MockConfig::default().accounts(3).endless_pages(Operation::ListAccountRoles, 1_000_000),
     );
     let before = sandbox.config_text();
-    let out = run_limited(&mut sandbox.command(&["populate", "--sso-session", "corp"]));
+    let out = run_limited(&mut sandbox.cmd(&["populate", "--sso-session", "corp"]));
     assert_one_line_error(&out, &["ListAccountRoles", "more than 10000 roles"]);
     assert!(!stderr(&out).contains("in all accounts"), "{}", stderr(&out));
     assert_eq!(sandbox.config_text(), before, "nothing written");
@@ -171,28 +163,28 @@ fn roles_of_all_accounts_together_are_capped_too() {
     // 12 accounts of ~9 000 roles each: every account is within its own cap, together they
     // are past the 100 000 profiles `populate` writes.
     let sandbox =
-        corp(MockConfig::default().accounts(12).roles_per_account(9000).page_size(10_000));
-    let out = run_limited(&mut sandbox.command(&["populate", "--sso-session", "corp"]));
+        Sandbox::corp(MockConfig::default().accounts(12).roles_per_account(9000).page_size(10_000));
+    let out = run_limited(&mut sandbox.cmd(&["populate", "--sso-session", "corp"]));
     assert_one_line_error(&out, &["ListAccountRoles", "more than 100000 roles in all accounts"]);
 }
 
 #[test]
 fn a_huge_answer_is_a_one_line_error_not_an_abort() {
-    let sandbox = corp(MockConfig::default());
+    let sandbox = Sandbox::corp(MockConfig::default());
     for op in [Operation::ListAccounts, Operation::ListAccountRoles] {
         sandbox.mock.inject(op, [Fault::HugeBody(64 << 20)]);
-        let out = run_limited(&mut sandbox.command(&["populate", "--sso-session", "corp"]));
+        let out = run_limited(&mut sandbox.cmd(&["populate", "--sso-session", "corp"]));
         assert_one_line_error(&out, &[op.name(), "larger than 1024 KiB"]);
     }
-    let out = run_limited(&mut sandbox.command(&["populate", "--sso-session", "corp"]));
+    let out = run_limited(&mut sandbox.cmd(&["populate", "--sso-session", "corp"]));
     assert_ok(&out);
 }
 
 #[test]
 fn a_ca_bundle_without_end_is_read_to_a_cap() {
-    let sandbox = corp(MockConfig::default());
+    let sandbox = Sandbox::corp(MockConfig::default());
     let out = run_limited(
-        sandbox.command(&["populate", "--sso-session", "corp"]).env("AWS_CA_BUNDLE", "/dev/zero"),
+        sandbox.cmd(&["populate", "--sso-session", "corp"]).env("AWS_CA_BUNDLE", "/dev/zero"),
     );
     assert_one_line_error(
         &out,
@@ -200,49 +192,31 @@ fn a_ca_bundle_without_end_is_read_to_a_cap() {
     );
 }
 
-/// The processes (other than zombies) whose environment holds `marker`.
-fn processes_marked(marker: &str) -> Vec<String> {
-    let needle = marker.as_bytes();
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
-        let Ok(environ) = std::fs::read(entry.path().join("environ")) else { continue };
-        if environ.windows(needle.len()).any(|w| w == needle) {
-            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
-            found.push(format!(
-                "{}: {}",
-                entry.file_name().to_string_lossy(),
-                String::from_utf8_lossy(&cmdline).replace('\0', " ")
-            ));
-        }
-    }
-    found
-}
-
 #[test]
 fn a_hanging_credential_process_is_killed_with_its_children_at_the_prompts_deadline() {
-    let sb = crate::switch::Sandbox::new();
+    let sb = Sandbox::switcher();
     // A child that hangs and a grandchild that would outlive it.
     sb.add_profile("[profile slow]\ncredential_process = sh -c 'sleep 30 & sleep 30'");
     let repo = sb.dir("repo");
-    assert!(sb.awsctx(&repo, &["pin", "slow"]).output().unwrap().status.success());
+    assert!(sb.awsctx_in(&repo, &["pin", "slow"]).output().unwrap().status.success());
     // The shells side by side: each waits out the deadline.
     std::thread::scope(|scope| {
-        for shell in crate::switch::shells() {
+        for shell in shells() {
             let (sb, repo) = (&sb, &repo);
             scope.spawn(move || hanging_credential_process_in(sb, repo, shell));
         }
     });
 }
 
-fn hanging_credential_process_in(sb: &crate::switch::Sandbox, repo: &std::path::Path, shell: &str) {
-    // Everything the shell starts inherits the marker: what is left can be found.
-    let marker = format!("{shell}-{}-deadline", std::process::id());
+fn hanging_credential_process_in(sb: &Sandbox, repo: &std::path::Path, shell: &str) {
+    // Everything the shell starts inherits a marker of its own: what is left can be found.
+    let marker = format!("{}-{shell}", sb.marker);
     let script = format!(
-        "setvar AWSCTX_TEST_MARKER {marker}\ncd '{}'\nprompt\nshow AWS_PROFILE\nprompt\n",
+        "setvar {MARKER} {marker}\ncd '{}'\nprompt\nshow AWS_PROFILE\nprompt\n",
         repo.display()
     );
     let started = std::time::Instant::now();
-    let out = sb.run(shell, &script);
+    let out = sb.shell(shell, &script);
     let took = started.elapsed();
     let err = stderr(&out);
     // A generous bound (the deadline is 5 s): the point is "not 30 s".
@@ -259,14 +233,6 @@ fn hanging_credential_process_in(sb: &crate::switch::Sandbox, repo: &std::path::
         lines[1]
     );
     // Nothing it started survives (the kernel may take a moment to reap them).
-    let marker = format!("AWSCTX_TEST_MARKER={marker}");
-    let mut left = processes_marked(&marker);
-    for _ in 0..20 {
-        if left.is_empty() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-        left = processes_marked(&marker);
-    }
+    let left = wait_until_gone(&marker, std::time::Duration::from_secs(2));
     assert!(left.is_empty(), "{shell}: left behind: {left:?}");
 }

@@ -3,17 +3,15 @@
 //! terminal) and against a third-party STS, moto's server, where `GetCallerIdentity` (asked
 //! by boto3 inside `awsctx exec`) says the keys are the assumed role's.
 
-use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use awsctx_core::cache::{AssumeRoleKeyArgs, CredentialKey};
 use awsctx_tests::{AssumableRole, Operation};
 use jiff::SignedDuration;
 
-use crate::support::{Sandbox, stderr, stdout, success};
+use crate::support::{Moto, Sandbox, stderr, stdout, success};
 
 const SECOND_ACCOUNT: &str = "222233334444";
 const MFA_SERIAL: &str = "arn:aws:iam::123456789012:mfa/alice";
@@ -113,10 +111,8 @@ fn switching_a_shell_to_a_role_profile_exports_the_assumed_keys() {
 #[test]
 fn a_cycle_is_a_clear_error_naming_it() {
     let sandbox = chained();
-    let out = sandbox.awsctx().args(["export", "a"]).output().unwrap();
+    let out = awsctx_snapshot!(sandbox.cmd(&["export", "a"]));
     assert_eq!(out.status.code(), Some(1));
-    let err = stderr(&out);
-    assert!(err.starts_with("awsctx: error: role chain loops: `a -> b -> a`\n"), "{err}");
     assert!(sandbox.mock.requests().is_empty());
 }
 
@@ -127,20 +123,9 @@ fn the_external_id_is_sent_and_its_absence_is_refused_by_sts() {
     let call = sandbox.mock.requests_for(Operation::AssumeRole).pop().unwrap();
     assert_eq!(call.form_param("ExternalId").as_deref(), Some("ext-42"));
 
-    let out = sandbox.awsctx().args(["export", "vendor-no-id"]).output().unwrap();
+    let out = awsctx_snapshot!(sandbox.cmd(&["export", "vendor-no-id"]));
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
-    assert!(
-        err.starts_with(&format!(
-            "awsctx: error: profile `vendor-no-id`: cannot assume role `arn:aws:iam::{}:role/Vendor`: ",
-            sandbox.account
-        )),
-        "{err}"
-    );
-    assert!(err.contains("AccessDenied"), "{err}");
-    assert_eq!(err.lines().count(), 2, "one error line and its hint: {err}");
-    assert_eq!(err.matches("AccessDenied").count(), 1, "said once: {err}");
-    assert!(err.lines().nth(1).is_some_and(|l| l.starts_with("hint: ")), "{err}");
     sandbox.assert_no_secret_in(&err);
 }
 
@@ -190,40 +175,6 @@ fn mfa_on_a_terminal_asks_once_then_the_role_is_cached() {
     success(without_terminal(cmd.args(["export", "guarded"]).stdin(Stdio::null())));
 }
 
-/// moto's STS server on a loopback port, stopped when dropped.
-pub(crate) struct Moto {
-    child: Child,
-    pub(crate) url: String,
-}
-
-impl Moto {
-    pub(crate) fn start(python: &Path) -> Self {
-        let mut child = Command::new(python)
-            .args(["-m", "moto.server", "-H", "127.0.0.1", "-p0"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start moto");
-        let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-        let url = lines
-            .by_ref()
-            .map_while(Result::ok)
-            .find_map(|line| line.split("Running on ").nth(1).map(|u| u.trim().to_owned()))
-            .expect("moto says where it listens");
-        // Keep draining its log so it never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        Self { child, url }
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Asked by boto3 inside `awsctx exec`: who the keys in its environment are (in the region
 /// `exec` gave, else `us-east-1`: `first` has none).
 const CALLER: &str = "import os, boto3\n\
@@ -232,7 +183,7 @@ print(boto3.client('sts', region_name=region).get_caller_identity()['Arn'])";
 
 #[test]
 fn against_motos_sts_the_keys_are_the_assumed_roles() {
-    let Some(python) = crate::python_with("moto.server") else { return };
+    let Some(python) = crate::support::python_with("moto.server") else { return };
     let moto = Moto::start(&python);
     let sandbox = Sandbox::new();
     sandbox.write_config(

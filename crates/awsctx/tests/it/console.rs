@@ -82,7 +82,7 @@ fn a_shortcut_without_service_or_region_has_no_destination() {
 #[test]
 fn the_shortcut_opens_in_the_browser_and_says_so() {
     let sandbox = Sandbox::new();
-    let browser = FakeBrowser::recording(sandbox.home.path());
+    let browser = FakeBrowser::recording(sandbox.home.as_path());
     let out = success(sandbox.awsctx().env("BROWSER", &browser.script).args(["console", "dev"]));
     let urls = browser.wait_for(1, Duration::from_secs(5));
     assert_eq!(urls.len(), 1);
@@ -169,7 +169,7 @@ fn the_current_profile_is_the_default() {
 #[test]
 fn without_print_the_url_goes_to_the_browser_and_nowhere_else() {
     let sandbox = logged_in();
-    let browser = FakeBrowser::recording(sandbox.home.path());
+    let browser = FakeBrowser::recording(sandbox.home.as_path());
     let out = success(sandbox.awsctx().env("BROWSER", &browser.script).args([
         "console",
         "dev",
@@ -195,20 +195,11 @@ fn without_print_the_url_goes_to_the_browser_and_nowhere_else() {
 #[test]
 fn no_browser_is_an_error_that_points_at_print() {
     let sandbox = logged_in();
-    let out = sandbox
-        .awsctx()
-        .env("PATH", "/nonexistent")
-        .args(["console", "dev", "--federate"])
-        .output()
-        .unwrap();
+    let out = awsctx_snapshot!(
+        sandbox.cmd(&["console", "dev", "--federate"]).env("PATH", "/nonexistent")
+    );
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(stdout(&out), "");
-    assert!(
-        stderr(&out).starts_with("awsctx: error: no browser could be opened"),
-        "{}",
-        stderr(&out)
-    );
-    assert!(stderr(&out).contains("`awsctx console dev --federate --print`"));
 }
 
 #[test]
@@ -228,15 +219,9 @@ fn long_term_keys_are_refused_with_a_way_out() {
 fn a_refused_signin_token_is_one_line_without_any_secret() {
     let sandbox = logged_in();
     sandbox.mock.inject(Operation::GetSigninToken, [Fault::Status(400)]);
-    let out = sandbox.awsctx().args(["console", "dev", "--federate", "--print"]).output().unwrap();
+    let out = awsctx_snapshot!(sandbox.cmd(&["console", "dev", "--federate", "--print"]));
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(stdout(&out), "");
     let err = stderr(&out);
-    assert!(
-        err.starts_with("awsctx: error: console sign-in getSigninToken at `http://127.0.0.1:"),
-        "{err}"
-    );
-    assert_eq!(err.lines().count(), 2, "one error line and its hint: {err}");
-    assert!(err.lines().nth(1).is_some_and(|l| l.starts_with("hint: ")), "{err}");
     sandbox.assert_no_secret_in(&err);
 }

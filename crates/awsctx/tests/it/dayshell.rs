@@ -6,22 +6,7 @@ use std::time::{Duration, Instant};
 
 use awsctx_tests::{Fault, Operation};
 
-use crate::switch::{DEV, Sandbox, lines, shells, stderr, stdout};
-
-/// Run `script` in every installed shell at once (the tests wait on real time);
-/// `check(shell, stdout, stderr)`.
-fn in_every_shell_at_once(sb: &Sandbox, script: &str, check: impl Fn(&str, &str, &str) + Sync) {
-    std::thread::scope(|scope| {
-        let runs: Vec<_> = shells()
-            .into_iter()
-            .map(|shell| scope.spawn(move || (shell, sb.run(shell, script))))
-            .collect();
-        for run in runs {
-            let (shell, out) = run.join().expect("shell thread");
-            check(shell, &stdout(&out), &stderr(&out));
-        }
-    });
-}
+use crate::support::{BIN, DEV, Sandbox, lines, shells, stderr, stdout};
 
 /// bash 3 (macOS's) gets no check before each command line: it loses `PIPESTATUS` under any
 /// `DEBUG` trap, so the hook installs none there and keys follow at the prompt.
@@ -35,7 +20,7 @@ fn checks_before_each_command(shell: &str) -> bool {
 
 #[test]
 fn the_first_command_after_keys_fall_due_runs_with_fresh_keys() {
-    let sb = Sandbox::new();
+    let sb = Sandbox::switcher();
     // Due for renewal (15 minutes before they expire) two seconds from now.
     let old = sb.seed_keys(DEV, Duration::from_secs(902));
     // Idle past the due time, then one command line and no prompt before it.
@@ -43,7 +28,7 @@ fn the_first_command_after_keys_fall_due_runs_with_fresh_keys() {
         "cd '{}'\nprompt\nawsctx dev\nshow AWS_ACCESS_KEY_ID\nsleep 4\ncmdline\nshow AWS_ACCESS_KEY_ID",
         sb.root.display()
     );
-    in_every_shell_at_once(&sb, &script, |shell, out, err| {
+    sb.in_every_shell_at_once(&script, |shell, out, err| {
         if !checks_before_each_command(shell) {
             return;
         }
@@ -59,15 +44,15 @@ fn the_first_command_after_keys_fall_due_runs_with_fresh_keys() {
 
 #[test]
 fn cd_and_a_command_on_one_line_runs_with_the_directorys_profile() {
-    let sb = Sandbox::new();
+    let sb = Sandbox::switcher();
     sb.seed_keys(DEV, Duration::from_secs(3570));
     let repo = sb.dir("repo");
-    assert!(sb.awsctx(&repo, &["pin", "dev"]).output().unwrap().status.success());
+    assert!(sb.awsctx_in(&repo, &["pin", "dev"]).output().unwrap().status.success());
     let script = format!(
         "cd '{root}'\nprompt\ncd repo && show AWS_PROFILE\ncd '{root}' && show AWS_PROFILE",
         root = sb.root.display()
     );
-    in_every_shell_at_once(&sb, &script, |shell, out, err| {
+    sb.in_every_shell_at_once(&script, |shell, out, err| {
         if !checks_before_each_command(shell) {
             return;
         }
@@ -77,13 +62,13 @@ fn cd_and_a_command_on_one_line_runs_with_the_directorys_profile() {
 
 #[test]
 fn the_debug_trap_chains_one_set_before_it_and_keeps_the_last_argument() {
-    let sb = Sandbox::new();
+    let sb = Sandbox::switcher();
     if !shells().contains(&"bash") {
         return;
     }
     sb.seed_keys(DEV, Duration::from_secs(3570));
     let repo = sb.dir("repo");
-    assert!(sb.awsctx(&repo, &["pin", "dev"]).output().unwrap().status.success());
+    assert!(sb.awsctx_in(&repo, &["pin", "dev"]).output().unwrap().status.success());
     // starship's own trap, as it sets it when bash-preexec is absent; the hook loaded as a
     // user's file loads it, and prompts run as bash runs them (not from a function).
     let script = format!(
@@ -96,8 +81,8 @@ fn the_debug_trap_chains_one_set_before_it_and_keeps_the_last_argument() {
         root = sb.root.display(),
         hook = sb.hook_file("bash").display(),
     );
-    let out = sb.run_raw("bash", &script);
-    if stderr(&sb.run_raw("bash", "echo \"$BASH_VERSION\" >&2")).starts_with("3.") {
+    let out = sb.shell_raw("bash", &script);
+    if stderr(&sb.shell_raw("bash", "echo \"$BASH_VERSION\" >&2")).starts_with("3.") {
         // bash 3 loses `PIPESTATUS` under any `DEBUG` trap: the hook installs none there.
         assert_eq!(
             lines(&stdout(&out)),
@@ -112,6 +97,12 @@ fn the_debug_trap_chains_one_set_before_it_and_keeps_the_last_argument() {
         );
         return;
     }
+    // The trap's clock: `EPOCHSECONDS`, or `SECONDS` where bash has none.
+    let clock = if std::env::var_os("AWSCTX_TEST_BASH_WITHOUT_EPOCHSECONDS").is_some() {
+        "SECONDS"
+    } else {
+        "EPOCHSECONDS"
+    };
     assert_eq!(
         lines(&stdout(&out)),
         [
@@ -119,15 +110,16 @@ fn the_debug_trap_chains_one_set_before_it_and_keeps_the_last_argument() {
             "status=1 0",
             "AWS_PROFILE=<dev>",
             // Sourced twice, prompted twice: chained once.
-            &format!("trap -- '{BASH_TRAP}; starship_preexec_all \"$_\"' DEBUG"),
+            &format!("trap -- '(({clock} < {BASH_TRAP}; starship_preexec_all \"$_\"' DEBUG"),
         ],
         "{}",
         stderr(&out)
     );
 }
 
-/// The bash hook's `DEBUG` trap: the cheap checks inline, then the hook.
-const BASH_TRAP: &str = r#"[[ "${_AWSCTX_PWD-}" == "$PWD" && ( -z "${_AWSCTX_DUE-}" || ( "$_AWSCTX_DUE" != *[!0-9]* && ${EPOCHSECONDS:-$((${_AWSCTX_EPOCH:-0} + SECONDS))} -lt $_AWSCTX_DUE ) ) ]] || _awsctx_hook "$_" || : "$_""#;
+/// The bash hook's `DEBUG` trap after its clock: the cheap checks inline, then the hook.
+const BASH_TRAP: &str =
+    r#"__awsctx_due)) && [[ "${_AWSCTX_PWD-}" == "$PWD" ]] || _awsctx_hook "$_" || : "$_""#;
 
 /// What bash-preexec does to the `DEBUG` trap, in brief: at the first prompt it installs its
 /// own over any other, and runs its `preexec_functions` once per command line.
@@ -148,7 +140,7 @@ PROMPT_COMMAND='__bp_install; __bp_interactive_mode'
 
 #[test]
 fn with_bash_preexec_the_check_runs_as_one_of_its_preexec_functions() {
-    let sb = Sandbox::new();
+    let sb = Sandbox::switcher();
     if !shells().contains(&"bash") {
         return;
     }
@@ -159,7 +151,7 @@ fn with_bash_preexec_the_check_runs_as_one_of_its_preexec_functions() {
         prelude = sb.prelude("bash"),
         root = sb.root.display(),
     );
-    let out = sb.run_raw("bash", &script);
+    let out = sb.shell_raw("bash", &script);
     let text = stdout(&out);
     let seen = lines(&text);
     assert_eq!(seen.first().copied(), Some("_awsctx_hook"), "{text}{}", stderr(&out));
@@ -172,11 +164,11 @@ fn with_bash_preexec_the_check_runs_as_one_of_its_preexec_functions() {
 
 #[test]
 fn prompts_against_a_portal_twenty_seconds_slow_return_within_a_second_and_get_the_keys_later() {
-    let sb = Sandbox::new();
+    let sb = Sandbox::switcher();
     // Keys inside the renewal window: each prompt that finds them due needs the portal.
     let old = sb.seed_keys(DEV, Duration::from_secs(300));
     let repo = sb.dir("repo");
-    assert!(sb.awsctx(&repo, &["pin", "dev"]).output().unwrap().status.success());
+    assert!(sb.awsctx_in(&repo, &["pin", "dev"]).output().unwrap().status.success());
     sb.mock.inject(
         Operation::GetRoleCredentials,
         std::iter::repeat_n(Fault::Slow(Duration::from_secs(20)), 100),
@@ -200,7 +192,7 @@ fn prompts_against_a_portal_twenty_seconds_slow_return_within_a_second_and_get_t
             .map(|shell| {
                 let script = script(shell);
                 let sb = &sb;
-                scope.spawn(move || (shell, sb.run(shell, &script)))
+                scope.spawn(move || (shell, sb.shell(shell, &script)))
             })
             .collect();
         for run in runs {
@@ -236,11 +228,10 @@ fn prompts_against_a_portal_twenty_seconds_slow_return_within_a_second_and_get_t
 
 #[test]
 fn a_failing_refresh_backs_off_is_said_once_and_status_shows_the_next_try() {
-    let mut sb = Sandbox::new();
-    sb.set_env("AWS_MAX_ATTEMPTS", "1");
+    let sb = Sandbox::switcher().env("AWS_MAX_ATTEMPTS", "1");
     let old = sb.seed_keys(DEV, Duration::from_secs(300));
     let repo = sb.dir("repo");
-    assert!(sb.awsctx(&repo, &["pin", "dev"]).output().unwrap().status.success());
+    assert!(sb.awsctx_in(&repo, &["pin", "dev"]).output().unwrap().status.success());
     sb.mock.inject(Operation::GetRoleCredentials, std::iter::repeat_n(Fault::Status(500), 20));
     let force = |shell: &str| match shell {
         "fish" => "set -g _AWSCTX_DUE 0; set -g _awsctx_due 1",
@@ -252,7 +243,7 @@ fn a_failing_refresh_backs_off_is_said_once_and_status_shows_the_next_try() {
             "cd '{}'\nprompt\n{due}\nprompt\n{due}\nprompt\n{due}\nprompt\nshow AWS_ACCESS_KEY_ID\nawsctx status",
             repo.display()
         );
-        let out = sb.run(shell, &script);
+        let out = sb.shell(shell, &script);
         let (text, err) = (stdout(&out), stderr(&out));
         assert!(text.starts_with(&format!("AWS_ACCESS_KEY_ID=<{old}>\n")), "{shell}: {text}{err}");
         assert_eq!(
@@ -279,7 +270,7 @@ fn a_failing_refresh_backs_off_is_said_once_and_status_shows_the_next_try() {
 
 #[test]
 fn a_pin_made_in_another_shell_switches_this_one_at_its_next_prompt() {
-    let sb = Sandbox::new();
+    let sb = Sandbox::switcher();
     sb.seed_keys(DEV, Duration::from_secs(3570));
     let repo = sb.dir("repo");
     for shell in shells() {
@@ -289,9 +280,9 @@ fn a_pin_made_in_another_shell_switches_this_one_at_its_next_prompt() {
             "cd '{repo}'\nprompt\nshow AWS_PROFILE\n'{bin}' pin dev\nprompt\nshow AWS_PROFILE\n\
              '{bin}' unpin\nprompt\nshow AWS_PROFILE",
             repo = repo.display(),
-            bin = crate::switch::BIN,
+            bin = BIN,
         );
-        let out = sb.run(shell, &script);
+        let out = sb.shell(shell, &script);
         assert_eq!(
             lines(&stdout(&out)),
             ["AWS_PROFILE unset", "AWS_PROFILE=<dev>", "AWS_PROFILE unset"],
@@ -303,7 +294,7 @@ fn a_pin_made_in_another_shell_switches_this_one_at_its_next_prompt() {
 
 #[test]
 fn a_logout_and_a_new_login_in_another_shell_are_followed_at_the_next_prompt() {
-    let mut sb = Sandbox::new();
+    let mut sb = Sandbox::switcher();
     let browser = crate::support::FakeBrowser::start(&sb.root);
     sb.set_env("BROWSER", &browser.script.display().to_string());
     for shell in shells() {
@@ -314,9 +305,9 @@ fn a_logout_and_a_new_login_in_another_shell_are_followed_at_the_next_prompt() {
              '{bin}' login --sso-session corp --use-device-code >/dev/null 2>&1\nprompt\nshow AWS_ACCESS_KEY_ID\n\
              awsctx logout\nshow AWS_ACCESS_KEY_ID AWS_SESSION_TOKEN",
             root = sb.root.display(),
-            bin = crate::switch::BIN,
+            bin = BIN,
         );
-        let out = sb.run(shell, &script);
+        let out = sb.shell(shell, &script);
         let (text, err) = (stdout(&out), stderr(&out));
         let seen = lines(&text);
         assert_eq!(seen.len(), 5, "{shell}: {text}{err}");
@@ -335,7 +326,7 @@ fn a_logout_and_a_new_login_in_another_shell_are_followed_at_the_next_prompt() {
 
 #[test]
 fn a_region_the_user_exports_survives_switches_and_exec_never_gets_the_previous_profiles() {
-    let sb = Sandbox::new();
+    let sb = Sandbox::switcher();
     sb.seed_keys(DEV, Duration::from_secs(3570));
     let script = format!(
         "cd '{}'\nprompt\nawsctx dev\nshow AWS_REGION\nawsctx exec static -- sh -c 'echo \"child ${{AWS_REGION-none}}\"'\n\
@@ -344,7 +335,7 @@ fn a_region_the_user_exports_survives_switches_and_exec_never_gets_the_previous_
         sb.root.display()
     );
     for shell in shells() {
-        let out = sb.run(shell, &script);
+        let out = sb.shell(shell, &script);
         assert_eq!(
             lines(&stdout(&out)),
             [

@@ -11,7 +11,7 @@ use awsctx_core::cache::{RoleCredentials, TokenKey};
 use awsctx_core::secret::Secret;
 use jiff::{SignedDuration, Timestamp};
 
-use crate::support::{Sandbox, seconds_from_now, stdout};
+use crate::support::{BIN, Sandbox, seconds_from_now, shells, snapshot_settings, stderr, stdout};
 
 /// A set-up that passes every check: the hook loaded, a session and a legacy profile logged
 /// in, cached keys, a role profile (so STS is probed), files private, the mock answering.
@@ -51,7 +51,7 @@ fn doctor(sandbox: &Sandbox, env: &[(&str, &str)]) -> Output {
     sandbox
         .awsctx()
         .env("SHELL", "/bin/bash")
-        .env("_AWSCTX_PWD", sandbox.home.path())
+        .env("_AWSCTX_PWD", sandbox.home.as_path())
         .envs(env.iter().copied())
         .arg("doctor")
         .output()
@@ -62,27 +62,12 @@ fn doctor(sandbox: &Sandbox, env: &[(&str, &str)]) -> Output {
 /// exit code it must come with.
 fn check(name: &str, sandbox: &Sandbox, out: &Output, code: i32) {
     let text = stdout(out);
-    assert_eq!(out.status.code(), Some(code), "{text}{}", crate::support::stderr(out));
+    assert_eq!(out.status.code(), Some(code), "{text}{}", stderr(out));
     for line in text.lines() {
         assert!(line.starts_with("✓ ") || line.starts_with("✗ "), "not a check line: {line}");
     }
     sandbox.assert_no_secret_in(&text);
-    let mut settings = insta::Settings::clone_current();
-    settings.add_filter(&regex_escape(&sandbox.home.path().display().to_string()), "[HOME]");
-    settings.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]");
-    settings.add_filter(r"\(\d+ ms\)", "([N] ms)");
-    settings.add_filter(r"valid for (\d+h )?\d+[ms]", "valid for [TIME]");
-    settings.bind(|| insta::assert_snapshot!(name, text));
-}
-
-fn regex_escape(text: &str) -> String {
-    text.chars().fold(String::new(), |mut out, c| {
-        if "\\.+*?()|[]{}^$#&-~".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-        out
-    })
+    snapshot_settings(&sandbox.home).bind(|| insta::assert_snapshot!(name, text));
 }
 
 /// A server that answers every request `404` with a `Date` `offset` away from now.
@@ -254,4 +239,81 @@ fn a_missing_or_empty_ca_bundle_is_a_failure() {
     std::fs::write(&not_pem, "this is not a certificate\n").unwrap();
     let out = doctor(&sandbox, &[("AWS_CA_BUNDLE", not_pem.to_str().unwrap())]);
     check("ca_bundle_not_pem", &sandbox, &out, 1);
+}
+
+/// `awsctx doctor` typed in a real shell whose rc file (`name` in the sandbox home) holds
+/// `rc`: the rc file is sourced, one prompt runs, then doctor.
+fn doctor_in(sandbox: &Sandbox, shell: &str, name: &str, rc: &str) -> Output {
+    std::fs::write(sandbox.path(name), rc).unwrap();
+    let bin = std::path::Path::new(BIN).parent().unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let prompt = match shell {
+        "bash" => "eval \"$PROMPT_COMMAND\"",
+        _ => "for f in $precmd_functions; do $f; done",
+    };
+    let script = format!("source ~/{name}; {prompt}; awsctx doctor");
+    sandbox
+        .shell_command(shell, &["-c", &script])
+        .env("PATH", path)
+        .env("SHELL", format!("/bin/{shell}"))
+        .output()
+        .expect("run the shell")
+}
+
+#[test]
+fn doctor_names_the_rc_line_that_undoes_the_hook_in_the_live_shell() {
+    let sandbox = healthy();
+    let shells = shells();
+    if shells.contains(&"bash") {
+        let out = doctor_in(
+            &sandbox,
+            "bash",
+            ".bashrc",
+            "# mine\neval \"$(awsctx hook bash)\"\nPROMPT_COMMAND='history -a'\n",
+        );
+        assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+        assert_eq!(
+            stdout(&out).lines().next().unwrap(),
+            "✗ shell hook: loaded, but no longer run at the prompt: ~/.bashrc:3 sets \
+             `PROMPT_COMMAND` anew after the hook line (2); add to it there \
+             (`PROMPT_COMMAND+=…`) or move the hook line below it"
+        );
+        // Kept, the hook runs and doctor says so.
+        let out = doctor_in(
+            &sandbox,
+            "bash",
+            ".bashrc",
+            "PROMPT_COMMAND='history -a'\neval \"$(awsctx hook bash)\"\nPROMPT_COMMAND+=';:'\n",
+        );
+        assert!(stdout(&out).starts_with("✓ shell hook: loaded in bash "), "{}", stdout(&out));
+        assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    }
+    if shells.contains(&"zsh") {
+        let zshrc = "eval \"$(awsctx hook zsh)\"\nautoload -Uz compinit\ncompinit -u\n";
+        let out = doctor_in(&sandbox, "zsh", ".zshrc", zshrc);
+        let text = stdout(&out);
+        let lines: Vec<&str> = text.lines().take(2).collect();
+        assert!(lines[0].starts_with("✓ shell hook: loaded in zsh "), "{text}");
+        assert_eq!(
+            lines[1],
+            "✗ shell completion: `awsctx` does not complete: the hook was loaded before \
+             `compinit`; move the hook line (~/.zshrc:1) below `compinit` (line 3)"
+        );
+        let out = doctor_in(
+            &sandbox,
+            "zsh",
+            ".zshrc",
+            "eval \"$(awsctx hook zsh)\"\nprecmd_functions=(mine)\nmine() { :; }\n",
+        );
+        assert_eq!(
+            stdout(&out).lines().next().unwrap(),
+            "✗ shell hook: loaded, but no longer run at the prompt: ~/.zshrc:2 sets \
+             `precmd_functions` anew after the hook line (1); add to it there \
+             (`precmd_functions+=…`) or move the hook line below it"
+        );
+        let zshrc = "autoload -Uz compinit\ncompinit -u\neval \"$(awsctx hook zsh)\"\n";
+        let out = doctor_in(&sandbox, "zsh", ".zshrc", zshrc);
+        assert!(!stdout(&out).contains("shell completion"), "{}", stdout(&out));
+        assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    }
 }

@@ -127,7 +127,7 @@ fn a_missing_command_is_one_line_and_exit_127() {
 #[test]
 fn a_needed_login_is_an_error_with_the_login_command_and_no_browser() {
     let sandbox = Sandbox::new();
-    let browser = FakeBrowser::recording(sandbox.home.path());
+    let browser = FakeBrowser::recording(sandbox.home.as_path());
     let out = sandbox
         .awsctx()
         .env("BROWSER", &browser.script)
@@ -148,4 +148,16 @@ fn a_missing_separator_or_command_is_a_usage_error() {
     let sandbox = Sandbox::new();
     let out = sandbox.awsctx().args(["exec", "keys"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// As aws-vault: `exec P CMD ARGS…` without `--`, the command's own flags left to it; `exec P
+/// -- CMD` as before.
+#[test]
+fn the_command_may_follow_the_profile_with_or_without_a_double_dash() {
+    let sandbox = Sandbox::new();
+    for dash in [&[][..], &["--"]] {
+        let mut cmd = sandbox.awsctx();
+        cmd.args(["exec", "keys"]).args(dash).args(["sh", "-c", "echo \"$AWS_PROFILE $0\"", "-x"]);
+        assert_eq!(stdout(&success(&mut cmd)), "keys -x\n", "{dash:?}");
+    }
 }

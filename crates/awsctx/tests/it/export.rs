@@ -168,15 +168,18 @@ fn fifty_concurrent_credential_processes_cause_one_get_role_credentials() {
 
 /// Run `export dev` after `faults`, with a short timeout; the outcome and how long it took.
 fn export_with_faults(sandbox: &Sandbox, faults: Vec<Fault>) -> (std::process::Output, Duration) {
-    sandbox.mock.inject(Operation::GetRoleCredentials, faults);
+    let mut export = export_after(sandbox, faults);
     let started = Instant::now();
-    let out = sandbox
-        .awsctx()
-        .env("AWSCTX_HTTP_TIMEOUT", "0.5")
-        .args(["export", "dev", "--format", "env"])
-        .output()
-        .unwrap();
+    let out = export.output().unwrap();
     (out, started.elapsed())
+}
+
+/// `awsctx export dev` with `faults` in store for its `GetRoleCredentials`.
+fn export_after(sandbox: &Sandbox, faults: Vec<Fault>) -> std::process::Command {
+    sandbox.mock.inject(Operation::GetRoleCredentials, faults);
+    let mut cmd = sandbox.cmd(&["export", "dev", "--format", "env"]);
+    cmd.env("AWSCTX_HTTP_TIMEOUT", "0.5");
+    cmd
 }
 
 #[test]
@@ -213,7 +216,10 @@ fn every_failure_is_one_clear_line_and_leaves_no_corrupt_cache() {
     for (faults, expected) in cases {
         let sandbox = Sandbox::new();
         sandbox.seed_token(SignedDuration::from_hours(8));
-        let (out, took) = export_with_faults(&sandbox, faults.clone());
+        let mut export = export_after(&sandbox, faults.clone());
+        let started = Instant::now();
+        let out = awsctx_snapshot!(&mut export);
+        let took = started.elapsed();
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(1), "{faults:?}: {err}");
         assert!(took < Duration::from_secs(10), "{faults:?} took {took:?}");

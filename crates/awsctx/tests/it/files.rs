@@ -14,8 +14,9 @@ use awsctx_core::secret::Secret;
 use awsctx_tests::MockConfig;
 use jiff::SignedDuration;
 
-use crate::support::{FakeBrowser, Sandbox, seconds_from_now, stderr, stdout, success};
-use crate::switch::{self, shells};
+use crate::support::{
+    DEV, FakeBrowser, Sandbox, lines, seconds_from_now, shells, stderr, stdout, success,
+};
 
 /// Another user, as far as file ownership goes.
 const NOBODY: u32 = 65534;
@@ -47,20 +48,12 @@ struct ShellRun {
 /// Run `script` in `shell` after the sandbox's prelude, in a process group of its own that is
 /// killed whole if it has not finished within `limit` (a blocked prompt must fail the test, not
 /// hang it). Output goes to files, so a flood cannot block the shell on a full pipe.
-fn run_with_deadline(sb: &switch::Sandbox, shell: &str, script: &str, limit: Duration) -> ShellRun {
+fn run_with_deadline(sb: &Sandbox, shell: &str, script: &str, limit: Duration) -> ShellRun {
     let full = format!("{}\n{script}\n", sb.prelude(shell));
     let out_path = sb.root.join(format!("out.{shell}"));
     let err_path = sb.root.join(format!("err.{shell}"));
-    let mut cmd = Command::new(shell);
-    match shell {
-        "bash" => cmd.args(["--norc", "--noprofile", "-c", &full]),
-        "zsh" => cmd.args(["-f", "-c", &full]),
-        _ => cmd.args(["--no-config", "-c", &full]),
-    };
-    cmd.env_clear()
-        .envs(sb.env())
-        .current_dir(&sb.root)
-        .stdin(Stdio::null())
+    let mut cmd = sb.shell_command(shell, &["-c", &full]);
+    cmd.stdin(Stdio::null())
         .stdout(std::fs::File::create(&out_path).expect("stdout file"))
         .stderr(std::fs::File::create(&err_path).expect("stderr file"))
         .process_group(0);
@@ -89,7 +82,7 @@ fn run_with_deadline(sb: &switch::Sandbox, shell: &str, script: &str, limit: Dur
 
 #[test]
 fn hostile_profile_files_leak_no_environment_block_no_prompt_and_stay_small() {
-    let sb = switch::Sandbox::new();
+    let sb = Sandbox::switcher();
     let canary = "canary-5e3cr3t-7f1d0c";
     symlink("/proc/self/environ", sb.dir("environ").join(".aws-profile")).unwrap();
     symlink("/proc/self/pagemap", sb.dir("pagemap").join(".aws-profile")).unwrap();
@@ -122,11 +115,7 @@ echo the prompt came back",
         let run = run_with_deadline(&sb, shell, &script, Duration::from_secs(90));
         let (out, err) = (&run.stdout, &run.stderr);
         assert!(!run.timed_out, "{shell}: a prompt blocked:\n{out}\n{err}");
-        assert_eq!(
-            switch::lines(out),
-            ["AWS_PROFILE unset", "the prompt came back"],
-            "{shell}: {err}"
-        );
+        assert_eq!(lines(out), ["AWS_PROFILE unset", "the prompt came back"], "{shell}: {err}");
         assert!(
             !out.contains(canary) && !err.contains(canary),
             "{shell}: the environment leaked:\n{err}"
@@ -147,16 +136,16 @@ echo the prompt came back",
 
 #[test]
 fn a_symlinked_profile_file_is_not_followed_even_to_a_good_one() {
-    let sb = switch::Sandbox::new();
-    sb.seed_keys(switch::DEV, Duration::from_secs(3570));
+    let sb = Sandbox::switcher();
+    sb.seed_keys(DEV, Duration::from_secs(3570));
     let shared = sb.dir("shared");
     std::fs::write(shared.join("profile"), "dev\n").unwrap();
     let repo = sb.dir("repo");
     symlink(shared.join("profile"), repo.join(".aws-profile")).unwrap();
-    let out = sb.awsctx(&repo, &["allow"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", switch::stderr(&out));
+    let out = sb.awsctx_in(&repo, &["allow"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert_eq!(
-        switch::stderr(&out),
+        stderr(&out),
         format!(
             "awsctx: error: `{}/.aws-profile` is a symbolic link; awsctx reads profile files only as regular files\n\
              hint: replace the link with a copy of the file it points to, then run `awsctx allow`\n",
@@ -178,7 +167,7 @@ fn login_replaces_a_planted_token_symlink_instead_of_writing_through_it() {
     chmod(token_file.parent().unwrap(), 0o700);
     symlink(&victim, &token_file).unwrap();
 
-    let browser = FakeBrowser::start(sandbox.home.path());
+    let browser = FakeBrowser::start(sandbox.home.as_path());
     success(sandbox.awsctx().env("BROWSER", &browser.script).args([
         "login",
         "--sso-session",
@@ -290,31 +279,22 @@ fn a_token_another_user_planted_counts_as_no_login() {
     sandbox.seed_token(SignedDuration::from_hours(1));
     let token_file = sandbox.tokens().path(&TokenKey::Session("corp".into()));
     chown_to_nobody(&token_file);
-    let out = sandbox.awsctx().args(["export", "dev"]).output().unwrap();
+    let out = awsctx_snapshot!(sandbox.cmd(&["export", "dev"]));
     assert_eq!(out.status.code(), Some(1));
-    let err = stderr(&out);
-    assert!(
-        err.starts_with(&format!(
-            "awsctx: warning: ignoring `{}`: it belongs to uid {NOBODY}, not to you\n",
-            token_file.display()
-        )),
-        "{err}"
-    );
-    assert!(err.contains("hint: run `awsctx login --sso-session corp`"), "{err}");
     assert!(sandbox.mock.issued_credentials().is_empty(), "the planted token was never sent");
 }
 
 #[test]
 fn trust_records_another_user_planted_allow_nothing() {
-    let sb = switch::Sandbox::new();
-    sb.seed_keys(switch::DEV, Duration::from_secs(3570));
+    let sb = Sandbox::switcher();
+    sb.seed_keys(DEV, Duration::from_secs(3570));
     let repo = sb.dir("repo");
     std::fs::write(repo.join(".aws-profile"), "dev\n").unwrap();
-    assert!(sb.awsctx(&repo, &["allow"]).output().unwrap().status.success());
+    assert!(sb.awsctx_in(&repo, &["allow"]).output().unwrap().status.success());
     let trust = sb.home.join(".local/state/awsctx/trust.json");
     chown_to_nobody(&trust);
-    let out = sb.awsctx(&repo, &["status"]).output().unwrap();
-    let text = format!("{}{}", switch::stdout(&out), switch::stderr(&out));
+    let out = sb.awsctx_in(&repo, &["status"]).output().unwrap();
+    let text = format!("{}{}", stdout(&out), stderr(&out));
     assert!(
         text.contains(&format!(
             "awsctx: warning: ignoring `{}`: it belongs to uid {NOBODY}, not to you",
@@ -324,13 +304,8 @@ fn trust_records_another_user_planted_allow_nothing() {
     );
     assert!(text.contains("not allowed"), "the file is untrusted again: {text}");
     if shells().contains(&"bash") {
-        let out = sb.run("bash", &format!("cd '{}'\nprompt\nshow AWS_PROFILE", repo.display()));
-        assert_eq!(
-            switch::lines(&switch::stdout(&out)),
-            ["AWS_PROFILE unset"],
-            "{}",
-            switch::stderr(&out)
-        );
+        let out = sb.shell("bash", &format!("cd '{}'\nprompt\nshow AWS_PROFILE", repo.display()));
+        assert_eq!(lines(&stdout(&out)), ["AWS_PROFILE unset"], "{}", stderr(&out));
     }
 }
 
@@ -363,10 +338,10 @@ fn doctor_names_each_planted_file_and_open_folder_with_its_fix() {
 
 // ---- the config: written only when the user could write it -------------------------------
 
-fn populate_sandbox() -> crate::populate::Sandbox {
-    let sandbox = crate::populate::Sandbox::new(MockConfig::default());
+fn populate_sandbox() -> Sandbox {
+    let sandbox = Sandbox::empty(MockConfig::default());
     sandbox.write_config(&sandbox.session_section("corp"));
-    sandbox.seed_token("corp");
+    sandbox.seed_session("corp");
     sandbox
 }
 
@@ -377,9 +352,9 @@ fn populate_refuses_a_read_only_config_and_leaves_it_as_it_was() {
     let before = sandbox.config_text();
     chmod(&config, 0o444);
     let out = sandbox.run(&["populate", "--sso-session", "corp"]);
-    assert_eq!(out.status.code(), Some(1), "{}", crate::populate::stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert_eq!(
-        crate::populate::stderr(&out),
+        stderr(&out),
         format!(
             "awsctx: error: `{path}` is read-only (mode 0444); awsctx does not replace a file you cannot write\n\
              hint: run `chmod u+w {path}` to let awsctx write it\n",
@@ -388,34 +363,28 @@ fn populate_refuses_a_read_only_config_and_leaves_it_as_it_was() {
     );
     assert_eq!(sandbox.config_text(), before);
     assert_eq!(mode_of(&config), 0o444);
-    assert!(!sandbox.home.path().join(".aws/config.awsctx.bak").exists());
+    assert!(!sandbox.home.as_path().join(".aws/config.awsctx.bak").exists());
 }
 
 #[test]
 fn a_read_only_config_behind_a_symlink_is_refused_and_the_link_kept() {
     let sandbox = populate_sandbox();
     let config = sandbox.config_path();
-    let dotfiles = sandbox.home.path().join("dotfiles");
+    let dotfiles = sandbox.home.as_path().join("dotfiles");
     std::fs::create_dir_all(&dotfiles).unwrap();
     let real = dotfiles.join("aws-config");
     std::fs::rename(&config, &real).unwrap();
     symlink(&real, &config).unwrap();
     let before = std::fs::read_to_string(&real).unwrap();
     chmod(&real, 0o444);
-    let out = sandbox.run(&["populate", "--sso-session", "corp"]);
-    assert_eq!(out.status.code(), Some(1), "{}", crate::populate::stderr(&out));
-    assert!(
-        crate::populate::stderr(&out)
-            .contains(&format!("`{}` is read-only (mode 0444)", real.display())),
-        "{}",
-        crate::populate::stderr(&out)
-    );
+    let out = awsctx_snapshot!(sandbox.cmd(&["populate", "--sso-session", "corp"]));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert_eq!(std::fs::read_to_string(&real).unwrap(), before);
     assert!(std::fs::symlink_metadata(&config).unwrap().file_type().is_symlink());
 
     // Writable again: written through the link, its mode kept.
     chmod(&real, 0o640);
-    crate::populate::assert_ok(&sandbox.run(&["populate", "--sso-session", "corp"]));
+    crate::support::assert_ok(&sandbox.run(&["populate", "--sso-session", "corp"]));
     assert!(std::fs::symlink_metadata(&config).unwrap().file_type().is_symlink());
     assert_ne!(std::fs::read_to_string(&real).unwrap(), before);
     assert_eq!(mode_of(&real), 0o640);

@@ -4,37 +4,13 @@
 //! the count of processes a prompt starts.
 
 use std::fmt::Write as _;
-use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
-use crate::switch::{DEV, PROD, Sandbox, lines, shells, shells_and_nu, stderr, stdout};
-
-/// Run `script` in every installed shell; `check(shell, stdout, stderr)`. Each shell starts
-/// from the same awsctx state (pins, trust records) the test set up.
-fn in_every_shell(sb: &Sandbox, script: &str, check: impl Fn(&str, &str, &str)) {
-    let state = sb.home.join(".local/state/awsctx");
-    let saved: Vec<(std::path::PathBuf, Vec<u8>)> = std::fs::read_dir(&state)
-        .map(|dir| {
-            dir.flatten()
-                .filter(|e| e.path().is_file())
-                .map(|e| (e.path(), std::fs::read(e.path()).unwrap()))
-                .collect()
-        })
-        .unwrap_or_default();
-    for shell in shells_and_nu() {
-        let _ = std::fs::remove_dir_all(&state);
-        std::fs::create_dir_all(&state).unwrap();
-        for (path, bytes) in &saved {
-            std::fs::write(path, bytes).unwrap();
-        }
-        let out = sb.run(shell, script);
-        check(shell, &stdout(&out), &stderr(&out));
-    }
-}
+use crate::support::{DEV, PROD, Sandbox, lines, shells, shells_and_nu, stderr, stdout};
 
 #[test]
 fn switch_back_and_unset_restore_exactly_what_the_user_had() {
-    let sb = Sandbox::new();
+    let sb = Sandbox::switcher();
     let dev = sb.seed_keys(DEV, Duration::from_secs(3570));
     let prod = sb.seed_keys(PROD, Duration::from_secs(3570));
     let script = format!(
@@ -61,7 +37,7 @@ awsctx -
 show AWS_PROFILE",
         home = sb.home.display()
     );
-    in_every_shell(&sb, &script, |shell, out, err| {
+    sb.in_every_shell(&script, |shell, out, err| {
         assert_eq!(
             lines(out),
             [
@@ -100,21 +76,13 @@ show AWS_PROFILE",
             ],
             "{shell}: {err}"
         );
-        assert!(
-            err.contains("awsctx: dev · 111122223333 · Admin · eu-west-1 · 59m left\n"),
-            "{shell}: {err}"
-        );
-        assert!(err.contains("profile `plain` has no credentials"), "{shell}: {err}");
-        assert!(
-            err.contains("awsctx: plain unset: the shell's own AWS settings are back\n"),
-            "{shell}: {err}"
-        );
+        awsctx_snapshot!(format!("switch_back_{shell}"), stderr = err, home = &sb.home);
     });
 }
 
 #[test]
 fn pins_apply_at_once_bind_the_tree_and_leaving_restores_the_profile_before() {
-    let sb = Sandbox::new();
+    let sb = Sandbox::switcher();
     sb.seed_keys(DEV, Duration::from_secs(3570));
     sb.seed_keys(PROD, Duration::from_secs(3570));
     sb.dir("repo/sub/deeper");
@@ -148,7 +116,7 @@ awsctx unpin
 show AWS_PROFILE _AWSCTX_BOUND",
         root = sb.root.display()
     );
-    in_every_shell(&sb, &script, |shell, out, err| {
+    sb.in_every_shell(&script, |shell, out, err| {
         assert_eq!(
             lines(out),
             [
@@ -178,7 +146,7 @@ show AWS_PROFILE _AWSCTX_BOUND",
 
 #[test]
 fn profile_files_switch_only_once_allowed_and_the_warning_shows_once_per_shell() {
-    let sb = Sandbox::new();
+    let sb = Sandbox::switcher();
     sb.seed_keys(DEV, Duration::from_secs(3570));
     let proj = sb.dir("proj");
     sb.dir("proj/src");
@@ -206,7 +174,7 @@ awsctx deny
 show AWS_PROFILE",
         root = sb.root.display()
     );
-    in_every_shell(&sb, &script, |shell, out, err| {
+    sb.in_every_shell(&script, |shell, out, err| {
         assert_eq!(
             lines(out),
             [
@@ -221,17 +189,17 @@ show AWS_PROFILE",
             "{shell}: {err}"
         );
         assert_eq!(err.matches("is not allowed yet").count(), 1, "{shell}: {err}");
-        assert!(err.contains("run `awsctx allow` to trust it"), "{shell}: {err}");
+        awsctx_snapshot!(format!("untrusted_{shell}"), stderr = err, home = &sb.home);
     });
 }
 
 /// What the bash hook puts first in `PROMPT_COMMAND`: the prompt hook, and the installer of the
 /// pre-command trap (it runs once).
-const BASH_PROMPT_ENTRY: &str = r#"_awsctx_hook;[[ -n "${__awsctx_trap_installed-}" ]] || { _awsctx_install_trap "$(trap -p DEBUG)"; [[ -z "${__awsctx_trap_body-}" ]] || trap -- "$__awsctx_trap_body" DEBUG; unset __awsctx_trap_body; }"#;
+const BASH_PROMPT_ENTRY: &str = r#"_awsctx_hook;[[ -n "${__awsctx_trap_installed-}" ]] || { _awsctx_install_trap "$(trap -p DEBUG)"; [[ -z "${__awsctx_trap_body-}" ]] || trap -- "$__awsctx_trap_body" DEBUG; unset __awsctx_trap_body; _awsctx_prompt_alone; }"#;
 
 #[test]
 fn sourcing_the_hook_twice_registers_it_once() {
-    let sb = Sandbox::new();
+    let sb = Sandbox::switcher();
     for shell in shells() {
         let hook = sb.hook_file(shell);
         let check = match shell {
@@ -239,7 +207,7 @@ fn sourcing_the_hook_twice_registers_it_once() {
             "zsh" => "print -l -- $precmd_functions $chpwd_functions",
             _ => "functions --handlers | string match -r '_awsctx\\S*'",
         };
-        let out = sb.run(shell, &format!("source '{}'\n{check}", hook.display()));
+        let out = sb.shell(shell, &format!("source '{}'\n{check}", hook.display()));
         let expected: &[&str] = match shell {
             "bash" => &[BASH_PROMPT_ENTRY],
             "zsh" => &["_awsctx_precmd", "_awsctx_chpwd"],
@@ -260,9 +228,9 @@ fn sourcing_the_hook_twice_registers_it_once() {
 
 #[test]
 fn prompt_hooks_chain_with_existing_ones_and_go_first() {
-    let sb = Sandbox::new();
+    let sb = Sandbox::switcher();
     let repo = sb.dir("repo");
-    assert!(sb.awsctx(&repo, &["pin", "plain"]).output().unwrap().status.success());
+    assert!(sb.awsctx_in(&repo, &["pin", "plain"]).output().unwrap().status.success());
     let hook = |shell| sb.hook_file(shell).display().to_string();
     // Each shell: an existing prompt hook, then the awsctx hook, then a prompt in a pinned
     // directory: both run, awsctx first (the other one sees the new profile).
@@ -304,21 +272,16 @@ fn prompt_hooks_chain_with_existing_ones_and_go_first() {
         if !shells().contains(&shell) {
             continue;
         }
-        let mut cmd = std::process::Command::new(shell);
-        match shell {
-            "bash" => cmd.args(["--norc", "--noprofile", "-c", &script]),
-            "zsh" => cmd.args(["-f", "-c", &script]),
-            _ => cmd.args(["--no-config", "-c", &script]),
-        };
-        let out = cmd.env_clear().envs(sb.env()).current_dir(&sb.root).output().unwrap();
+        let out = sb.shell_raw(shell, &script);
         let text = stdout(&out);
         assert!(text.contains("mine sees plain"), "{shell}: {text}\n{}", stderr(&out));
         match shell {
             "bash" if script.contains("'echo two'") => {
                 assert!(text.contains("two\n3\n"), "array kept, hook added: {text}");
             }
+            // After the first prompt the entry is the hook alone (its installer has run).
             "bash" => assert!(
-                text.ends_with(&format!("{BASH_PROMPT_ENTRY};echo \"mine sees $AWS_PROFILE\"\n")),
+                text.ends_with("_awsctx_hook;echo \"mine sees $AWS_PROFILE\"\n"),
                 "string chained: {text}"
             ),
             "zsh" => assert!(text.ends_with("_awsctx_precmd\nmine\n"), "{text}"),
@@ -329,10 +292,10 @@ fn prompt_hooks_chain_with_existing_ones_and_go_first() {
 
 #[test]
 fn hooks_survive_set_u_and_set_e_and_keep_the_exit_status() {
-    let sb = Sandbox::new();
+    let sb = Sandbox::switcher();
     sb.seed_keys(DEV, Duration::from_secs(3570));
     let repo = sb.dir("repo");
-    assert!(sb.awsctx(&repo, &["pin", "dev"]).output().unwrap().status.success());
+    assert!(sb.awsctx_in(&repo, &["pin", "dev"]).output().unwrap().status.success());
     let root = sb.root.display();
     let body = format!(
         "cd '{root}'\nprompt\ncd repo\nprompt\nshow AWS_PROFILE\nawsctx prod-ro\nawsctx -\ncd '{root}'\nprompt\nshow AWS_PROFILE\necho survived"
@@ -345,12 +308,7 @@ fn hooks_survive_set_u_and_set_e_and_keep_the_exit_status() {
         if !shells().contains(&shell) {
             continue;
         }
-        let mut cmd = std::process::Command::new(shell);
-        match shell {
-            "bash" => cmd.args(["--norc", "--noprofile", "-c", &script]),
-            _ => cmd.args(["-f", "-c", &script]),
-        };
-        let out = cmd.env_clear().envs(sb.env()).current_dir(&sb.root).output().unwrap();
+        let out = sb.shell_raw(shell, &script);
         assert_eq!(
             lines(&stdout(&out)),
             ["AWS_PROFILE=<dev>", "AWS_PROFILE unset", "survived"],
@@ -378,45 +336,21 @@ fn hooks_survive_set_u_and_set_e_and_keep_the_exit_status() {
         if !shells().contains(&shell) {
             continue;
         }
-        let out = sb.run(shell, &format!("cd '{root}'\n{script}"));
+        let out = sb.shell(shell, &format!("cd '{root}'\n{script}"));
         assert_eq!(lines(&stdout(&out)), ["rc=1", "rc=3"], "{shell}: {}", stderr(&out));
     }
 }
 
 #[test]
 fn a_hundred_prompts_and_commands_in_one_directory_start_no_awsctx_process() {
-    let sb = Sandbox::new();
+    let sb = Sandbox::switcher();
     sb.seed_keys(DEV, Duration::from_secs(3570));
     let repo = sb.dir("repo");
     sb.dir("plain/dir");
-    assert!(sb.awsctx(&repo, &["pin", "dev"]).output().unwrap().status.success());
+    assert!(sb.awsctx_in(&repo, &["pin", "dev"]).output().unwrap().status.success());
     for shell in shells_and_nu() {
-        let count = sb.root.join(format!("count.{shell}"));
-        let wrapper = sb.root.join(format!("wrapper.{shell}"));
-        std::fs::write(
-            &wrapper,
-            format!(
-                "#!/bin/sh\necho \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
-                count.display(),
-                crate::switch::BIN
-            ),
-        )
-        .unwrap();
-        std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let set_bin = match shell {
-            "fish" => format!("set -g _AWSCTX_BIN '{}'", wrapper.display()),
-            // The binary is a constant of the Nushell hook, and its hooks keep the commands
-            // they were registered with: the hook the shell sources calls the wrapper from the
-            // start, so the first prompt (which learns the pins) is counted too.
-            "nu" => {
-                let path = sb.hook_file("nu");
-                let hook = std::fs::read_to_string(&path).unwrap();
-                let wrapper = wrapper.display().to_string();
-                std::fs::write(&path, hook.replace(crate::switch::BIN, &wrapper)).unwrap();
-                String::new()
-            }
-            _ => format!("_AWSCTX_BIN='{}'", wrapper.display()),
-        };
+        let counted = sb.counting_wrapper(&format!("wrapper.{shell}"));
+        let set_bin = counted.use_in(&sb, shell);
         let prompts = "prompt\n".repeat(100);
         let mut script = format!("cd '{}'\nprompt\n{set_bin}\n", sb.root.display());
         // Nothing bound: prompts and directory changes start nothing.
@@ -430,14 +364,14 @@ fn a_hundred_prompts_and_commands_in_one_directory_start_no_awsctx_process() {
         // command lines with nothing due (each `DEBUG` trap / preexec hook): none.
         let commands = "cmdline\ntrue | true\n".repeat(100);
         let _ = write!(script, "cd repo\nprompt\n{prompts}{commands}show AWS_PROFILE\n");
-        let out = sb.run(shell, &script);
+        let out = sb.shell(shell, &script);
         assert_eq!(
             lines(&stdout(&out)),
             ["AWS_PROFILE unset", "AWS_PROFILE=<dev>"],
             "{shell}: {}",
             stderr(&out)
         );
-        let calls = std::fs::read_to_string(&count).unwrap_or_default();
+        let calls = counted.calls();
         let first_prompt = usize::from(shell == "nu");
         assert_eq!(
             lines(&calls),
@@ -449,9 +383,9 @@ fn a_hundred_prompts_and_commands_in_one_directory_start_no_awsctx_process() {
 
 #[test]
 fn profile_names_complete_dynamically_in_bash_and_fish() {
-    let sb = Sandbox::new();
+    let sb = Sandbox::switcher();
     if shells().contains(&"bash") {
-        let out = sb.run(
+        let out = sb.shell(
             "bash",
             "COMP_WORDS=(awsctx pro); COMP_CWORD=1; COMP_TYPE=9\n\
              _clap_complete_awsctx awsctx pro awsctx\nprintf '<%s>\\n' \"${COMPREPLY[@]}\"\n\
@@ -461,20 +395,20 @@ fn profile_names_complete_dynamically_in_bash_and_fish() {
         assert_eq!(lines(&stdout(&out)), ["<prod-ro>", "<static>"], "{}", stderr(&out));
     }
     if shells().contains(&"fish") {
-        let out = sb.run("fish", "complete -C 'awsctx pro'\ncomplete -C 'awsctx use d'");
+        let out = sb.shell("fish", "complete -C 'awsctx pro'\ncomplete -C 'awsctx use d'");
         assert_eq!(lines(&stdout(&out)), ["prod-ro", "dev"], "{}", stderr(&out));
     }
 }
 
 #[test]
 fn completion_reads_only_section_headers_so_a_broken_profile_still_completes() {
-    let sb = Sandbox::new();
+    let sb = Sandbox::switcher();
     sb.add_profile(
         "[profile prod-rw]
 this line has no equals sign
 [prod-creds]",
     );
-    let out = sb.run(
+    let out = sb.shell(
         "bash",
         "COMP_WORDS=(awsctx prod); COMP_CWORD=1; COMP_TYPE=9\n\
          _clap_complete_awsctx awsctx prod awsctx\nprintf '<%s>\\n' \"${COMPREPLY[@]}\"",
@@ -485,22 +419,22 @@ this line has no equals sign
 
 #[test]
 fn a_refresh_leaves_an_aws_profile_the_user_exported_by_hand_alone() {
-    let sb = Sandbox::new();
+    let sb = Sandbox::switcher();
     sb.seed_keys(DEV, Duration::from_secs(3570));
     let script = format!(
         "cd '{}'\nprompt\nawsctx dev\nsetvar AWS_PROFILE mine\nsetvar _AWSCTX_DUE 0\nsetvar _awsctx_due 1\nprompt\nshow AWS_PROFILE _AWSCTX_DUE",
         sb.root.display()
     );
-    in_every_shell(&sb, &script, |shell, out, err| {
+    sb.in_every_shell(&script, |shell, out, err| {
         assert_eq!(lines(out), ["AWS_PROFILE=<mine>", "_AWSCTX_DUE unset"], "{shell}: {err}");
     });
 }
 
 #[test]
 fn doctor_names_the_shell_the_hook_runs_in_and_its_clock() {
-    let sb = Sandbox::new();
+    let sb = Sandbox::switcher();
     let script = format!("cd '{}'\nprompt\nawsctx doctor", sb.root.display());
-    in_every_shell(&sb, &script, |shell, out, err| {
+    sb.in_every_shell(&script, |shell, out, err| {
         let first = out.lines().next().unwrap_or_default();
         assert!(first.starts_with(&format!("✓ shell hook: loaded in {shell} ")), "{first}\n{err}");
         // bash without `EPOCHSECONDS` (before 5.0, or unset by the test run) says how it
@@ -518,16 +452,8 @@ fn bash_without_epochseconds_refreshes_on_its_fallback_clock_without_a_process()
     if !shells().contains(&"bash") {
         return;
     }
-    let sb = Sandbox::new();
-    let count = sb.root.join("count");
-    let wrapper = sb.root.join("wrapper");
-    let wrap = format!(
-        "#!/bin/sh\necho \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
-        count.display(),
-        crate::switch::BIN
-    );
-    std::fs::write(&wrapper, wrap).unwrap();
-    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let sb = Sandbox::switcher();
+    let counted = sb.counting_wrapper("wrapper");
     // Due two seconds ahead of the clock the hook keeps: prompts before then start nothing,
     // the first one after starts `hook-env`.
     let script = format!(
@@ -535,9 +461,16 @@ fn bash_without_epochseconds_refreshes_on_its_fallback_clock_without_a_process()
          _AWSCTX_DUE=$((_AWSCTX_EPOCH + SECONDS + 2))\nprompt\nprompt\nsleep 3\nprompt",
         sb.hook_file("bash").display(),
         sb.root.display(),
-        wrapper.display()
+        counted.wrapper.display()
     );
-    let out = sb.run("bash", &script);
-    let calls = std::fs::read_to_string(&count).unwrap_or_default();
+    let out = sb.shell("bash", &script);
+    let calls = counted.calls();
     assert_eq!(lines(&calls), ["hook-env bash"], "{}", stderr(&out));
+}
+
+#[test]
+fn hook_help_names_the_start_up_file_of_each_shell() {
+    let sb = Sandbox::switcher();
+    let out = awsctx_snapshot!(sb.cmd(&["hook", "--help"]));
+    assert!(out.status.success(), "{}", stderr(&out));
 }

@@ -3,13 +3,11 @@
 //! hook that exported it, and quiet about a failure it already reported.
 
 use std::fmt::Write as _;
-use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use awsctx_core::binding::StateDir;
 
-use crate::switch::{BIN, DEV, Sandbox, lines, shells, stderr, stdout};
+use crate::support::{DEV, Sandbox, lines, shells, stderr, stdout};
 
 /// The most bytes all `_AWSCTX_*` variables of a shell may take together (`NAME=value` each).
 const STATE_BOUND: usize = 8 * 1024;
@@ -25,7 +23,7 @@ fn state_entries(bytes: &[u8]) -> Vec<String> {
 
 #[test]
 fn a_deep_repo_of_never_allowed_profile_files_keeps_commands_running_and_the_state_small() {
-    let sb = Sandbox::new();
+    let sb = Sandbox::switcher();
     sb.seed_keys(DEV, Duration::from_secs(3570));
     // 40 levels of 90-character directory names, each with a never-allowed `.aws-profile` of
     // 4 000 bytes; the user's own pin ten levels down.
@@ -41,7 +39,7 @@ fn a_deep_repo_of_never_allowed_profile_files_keeps_commands_running_and_the_sta
         }
     }
     let pinned = pinned.unwrap();
-    assert!(sb.awsctx(&pinned, &["pin", "dev"]).output().unwrap().status.success());
+    assert!(sb.awsctx_in(&pinned, &["pin", "dev"]).output().unwrap().status.success());
     let deepest = sb.root.join(&relative);
     for shell in shells() {
         let dump = sb.root.join(format!("state.{shell}"));
@@ -52,7 +50,7 @@ fn a_deep_repo_of_never_allowed_profile_files_keeps_commands_running_and_the_sta
             root = sb.root.display(),
             dump = dump.display(),
         );
-        let out = sb.run(shell, &script);
+        let out = sb.shell(shell, &script);
         let err = stderr(&out);
         assert_eq!(
             lines(&stdout(&out)),
@@ -74,22 +72,19 @@ fn a_deep_repo_of_never_allowed_profile_files_keeps_commands_running_and_the_sta
 
 #[test]
 fn a_users_own_secret_and_the_hooks_state_reach_no_child_process_of_the_shell_or_of_awsctx() {
-    let sb = Sandbox::new();
+    let sb = Sandbox::switcher();
     let dev = sb.seed_keys(DEV, Duration::from_secs(3570));
     // The user's own long-term key, with every byte a shell could trip on but a quote.
     let secret = "wJalr XUtn\"FEMI $(id) `id` ;K7MDENG *\nbPxRfi ✓ EXAMPLE";
     let env_file = |shell: &str, n: u32| sb.root.join(format!("env.{shell}.{n}"));
     // A `credential_process` awsctx runs itself: it writes down what it was given.
-    let process = sb.root.join("process.sh");
-    std::fs::write(
-        &process,
+    let process = sb.script(
+        "process.sh",
         r#"#!/bin/sh
 env > "$1"
 echo '{"Version": 1, "AccessKeyId": "AKIAPROCESSKEY01", "SecretAccessKey": "processsecret"}'
 "#,
-    )
-    .unwrap();
-    std::fs::set_permissions(&process, std::fs::Permissions::from_mode(0o755)).unwrap();
+    );
     for shell in shells() {
         sb.add_profile(&format!(
             "[profile proc-{shell}]\ncredential_process = {} {}",
@@ -108,7 +103,7 @@ echo '{"Version": 1, "AccessKeyId": "AKIAPROCESSKEY01", "SecretAccessKey": "proc
             second = env_file(shell, 2).display(),
             third = env_file(shell, 3).display(),
         );
-        let out = sb.run(shell, &script);
+        let out = sb.shell(shell, &script);
         let err = stderr(&out);
         assert_eq!(
             stdout(&out),
@@ -132,7 +127,7 @@ echo '{"Version": 1, "AccessKeyId": "AKIAPROCESSKEY01", "SecretAccessKey": "proc
 
 #[test]
 fn state_an_older_hook_exported_is_taken_over_and_no_longer_exported() {
-    let mut sb = Sandbox::new();
+    let mut sb = Sandbox::switcher();
     // What a shell started from one with the old hook inherited.
     sb.set_env("AWS_PROFILE", "dev");
     sb.set_env("_AWSCTX_PROFILE", "dev");
@@ -149,7 +144,7 @@ fn state_an_older_hook_exported_is_taken_over_and_no_longer_exported() {
             "env > '{env}'\nawsctx -c\nawsctx -u\nshow AWS_PROFILE AWS_SECRET_ACCESS_KEY _AWSCTX_PROFILE",
             env = env.display()
         );
-        let out = sb.run(shell, &script);
+        let out = sb.shell(shell, &script);
         assert_eq!(
             lines(&stdout(&out)),
             [
@@ -168,24 +163,21 @@ fn state_an_older_hook_exported_is_taken_over_and_no_longer_exported() {
 
 #[test]
 fn a_broken_binding_reports_its_error_once_per_directory_and_starts_nothing_more() {
-    let sb = Sandbox::new();
+    let sb = Sandbox::switcher();
     // A NUL byte in a value: no shell can hold it, so this profile can never be switched to.
     sb.add_profile("[profile broken]\nregion = eu\0west-1");
     let repo = sb.dir("repo");
     sb.dir("repo/sub");
-    assert!(sb.awsctx(&repo, &["pin", "broken"]).output().unwrap().status.success());
+    assert!(sb.awsctx_in(&repo, &["pin", "broken"]).output().unwrap().status.success());
     for shell in shells() {
-        let (wrapper, count) = counting_wrapper(&sb, shell);
-        let set_bin = match shell {
-            "fish" => format!("set -g _AWSCTX_BIN '{}'", wrapper.display()),
-            _ => format!("_AWSCTX_BIN='{}'", wrapper.display()),
-        };
+        let counted = sb.counting_wrapper(&format!("wrapper.{shell}"));
+        let set_bin = counted.use_in(&sb, shell);
         let mut script = format!("cd '{}'\nprompt\n{set_bin}\ncd repo\n", sb.root.display());
         script.push_str(&"prompt\n".repeat(5));
         script.push_str("echo usable\nshow AWS_PROFILE\ncd sub\n");
         script.push_str(&"prompt\n".repeat(3));
         let _ = write!(script, "echo still usable");
-        let out = sb.run(shell, &script);
+        let out = sb.shell(shell, &script);
         let err = stderr(&out);
         assert_eq!(
             lines(&stdout(&out)),
@@ -193,8 +185,8 @@ fn a_broken_binding_reports_its_error_once_per_directory_and_starts_nothing_more
             "{shell}: {err}"
         );
         assert_eq!(err.matches("NUL byte").count(), 2, "{shell}: once per directory:\n{err}");
-        assert!(err.contains("`broken`"), "{shell}: the error names the profile:\n{err}");
-        let calls = std::fs::read_to_string(&count).unwrap_or_default();
+        awsctx_snapshot!(format!("broken_binding_{shell}"), stderr = &err, home = &sb.home);
+        let calls = counted.calls();
         assert_eq!(
             lines(&calls),
             [format!("hook-env {shell}"), format!("hook-env {shell}")],
@@ -205,7 +197,7 @@ fn a_broken_binding_reports_its_error_once_per_directory_and_starts_nothing_more
 
 #[test]
 fn past_two_kib_of_pins_the_hook_asks_awsctx_at_each_directory_change_and_still_switches() {
-    let sb = Sandbox::new();
+    let sb = Sandbox::switcher();
     sb.seed_keys(DEV, Duration::from_secs(3570));
     let pinned = sb.dir("plain/pinned");
     StateDir::new(sb.home.join(".local/state/awsctx"))
@@ -220,26 +212,23 @@ fn past_two_kib_of_pins_the_hook_asks_awsctx_at_each_directory_change_and_still_
         })
         .unwrap();
     for shell in shells() {
-        let (wrapper, count) = counting_wrapper(&sb, shell);
+        let counted = sb.counting_wrapper(&format!("wrapper.{shell}"));
         let dump = sb.root.join(format!("state.{shell}"));
-        let set_bin = match shell {
-            "fish" => format!("set -g _AWSCTX_BIN '{}'", wrapper.display()),
-            _ => format!("_AWSCTX_BIN='{}'", wrapper.display()),
-        };
+        let set_bin = counted.use_in(&sb, shell);
         let script = format!(
             "cd '{root}'\nprompt\n{set_bin}\nshow _AWSCTX_PINS\ncd plain\nprompt\nprompt\nshow AWS_PROFILE\n\
              cd pinned\nprompt\nshow AWS_PROFILE\nstatevars > '{dump}'",
             root = sb.root.display(),
             dump = dump.display(),
         );
-        let out = sb.run(shell, &script);
+        let out = sb.shell(shell, &script);
         let err = stderr(&out);
         assert_eq!(
             lines(&stdout(&out)),
             ["_AWSCTX_PINS unset", "AWS_PROFILE unset", "AWS_PROFILE=<dev>"],
             "{shell}: {err}"
         );
-        let calls = std::fs::read_to_string(&count).unwrap_or_default();
+        let calls = counted.calls();
         assert_eq!(
             lines(&calls),
             [format!("hook-env {shell}"), format!("hook-env {shell}")],
@@ -251,22 +240,9 @@ fn past_two_kib_of_pins_the_hook_asks_awsctx_at_each_directory_change_and_still_
     }
 }
 
-/// A wrapper around the binary that logs each run's arguments: (the wrapper, its log).
-fn counting_wrapper(sb: &Sandbox, shell: &str) -> (PathBuf, PathBuf) {
-    let count = sb.root.join(format!("count.{shell}"));
-    let wrapper = sb.root.join(format!("wrapper.{shell}"));
-    std::fs::write(
-        &wrapper,
-        format!("#!/bin/sh\necho \"$*\" >> '{}'\nexec '{BIN}' \"$@\"\n", count.display()),
-    )
-    .unwrap();
-    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
-    (wrapper, count)
-}
-
 #[test]
 fn a_switch_that_would_outgrow_the_state_is_refused_and_changes_nothing() {
-    let sb = Sandbox::new();
+    let sb = Sandbox::switcher();
     sb.seed_keys(DEV, Duration::from_secs(3570));
     // The user's own token, to be kept for `awsctx -u`: more than the state may hold.
     let token = "IQoJb3JpZ2luX2VjE".repeat(450);
@@ -276,13 +252,9 @@ fn a_switch_that_would_outgrow_the_state_is_refused_and_changes_nothing() {
              show AWS_PROFILE _AWSCTX_SAVED _AWSCTX_PROFILE\nsh -c 'echo child ran'",
             sb.root.display()
         );
-        let out = sb.run(shell, &script);
+        let out = sb.shell(shell, &script);
         let err = stderr(&out);
-        assert!(
-            err.contains("awsctx: error: switching to `dev` needs ")
-                && err.contains("hint: unset the longest of them first"),
-            "{shell}: {err}"
-        );
+        awsctx_snapshot!(format!("too_big_{shell}"), stderr = &err, home = &sb.home);
         assert!(!err.contains("awsctx: dev ·"), "{shell}: no switch line for a refused switch");
         let expected =
             ["AWS_PROFILE unset", "_AWSCTX_SAVED unset", "_AWSCTX_PROFILE unset", "child ran"];

@@ -21,8 +21,7 @@ print(json.dumps({'key': creds.access_key, 'secret': creds.secret_key, 'token': 
 ";
 
 fn boto3(sandbox: &Sandbox, python: &Path, profile: &str) -> serde_json::Value {
-    let mut cmd = Command::new(python);
-    sandbox.sandbox_env(&mut cmd);
+    let mut cmd = sandbox.command(python);
     cmd.env("AWS_EC2_METADATA_DISABLED", "true").args(["-c", RESOLVE, profile]);
     let out = cmd.output().expect("run python");
     assert!(out.status.success(), "boto3 failed:\n{}", stderr(&out));
@@ -35,9 +34,9 @@ fn session_token(sandbox: &Sandbox) -> SsoToken {
 
 #[test]
 fn boto3_gets_role_credentials_with_the_token_awsctx_logged_in() {
-    let Some(python) = crate::python_with("boto3") else { return };
+    let Some(python) = crate::support::python_with("boto3") else { return };
     let sandbox = Sandbox::new();
-    let browser = FakeBrowser::start(sandbox.home.path());
+    let browser = FakeBrowser::start(sandbox.home.as_path());
     success(sandbox.awsctx().env("BROWSER", &browser.script).args([
         "login",
         "--sso-session",
@@ -56,7 +55,7 @@ fn boto3_gets_role_credentials_with_the_token_awsctx_logged_in() {
 
 #[test]
 fn awsctx_uses_a_token_that_botocore_refreshed() {
-    let Some(python) = crate::python_with("boto3") else { return };
+    let Some(python) = crate::support::python_with("boto3") else { return };
     let sandbox = Sandbox::new();
     let issued = sandbox.seed_token(SignedDuration::from_mins(5));
     boto3(&sandbox, &python, "dev");
@@ -77,7 +76,7 @@ fn awsctx_uses_a_token_that_botocore_refreshed() {
 
 #[test]
 fn boto3_runs_awsctx_as_its_credential_process() {
-    let Some(python) = crate::python_with("boto3") else { return };
+    let Some(python) = crate::support::python_with("boto3") else { return };
     let sandbox = Sandbox::new();
     let mut config = sandbox.default_config();
     config.push_str("\n[profile through-awsctx]\ncredential_process = ");
@@ -103,7 +102,7 @@ fn boto3_runs_awsctx_as_its_credential_process() {
 
 #[test]
 fn the_process_json_is_what_python_writes() {
-    let Some(python) = crate::python_with("json") else { return };
+    let Some(python) = crate::support::python_with("json") else { return };
     let sandbox = Sandbox::new();
     sandbox.seed_credentials(
         &RoleCredentials::new(

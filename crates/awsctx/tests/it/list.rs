@@ -1,10 +1,12 @@
 //! `awsctx list`: the table, `--json`, and parity with botocore on the common subset of the
 //! config grammar.
 
-use std::path::Path;
 use std::process::Command;
 
+use awsctx_tests::MockConfig;
 use serde_json::Value;
+
+use crate::support::{Sandbox, stdout};
 
 /// A messy but common-subset config: comments, blank lines, sub-properties, a credentials
 /// file that overrides one key, odd spacing. No inline comments, no duplicate sections (where
@@ -48,25 +50,13 @@ aws_secret_access_key = wJalrSECRETEXAMPLE
 region = ap-southeast-2
 ";
 
-fn home_with(config: &str, credentials: &str) -> tempfile::TempDir {
-    let home = tempfile::tempdir().expect("temp home");
-    std::fs::create_dir_all(home.path().join(".aws")).expect("mkdir");
-    std::fs::write(home.path().join(".aws/config"), config).expect("config");
-    std::fs::write(home.path().join(".aws/credentials"), credentials).expect("credentials");
-    home
+/// A sandbox with `config` and `credentials` as its files.
+fn sandbox(config: &str, credentials: &str) -> Sandbox {
+    Sandbox::empty(MockConfig::default()).config(config).credentials(credentials)
 }
 
-fn awsctx(home: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_awsctx"));
-    cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("NO_COLOR", "1");
-    cmd
-}
-
-fn list_json(home: &Path) -> Vec<Value> {
-    let out = awsctx(home).args(["list", "--json"]).output().expect("run awsctx");
+fn list_json(sb: &Sandbox) -> Vec<Value> {
+    let out = sb.run(&["list", "--json"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice::<Value>(&out.stdout)
         .expect("one JSON array")
@@ -77,8 +67,8 @@ fn list_json(home: &Path) -> Vec<Value> {
 
 #[test]
 fn list_json_gives_kind_account_role_and_merged_properties_in_file_order() {
-    let home = home_with(CONFIG, CREDENTIALS);
-    let profiles = list_json(home.path());
+    let sb = sandbox(CONFIG, CREDENTIALS);
+    let profiles = list_json(&sb);
     let names: Vec<&str> = profiles.iter().map(|p| p["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["default", "dev", "deploy", "tool", "static"]);
 
@@ -104,67 +94,53 @@ fn list_json_gives_kind_account_role_and_merged_properties_in_file_order() {
 
 #[test]
 fn list_never_prints_secret_keys() {
-    let home = home_with(CONFIG, CREDENTIALS);
+    let sb = sandbox(CONFIG, CREDENTIALS);
     for args in [&["list"][..], &["list", "--json"]] {
-        let out = awsctx(home.path()).args(args).output().expect("run");
+        let out = sb.run(args);
         let all = [out.stdout, out.stderr].concat();
         assert!(
             !String::from_utf8_lossy(&all).contains("wJalrSECRETEXAMPLE"),
             "{args:?} leaked a secret"
         );
     }
-    let profiles = list_json(home.path());
+    let profiles = list_json(&sb);
     assert_eq!(profiles[4]["properties"]["aws_secret_access_key"], "***");
 }
 
 #[test]
 fn list_table_aligns_columns_and_marks_the_current_profile() {
-    let home = home_with(CONFIG, CREDENTIALS);
-    let out = awsctx(home.path()).arg("list").env("AWS_PROFILE", "dev").output().expect("run");
+    let sb = sandbox(CONFIG, CREDENTIALS);
+    let out = awsctx_snapshot!(sb.cmd(&["list"]).env("AWS_PROFILE", "dev"));
     assert!(out.status.success());
-    let text = String::from_utf8(out.stdout).unwrap();
-    let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines[0], "  PROFILE  KIND      ACCOUNT       ROLE       REGION          LOGIN");
-    assert_eq!(
-        lines[2],
-        "* dev      sso       111122223333  Developer  eu-west-1       logged-out"
-    );
-    assert!(!text.contains('\u{1b}'), "no colour when not a terminal");
+    assert!(!stdout(&out).contains('\u{1b}'), "no colour when not a terminal");
 }
 
 #[test]
 fn a_syntax_error_is_one_line_with_file_and_line_and_exit_1() {
-    let home = home_with("[profile a]\nregion = x\nthis line has no equals\n", "");
-    let out = awsctx(home.path()).arg("list").output().expect("run");
+    let sb = sandbox("[profile a]\nregion = x\nthis line has no equals\n", "");
+    let out = awsctx_snapshot!(sb.cmd(&["list"]));
     assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    let mut lines = stderr.lines();
-    let error = lines.next().unwrap();
-    assert!(error.starts_with("awsctx: error: "), "{stderr}");
-    assert!(error.contains(".aws/config:3"), "{stderr}");
-    assert!(lines.next().unwrap().starts_with("hint: "), "{stderr}");
     assert!(out.stdout.is_empty());
 }
 
 #[test]
 fn a_missing_config_lists_nothing_and_an_unreadable_one_is_an_error() {
-    let home = tempfile::tempdir().unwrap();
-    let out = awsctx(home.path()).args(["list", "--json"]).output().unwrap();
+    let sb = Sandbox::empty(MockConfig::default());
+    let out = sb.run(&["list", "--json"]);
     assert!(out.status.success());
-    assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), "[]");
+    assert_eq!(stdout(&out).trim(), "[]");
 
-    std::fs::create_dir_all(home.path().join(".aws/config")).unwrap();
-    let out = awsctx(home.path()).arg("list").output().unwrap();
+    std::fs::create_dir_all(sb.config_path()).unwrap();
+    let out = awsctx_snapshot!(sb.cmd(&["list"]));
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains(".aws/config"));
 }
 
 /// For configs in the common subset, every profile's properties equal what botocore sees.
 #[test]
 fn list_json_properties_match_botocore() {
-    let Some(python) = crate::python_with("botocore") else { return };
-    let home = home_with(CONFIG, CREDENTIALS);
-    let ours: serde_json::Map<String, Value> = list_json(home.path())
+    let Some(python) = crate::support::python_with("botocore") else { return };
+    let sb = sandbox(CONFIG, CREDENTIALS);
+    let ours: serde_json::Map<String, Value> = list_json(&sb)
         .into_iter()
         .map(|p| (p["name"].as_str().unwrap().to_owned(), p["properties"].clone()))
         .collect();
@@ -174,7 +150,7 @@ fn list_json_properties_match_botocore() {
     let out = Command::new(python)
         .args(["-c", script])
         .env_clear()
-        .env("HOME", home.path())
+        .env("HOME", &sb.home)
         .output()
         .expect("run python");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -194,8 +170,8 @@ fn list_json_properties_match_botocore() {
 fn list_json_is_serde_json_pretty_output_byte_for_byte() {
     let hostile = "[profile odd]\nregion = eu\u{85}west\u{202e}1\nnote = say \"hi\" \\ back\tslash\u{7f}\nmore =\n  k\u{9b} = v\u{200f}\nchained = a\n  b\n\n[profile broken]\nrole_arn = arn:aws:iam::1:role/R\n\n[profile empty]\n";
     for (config, credentials) in [(CONFIG, CREDENTIALS), (hostile, "[empty]\n"), ("", "")] {
-        let home = home_with(config, credentials);
-        let out = awsctx(home.path()).args(["list", "--json"]).output().expect("run awsctx");
+        let sb = sandbox(config, credentials);
+        let out = sb.run(&["list", "--json"]);
         let ours = String::from_utf8(out.stdout).expect("UTF-8");
         let value: Value = serde_json::from_str(&ours).expect("one JSON document");
         let pretty = serde_json::to_string_pretty(&value).unwrap();

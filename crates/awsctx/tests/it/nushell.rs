@@ -5,14 +5,14 @@
 
 use std::time::Duration;
 
-use crate::switch::{DEV, PROD, Sandbox, have_nu, lines, stderr, stdout};
+use crate::support::{BIN, DEV, PROD, Sandbox, have_nu, lines, stderr, stdout};
 
 #[test]
 fn the_saved_keys_and_the_hook_state_never_reach_a_child_process() {
     if !have_nu() {
         return;
     }
-    let sb = Sandbox::new();
+    let sb = Sandbox::switcher();
     sb.seed_keys(DEV, Duration::from_secs(3570));
     // The user's own keys: awsctx saves them (for `-u`) while dev's are in effect.
     let script = format!(
@@ -23,7 +23,7 @@ fn the_saved_keys_and_the_hook_state_never_reach_a_child_process() {
          awsctx -u\nshow AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY",
         sb.root.display()
     );
-    let out = sb.run("nu", &script);
+    let out = sb.shell("nu", &script);
     assert_eq!(
         lines(&stdout(&out)),
         [
@@ -46,8 +46,8 @@ fn doctor_through_the_nushell_hook_sees_it_loaded_and_names_nu() {
     if !have_nu() {
         return;
     }
-    let sb = Sandbox::new();
-    let out = sb.run("nu", &format!("cd '{}'\nprompt\nawsctx doctor", sb.root.display()));
+    let sb = Sandbox::switcher();
+    let out = sb.shell("nu", &format!("cd '{}'\nprompt\nawsctx doctor", sb.root.display()));
     let text = stdout(&out);
     assert!(text.contains("shell hook: loaded in nu 0."), "{text}\n{}", stderr(&out));
 }
@@ -57,9 +57,9 @@ fn sourcing_twice_registers_once_first_and_keeps_the_users_hooks() {
     if !have_nu() {
         return;
     }
-    let sb = Sandbox::new();
+    let sb = Sandbox::switcher();
     let repo = sb.dir("repo");
-    assert!(sb.awsctx(&repo, &["pin", "plain"]).output().unwrap().status.success());
+    assert!(sb.awsctx_in(&repo, &["pin", "plain"]).output().unwrap().status.success());
     let hook = sb.hook_file("nu");
     let script = format!(
         "$env.config.hooks.pre_prompt = [{{|| print $\"mine sees ($env.AWS_PROFILE? | default none)\" }}]\n\
@@ -69,13 +69,7 @@ fn sourcing_twice_registers_once_first_and_keeps_the_users_hooks() {
         hook = hook.display(),
         repo = repo.display()
     );
-    let out = std::process::Command::new(crate::switch::nu_program())
-        .args(["--no-config-file", "-c", &script])
-        .env_clear()
-        .envs(sb.env())
-        .current_dir(&sb.root)
-        .output()
-        .unwrap();
+    let out = sb.shell_raw("nu", &script);
     assert_eq!(lines(&stdout(&out)), ["2", "1", "mine sees plain"], "{}", stderr(&out));
 }
 
@@ -84,8 +78,8 @@ fn nushell_completes_commands_profile_names_and_account_ids_through_the_binary()
     if !have_nu() {
         return;
     }
-    let sb = Sandbox::new();
-    let out = sb.run(
+    let sb = Sandbox::switcher();
+    let out = sb.shell(
         "nu",
         "print (_awsctx_complete 'awsctx pro' | get value)\n\
          print (_awsctx_complete 'awsctx use d' | get value)\n\
@@ -121,17 +115,13 @@ fn a_real_interactive_nu_switches_on_cd_and_back_with_dash() {
     if !have_nu() {
         return;
     }
-    let sb = Sandbox::new();
+    let sb = Sandbox::switcher();
     sb.seed_keys(DEV, Duration::from_secs(3570));
     sb.seed_keys(PROD, Duration::from_secs(3570));
     let repo = sb.dir("repo");
-    assert!(sb.awsctx(&repo, &["pin", "dev"]).output().unwrap().status.success());
-    let mut cmd = std::process::Command::new(crate::switch::nu_program());
-    cmd.args(["--no-config-file", "--no-history"])
-        .env_clear()
-        .envs(sb.env())
-        .env("TERM", "dumb")
-        .current_dir(&sb.root);
+    assert!(sb.awsctx_in(&repo, &["pin", "dev"]).output().unwrap().status.success());
+    let mut cmd = sb.shell_command("nu", &["--no-history"]);
+    cmd.env("TERM", "dumb");
     let mut nu = expectrl::Session::spawn(cmd).expect("nu on a pty");
     nu.set_expect_timeout(Some(Duration::from_secs(20)));
     // Nushell's line editor asks the terminal where its cursor is at each prompt, and reads
@@ -167,31 +157,12 @@ fn a_real_interactive_nu_switches_on_cd_and_back_with_dash() {
     nu.send_line("exit").unwrap();
 }
 
-/// The sandbox's Nushell hook calling the binary through a wrapper that logs each call's
-/// arguments to the file returned, so a test counts the processes its prompts start.
-fn count_hook_processes(sb: &Sandbox) -> std::path::PathBuf {
-    use std::os::unix::fs::PermissionsExt;
-    let count = sb.root.join("count");
-    let wrapper = sb.root.join("wrapper");
-    let bin = crate::switch::BIN;
-    std::fs::write(
-        &wrapper,
-        format!("#!/bin/sh\necho \"$*\" >> '{}'\nexec '{bin}' \"$@\"\n", count.display()),
-    )
-    .unwrap();
-    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let path = sb.hook_file("nu");
-    let hook = std::fs::read_to_string(&path).unwrap();
-    std::fs::write(&path, hook.replace(bin, &wrapper.display().to_string())).unwrap();
-    count
-}
-
 #[test]
 fn a_pin_made_in_another_process_switches_nu_at_its_next_prompt() {
     if !have_nu() {
         return;
     }
-    let sb = Sandbox::new();
+    let sb = Sandbox::switcher();
     sb.seed_keys(DEV, Duration::from_secs(3570));
     let repo = sb.dir("repo");
     // The other shell: awsctx run without this shell's state (no child sees the record).
@@ -199,9 +170,9 @@ fn a_pin_made_in_another_process_switches_nu_at_its_next_prompt() {
         "cd '{repo}'\nprompt\nshow AWS_PROFILE\n^'{bin}' pin dev\nprompt\nshow AWS_PROFILE\n\
          ^'{bin}' unpin\nprompt\nshow AWS_PROFILE",
         repo = repo.display(),
-        bin = crate::switch::BIN,
+        bin = BIN,
     );
-    let out = sb.run("nu", &script);
+    let out = sb.shell("nu", &script);
     assert_eq!(
         lines(&stdout(&out)),
         ["AWS_PROFILE unset", "AWS_PROFILE=<dev>", "AWS_PROFILE unset"],
@@ -215,7 +186,7 @@ fn a_logout_and_a_new_login_elsewhere_are_followed_by_nu_at_its_next_prompt() {
     if !have_nu() {
         return;
     }
-    let mut sb = Sandbox::new();
+    let mut sb = Sandbox::switcher();
     let browser = crate::support::FakeBrowser::start(&sb.root);
     sb.set_env("BROWSER", &browser.script.display().to_string());
     sb.seed_login();
@@ -225,9 +196,9 @@ fn a_logout_and_a_new_login_elsewhere_are_followed_by_nu_at_its_next_prompt() {
          ^'{bin}' login --sso-session corp --use-device-code out+err> /dev/null\nprompt\nshow AWS_ACCESS_KEY_ID\n\
          awsctx logout\nshow AWS_ACCESS_KEY_ID AWS_SESSION_TOKEN",
         root = sb.root.display(),
-        bin = crate::switch::BIN,
+        bin = BIN,
     );
-    let out = sb.run("nu", &script);
+    let out = sb.shell("nu", &script);
     let (text, err) = (stdout(&out), stderr(&out));
     let seen = lines(&text);
     assert_eq!(seen.len(), 5, "{text}{err}");
@@ -248,9 +219,10 @@ fn a_missing_or_oversized_changes_file_is_passed_over_silently_and_a_later_chang
     if !have_nu() {
         return;
     }
-    let sb = Sandbox::new();
+    let sb = Sandbox::switcher();
     sb.seed_keys(DEV, Duration::from_secs(3570));
-    let count = count_hook_processes(&sb);
+    let counted = sb.counting_wrapper("wrapper");
+    counted.use_in(&sb, "nu");
     let prompts = "prompt\n".repeat(20);
     // The first prompt learns the pins (one process); none has changed anything yet.
     let script = format!(
@@ -259,9 +231,9 @@ fn a_missing_or_oversized_changes_file_is_passed_over_silently_and_a_later_chang
          mkdir ($changes | path dirname)\n'' | fill -c x -w 1000000 | save -f $changes\n{prompts}\
          print -e '--'\nrm $changes\n^'{bin}' pin dev\nprompt\nshow AWS_PROFILE\n{prompts}show AWS_PROFILE",
         root = sb.root.display(),
-        bin = crate::switch::BIN,
+        bin = BIN,
     );
-    let out = sb.run("nu", &script);
+    let out = sb.shell("nu", &script);
     assert_eq!(
         lines(&stdout(&out)),
         ["false", "AWS_PROFILE=<dev>", "AWS_PROFILE=<dev>"],
@@ -270,10 +242,46 @@ fn a_missing_or_oversized_changes_file_is_passed_over_silently_and_a_later_chang
     );
     let err = stderr(&out);
     assert!(err.starts_with("--\n"), "nothing said about a missing or oversized file: {err}");
-    let calls = std::fs::read_to_string(&count).unwrap_or_default();
+    let calls = counted.calls();
     assert_eq!(
         lines(&calls),
         ["hook-env nu"; 2],
         "one process for the first prompt and one for the pin, none for the other prompts"
     );
+}
+
+#[test]
+fn a_linked_markers_folder_costs_one_process_per_change_not_one_per_prompt() {
+    if !have_nu() {
+        return;
+    }
+    let sb = Sandbox::switcher();
+    sb.seed_keys(DEV, Duration::from_secs(3570));
+    let counted = sb.counting_wrapper("wrapper");
+    counted.use_in(&sb, "nu");
+    let elsewhere = sb.dir("elsewhere");
+    let prompts = "prompt\n".repeat(20);
+    // awsctx cannot make markers through the link: Nushell reads the line instead.
+    let script = format!(
+        "cd '{root}'\nprompt\nlet changes = $env._AWSCTX._AWSCTX_CHANGES\nmkdir ($changes | path dirname)\n\
+         ^ln -s '{elsewhere}' $\"($changes).d\"\n^'{bin}' pin dev\n{prompts}show AWS_PROFILE\n\
+         ^'{bin}' unpin\n{prompts}show AWS_PROFILE",
+        root = sb.root.display(),
+        elsewhere = elsewhere.display(),
+        bin = BIN,
+    );
+    let out = sb.shell("nu", &script);
+    assert_eq!(
+        lines(&stdout(&out)),
+        ["AWS_PROFILE=<dev>", "AWS_PROFILE unset"],
+        "{}",
+        stderr(&out)
+    );
+    let calls = counted.calls();
+    assert_eq!(
+        lines(&calls),
+        ["hook-env nu"; 3],
+        "one process for the first prompt and one for each change, none for the other prompts"
+    );
+    assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0, "nothing written through");
 }

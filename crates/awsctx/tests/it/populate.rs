@@ -4,120 +4,13 @@
 //! and botocore reading the result.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use awsctx_core::cache::{SsoToken, TokenCache, TokenKey};
+use awsctx_core::cache::{TokenCache, TokenKey};
 use awsctx_core::config::Config;
-use awsctx_core::secret::Secret;
-use awsctx_tests::{Account, Fault, MockConfig, MockSso, Operation};
+use awsctx_tests::{Account, Fault, MockConfig, Operation};
 
-/// A temp home with `~/.aws`, and the mock it talks to. Helpers for `configure.rs` too.
-pub(crate) struct Sandbox {
-    pub(crate) home: tempfile::TempDir,
-    pub(crate) mock: MockSso,
-}
-
-impl Sandbox {
-    pub(crate) fn new(config: MockConfig) -> Self {
-        let home = tempfile::tempdir().expect("temp home");
-        std::fs::create_dir_all(home.path().join(".aws")).expect("~/.aws");
-        Self { home, mock: MockSso::start(config) }
-    }
-
-    pub(crate) fn config_path(&self) -> PathBuf {
-        self.home.path().join(".aws/config")
-    }
-
-    pub(crate) fn config_text(&self) -> String {
-        std::fs::read_to_string(self.config_path()).unwrap_or_default()
-    }
-
-    pub(crate) fn write_config(&self, text: &str) {
-        std::fs::write(self.config_path(), text).expect("write config");
-    }
-
-    /// `[sso-session NAME]` for the mock, as the user would have it.
-    pub(crate) fn session_section(&self, name: &str) -> String {
-        format!(
-            "[sso-session {name}]\nsso_start_url = {}\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n",
-            self.mock.start_url()
-        )
-    }
-
-    /// A valid token for session `name` in `~/.aws/sso/cache`, as a login would leave it.
-    pub(crate) fn seed_token(&self, name: &str) {
-        self.seed_token_expiring(name, None, true);
-    }
-
-    /// A token for session `name`, its `expiresAt` set to `expires_at` when given, with or
-    /// without what a refresh needs.
-    pub(crate) fn seed_token_expiring(
-        &self,
-        name: &str,
-        expires_at: Option<jiff::Timestamp>,
-        refreshable: bool,
-    ) {
-        let issued = self.mock.issue_token();
-        let time = |t: std::time::SystemTime| jiff::Timestamp::try_from(t).expect("time");
-        let token = SsoToken {
-            start_url: Some(self.mock.start_url()),
-            region: Some("us-east-1".into()),
-            access_token: Secret::new(issued.access_token),
-            expires_at: expires_at.unwrap_or_else(|| time(issued.expires_at)),
-            client_id: Some(issued.client_id),
-            client_secret: Some(Secret::new(issued.client_secret)),
-            registration_expires_at: Some(time(issued.registration_expires_at)),
-            refresh_token: issued.refresh_token.filter(|_| refreshable).map(Secret::new),
-        };
-        TokenCache::from_home(self.home.path())
-            .store(&TokenKey::Session(name.into()), &token)
-            .expect("store token");
-    }
-
-    /// `awsctx ARGS` with a clean environment pointing at the sandbox and the mock.
-    pub(crate) fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_awsctx"));
-        let home = self.home.path();
-        cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", home)
-            .env("XDG_STATE_HOME", home.join(".local/state"))
-            .env("AWS_CONFIG_FILE", self.config_path())
-            .env("AWS_SHARED_CREDENTIALS_FILE", home.join(".aws/credentials"))
-            .env("NO_COLOR", "1")
-            .envs(self.mock.env_vars())
-            .args(args);
-        cmd
-    }
-
-    /// Run `awsctx ARGS` to the end, stdin closed (not a terminal).
-    pub(crate) fn run(&self, args: &[&str]) -> Output {
-        self.command(args).stdin(Stdio::null()).output().expect("run awsctx")
-    }
-}
-
-pub(crate) fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-pub(crate) fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-#[track_caller]
-pub(crate) fn assert_ok(out: &Output) {
-    assert!(out.status.success(), "exit {:?}\nstderr:\n{}", out.status.code(), stderr(out));
-}
-
-/// A sandbox with `[sso-session corp]` and a token for it.
-pub(crate) fn corp(config: MockConfig) -> Sandbox {
-    let sandbox = Sandbox::new(config);
-    sandbox.write_config(&sandbox.session_section("corp"));
-    sandbox.seed_token("corp");
-    sandbox
-}
+use crate::support::{Sandbox, assert_ok, stderr, stdout};
 
 /// (account id, role name) of every profile with `sso_session = session`, checked to be a
 /// modern profile with exactly the keys populate writes.
@@ -153,8 +46,8 @@ fn block<'a>(text: &'a str, session: &str) -> &'a str {
 
 #[test]
 fn profiles_written_match_the_access_exactly() {
-    let sandbox = corp(MockConfig::default().accounts(300).roles_per_account(3));
-    let out = sandbox.run(&["populate", "--sso-session", "corp"]);
+    let sandbox = Sandbox::corp(MockConfig::default().accounts(300).roles_per_account(3));
+    let out = awsctx_snapshot!(sandbox.cmd(&["populate", "--sso-session", "corp"]));
     assert_ok(&out);
     let text = sandbox.config_text();
     let profiles = generated(&text, "corp");
@@ -181,11 +74,17 @@ fn profiles_written_match_the_access_exactly() {
 
 #[test]
 fn a_second_run_with_the_same_access_changes_no_byte_and_says_so() {
-    let sandbox = corp(MockConfig::default().accounts(200).roles_per_account(2));
+    let sandbox = Sandbox::corp(MockConfig::default().accounts(200).roles_per_account(2));
     assert_ok(&sandbox.run(&["populate", "--sso-session", "corp", "--region", "eu-west-1"]));
     let first = std::fs::read(sandbox.config_path()).unwrap();
     let modified = std::fs::metadata(sandbox.config_path()).unwrap().modified().unwrap();
-    let out = sandbox.run(&["populate", "--sso-session", "corp", "--region", "eu-west-1"]);
+    let out = awsctx_snapshot!(sandbox.cmd(&[
+        "populate",
+        "--sso-session",
+        "corp",
+        "--region",
+        "eu-west-1"
+    ]));
     assert_ok(&out);
     assert_eq!(std::fs::read(sandbox.config_path()).unwrap(), first);
     assert_eq!(std::fs::metadata(sandbox.config_path()).unwrap().modified().unwrap(), modified);
@@ -197,7 +96,7 @@ fn a_second_run_with_the_same_access_changes_no_byte_and_says_so() {
 
 #[test]
 fn the_result_does_not_depend_on_the_order_the_portal_lists_in() {
-    let sandbox = corp(MockConfig::default().accounts(120).roles_per_account(2));
+    let sandbox = Sandbox::corp(MockConfig::default().accounts(120).roles_per_account(2));
     // Two accounts with the same name collide: both get their account id.
     let mut accounts = sandbox.mock.accounts();
     accounts[5].name = accounts[0].name.clone();
@@ -222,7 +121,7 @@ fn the_result_does_not_depend_on_the_order_the_portal_lists_in() {
 
 #[test]
 fn prune_after_access_is_removed_deletes_exactly_those_profiles() {
-    let sandbox = corp(MockConfig::default().accounts(150).roles_per_account(3));
+    let sandbox = Sandbox::corp(MockConfig::default().accounts(150).roles_per_account(3));
     assert_ok(&sandbox.run(&["populate", "--sso-session", "corp"]));
     let before = generated(&sandbox.config_text(), "corp");
 
@@ -236,7 +135,7 @@ fn prune_after_access_is_removed_deletes_exactly_those_profiles() {
     gone.insert((lost_account, lost_role));
 
     // Without `--prune` they are kept, and reported.
-    let out = sandbox.run(&["populate", "--sso-session", "corp"]);
+    let out = awsctx_snapshot!(sandbox.cmd(&["populate", "--sso-session", "corp"]));
     assert_ok(&out);
     assert_eq!(generated(&sandbox.config_text(), "corp"), before);
     let err = stderr(&out);
@@ -246,7 +145,7 @@ fn prune_after_access_is_removed_deletes_exactly_those_profiles() {
     );
     assert!(err.contains("`--prune` removes them"), "{err}");
 
-    let out = sandbox.run(&["populate", "--sso-session", "corp", "--prune"]);
+    let out = awsctx_snapshot!(sandbox.cmd(&["populate", "--sso-session", "corp", "--prune"]));
     assert_ok(&out);
     let after = generated(&sandbox.config_text(), "corp");
     let removed: BTreeSet<(String, String)> = before
@@ -264,17 +163,17 @@ fn prune_after_access_is_removed_deletes_exactly_those_profiles() {
 
 #[test]
 fn a_hand_written_profile_with_a_colliding_name_survives_untouched() {
-    let sandbox = Sandbox::new(MockConfig::default().accounts(100).roles_per_account(2));
+    let sandbox = Sandbox::empty(MockConfig::default().accounts(100).roles_per_account(2));
     let mine = "[profile payments-prod-AdministratorAccess]\n# my own\nregion=us-west-2\ncredential_process = /bin/true\n";
     let original = format!("{mine}\n{}", sandbox.session_section("corp"));
     sandbox.write_config(&original);
     std::fs::write(
-        sandbox.home.path().join(".aws/credentials"),
+        sandbox.home.as_path().join(".aws/credentials"),
         "[identity-prod-AdministratorAccess]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = x\n",
     )
     .unwrap();
-    sandbox.seed_token("corp");
-    let out = sandbox.run(&["populate", "--sso-session", "corp"]);
+    sandbox.seed_session("corp");
+    let out = awsctx_snapshot!(sandbox.cmd(&["populate", "--sso-session", "corp"]));
     assert_ok(&out);
     let text = sandbox.config_text();
     assert!(text.starts_with(&original), "bytes before the block changed:\n{text}");
@@ -296,13 +195,13 @@ fn a_hand_written_profile_with_a_colliding_name_survives_untouched() {
 
 #[test]
 fn comments_blank_lines_and_crlf_outside_the_block_are_kept_byte_for_byte() {
-    let sandbox = Sandbox::new(MockConfig::default().accounts(100).roles_per_account(2));
+    let sandbox = Sandbox::empty(MockConfig::default().accounts(100).roles_per_account(2));
     let head = format!(
         "# my config\r\n\r\n[default]\r\nregion   =  eu-central-1 ; odd spacing\r\n\r\n; another comment\r\n{}",
         sandbox.session_section("corp").replace('\n', "\r\n")
     );
     sandbox.write_config(&head);
-    sandbox.seed_token("corp");
+    sandbox.seed_session("corp");
     assert_ok(&sandbox.run(&["populate", "--sso-session", "corp"]));
     let text = sandbox.config_text();
     assert!(text.starts_with(&head), "the head changed");
@@ -326,21 +225,21 @@ fn comments_blank_lines_and_crlf_outside_the_block_are_kept_byte_for_byte() {
     assert_eq!(generated(&after, "corp").len(), access_of(&sandbox.mock.accounts()).len());
     // The previous version is kept as a backup.
     let backup =
-        std::fs::read_to_string(sandbox.home.path().join(".aws/config.awsctx.bak")).unwrap();
+        std::fs::read_to_string(sandbox.home.as_path().join(".aws/config.awsctx.bak")).unwrap();
     assert_eq!(backup, format!("{text}{tail}"));
 }
 
 #[test]
 fn two_sessions_populate_side_by_side_without_touching_each_other() {
-    let sandbox = Sandbox::new(MockConfig::default().accounts(60).roles_per_account(2));
+    let sandbox = Sandbox::empty(MockConfig::default().accounts(60).roles_per_account(2));
     let sessions = format!("{}{}", sandbox.session_section("corp"), sandbox.session_section("lab"));
     sandbox.write_config(&sessions);
-    sandbox.seed_token("corp");
-    sandbox.seed_token("lab");
+    sandbox.seed_session("corp");
+    sandbox.seed_session("lab");
     assert_ok(&sandbox.run(&["populate", "--sso-session", "corp"]));
 
     // Same accounts under another session: every name is taken by corp's block.
-    let out = sandbox.run(&["populate", "--sso-session", "lab"]);
+    let out = awsctx_snapshot!(sandbox.cmd(&["populate", "--sso-session", "lab"]));
     assert_ok(&out);
     let n = access_of(&sandbox.mock.accounts()).len();
     assert!(
@@ -372,13 +271,13 @@ fn two_sessions_populate_side_by_side_without_touching_each_other() {
 
 #[test]
 fn dry_run_shows_the_diff_and_changes_nothing() {
-    let sandbox = corp(MockConfig::default().accounts(2).roles_per_account(2));
+    let sandbox = Sandbox::corp(MockConfig::default().accounts(2).roles_per_account(2));
     let before = sandbox.config_text();
     let out =
         sandbox.run(&["populate", "--sso-session", "corp", "--dry-run", "--region", "eu-west-1"]);
     assert_ok(&out);
     assert_eq!(sandbox.config_text(), before);
-    assert!(!sandbox.home.path().join(".aws/config.awsctx.bak").exists());
+    assert!(!sandbox.home.as_path().join(".aws/config.awsctx.bak").exists());
     let diff = stdout(&out).replace(&sandbox.config_path().display().to_string(), "CONFIG");
     insta::assert_snapshot!(diff, @r"
     --- CONFIG
@@ -426,7 +325,7 @@ fn dry_run_shows_the_diff_and_changes_nothing() {
 
 #[test]
 fn template_prefix_and_region_shape_the_profiles() {
-    let sandbox = corp(MockConfig::default().accounts(3).roles_per_account(1));
+    let sandbox = Sandbox::corp(MockConfig::default().accounts(3).roles_per_account(1));
     let out = sandbox.run(&[
         "populate",
         "--sso-session",
@@ -447,14 +346,14 @@ fn template_prefix_and_region_shape_the_profiles() {
 
 #[test]
 fn the_only_session_is_the_default_and_several_need_a_choice() {
-    let sandbox = corp(MockConfig::default().accounts(5));
+    let sandbox = Sandbox::corp(MockConfig::default().accounts(5));
     assert_ok(&sandbox.run(&["populate"]));
     let written = std::fs::read_to_string(sandbox.config_path()).unwrap();
     assert_eq!(generated(&written, "corp").len(), access_of(&sandbox.mock.accounts()).len());
 
     let both = format!("{}{}", sandbox.session_section("corp"), sandbox.session_section("lab"));
     sandbox.write_config(&both);
-    let out = sandbox.run(&["populate"]);
+    let out = awsctx_snapshot!(sandbox.cmd(&["populate"]));
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("pass `--sso-session` with one of `corp`, `lab`"),
@@ -465,8 +364,14 @@ fn the_only_session_is_the_default_and_several_need_a_choice() {
 
 #[test]
 fn a_bad_template_is_a_usage_error() {
-    let sandbox = corp(MockConfig::default());
-    let out = sandbox.run(&["populate", "--sso-session", "corp", "--template", "{account}"]);
+    let sandbox = Sandbox::corp(MockConfig::default());
+    let out = awsctx_snapshot!(sandbox.cmd(&[
+        "populate",
+        "--sso-session",
+        "corp",
+        "--template",
+        "{account}"
+    ]));
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("uses `{account}`"), "{}", stderr(&out));
     assert_eq!(sandbox.mock.count(Operation::ListAccounts), 0, "checked before any request");
@@ -474,7 +379,7 @@ fn a_bad_template_is_a_usage_error() {
 
 #[test]
 fn no_token_an_expired_or_a_revoked_one_asks_for_a_login() {
-    let sandbox = Sandbox::new(MockConfig::default());
+    let sandbox = Sandbox::empty(MockConfig::default());
     sandbox.write_config(&sandbox.session_section("corp"));
     let out = sandbox.run(&["populate", "--sso-session", "corp"]);
     assert_eq!(out.status.code(), Some(1));
@@ -484,7 +389,7 @@ fn no_token_an_expired_or_a_revoked_one_asks_for_a_login() {
     );
 
     let past = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(60);
-    sandbox.seed_token_expiring("corp", Some(past), false);
+    sandbox.seed_session_expiring("corp", Some(past), false);
     let out = sandbox.run(&["populate", "--sso-session", "corp"]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
@@ -493,7 +398,7 @@ fn no_token_an_expired_or_a_revoked_one_asks_for_a_login() {
     );
     assert_eq!(sandbox.mock.count(Operation::ListAccounts), 0, "no request with an expired token");
 
-    sandbox.seed_token("corp");
+    sandbox.seed_session("corp");
     sandbox.mock.revoke_tokens();
     let out = sandbox.run(&["populate", "--sso-session", "corp"]);
     assert_eq!(out.status.code(), Some(1));
@@ -506,16 +411,16 @@ fn no_token_an_expired_or_a_revoked_one_asks_for_a_login() {
 
 #[test]
 fn a_token_near_its_expiry_is_refreshed_first() {
-    let sandbox = Sandbox::new(MockConfig::default().accounts(10));
+    let sandbox = Sandbox::empty(MockConfig::default().accounts(10));
     sandbox.write_config(&sandbox.session_section("corp"));
     let soon = jiff::Timestamp::now() + jiff::SignedDuration::from_mins(5);
-    sandbox.seed_token_expiring("corp", Some(soon), true);
+    sandbox.seed_session_expiring("corp", Some(soon), true);
     let key = TokenKey::Session("corp".into());
-    let before = TokenCache::from_home(sandbox.home.path()).load(&key).unwrap().unwrap();
+    let before = TokenCache::from_home(sandbox.home.as_path()).load(&key).unwrap().unwrap();
     let out = sandbox.run(&["populate", "--sso-session", "corp"]);
     assert_ok(&out);
     assert_eq!(sandbox.mock.count(Operation::CreateToken), 1, "one refresh");
-    let after = TokenCache::from_home(sandbox.home.path()).load(&key).unwrap().unwrap();
+    let after = TokenCache::from_home(sandbox.home.as_path()).load(&key).unwrap().unwrap();
     assert_ne!(after.access_token.expose(), before.access_token.expose());
     assert!(after.expires_at > soon);
     // Every portal call used the refreshed token.
@@ -527,8 +432,8 @@ fn a_token_near_its_expiry_is_refreshed_first() {
 
 #[test]
 fn an_unknown_session_names_the_command_that_creates_it() {
-    let sandbox = Sandbox::new(MockConfig::default());
-    let out = sandbox.run(&["populate", "--sso-session", "nope"]);
+    let sandbox = Sandbox::empty(MockConfig::default());
+    let out = awsctx_snapshot!(sandbox.cmd(&["populate", "--sso-session", "nope"]));
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.contains("no `[sso-session nope]` section"), "{err}");
@@ -537,10 +442,10 @@ fn an_unknown_session_names_the_command_that_creates_it() {
 
 #[test]
 fn a_failing_account_writes_nothing() {
-    let sandbox = corp(MockConfig::default().accounts(50));
+    let sandbox = Sandbox::corp(MockConfig::default().accounts(50));
     let before = sandbox.config_text();
     sandbox.mock.inject(Operation::ListAccountRoles, [Fault::Status(403)]);
-    let out = sandbox.run(&["populate", "--sso-session", "corp"]);
+    let out = awsctx_snapshot!(sandbox.cmd(&["populate", "--sso-session", "corp"]));
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.contains("ListAccountRoles"), "{err}");
@@ -551,7 +456,7 @@ fn a_failing_account_writes_nothing() {
 
 #[test]
 fn throttling_never_loses_an_account() {
-    let sandbox = corp(MockConfig::default().accounts(40).roles_per_account(2));
+    let sandbox = Sandbox::corp(MockConfig::default().accounts(40).roles_per_account(2));
     // 24 throttles: the first 8 calls are refused 3 times each, more than the HTTP client's
     // attempts, so populate itself must come back to them.
     sandbox.mock.inject(Operation::ListAccountRoles, std::iter::repeat_n(Fault::Throttle, 24));
@@ -565,7 +470,8 @@ fn throttling_never_loses_an_account() {
 
 #[test]
 fn a_rate_limited_portal_still_gives_every_account() {
-    let sandbox = corp(MockConfig::default().accounts(70).roles_per_account(2).rate_limit(40));
+    let sandbox =
+        Sandbox::corp(MockConfig::default().accounts(70).roles_per_account(2).rate_limit(40));
     let out = sandbox.run(&["populate", "--sso-session", "corp"]);
     assert_ok(&out);
     let written: BTreeSet<_> = generated(&sandbox.config_text(), "corp").into_values().collect();
@@ -581,12 +487,12 @@ fn a_rate_limited_portal_still_gives_every_account() {
 
 #[test]
 fn requests_in_flight_are_bounded() {
-    let sandbox = corp(MockConfig::default().accounts(40));
+    let sandbox = Sandbox::corp(MockConfig::default().accounts(40));
     sandbox.mock.inject(
         Operation::ListAccountRoles,
         std::iter::repeat_n(Fault::Slow(Duration::from_millis(150)), 40),
     );
-    let mut child = sandbox.command(&["populate", "--sso-session", "corp"]).spawn().unwrap();
+    let mut child = sandbox.cmd(&["populate", "--sso-session", "corp"]).spawn().unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut most = 0;
     while child.try_wait().unwrap().is_none() && Instant::now() < deadline {
@@ -616,24 +522,17 @@ print(creds.access_key[:4])
 
 #[test]
 fn botocore_parses_the_result_and_gets_credentials_with_it() {
-    let Some(python) = crate::python_with("botocore") else { return };
-    let sandbox = Sandbox::new(MockConfig::default().accounts(120).roles_per_account(3));
+    let Some(python) = crate::support::python_with("botocore") else { return };
+    let sandbox = Sandbox::empty(MockConfig::default().accounts(120).roles_per_account(3));
     let mine = "# hand-written\n[default]\nregion = eu-west-1\n\n";
     sandbox.write_config(&format!("{mine}{}", sandbox.session_section("corp")));
-    sandbox.seed_token("corp");
+    sandbox.seed_session("corp");
     assert_ok(&sandbox.run(&["populate", "--sso-session", "corp", "--region", "us-west-2"]));
     let ours = generated(&sandbox.config_text(), "corp");
     let (first, _) = ours.iter().next().unwrap();
 
-    let mut py = Command::new(&python);
-    let home = sandbox.home.path();
-    py.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("AWS_CONFIG_FILE", sandbox.config_path())
-        .env("AWS_SHARED_CREDENTIALS_FILE", home.join(".aws/credentials"))
-        .envs(sandbox.mock.env_vars())
-        .args(["-c", BOTOCORE_SCRIPT, first]);
+    let mut py = sandbox.command(&python);
+    py.args(["-c", BOTOCORE_SCRIPT, first]);
     let out = py.output().unwrap();
     assert_ok(&out);
     let text = stdout(&out);
@@ -658,12 +557,12 @@ fn botocore_parses_the_result_and_gets_credentials_with_it() {
 
 #[test]
 fn pruning_every_profile_removes_the_block() {
-    let sandbox = corp(MockConfig::default().accounts(20));
+    let sandbox = Sandbox::corp(MockConfig::default().accounts(20));
     let before = sandbox.config_text();
     assert_ok(&sandbox.run(&["populate", "--sso-session", "corp"]));
     assert_ne!(sandbox.config_text(), before);
     sandbox.mock.set_access(Vec::new());
-    let out = sandbox.run(&["populate", "--sso-session", "corp", "--prune"]);
+    let out = awsctx_snapshot!(sandbox.cmd(&["populate", "--sso-session", "corp", "--prune"]));
     assert_ok(&out);
     // The blank line that set the block off stays: it cannot be told from one of the user's.
     assert_eq!(sandbox.config_text(), format!("{before}\n"), "markers gone too");
@@ -676,8 +575,8 @@ fn pruning_every_profile_removes_the_block() {
 
 #[test]
 fn on_a_terminal_there_is_a_progress_bar_and_the_diff_is_coloured() {
-    let sandbox = corp(MockConfig::default().accounts(40));
-    let mut cmd = sandbox.command(&["populate", "--sso-session", "corp", "--dry-run"]);
+    let sandbox = Sandbox::corp(MockConfig::default().accounts(40));
+    let mut cmd = sandbox.cmd(&["populate", "--sso-session", "corp", "--dry-run"]);
     cmd.env_remove("NO_COLOR").env("TERM", "xterm");
     let mut p = expectrl::Session::spawn(cmd).expect("spawn in a PTY");
     p.set_expect_timeout(Some(Duration::from_secs(20)));
@@ -690,7 +589,7 @@ fn on_a_terminal_there_is_a_progress_bar_and_the_diff_is_coloured() {
 
 #[test]
 fn a_broken_block_is_an_error_naming_the_file_and_line() {
-    let sandbox = corp(MockConfig::default());
+    let sandbox = Sandbox::corp(MockConfig::default());
     let broken = format!(
         "{}# BEGIN awsctx managed: sso-session corp\n[profile x]\nregion = eu-west-1\n",
         sandbox.session_section("corp")
@@ -724,16 +623,7 @@ print(json.dumps(botocore.session.Session().full_config['profiles']))
 ";
 
 fn python(sandbox: &Sandbox, python: &std::path::Path, args: &[&str]) -> String {
-    let home = sandbox.home.path();
-    let out = Command::new(python)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("AWS_CONFIG_FILE", sandbox.config_path())
-        .env("AWS_SHARED_CREDENTIALS_FILE", home.join(".aws/credentials"))
-        .args(args)
-        .output()
-        .expect("run python");
+    let out = sandbox.command(python).args(args).output().expect("run python");
     assert_ok(&out);
     stdout(&out)
 }
@@ -751,14 +641,14 @@ fn botocore_profiles(
 
 #[test]
 fn settings_made_with_the_aws_cli_survive_populate_and_prune() {
-    let Some(py) = crate::python_with("awscli") else { return };
-    let sandbox = Sandbox::new(MockConfig::default().accounts(8).roles_per_account(2));
+    let Some(py) = crate::support::python_with("awscli") else { return };
+    let sandbox = Sandbox::empty(MockConfig::default().accounts(8).roles_per_account(2));
     // `mine` ends up right above the block.
     sandbox.write_config(&format!(
         "{}\n[profile mine]\nregion = eu-west-1\n",
         sandbox.session_section("corp")
     ));
-    sandbox.seed_token("corp");
+    sandbox.seed_session("corp");
     assert_ok(&sandbox.run(&["populate", "--sso-session", "corp"]));
     let names: Vec<String> = generated(&sandbox.config_text(), "corp").into_keys().collect();
     let (first, middle, last) = (&names[0], &names[names.len() / 2], &names[names.len() - 1]);
@@ -805,7 +695,7 @@ fn settings_made_with_the_aws_cli_survive_populate_and_prune() {
     sandbox.mock.set_access(accounts);
     let out = sandbox.run(&["populate", "--sso-session", "corp", "--prune"]);
     assert_ok(&out);
-    let backup = sandbox.home.path().join(".aws/config.awsctx.bak");
+    let backup = sandbox.home.as_path().join(".aws/config.awsctx.bak");
     assert!(
         stderr(&out).contains(&format!(
             "awsctx: populate corp: removed `{last}` with settings of yours: `output`; `{}` keeps them\n",

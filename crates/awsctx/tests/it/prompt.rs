@@ -1,24 +1,23 @@
 //! What prompts read: the variables starship's `aws` module documents, set by a switch in real
 //! shells; and `awsctx_prompt`, the segment for prompts without starship, from variables only.
 
-use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
-use crate::switch::{DEV, PROD, Sandbox, lines, shells, shells_and_nu, stderr, stdout};
+use crate::support::{DEV, PROD, Sandbox, lines, shells, shells_and_nu, stderr, stdout};
 
 #[test]
 fn a_switch_sets_what_starships_aws_module_reads() {
     // starship's `aws` module: the profile from `AWS_PROFILE`, the region from `AWS_REGION` (or
     // `AWS_DEFAULT_REGION`), the expiry from `AWS_CREDENTIAL_EXPIRATION` (RFC 3339), shown when
     // keys are in the environment.
-    let sb = Sandbox::new();
+    let sb = Sandbox::switcher();
     sb.seed_keys(DEV, Duration::from_secs(3590));
     let script = format!(
         "cd '{}'\nprompt\nawsctx dev\nshow AWS_PROFILE AWS_REGION AWS_DEFAULT_REGION AWS_CREDENTIAL_EXPIRATION AWS_ACCESS_KEY_ID",
         sb.root.display()
     );
     for shell in shells() {
-        let out = sb.run(shell, &script);
+        let out = sb.shell(shell, &script);
         let text = stdout(&out);
         let shown = lines(&text);
         assert_eq!(
@@ -40,46 +39,27 @@ fn a_switch_sets_what_starships_aws_module_reads() {
 
 #[test]
 fn awsctx_prompt_shows_profile_region_and_time_left_in_red_for_production_without_a_process() {
-    let sb = Sandbox::new();
+    let sb = Sandbox::switcher();
     sb.seed_keys(DEV, Duration::from_secs(3590));
     sb.seed_keys(PROD, Duration::from_secs(2 * 3600 + 590));
     for shell in shells_and_nu() {
-        let count = sb.root.join(format!("prompt-count.{shell}"));
-        let wrapper = sb.root.join(format!("prompt-wrapper.{shell}"));
-        std::fs::write(
-            &wrapper,
-            format!(
-                "#!/bin/sh\necho \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
-                count.display(),
-                crate::switch::BIN
-            ),
-        )
-        .unwrap();
-        std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let counted = sb.counting_wrapper(&format!("prompt-wrapper.{shell}"));
+        let set_bin = counted.use_in(&sb, shell);
         // Each call's output on a line of its own, marked.
-        let (set_bin, call, no_path, many) = match shell {
+        let (call, no_path, many) = match shell {
             "fish" => (
-                format!("set -g _AWSCTX_BIN '{}'", wrapper.display()),
                 "set seg (awsctx_prompt); echo \"<$seg>\"",
                 "set -g oldpath $PATH; set -gx PATH /nonexistent",
                 "for i in (string split '' (string repeat -n 200 x)); awsctx_prompt >/dev/null; end",
             ),
-            // The binary is a constant of the Nushell hook: its copy calls the wrapper from the
-            // start (the first prompt and `awsctx dev` are counted too).
-            "nu" => {
-                let path = sb.hook_file("nu");
-                let hook = std::fs::read_to_string(&path).unwrap();
-                let counted = hook.replace(crate::switch::BIN, &wrapper.display().to_string());
-                std::fs::write(&path, counted).unwrap();
-                (
-                    String::new(),
-                    "print $\"<(awsctx_prompt)>\"",
-                    "let oldpath = $env.PATH; $env.PATH = ['/nonexistent']",
-                    "for i in 1..200 { awsctx_prompt | ignore }",
-                )
-            }
+            // The Nushell hook calls the wrapper from the start (the first prompt and
+            // `awsctx dev` are counted too).
+            "nu" => (
+                "print $\"<(awsctx_prompt)>\"",
+                "let oldpath = $env.PATH; $env.PATH = ['/nonexistent']",
+                "for i in 1..200 { awsctx_prompt | ignore }",
+            ),
             _ => (
-                format!("_AWSCTX_BIN='{}'", wrapper.display()),
                 "awsctx_prompt -v seg; echo \"<$seg>\"",
                 "oldpath=$PATH; PATH=/nonexistent",
                 "for ((i = 0; i < 200; i++)); do awsctx_prompt -v seg; done",
@@ -96,14 +76,14 @@ fn awsctx_prompt_shows_profile_region_and_time_left_in_red_for_production_withou
              setvar AWS_PROFILE mine\n{call}\n{restore_path}\n{unset}\n{call}",
             root = sb.root.display()
         );
-        let out = sb.run(shell, &script);
+        let out = sb.shell(shell, &script);
         assert_eq!(
             lines(&stdout(&out)),
             ["<>", "<dev (eu-west-1) 59m>", "<mine (eu-west-1)>", "<>"],
             "{shell}: {}",
             stderr(&out)
         );
-        let calls = std::fs::read_to_string(&count).unwrap_or_default();
+        let calls = counted.calls();
         let expected = if shell == "nu" { "hook-env nu\ndev\n-u\n" } else { "-u\n" };
         assert_eq!(calls, expected, "{shell}: only the commands started awsctx, no prompt did");
 
@@ -112,7 +92,7 @@ fn awsctx_prompt_shows_profile_region_and_time_left_in_red_for_production_withou
             "cd '{}'\nprompt\nawsctx prod-ro\nunsetvar NO_COLOR\n{call}",
             sb.root.display()
         );
-        let out = sb.run(shell, &script);
+        let out = sb.shell(shell, &script);
         let text = stdout(&out);
         match shell {
             "bash" => assert_eq!(

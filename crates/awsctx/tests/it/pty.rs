@@ -11,7 +11,7 @@ use expectrl::{Regex, Session};
 
 use awsctx_tests::{MockConfig, Operation};
 
-use crate::switch::{DEV, PROD, Sandbox, processes_marked, shells, wait_until_gone};
+use crate::support::{DEV, PROD, Sandbox, executable, processes_marked, shells, wait_until_gone};
 
 struct Term {
     session: Session,
@@ -26,13 +26,8 @@ impl Term {
     fn start(sb: &Sandbox, shell: &'static str, dir: &Path) -> Self {
         let prelude = sb.root.join(format!("prelude.{shell}"));
         std::fs::write(&prelude, sb.prelude(shell)).unwrap();
-        let mut cmd = Command::new(shell);
-        match shell {
-            "bash" => cmd.args(["--norc", "--noprofile", "-i"]),
-            "zsh" => cmd.args(["-f", "-i"]),
-            _ => cmd.args(["--no-config", "-i"]),
-        };
-        cmd.env_clear().envs(sb.env()).env("TERM", "dumb").current_dir(dir);
+        let mut cmd = sb.shell_command(shell, &["-i"]);
+        cmd.env("TERM", "dumb").current_dir(dir);
         let mut session = Session::spawn(cmd).expect("spawn shell on a pty");
         session.set_expect_timeout(Some(Duration::from_secs(20)));
         let mut term = Self { session, shell, count: 0, log: String::new() };
@@ -106,7 +101,7 @@ fn capture(text: &str, prefix: &str) -> Option<String> {
 #[test]
 fn interactive_shells_switch_back_unset_pin_allow_and_leave_bound_trees() {
     for shell in shells() {
-        let sb = Sandbox::new();
+        let sb = Sandbox::switcher();
         let dev = sb.seed_keys(DEV, Duration::from_secs(3600));
         sb.seed_keys(PROD, Duration::from_secs(3600));
         let repo = sb.dir("repo");
@@ -166,7 +161,7 @@ fn the_built_in_picker_filters_on_the_terminal_and_switches() {
     if !shells().contains(&"bash") {
         return;
     }
-    let sb = Sandbox::new();
+    let sb = Sandbox::switcher();
     sb.seed_keys(PROD, Duration::from_secs(3600));
     let mut t = Term::start(&sb, "bash", &sb.root);
     // No fzf on this PATH: the built-in picker.
@@ -193,7 +188,7 @@ fn typing_digits_in_the_built_in_picker_filters_before_it_picks_by_position() {
     if !shells().contains(&"bash") {
         return;
     }
-    let sb = Sandbox::new();
+    let sb = Sandbox::switcher();
     // Twelve profiles listed before it: `0012` as a position would be `a12`.
     for n in 1..=12 {
         sb.add_profile(&format!("[profile a{n:02}]\nregion = eu-west-1"));
@@ -223,23 +218,20 @@ fn fzf_gets_the_names_behind_their_index_and_the_choice_is_the_name() {
     if !shells().contains(&"bash") {
         return;
     }
-    let sb = Sandbox::new();
+    let sb = Sandbox::switcher();
     sb.seed_keys(PROD, Duration::from_secs(3600));
     // A stand-in for fzf: it records what it was given and how, and picks `prod-ro`'s line
     // (index, name, and what the profile stands for, tab-separated).
     let bin = sb.dir("fake-bin");
     let log = sb.root.join("fzf.log");
-    let script = bin.join("fzf");
-    std::fs::write(
-        &script,
-        format!(
+    executable(
+        &bin.join("fzf"),
+        &format!(
             "#!/bin/sh\nprintf '%s\\n' \"$@\" > '{log}.args'\n\
              tee '{log}' | grep -m1 \"$(printf '\\t')prod-ro$(printf '\\t')\"\n",
             log = log.display()
         ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    );
     let mut t = Term::start(&sb, "bash", &sb.root);
     let (out, status) = t.run(&format!("PATH='{}':\"$PATH\" awsctx", bin.display()));
     assert_eq!(status, 0, "{out}");
@@ -263,7 +255,7 @@ fn keys_are_refreshed_from_the_mock_when_they_near_expiry_and_fish_keeps_one_tim
         .into_iter()
         .map(|shell| {
             std::thread::spawn(move || {
-                let sb = Sandbox::with_mock(MockConfig::default().credential_ttl(ttl));
+                let sb = Sandbox::switcher_with(MockConfig::default().credential_ttl(ttl));
                 let mut t = Term::start(&sb, shell, &sb.root);
                 let out = t.type_line("awsctx dev");
                 assert!(out.contains("awsctx: dev · 111122223333 · Admin · eu-west-1 · 15m left"), "{shell}: {out}");
@@ -301,7 +293,7 @@ fn zsh_completes_profile_names_with_tab_once_compinit_ran() {
     if !shells().contains(&"zsh") {
         return;
     }
-    let sb = Sandbox::new();
+    let sb = Sandbox::switcher();
     let mut t = Term::start(&sb, "zsh", &sb.root);
     // Loaded before `compinit`: no error, no completion; sourced again after it: completion.
     t.type_line("autoload -Uz compinit && compinit -u");
@@ -319,7 +311,7 @@ fn an_account_id_of_several_profiles_opens_the_picker_with_only_them() {
     if !shells().contains(&"bash") {
         return;
     }
-    let sb = Sandbox::new();
+    let sb = Sandbox::switcher();
     sb.add_profile(&format!(
         "[profile dev-ro]\nsso_session = corp\nsso_account_id = {}\nsso_role_name = ReadOnly",
         DEV.0
@@ -344,7 +336,7 @@ fn zsh_tab_on_an_account_id_puts_its_profile_in_its_place() {
     if !shells().contains(&"zsh") {
         return;
     }
-    let sb = Sandbox::new();
+    let sb = Sandbox::switcher();
     let mut t = Term::start(&sb, "zsh", &sb.root);
     t.type_line("autoload -Uz compinit && compinit -u");
     t.type_line(&format!("source '{}'", sb.hook_file("zsh").display()));
@@ -361,8 +353,8 @@ fn the_built_in_picker_finds_profiles_by_account_name() {
     if !shells().contains(&"bash") {
         return;
     }
-    let sb = Sandbox::new();
-    let out = sb.awsctx(&sb.root, &["populate"]).output().unwrap();
+    let sb = Sandbox::switcher();
+    let out = sb.awsctx_in(&sb.root, &["populate"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let mut t = Term::start(&sb, "bash", &sb.root);
     t.session.send_line("PATH=/nonexistent awsctx").unwrap();
@@ -381,12 +373,12 @@ fn a_production_profile_waits_for_its_name_typed_when_confirmations_are_on() {
     if !shells().contains(&"bash") {
         return;
     }
-    let mut sb = Sandbox::new();
+    let mut sb = Sandbox::switcher();
     sb.seed_keys(DEV, Duration::from_secs(3600));
     sb.seed_keys(PROD, Duration::from_secs(3600));
     sb.set_env("AWSCTX_CONFIRM_PROD", "1");
     let repo = sb.dir("repo");
-    assert!(sb.awsctx(&repo, &["pin", "prod-ro"]).output().unwrap().status.success());
+    assert!(sb.awsctx_in(&repo, &["pin", "prod-ro"]).output().unwrap().status.success());
     let mut t = Term::start(&sb, "bash", &sb.root);
     let question = "looks like production; type its name to go on with switching: ";
     // A wrong answer: nothing switches.
@@ -425,7 +417,7 @@ fn fish_refresh_timers_die_with_their_shell_even_when_it_is_killed() {
     if !shells().contains(&"fish") {
         return;
     }
-    let sb = Sandbox::new();
+    let sb = Sandbox::switcher();
     sb.seed_keys(DEV, Duration::from_secs(3600));
     sb.seed_keys(PROD, Duration::from_secs(3600));
     // (timers, sleeps) among the processes this sandbox started.
@@ -462,4 +454,127 @@ fn fish_refresh_timers_die_with_their_shell_even_when_it_is_killed() {
     assert!(Command::new("kill").args(["-KILL", &pid]).status().unwrap().success());
     let left = wait_until_gone(&sb.marker, Duration::from_secs(15));
     assert!(left.is_empty(), "left behind by a killed shell: {left:?}");
+}
+
+#[test]
+fn a_cancelled_picker_leaves_fish_with_status_zero_and_bash_prompt_hooks_see_the_status() {
+    let sb = Sandbox::switcher();
+    if shells().contains(&"fish") {
+        let mut t = Term::start(&sb, "fish", &sb.root);
+        t.session.send_line("PATH=/nonexistent awsctx").unwrap();
+        t.session.expect("empty cancels)> ").unwrap();
+        t.session.send_line("").unwrap();
+        let (out, status) = t.run("");
+        assert_eq!(status, 0, "fish: a cancelled pick is no failure: {out}");
+    }
+    if shells().contains(&"bash") {
+        // A prompt hook after awsctx's (as starship's when its init ran first) records what it
+        // sees, at every prompt after the first.
+        let mut t = Term::start(&sb, "bash", &sb.root);
+        t.type_line(r#"PROMPT_COMMAND+=$'\n''__seen+="[rc=$? ps=${PIPESTATUS[*]}]"'"#);
+        for line in ["(exit 3)", "false"] {
+            t.type_line(line);
+        }
+        let out = t.type_line("echo \"<$__seen>\"");
+        assert!(out.contains("[rc=3 ps=3]") && out.contains("[rc=1 ps=1]"), "{out}");
+    }
+}
+
+#[test]
+fn a_second_tab_after_a_whole_profile_name_adds_no_flag() {
+    let sb = Sandbox::switcher();
+    for shell in shells() {
+        let mut t = Term::start(&sb, shell, &sb.root);
+        if shell == "zsh" {
+            // zsh completes once `compinit` ran before the hook.
+            t.type_line("autoload -Uz compinit && compinit -u");
+            t.type_line(&format!("source '{}'", sb.hook_file("zsh").display()));
+        }
+        t.session.send("awsctx use prod-r\t").unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        t.session.send("\t").unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        t.session.send("\t").unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        let (out, _) = t.run("");
+        assert!(!out.contains("prod-ro -"), "{shell}: a flag was put on the line: {out}");
+        t.expect_var("AWS_PROFILE", Some("prod-ro"));
+    }
+}
+
+/// The scripts in `completions/`, loaded as packages install them and without the hook, with
+/// the built `awsctx` found on `PATH`: `awsctx <TAB>` and `login --profile <TAB>` offer profile
+/// names (not the files around), and flags once a `-` is typed.
+#[test]
+fn the_packaged_completion_scripts_complete_profile_names_without_the_hook() {
+    use crate::support::{BIN, stderr, stdout};
+    let mut sb = Sandbox::switcher();
+    sb.add_profile("[profile data]\nregion = eu-west-1");
+    std::fs::write(sb.root.join("dfile"), "").unwrap();
+    sb.dir("ddir");
+    let bin = sb.dir("bin");
+    std::os::unix::fs::symlink(BIN, bin.join("awsctx")).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    sb.set_env("PATH", &path);
+    let packaged = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../completions");
+    let packaged = packaged.canonicalize().unwrap();
+    let dir = packaged.display();
+    let sorted = |text: &str| {
+        let mut words: Vec<String> =
+            text.lines().map(|l| l.split('\t').next().unwrap_or_default().to_owned()).collect();
+        words.sort();
+        words.join(" ")
+    };
+    let expected = ["data dev", "data deny dev doctor", "--region"];
+    if shells().contains(&"bash") {
+        // What bash does on a TAB: the function `complete` names, with the words so far.
+        let script = format!(
+            "source '{dir}/awsctx.bash'\n\
+             f=$(complete -p awsctx | sed 's/.* -F \\([^ ]*\\) .*/\\1/')\n\
+             c() {{ COMP_WORDS=(\"$@\"); COMP_CWORD=$(($# - 1)); COMP_TYPE=9; COMPREPLY=()\n\
+             \"$f\" awsctx \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD - 1]}}\"\n\
+             printf '%s\\n' \"${{COMPREPLY[@]}}\"; echo =; }}\n\
+             c awsctx login --profile d\nc awsctx d\nc awsctx --re"
+        );
+        let out = sb.shell_raw("bash", &script);
+        let got: Vec<String> = stdout(&out).split("=\n").map(sorted).collect();
+        assert_eq!(got[..3], expected, "bash: {}", stderr(&out));
+    }
+    if shells().contains(&"fish") {
+        // Where fish looks for a command's completions the first time it completes it.
+        let script = format!(
+            "set fish_complete_path '{dir}' $fish_complete_path\n\
+             complete -C 'awsctx login --profile d'; echo =\ncomplete -C 'awsctx d'; echo =\n\
+             complete -C 'awsctx --re'; echo ="
+        );
+        let out = sb.shell_raw("fish", &script);
+        let got: Vec<String> = stdout(&out).split("=\n").map(sorted).collect();
+        assert_eq!(got[..3], expected, "fish: {}", stderr(&out));
+    }
+    if shells().contains(&"zsh") {
+        // `_awsctx` in `fpath` is what `compinit` binds to `awsctx`; a TAB lists what it offers.
+        let mut cmd = sb.shell_command("zsh", &["-i"]);
+        cmd.env("TERM", "dumb");
+        let mut session = Session::spawn(cmd).expect("spawn zsh on a pty");
+        session.set_expect_timeout(Some(Duration::from_secs(20)));
+        let mut t = Term { session, shell: "zsh", count: 0, log: String::new() };
+        t.type_line(&format!("fpath=('{dir}' $fpath); autoload -Uz compinit && compinit -u"));
+        for (line, offered, not_offered) in [
+            ("awsctx login --profile d", &["data", "dev"][..], &["dfile", "ddir", "doctor"][..]),
+            ("awsctx d", &["data", "dev", "deny", "doctor"], &["dfile", "ddir"]),
+            ("awsctx --", &["--region", "--current"], &["dfile"]),
+        ] {
+            t.session.send(format!("{line}\t")).unwrap();
+            std::thread::sleep(Duration::from_millis(500));
+            // Ctrl-U: the line is not run.
+            t.session.send("\x15").unwrap();
+            let (out, _) = t.run("");
+            for word in offered {
+                assert!(out.contains(word), "zsh: `{line}` TAB did not offer {word}: {out}");
+            }
+            for word in not_offered {
+                assert!(!out.contains(word), "zsh: `{line}` TAB offered {word}: {out}");
+            }
+        }
+    }
 }

@@ -10,7 +10,7 @@ use awsctx_core::cache::{CredentialCache, CredentialKey, RoleCredentials};
 use awsctx_core::secret::Secret;
 use proptest::prelude::*;
 
-use crate::switch::{DEV, PROD, Sandbox, shells, stderr, stdout};
+use crate::support::{DEV, PROD, Sandbox, shells, stderr, stdout};
 
 /// Pieces that mean something to some shell. `CANARY` is replaced by the canary's path.
 const FRAGMENTS: &[&str] = &[
@@ -90,7 +90,7 @@ fn seed_hostile_keys(sb: &Sandbox, secret: &str, token: &str) {
 const KEY_CHARACTERS: &str = "[A-Za-z0-9+/=_-]{1,60}";
 
 fn check_case(dir: &[String], secret: &str, token: &str, user: &[String], file: &[String]) {
-    let mut sb = Sandbox::new();
+    let mut sb = Sandbox::switcher();
     let canary = sb.root.join("CANARY");
     let canary_text = canary.display().to_string();
     let dir = dir_name(dir, &canary_text);
@@ -126,7 +126,7 @@ show AWS_PROFILE AWS_REGION",
     );
     for shell in shells() {
         let _ = std::fs::remove_file(sb.home.join(".local/state/awsctx/pins.json"));
-        let out = sb.run(shell, &script);
+        let out = sb.shell(shell, &script);
         let (out_text, err_text) = (stdout(&out), stderr(&out));
         let expected = format!(
             "AWS_SECRET_ACCESS_KEY=<{secret}>\nAWS_SESSION_TOKEN=<{token}>\n\
@@ -164,7 +164,7 @@ fn the_worst_of_each_goes_through_every_shell() {
 
 #[test]
 fn odd_but_valid_profile_names_round_trip() {
-    let sb = Sandbox::new();
+    let sb = Sandbox::switcher();
     let name = "a%b@c:d+e-f/g.h_9";
     sb.add_profile(&format!(
         "[profile {name}]\naws_access_key_id = AKIAODD\naws_secret_access_key = x\nregion = eu-north-1"
@@ -174,7 +174,7 @@ fn odd_but_valid_profile_names_round_trip() {
         sb.root.display()
     );
     for shell in shells() {
-        let out = sb.run(shell, &script);
+        let out = sb.shell(shell, &script);
         assert_eq!(
             stdout(&out),
             format!("AWS_PROFILE=<{name}>\nAWS_REGION=<eu-north-1>\nAWS_PROFILE unset\n"),

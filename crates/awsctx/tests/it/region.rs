@@ -4,11 +4,11 @@
 
 use std::time::Duration;
 
-use crate::switch::{DEV, PROD, Sandbox, lines, shells_and_nu, stderr, stdout};
+use crate::support::{DEV, PROD, Sandbox, lines, shells_and_nu, stderr, stdout};
 
 #[test]
 fn a_region_goes_with_its_profile_through_dash_and_unset() {
-    let sb = Sandbox::new();
+    let sb = Sandbox::switcher();
     sb.seed_keys(DEV, Duration::from_secs(3570));
     sb.seed_keys(PROD, Duration::from_secs(3570));
     let script = format!(
@@ -36,7 +36,7 @@ show AWS_PROFILE AWS_REGION",
         root = sb.root.display()
     );
     for shell in shells_and_nu() {
-        let out = sb.run(shell, &script);
+        let out = sb.shell(shell, &script);
         let (text, err) = (stdout(&out), stderr(&out));
         let shown: Vec<&str> = lines(&text)
             .into_iter()
@@ -72,21 +72,13 @@ show AWS_PROFILE AWS_REGION",
             ],
             "{shell}: {err}"
         );
-        assert!(
-            err.contains("awsctx: dev · 111122223333 · Admin · eu-central-1 · 59m left\n"),
-            "{shell}: {err}"
-        );
-        assert!(
-            err.contains("awsctx: dev · 111122223333 · Admin · us-west-2 · 59m left\n"),
-            "{shell}: {err}"
-        );
-        assert!(text.contains("region    us-west-2 (chosen for this shell)\n"), "{shell}: {text}");
+        awsctx_snapshot!(format!("region_{shell}"), output = &out, home = &sb.home);
     }
 }
 
 #[test]
 fn pins_and_profile_files_may_carry_a_region_and_leaving_restores_the_one_before() {
-    let sb = Sandbox::new();
+    let sb = Sandbox::switcher();
     sb.seed_keys(DEV, Duration::from_secs(3570));
     sb.seed_keys(PROD, Duration::from_secs(3570));
     sb.dir("pinned");
@@ -118,7 +110,7 @@ show AWS_PROFILE AWS_REGION",
     );
     for shell in shells_and_nu() {
         let _ = std::fs::remove_dir_all(sb.home.join(".local/state/awsctx"));
-        let out = sb.run(shell, &script);
+        let out = sb.shell(shell, &script);
         let err = stderr(&out);
         assert_eq!(
             lines(&stdout(&out)),
@@ -134,30 +126,20 @@ show AWS_PROFILE AWS_REGION",
             ],
             "{shell}: {err}"
         );
-        assert!(
-            err.contains(&format!(
-                "awsctx: pinned `{}/pinned` to dev in ap-northeast-1\n",
-                sb.root.display()
-            )),
-            "{shell}: {err}"
-        );
-        assert!(err.contains("(profile `prod-ro in eu-north-1`)"), "{shell}: {err}");
+        awsctx_snapshot!(format!("bound_region_{shell}"), output = &out, home = &sb.home);
     }
 }
 
 #[test]
 fn a_region_that_is_not_one_is_a_usage_error_and_a_region_alone_needs_a_profile() {
-    let sb = Sandbox::new();
-    let out = sb
-        .awsctx(&sb.root, &["dev", "-r", "eu-west-1;rm -rf ~"])
-        .env("_AWSCTX_SHELL", "bash")
-        .output()
-        .unwrap();
+    let sb = Sandbox::switcher();
+    let out = awsctx_snapshot!(
+        sb.awsctx_in(&sb.root, &["dev", "-r", "eu-west-1;rm -rf ~"]).env("_AWSCTX_SHELL", "bash")
+    );
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(out.stdout, b"");
-    assert!(stderr(&out).contains("not a region name"), "{}", stderr(&out));
     let out = sb
-        .awsctx(&sb.root, &["--region", "us-west-2"])
+        .awsctx_in(&sb.root, &["--region", "us-west-2"])
         .env("_AWSCTX_SHELL", "bash")
         .output()
         .unwrap();

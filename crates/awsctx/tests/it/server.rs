@@ -13,7 +13,7 @@ use std::time::Duration;
 use awsctx_tests::MockConfig;
 use jiff::SignedDuration;
 
-use crate::chain::Moto;
+use crate::support::Moto;
 use crate::support::{FakeBrowser, Sandbox, stderr, stdout, success};
 
 /// `GET` on a `http://host:port/path` URL with an optional `Authorization` header, as botocore
@@ -90,7 +90,7 @@ print(second, who['Account'])\n";
 
 #[test]
 fn boto3_in_the_child_gets_keys_from_the_server_and_new_ones_after_they_expire() {
-    let Some(python) = crate::python_with("moto.server") else { return };
+    let Some(python) = crate::support::python_with("moto.server") else { return };
     let moto = Moto::start(&python);
     // Keys that live 3 s: each request after expiry needs new ones from the portal.
     let sandbox = Sandbox::with(MockConfig::default().credential_ttl(Duration::from_secs(3)));
@@ -165,7 +165,7 @@ fn the_child_gets_the_server_and_region_but_no_profile_keys_or_other_container_s
 fn a_request_without_the_token_gets_401_and_no_keys() {
     let sandbox = Sandbox::new();
     sandbox.seed_token(SignedDuration::from_hours(8));
-    let browser = FakeBrowser::recording(sandbox.home.path());
+    let browser = FakeBrowser::recording(sandbox.home.as_path());
     let served = Served::start(&sandbox, "dev", &browser);
     assert!(served.url.starts_with("http://127.0.0.1:"), "{}", served.url);
     let wrong = "0".repeat(served.token.len());
@@ -197,7 +197,7 @@ fn a_request_without_the_token_gets_401_and_no_keys() {
 fn an_expired_login_is_a_503_naming_the_login_and_one_line_on_stderr_never_a_browser() {
     let sandbox = Sandbox::new();
     sandbox.seed_token(SignedDuration::from_hours(8));
-    let browser = FakeBrowser::recording(sandbox.home.path());
+    let browser = FakeBrowser::recording(sandbox.home.as_path());
     let served = Served::start(&sandbox, "dev", &browser);
     assert_eq!(get(&served.url, Some(&served.token)).0, 200);
 
@@ -263,8 +263,12 @@ fn kill(child: &Child, signal: &str) {
 fn a_signal_sent_to_awsctx_reaches_the_command_and_awsctx_ends_as_it_did() {
     let sandbox = Sandbox::new();
     sandbox.seed_token(SignedDuration::from_hours(8));
-    // The command handles the signal: only a forwarded one can make it exit 42.
-    let mut child = running(&sandbox, "trap 'exit 42' TERM; echo ready; sleep 30 & wait; exit 1");
+    // The command handles the signal (ending its own child, which would outlive the test): only
+    // a forwarded one can make it exit 42.
+    let mut child = running(
+        &sandbox,
+        "trap 'kill $! 2>/dev/null; exit 42' TERM; echo ready; sleep 30 & wait; exit 1",
+    );
     kill(&child, "-TERM");
     assert_eq!(child.wait().unwrap().code(), Some(42));
 

@@ -5,7 +5,6 @@
 //! these reach is run for real (against the mock, in real bash, zsh and fish), and no output
 //! holds a raw control character, no browser gets a non-URL, and nothing executes.
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
@@ -15,8 +14,7 @@ use awsctx_tests::{Account, Fault, MockConfig, Operation};
 use jiff::SignedDuration;
 use proptest::prelude::*;
 
-use crate::support::{FakeBrowser, Sandbox, stderr, stdout};
-use crate::switch::{self, DEV, shells};
+use crate::support::{BIN, DEV, FakeBrowser, Sandbox, executable, shells, stderr, stdout};
 
 /// An OSC window title, a CSI clear-screen, a C1 CSI, a right-to-left override and a DEL.
 const HOSTILE: &str = "\x1b]0;pwned\x07\x1b[2J\u{9b}31m\u{202e}gpj.exe\x7f";
@@ -62,9 +60,8 @@ fn canary(dir: &Path) -> std::path::PathBuf {
 
 /// `awsctx ARGS | sh`, as the README shows for `export`.
 fn piped_to_sh(sandbox: &Sandbox, args: &str) -> Output {
-    let mut cmd = std::process::Command::new("sh");
-    sandbox.sandbox_env(&mut cmd);
-    cmd.args(["-c", &format!("'{}' {args} | sh", env!("CARGO_BIN_EXE_awsctx"))]);
+    let mut cmd = sandbox.command("sh");
+    cmd.args(["-c", &format!("'{BIN}' {args} | sh")]);
     cmd.output().expect("run sh")
 }
 
@@ -78,7 +75,6 @@ fn portal_names_and_server_errors_reach_the_terminal_escaped() {
         Account::new("222222222222", "billing", &["Admin", &format!("Audit{HOSTILE}")]),
     ]));
     sandbox.seed_token(SignedDuration::from_hours(1));
-    let run = |args: &[&str]| sandbox.awsctx().args(args).output().expect("run awsctx");
 
     for args in [
         &["populate", "--sso-session", "corp", "--dry-run"][..],
@@ -86,23 +82,25 @@ fn portal_names_and_server_errors_reach_the_terminal_escaped() {
         &["list"],
         &["list", "--json"],
     ] {
-        let out = run(args);
+        let out = awsctx_snapshot!(sandbox.cmd(args));
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
         assert_clean(&format!("{args:?}"), &out);
     }
-    let json: serde_json::Value = serde_json::from_slice(&run(&["list", "--json"]).stdout)
+    let json: serde_json::Value = serde_json::from_slice(&sandbox.run(&["list", "--json"]).stdout)
         .expect("`list --json` is still JSON");
     assert!(json.is_array());
 
     // Errors quote the server's code and message: escaped, on one line.
     let error = || Fault::Error { status: 400, code: HOSTILE.into(), message: HOSTILE.into() };
     sandbox.mock.inject(Operation::GetRoleCredentials, [error()]);
-    let out = run(&["export", "dev"]);
+    let out = awsctx_snapshot!("a_portal_error", sandbox.cmd(&["export", "dev"]));
     assert_refused("a portal error", &out);
-    assert!(stderr(&out).contains(ESCAPED), "{}", stderr(&out));
 
     sandbox.mock.inject(Operation::ListAccounts, [error()]);
-    let out = run(&["populate", "--sso-session", "corp"]);
+    let out = awsctx_snapshot!(
+        "a_list_accounts_error",
+        sandbox.cmd(&["populate", "--sso-session", "corp"])
+    );
     assert_refused("a ListAccounts error", &out);
 
     sandbox.write_config(&format!(
@@ -110,19 +108,21 @@ fn portal_names_and_server_errors_reach_the_terminal_escaped() {
         sandbox.default_config()
     ));
     sandbox.mock.inject(Operation::AssumeRole, [error()]);
-    let out = run(&["export", "chained"]);
+    let out = awsctx_snapshot!("an_sts_error", sandbox.cmd(&["export", "chained"]));
     assert_refused("an STS error", &out);
-    assert!(stderr(&out).contains(ESCAPED), "{}", stderr(&out));
 
     sandbox.mock.inject(Operation::StartDeviceAuthorization, [error()]);
-    let out = run(&["login", "--sso-session", "corp", "--use-device-code", "--no-browser"]);
+    let out = awsctx_snapshot!(
+        "an_oidc_error",
+        sandbox.cmd(&["login", "--sso-session", "corp", "--use-device-code", "--no-browser"])
+    );
     assert_refused("an OIDC error", &out);
 }
 
 #[test]
 fn the_device_code_and_its_uri_are_shown_escaped() {
     let sandbox = Sandbox::new();
-    let browser = FakeBrowser::start(sandbox.home.path());
+    let browser = FakeBrowser::start(sandbox.home.as_path());
     let login = || {
         sandbox
             .awsctx()
@@ -156,8 +156,8 @@ fn the_device_code_and_its_uri_are_shown_escaped() {
 #[test]
 fn a_verification_uri_that_is_not_an_https_url_is_never_opened() {
     let sandbox = Sandbox::new();
-    let browser = FakeBrowser::recording(sandbox.home.path());
-    let canary = canary(sandbox.home.path());
+    let browser = FakeBrowser::recording(sandbox.home.as_path());
+    let canary = canary(sandbox.home.as_path());
     for value in [
         format!("--gpu-launcher=touch {}", canary.display()),
         "-new-tab".to_owned(),
@@ -189,19 +189,17 @@ fn a_verification_uri_that_is_not_an_https_url_is_never_opened() {
 fn a_console_url_on_plain_http_to_another_host_is_never_opened() {
     let sandbox = Sandbox::new();
     sandbox.seed_token(SignedDuration::from_hours(1));
-    let browser = FakeBrowser::recording(sandbox.home.path());
+    let browser = FakeBrowser::recording(sandbox.home.as_path());
     // The sign-in endpoint is configured as plain http to a remote host; the proxy (the mock,
     // which serves absolute-form requests) answers for it.
-    let out = sandbox
-        .awsctx()
-        .env("BROWSER", &browser.script)
-        .env("AWS_ENDPOINT_URL_SIGNIN", "http://signin.example.test")
-        .env("HTTP_PROXY", sandbox.mock.url())
-        .args(["console", "dev", "--federate"])
-        .output()
-        .expect("run awsctx console");
+    let out = awsctx_snapshot!(
+        sandbox
+            .cmd(&["console", "dev", "--federate"])
+            .env("BROWSER", &browser.script)
+            .env("AWS_ENDPOINT_URL_SIGNIN", "http://signin.example.test")
+            .env("HTTP_PROXY", sandbox.mock.url())
+    );
     assert_refused("a plain-http console URL", &out);
-    assert!(stderr(&out).contains("signin.example.test"), "{}", stderr(&out));
     assert!(!stderr(&out).contains("SigninToken"), "the URL is never shown");
     assert_eq!(sandbox.mock.count(Operation::GetSigninToken), 1, "the proxy answered");
 
@@ -214,16 +212,15 @@ fn a_console_url_on_plain_http_to_another_host_is_never_opened() {
         sandbox.role
     ));
     for args in [&["console", "odd-start"][..], &["console", "odd-start", "--print"]] {
-        let out = sandbox.awsctx().env("BROWSER", &browser.script).args(args).output().unwrap();
+        let out = awsctx_snapshot!(sandbox.cmd(args).env("BROWSER", &browser.script));
         assert_refused(&format!("{args:?}"), &out);
-        assert!(stderr(&out).contains("portal.example.test"), "{}", stderr(&out));
     }
     assert_eq!(browser.urls(), Vec::<String>::new());
 }
 
 #[test]
 fn directory_and_profile_names_from_a_repository_reach_the_terminal_escaped() {
-    let mut sb = switch::Sandbox::new();
+    let mut sb = Sandbox::switcher();
     sb.seed_keys(DEV, Duration::from_secs(3600));
     let repo = sb.dir(&format!("repo{HOSTILE}"));
     std::fs::write(repo.join(".aws-profile"), "dev\n").unwrap();
@@ -239,7 +236,7 @@ fn directory_and_profile_names_from_a_repository_reach_the_terminal_escaped() {
     );
     for shell in shells() {
         let _ = std::fs::remove_file(sb.home.join(".local/state/awsctx/trust.json"));
-        let out = sb.run(shell, &script);
+        let out = sb.shell(shell, &script);
         assert_clean(shell, &out);
         let err = stderr(&out);
         for line in ["is not allowed yet", "allowed `", "pinned `", "denied `", "names an invalid"]
@@ -252,14 +249,17 @@ fn directory_and_profile_names_from_a_repository_reach_the_terminal_escaped() {
     }
 
     // The same names outside the hook: `status`, `-c`, the bare list.
-    let mut cmd = sb.awsctx(&other, &["status"]);
+    let mut cmd = sb.awsctx_in(&other, &["status"]);
     let out = cmd.env("AWS_PROFILE", format!("mine{HOSTILE}")).output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert_clean("status", &out);
     assert!(stdout(&out).contains(&format!("mine{ESCAPED}")), "{}", stdout(&out));
     for args in [&["-c"][..], &[], &["status", "--json"], &["list"]] {
-        let out =
-            sb.awsctx(&other, args).env("AWS_PROFILE", format!("mine{HOSTILE}")).output().unwrap();
+        let out = sb
+            .awsctx_in(&other, args)
+            .env("AWS_PROFILE", format!("mine{HOSTILE}"))
+            .output()
+            .unwrap();
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
         assert_clean(&format!("{args:?}"), &out);
     }
@@ -267,23 +267,23 @@ fn directory_and_profile_names_from_a_repository_reach_the_terminal_escaped() {
 
 #[test]
 fn config_values_reach_the_terminal_escaped() {
-    let sb = switch::Sandbox::new();
+    let sb = Sandbox::switcher();
     sb.add_profile(&format!(
         "[profile odd]\nregion = eu{HOSTILE}\nsso_account_name = acme{HOSTILE}\n\
          aws_access_key_id = AKIAODD\naws_secret_access_key = odd/secret+key=\n\n\
          [profile odd-role]\nrole_arn = arn:aws:iam::111122223333:role/Ops{HOSTILE}\nsource_profile = odd\n"
     ));
     for args in [&["list"][..], &["list", "--json"], &["doctor"]] {
-        let out = sb.awsctx(&sb.root, args).output().unwrap();
+        let out = sb.awsctx_in(&sb.root, args).output().unwrap();
         assert_clean(&format!("{args:?}"), &out);
     }
     for (profile, shell) in [("odd", "bash"), ("odd-role", "zsh")] {
         if !shells().contains(&shell) {
             continue;
         }
-        let out = sb.awsctx(&sb.root, &["status"]).env("AWS_PROFILE", profile).output().unwrap();
+        let out = sb.awsctx_in(&sb.root, &["status"]).env("AWS_PROFILE", profile).output().unwrap();
         assert_clean("status", &out);
-        let out = sb.run(shell, &format!("cd '{}'\nprompt\nawsctx {profile}", sb.root.display()));
+        let out = sb.shell(shell, &format!("cd '{}'\nprompt\nawsctx {profile}", sb.root.display()));
         assert_clean(profile, &out);
         assert!(stderr(&out).contains(ESCAPED), "{}", stderr(&out));
     }
@@ -291,13 +291,13 @@ fn config_values_reach_the_terminal_escaped() {
 
 #[test]
 fn account_names_in_the_configure_picker_are_escaped() {
-    let sandbox = crate::populate::Sandbox::new(MockConfig::default().with_accounts(vec![
+    let sandbox = Sandbox::empty(MockConfig::default().with_accounts(vec![
         Account::new("111111111111", format!("payments{HOSTILE}"), &["ReadOnlyAccess"]),
         Account::new("222222222222", "billing", &["ReadOnlyAccess"]),
     ]));
-    sandbox.seed_token("corp");
+    sandbox.seed_session("corp");
     let start_url = sandbox.mock.start_url();
-    let mut cmd = sandbox.command(&[
+    let mut cmd = sandbox.cmd(&[
         "configure",
         "sso",
         "--sso-session",
@@ -335,7 +335,7 @@ fn account_names_in_the_configure_picker_are_escaped() {
 fn keys_with_shell_syntax_from_the_portal_are_refused_in_every_format() {
     let sandbox = Sandbox::new();
     sandbox.seed_token(SignedDuration::from_hours(1));
-    let canary = canary(sandbox.home.path());
+    let canary = canary(sandbox.home.as_path());
     let touch = format!("touch {}", canary.display());
     for (name, value) in [
         ("secretAccessKey", format!("x;{touch}")),
@@ -372,17 +372,14 @@ fn keys_with_shell_syntax_from_the_portal_are_refused_in_every_format() {
 fn keys_with_shell_syntax_from_the_config_a_process_or_sts_are_refused() {
     let sandbox = Sandbox::new();
     sandbox.seed_token(SignedDuration::from_hours(1));
-    let canary = canary(sandbox.home.path());
+    let canary = canary(sandbox.home.as_path());
     let touch = format!("touch {}", canary.display());
-    let process = sandbox.path("process.sh");
-    std::fs::write(
-        &process,
-        format!(
+    let process = executable(
+        &sandbox.path("process.sh"),
+        &format!(
             "#!/bin/sh\nprintf '%s' '{{\"Version\":1,\"AccessKeyId\":\"AKIAPROC\",\"SecretAccessKey\":\"x;{touch}\"}}'\n"
         ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&process, std::fs::Permissions::from_mode(0o755)).unwrap();
+    );
     std::fs::write(
         sandbox.path(".aws/credentials"),
         format!(
@@ -419,7 +416,7 @@ fn keys_with_shell_syntax_from_the_config_a_process_or_sts_are_refused() {
 fn a_role_cache_entry_with_shell_syntax_counts_as_corrupt_and_is_replaced() {
     let sandbox = Sandbox::new();
     sandbox.seed_token(SignedDuration::from_hours(1));
-    let canary = canary(sandbox.home.path());
+    let canary = canary(sandbox.home.as_path());
     let path = sandbox.credential_cache().path(&sandbox.dev_key());
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(
@@ -440,7 +437,7 @@ fn a_role_cache_entry_with_shell_syntax_counts_as_corrupt_and_is_replaced() {
 
 #[test]
 fn the_hook_refuses_keys_with_shell_syntax_in_every_shell() {
-    let sb = switch::Sandbox::new();
+    let sb = Sandbox::switcher();
     let canary = canary(&sb.root);
     let touch = format!("touch {}", canary.display());
     sb.add_profile(&format!(
@@ -456,7 +453,7 @@ fn the_hook_refuses_keys_with_shell_syntax_in_every_shell() {
             Operation::GetRoleCredentials,
             [Fault::Field { name: "secretAccessKey".into(), value: format!("x;{touch}") }],
         );
-        let out = sb.run(shell, &script);
+        let out = sb.shell(shell, &script);
         assert_eq!(
             stdout(&out),
             "refused\nAWS_PROFILE=<dev>\nAWS_ACCESS_KEY_ID unset\nAWS_SECRET_ACCESS_KEY unset\n\
