@@ -238,21 +238,20 @@ fn write_row(out: &mut impl Write, row: &Row<'_>) -> io::Result<()> {
         ProfileSource::Credentials => "credentials",
         ProfileSource::Both => "both",
     };
-    let fields = [
-        ("name", Some(row.profile.name())),
-        ("kind", Some(row.kind.as_ref().map_or("invalid", |k| *k))),
-        ("source", Some(source)),
-        ("sso_session", row.sso_session),
-        ("account_id", row.account_id),
-        ("account_name", row.account_name),
-        ("role_name", row.role_name),
-        ("region", row.region),
-        ("login", row.login),
+    // Each key with the punctuation around it as one constant: a write each, not three.
+    let fields: [(&[u8], Option<&str>); 9] = [
+        (b"    \"name\": ", Some(row.profile.name())),
+        (b",\n    \"kind\": ", Some(row.kind.as_ref().map_or("invalid", |k| *k))),
+        (b",\n    \"source\": ", Some(source)),
+        (b",\n    \"sso_session\": ", row.sso_session),
+        (b",\n    \"account_id\": ", row.account_id),
+        (b",\n    \"account_name\": ", row.account_name),
+        (b",\n    \"role_name\": ", row.role_name),
+        (b",\n    \"region\": ", row.region),
+        (b",\n    \"login\": ", row.login),
     ];
-    for (i, (key, value)) in fields.into_iter().enumerate() {
-        out.write_all(if i == 0 { b"    \"" } else { b",\n    \"" })?;
-        out.write_all(key.as_bytes())?;
-        out.write_all(b"\": ")?;
+    for (key, value) in fields {
+        out.write_all(key)?;
         match value {
             Some(value) => json_string(out, value)?,
             None => out.write_all(b"null")?,
@@ -283,12 +282,15 @@ fn json_object<W: Write, V>(
     mut value: impl FnMut(&mut W, V) -> io::Result<()>,
 ) -> io::Result<()> {
     const SPACES: &[u8] = b"                ";
-    let indent = SPACES.get(..depth * 2 + 2).unwrap_or(SPACES);
+    // What comes before each entry (brace or comma, line break, indent), in one write.
+    const FIRST: &[u8] = b"{\n                ";
+    const NEXT: &[u8] = b",\n                ";
+    let before = depth * 2 + 4;
     let mut empty = true;
     for (key, v) in entries {
-        out.write_all(if empty { b"{\n" } else { b",\n" })?;
+        let start = if empty { FIRST } else { NEXT };
+        out.write_all(start.get(..before).unwrap_or(start))?;
         empty = false;
-        out.write_all(indent)?;
         json_string(out, key.as_ref())?;
         out.write_all(b": ")?;
         value(out, v)?;
