@@ -76,7 +76,7 @@ fn flags_only_writes_the_aws_cli_sections_in_its_order() {
     assert_ok(&out);
     assert_eq!(sandbox.config_text(), expected_file(&sandbox));
     assert_eq!(
-        stderr(&out).replace(&sandbox.config_path().display().to_string(), "CONFIG"),
+        stderr(&out).replace(&sandbox.shown(&sandbox.config_path()), "CONFIG"),
         "awsctx: wrote `[profile payments-prod-AdministratorAccess]` and `[sso-session corp]` to `CONFIG`\n\
          awsctx: switch to it with `awsctx payments-prod-AdministratorAccess`\n"
     );

@@ -182,6 +182,14 @@ impl Sandbox {
         self.path(".aws/config")
     }
 
+    /// `path` as awsctx shows it to the user: `~/…` below the sandbox's home.
+    pub(crate) fn shown(&self, path: &Path) -> String {
+        match path.strip_prefix(&self.home) {
+            Ok(rest) => format!("~/{}", rest.display()),
+            Err(_) => path.display().to_string(),
+        }
+    }
+
     pub(crate) fn config_text(&self) -> String {
         std::fs::read_to_string(self.config_path()).unwrap_or_default()
     }
