@@ -35,6 +35,7 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     awsctx_core::file::on_ignored_file(ui::ignored_file);
     let ctx = context::Context::from_process();
+    ui::set_home(ctx.env.home().as_deref());
     let code = match cmd::run(cli, &ctx) {
         Ok(code) => code,
         Err(err) => ui::report(&err),

@@ -8,8 +8,10 @@
 
 #![allow(clippy::print_stderr)] // this module is where the binary talks to the user
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::{BufRead as _, BufReader, IsTerminal, Write as _};
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::{Mutex, OnceLock, PoisonError};
 
@@ -67,10 +69,10 @@ pub(crate) fn report(err: &anyhow::Error) -> ExitCode {
 pub(crate) fn error_text(err: &anyhow::Error, paint: Paint) -> String {
     let (message, hint) = message_and_hint(err);
     let error = paint.style(Color::Red.bold(), "error:");
-    let mut text = format!("awsctx: {error} {}\n", escape_line(&message));
+    let mut text = format!("awsctx: {error} {}\n", escape_line(&tilde(&message)));
     if let Some(hint) = hint {
         let label = paint.style(Color::Cyan.bold(), "hint:");
-        let _ = writeln!(text, "{label} {}", escape_line(&hint));
+        let _ = writeln!(text, "{label} {}", escape_line(&tilde(&hint)));
     }
     text
 }
@@ -96,6 +98,47 @@ static SETUP: OnceLock<Setup> = OnceLock::new();
 /// Set up once, before anything is reported.
 pub(crate) fn set_up(setup: Setup) {
     let _ = SETUP.set(setup);
+}
+
+/// The home folder with its trailing `/`, written `~/` in what the user reads.
+static HOME: OnceLock<String> = OnceLock::new();
+
+/// Learn the home folder once (from the environment every rule reads). A home of `/`, or one
+/// that is not absolute, shortens nothing.
+pub(crate) fn set_home(home: Option<&Path>) {
+    if let Some(home) = home.and_then(Path::to_str) {
+        let home = home.trim_end_matches('/');
+        if home.starts_with('/') && home.len() > 1 {
+            let _ = HOME.set(format!("{home}/"));
+        }
+    }
+}
+
+/// `text` with every path below the home folder written `~/…`: only where a path starts (the
+/// line's start, after a space, a backtick or a bracket), never inside single quotes, where a
+/// shell would not expand `~` in a command the user copies from a hint.
+fn tilde(text: &str) -> Cow<'_, str> {
+    tilde_below(text, HOME.get().map(String::as_str))
+}
+
+fn tilde_below<'t>(text: &'t str, home: Option<&str>) -> Cow<'t, str> {
+    let Some(home) = home.filter(|home| text.contains(*home)) else {
+        return Cow::Borrowed(text);
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(home) {
+        let starts_a_path = rest[..at]
+            .chars()
+            .next_back()
+            .or_else(|| out.chars().next_back())
+            .is_none_or(|c| matches!(c, ' ' | '`' | '(' | '['));
+        out.push_str(&rest[..at]);
+        out.push_str(if starts_a_path { "~/" } else { home });
+        rest = &rest[at + home.len()..];
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
 }
 
 /// What [`report`] prints: the error on one line, and the hint when there is one.
@@ -155,7 +198,8 @@ pub(crate) fn notice_styled(message: &str, style: Option<Style>) {
 
 /// The line [`notice_styled`] prints.
 pub(crate) fn notice_text(message: &str, style: Option<Style>, paint: Paint) -> String {
-    let message = escape_line(message);
+    let message = tilde(message);
+    let message = escape_line(&message);
     match style {
         Some(style) => format!("awsctx: {}", paint.style(style, &message)),
         None => format!("awsctx: {message}"),
@@ -166,7 +210,7 @@ pub(crate) fn notice_text(message: &str, style: Option<Style>, paint: Paint) -> 
 pub(crate) fn warning(message: &str) {
     let paint = Paint::stderr();
     let label = paint.style(Color::Yellow.bold(), "warning:");
-    write_stderr(&format!("awsctx: {label} {}\n", escape_line(message)));
+    write_stderr(&format!("awsctx: {label} {}\n", escape_line(&tilde(message))));
 }
 
 /// A file awsctx passed over (a planted link, another user's file): said once per file and
@@ -312,5 +356,16 @@ pub(crate) mod tests {
         let line = notice_text("prod \x1b[2J", Some(Color::Red.bold()), paint);
         assert_eq!(line, "awsctx: \x1b[1;31mprod \\u{1b}[2J\x1b[0m");
         assert_eq!(without_colour(&line), "awsctx: prod \\u{1b}[2J");
+    }
+    #[test]
+    fn paths_below_home_read_with_a_tilde_where_a_shell_would_expand_it() {
+        let home = Some("/home/ann/");
+        let said = "cannot read `/home/ann/.aws/config`: /home/ann/x (in /home/ann/y)";
+        assert_eq!(tilde_below(said, home), "cannot read `~/.aws/config`: ~/x (in ~/y)");
+        // Quoted for a shell (`~` would not expand), inside another path, or another user's.
+        let kept = "run `chmod u+w '/home/ann/my dir'` or /srv/home/ann/x or /home/anne/x";
+        assert_eq!(tilde_below(kept, home), kept);
+        assert_eq!(tilde_below("/home/ann/a", home), "~/a");
+        assert_eq!(tilde_below("/home/ann/a", None), "/home/ann/a");
     }
 }

@@ -83,10 +83,10 @@ pub(super) fn report_keys(
             format!("unreachable:{profile}"),
             format!("no keys for `{profile}` yet: {reason} (trying again in a minute)"),
         ),
-        Keys::LoginRequired { session, .. } => (
-            format!("expired:{session}"),
-            format!("SSO session \"{session}\" expired — run awsctx login"),
-        ),
+        // Why, as the provider says it: expired, refused, or logged out (`awsctx logout`).
+        Keys::LoginRequired { session, login, reason } => {
+            (format!("expired:{session}"), format!("{reason} — run `{login}`"))
+        }
         Keys::Missing { reason } => {
             (format!("nokeys:{profile}"), format!("no keys for `{profile}`: {reason}"))
         }

@@ -108,7 +108,7 @@ fn a_config_past_the_size_cap_is_a_one_line_error_naming_the_file() {
     let file = std::fs::File::create(sandbox.config_path()).expect("config");
     file.set_len(40 << 20).expect("grow config");
     let out = run_limited(&mut sandbox.cmd(&["list"]));
-    assert_one_line_error(&out, &[&sandbox.config_path().display().to_string(), "32 MiB"]);
+    assert_one_line_error(&out, &[&sandbox.shown(&sandbox.config_path()), "32 MiB"]);
     assert_eq!(out.stdout, b"");
 
     // A file whose size says nothing: read up to the cap, then refused.

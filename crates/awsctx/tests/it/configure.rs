@@ -48,6 +48,25 @@ fn every_flag(start_url: &str) -> [&str; 16] {
     ]
 }
 
+/// `configure sso` on a PTY with a login to `corp`, its four session questions answered.
+fn wizard_past_the_session(sandbox: &Sandbox) -> Session {
+    sandbox.seed_session("corp");
+    let mut cmd = sandbox.cmd(&["configure", "sso"]);
+    cmd.env("TERM", "dumb");
+    let mut p = Session::spawn(cmd).expect("spawn in a PTY");
+    p.set_expect_timeout(Some(Duration::from_secs(20)));
+    for (prompt, answer) in [
+        ("SSO session name [None]: ", "corp"),
+        ("SSO start URL [None]: ", sandbox.mock.start_url().as_str()),
+        ("SSO region [None]: ", "us-east-1"),
+        ("SSO registration scopes [sso:account:access]: ", ""),
+    ] {
+        p.expect(prompt).unwrap_or_else(|e| panic!("waiting for {prompt:?}: {e}"));
+        p.send_line(answer).expect("answer");
+    }
+    p
+}
+
 #[test]
 fn flags_only_writes_the_aws_cli_sections_in_its_order() {
     let sandbox = Sandbox::empty(mock());
@@ -57,7 +76,7 @@ fn flags_only_writes_the_aws_cli_sections_in_its_order() {
     assert_ok(&out);
     assert_eq!(sandbox.config_text(), expected_file(&sandbox));
     assert_eq!(
-        stderr(&out).replace(&sandbox.config_path().display().to_string(), "CONFIG"),
+        stderr(&out).replace(&sandbox.shown(&sandbox.config_path()), "CONFIG"),
         "awsctx: wrote `[profile payments-prod-AdministratorAccess]` and `[sso-session corp]` to `CONFIG`\n\
          awsctx: switch to it with `awsctx payments-prod-AdministratorAccess`\n"
     );
@@ -66,21 +85,10 @@ fn flags_only_writes_the_aws_cli_sections_in_its_order() {
 #[test]
 fn a_pty_session_writes_the_same_file_as_flags() {
     let sandbox = Sandbox::empty(mock());
-    sandbox.seed_session("corp");
-    let mut cmd = sandbox.cmd(&["configure", "sso"]);
-    cmd.env("TERM", "dumb");
-    let mut p = Session::spawn(cmd).expect("spawn in a PTY");
-    p.set_expect_timeout(Some(Duration::from_secs(20)));
-    let mut step = |prompt: &str, answer: &str| {
-        p.expect(prompt).unwrap_or_else(|e| panic!("waiting for {prompt:?}: {e}"));
-        p.send_line(answer).expect("answer");
-    };
-    step("SSO session name [None]: ", "corp");
-    step("SSO start URL [None]: ", &sandbox.mock.start_url());
-    step("SSO region [None]: ", "us-east-1");
-    step("SSO registration scopes [sso:account:access]: ", "");
+    let mut p = wizard_past_the_session(&sandbox);
     // 300 accounts, in the AWS CLI's order (lower-cased name first); filter, then pick.
-    step("there are 300 AWS accounts available to you", "");
+    p.expect("there are 300 AWS accounts available to you").unwrap();
+    p.send_line("").unwrap();
     p.expect("   1) analytics-dev, aws+analytics-dev@example.com").expect("sorted list");
     p.expect("more: type to filter").expect("long lists are cut");
     p.expect("AWS account (number, or text to filter): ").expect("account prompt");
@@ -391,19 +399,7 @@ fn the_wizard_names_the_role_as_populate_does_and_populate_keeps_what_it_set() {
 #[test]
 fn text_that_looks_like_a_number_filters_the_accounts_before_it_picks_by_position() {
     let sandbox = Sandbox::empty(mock());
-    sandbox.seed_session("corp");
-    let mut cmd = sandbox.cmd(&["configure", "sso"]);
-    cmd.env("TERM", "dumb");
-    let mut p = Session::spawn(cmd).expect("spawn in a PTY");
-    p.set_expect_timeout(Some(Duration::from_secs(20)));
-    let mut step = |prompt: &str, answer: &str| {
-        p.expect(prompt).unwrap_or_else(|e| panic!("waiting for {prompt:?}: {e}"));
-        p.send_line(answer).expect("answer");
-    };
-    step("SSO session name [None]: ", "corp");
-    step("SSO start URL [None]: ", &sandbox.mock.start_url());
-    step("SSO region [None]: ", "us-east-1");
-    step("SSO registration scopes [sso:account:access]: ", "");
+    let mut p = wizard_past_the_session(&sandbox);
     p.expect("AWS account (number, or text to filter): ").expect("account prompt");
     // `008` is in one account id only (111410112008); as a position it would be row 8.
     p.send_line("008").unwrap();

@@ -201,8 +201,8 @@ fn a_planted_lock_file_symlink_is_refused_and_its_target_left_alone() {
         format!(
             "awsctx: error: cannot lock `{}`: it is a symbolic link\n\
              hint: remove it (`rm {}`); awsctx makes a new one\n",
-            lock.display(),
-            lock.display()
+            sandbox.shown(&lock),
+            sandbox.shown(&lock)
         )
     );
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "do not truncate\n");
@@ -241,7 +241,7 @@ fn credential_process_ignores_keys_another_user_planted_and_writes_its_own() {
         stderr(&out),
         format!(
             "awsctx: warning: ignoring `{}`: it belongs to uid {NOBODY}, not to you\n",
-            planted.display()
+            sandbox.shown(&planted)
         )
     );
     assert_eq!(uid_of(&planted), 0, "replaced by a file of the user's own");
@@ -266,8 +266,8 @@ fn a_cache_folder_other_users_can_write_is_neither_trusted_nor_written() {
             "awsctx: warning: ignoring `{file}`: its folder `{dir}` can be written by other users (mode 0777)\n\
              awsctx: error: cannot write `{file}`: its folder `{dir}` can be written by other users (mode 0777)\n\
              hint: run `chmod 700 {dir}` so that only you can write it\n",
-            file = planted.display(),
-            dir = dir.display()
+            file = sandbox.shown(&planted),
+            dir = sandbox.shown(&dir)
         )
     );
     assert_eq!(std::fs::read(&planted).unwrap(), before);
@@ -298,7 +298,7 @@ fn trust_records_another_user_planted_allow_nothing() {
     assert!(
         text.contains(&format!(
             "awsctx: warning: ignoring `{}`: it belongs to uid {NOBODY}, not to you",
-            trust.display()
+            sb.shown(&trust)
         )),
         "{text}"
     );
@@ -358,7 +358,7 @@ fn populate_refuses_a_read_only_config_and_leaves_it_as_it_was() {
         format!(
             "awsctx: error: `{path}` is read-only (mode 0444); awsctx does not replace a file you cannot write\n\
              hint: run `chmod u+w {path}` to let awsctx write it\n",
-            path = config.display()
+            path = sandbox.shown(&config)
         )
     );
     assert_eq!(sandbox.config_text(), before);

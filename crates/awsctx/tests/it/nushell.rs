@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::support::{BIN, DEV, PROD, Sandbox, have_nu, lines, stderr, stdout};
+use crate::support::{BIN, Counted, DEV, PROD, Sandbox, have_nu, lines, stderr, stdout};
 
 #[test]
 fn the_saved_keys_and_the_hook_state_never_reach_a_child_process() {
@@ -216,13 +216,7 @@ fn a_logout_and_a_new_login_elsewhere_are_followed_by_nu_at_its_next_prompt() {
 
 #[test]
 fn a_missing_or_oversized_changes_file_is_passed_over_silently_and_a_later_change_is_followed() {
-    if !have_nu() {
-        return;
-    }
-    let sb = Sandbox::switcher();
-    sb.seed_keys(DEV, Duration::from_secs(3570));
-    let counted = sb.counting_wrapper("wrapper");
-    counted.use_in(&sb, "nu");
+    let Some((sb, counted)) = nu_with_counted_awsctx() else { return };
     let prompts = "prompt\n".repeat(20);
     // The first prompt learns the pins (one process); none has changed anything yet.
     let script = format!(
@@ -252,13 +246,7 @@ fn a_missing_or_oversized_changes_file_is_passed_over_silently_and_a_later_chang
 
 #[test]
 fn a_linked_markers_folder_costs_one_process_per_change_not_one_per_prompt() {
-    if !have_nu() {
-        return;
-    }
-    let sb = Sandbox::switcher();
-    sb.seed_keys(DEV, Duration::from_secs(3570));
-    let counted = sb.counting_wrapper("wrapper");
-    counted.use_in(&sb, "nu");
+    let Some((sb, counted)) = nu_with_counted_awsctx() else { return };
     let elsewhere = sb.dir("elsewhere");
     let prompts = "prompt\n".repeat(20);
     // awsctx cannot make markers through the link: Nushell reads the line instead.
@@ -284,4 +272,17 @@ fn a_linked_markers_folder_costs_one_process_per_change_not_one_per_prompt() {
         "one process for the first prompt and one for each change, none for the other prompts"
     );
     assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0, "nothing written through");
+}
+
+/// A switcher sandbox with dev's keys cached and a wrapper that logs every awsctx that nu
+/// starts; `None` when nu is not installed.
+fn nu_with_counted_awsctx() -> Option<(Sandbox, Counted)> {
+    if !have_nu() {
+        return None;
+    }
+    let sb = Sandbox::switcher();
+    sb.seed_keys(DEV, Duration::from_secs(3570));
+    let counted = sb.counting_wrapper("wrapper");
+    counted.use_in(&sb, "nu");
+    Some((sb, counted))
 }

@@ -597,7 +597,7 @@ fn a_broken_block_is_an_error_naming_the_file_and_line() {
     sandbox.write_config(&broken);
     let out = sandbox.run(&["populate", "--sso-session", "corp"]);
     assert_eq!(out.status.code(), Some(1));
-    let err = stderr(&out).replace(&sandbox.config_path().display().to_string(), "CONFIG");
+    let err = stderr(&out).replace(&sandbox.shown(&sandbox.config_path()), "CONFIG");
     assert_eq!(
         err,
         "awsctx: error: `CONFIG`: line 5: managed block `sso-session corp` has no `# END awsctx managed: sso-session corp` line\n\
@@ -699,7 +699,7 @@ fn settings_made_with_the_aws_cli_survive_populate_and_prune() {
     assert!(
         stderr(&out).contains(&format!(
             "awsctx: populate corp: removed `{last}` with settings of yours: `output`; `{}` keeps them\n",
-            backup.display()
+            sandbox.shown(&backup)
         )),
         "{}",
         stderr(&out)

@@ -1,6 +1,7 @@
 //! The switcher from the outside: `awsctx PROFILE` without the hook, listing, `-c`, `hook-env`
 //! output and its one-line reports, `pin`/`allow` errors.
 
+use jiff::{SignedDuration, Timestamp};
 use std::time::Duration;
 
 use crate::support::{DEV, PROD, Sandbox, have, stderr, stdout};
@@ -127,7 +128,7 @@ fn export_mode_chooses_profile_only_or_keys_only() {
 }
 
 #[test]
-fn an_expired_login_switches_the_profile_without_keys_and_says_so_in_one_line() {
+fn a_missing_login_switches_the_profile_without_keys_and_says_why_in_one_line() {
     let sb = Sandbox::switcher();
     sb.forget_login();
     let repo = sb.dir("repo");
@@ -136,7 +137,7 @@ fn an_expired_login_switches_the_profile_without_keys_and_says_so_in_one_line() 
     assert_eq!(
         stderr(&out),
         "awsctx: dev · 111122223333 · Admin · eu-west-1 · no keys\n\
-         awsctx: SSO session \"corp\" expired — run awsctx login\n"
+         awsctx: SSO session `corp` is not logged in — run `awsctx login --sso-session corp`\n"
     );
     let code = stdout(&out);
     assert!(code.contains("export AWS_PROFILE='dev'"), "{code}");
@@ -153,6 +154,25 @@ fn an_expired_login_switches_the_profile_without_keys_and_says_so_in_one_line() 
     let out =
         sb.awsctx_in(&repo, &["hook-env", "bash"]).env("_AWSCTX_WARNED", warned).output().unwrap();
     assert_eq!(stderr(&out), "awsctx: dev · 111122223333 · Admin · eu-west-1 · no keys\n");
+}
+
+#[test]
+fn an_expired_login_is_called_expired_and_a_logged_out_one_not_logged_in() {
+    let sb = Sandbox::switcher();
+    let repo = sb.dir("repo");
+    assert!(sb.awsctx_in(&repo, &["pin", "dev"]).output().unwrap().status.success());
+    sb.seed_session_expiring("corp", Some(Timestamp::now() - SignedDuration::from_mins(5)), false);
+    let out = sb.awsctx_in(&repo, &["hook-env", "bash"]).output().unwrap();
+    assert!(
+        stderr(&out).ends_with(
+            "awsctx: SSO session `corp` has expired — run `awsctx login --sso-session corp`\n"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert!(sb.awsctx_in(&repo, &["logout"]).output().unwrap().status.success());
+    let out = sb.awsctx_in(&repo, &["hook-env", "bash"]).output().unwrap();
+    assert!(stderr(&out).contains("`corp` is not logged in — run"), "{}", stderr(&out));
 }
 
 #[test]

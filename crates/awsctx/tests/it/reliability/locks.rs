@@ -147,7 +147,7 @@ fn a_hung_lock_holder_makes_waiters_give_up_naming_its_pid() {
         assert!((Duration::from_secs(1)..Duration::from_secs(5)).contains(&took), "{took:?}");
         assert_eq!(out.status.code(), Some(1));
         assert_eq!(stdout(&out), "");
-        stderr(&out).replace(&locks.display().to_string(), "LOCKS")
+        stderr(&out).replace(&sb.shown(&locks), "LOCKS")
     };
     let same_profile = wait("dev");
     let dev_lock = format!("credentials-{}.lock", &sb.dev_key().file_stem()[..1]);

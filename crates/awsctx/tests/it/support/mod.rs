@@ -26,7 +26,7 @@ use jiff::{SignedDuration, Timestamp};
 pub(crate) use browser::FakeBrowser;
 pub(crate) use procs::{MARKER, processes_marked, wait_until_gone};
 pub(crate) use python::{Moto, python_with};
-pub(crate) use shell::{have, have_nu, shells, shells_and_nu};
+pub(crate) use shell::{Counted, have, have_nu, shells, shells_and_nu};
 pub(crate) use snapshot::{render, settings as snapshot_settings, snapshot_text};
 
 pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_awsctx");
@@ -180,6 +180,14 @@ impl Sandbox {
 
     pub(crate) fn config_path(&self) -> PathBuf {
         self.path(".aws/config")
+    }
+
+    /// `path` as awsctx shows it to the user: `~/…` below the sandbox's home.
+    pub(crate) fn shown(&self, path: &Path) -> String {
+        match path.strip_prefix(&self.home) {
+            Ok(rest) => format!("~/{}", rest.display()),
+            Err(_) => path.display().to_string(),
+        }
     }
 
     pub(crate) fn config_text(&self) -> String {
