@@ -49,6 +49,13 @@ pub(crate) fn trim_ws(s: &str) -> &str {
 /// comment after whitespace; in headers it always does.
 pub(crate) fn strip_comment(line: &str, needs_whitespace: bool) -> &str {
     let line = trim_ws(line);
+    // Headers (a line per profile): the first `#` or `;` cuts, nothing to look back at.
+    if !needs_whitespace {
+        return match memchr::memchr2(b'#', b';', line.as_bytes()) {
+            Some(i) => trim_ws(line.get(..i).unwrap_or_default()),
+            None => line,
+        };
+    }
     let cut = line.bytes().enumerate().position(|(i, b)| {
         (b == b'#' || b == b';')
             && (!needs_whitespace
@@ -148,7 +155,10 @@ pub(crate) struct SectionPair<'a> {
 impl<'a> SectionPair<'a> {
     pub(crate) fn parse(inner: &'a str) -> Self {
         let inner = trim_ws(inner);
-        match inner.split_once([' ', '\t']) {
+        // By bytes (a header per profile): both separators are ASCII, so both sides are
+        // character boundaries.
+        let blank = memchr::memchr2(b' ', b'\t', inner.as_bytes());
+        match blank.and_then(|i| Some((inner.get(..i)?, inner.get(i + 1..)?))) {
             Some((prefix, name)) => Self { prefix: Some(prefix.trim()), name: name.trim() },
             None => Self { prefix: None, name: inner.trim() },
         }

@@ -38,6 +38,7 @@ struct Row<'a> {
     /// The portal's name of the account (as `populate` kept it).
     account_name: Option<&'a str>,
     role_name: Option<&'a str>,
+    region: Option<&'a str>,
     login: Option<&'static str>,
 }
 
@@ -94,40 +95,75 @@ pub(crate) fn run(args: &ListArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The keys `list` reads, found in one pass over a profile's properties (not a search of
+/// them per key, 10 000 times). Nested values count as unset, as for [`Profile::get`].
+#[derive(Default)]
+struct Keys<'a> {
+    sso_session: Option<&'a str>,
+    sso_account_id: Option<&'a str>,
+    sso_role_name: Option<&'a str>,
+    sso_start_url: Option<&'a str>,
+    role_arn: Option<&'a str>,
+    aws_account_id: Option<&'a str>,
+    region: Option<&'a str>,
+}
+
+impl<'a> Keys<'a> {
+    fn of(profile: Profile<'a>) -> Self {
+        let mut keys = Self::default();
+        for (key, value) in profile.properties() {
+            let Value::Simple(value) = value else { continue };
+            let slot = match key {
+                "sso_session" => &mut keys.sso_session,
+                "sso_account_id" => &mut keys.sso_account_id,
+                "sso_role_name" => &mut keys.sso_role_name,
+                "sso_start_url" => &mut keys.sso_start_url,
+                "role_arn" => &mut keys.role_arn,
+                "aws_account_id" => &mut keys.aws_account_id,
+                "region" => &mut keys.region,
+                _ => continue,
+            };
+            *slot = Some(value);
+        }
+        keys
+    }
+}
+
 fn row<'a>(
     config: &Config,
     profile: Profile<'a>,
     logins: &mut LoginStates<'a>,
     names: &'a AccountNames,
 ) -> Row<'a> {
-    let key = |k| profile.get(k);
+    let keys = Keys::of(profile);
     let kind = config.kind_label_of(profile);
     // An `sso` profile with an `sso_session` uses it; without one it is a legacy profile.
-    let session = key("sso_session").filter(|s| !s.is_empty());
+    let session = keys.sso_session.filter(|s| !s.is_empty());
     let (sso_session, account_id, role_name, login) = match kind {
         Ok("sso") if session.is_some() => (
             session,
-            key("sso_account_id"),
-            key("sso_role_name"),
+            keys.sso_account_id,
+            keys.sso_role_name,
             session.map(|s| logins.state(Login::Session(s))),
         ),
         Ok("sso") => (
             None,
-            key("sso_account_id"),
-            key("sso_role_name"),
-            key("sso_start_url").map(|u| logins.state(Login::StartUrl(u))),
+            keys.sso_account_id,
+            keys.sso_role_name,
+            keys.sso_start_url.map(|u| logins.state(Login::StartUrl(u))),
         ),
         Ok("sso-token") => (session, None, None, session.map(|s| logins.state(Login::Session(s)))),
         Ok("role" | "web-identity") => {
-            let arn = key("role_arn");
+            let arn = keys.role_arn;
             let (account, role) = (arn.and_then(arn::account_of), arn.and_then(arn::role_of));
             (None, account, role, None)
         }
-        _ => (None, key("aws_account_id"), None, None),
+        _ => (None, keys.aws_account_id, None, None),
     };
     let kind = kind.map_err(|e| e.to_string());
     let account_name = account_id.and_then(|id| names.get(id));
-    Row { profile, kind, sso_session, account_id, account_name, role_name, login }
+    let region = keys.region;
+    Row { profile, kind, sso_session, account_id, account_name, role_name, region, login }
 }
 
 /// Which login a profile uses: an sso-session, or (legacy) a start URL.
@@ -202,21 +238,20 @@ fn write_row(out: &mut impl Write, row: &Row<'_>) -> io::Result<()> {
         ProfileSource::Credentials => "credentials",
         ProfileSource::Both => "both",
     };
-    let fields = [
-        ("name", Some(row.profile.name())),
-        ("kind", Some(row.kind.as_ref().map_or("invalid", |k| *k))),
-        ("source", Some(source)),
-        ("sso_session", row.sso_session),
-        ("account_id", row.account_id),
-        ("account_name", row.account_name),
-        ("role_name", row.role_name),
-        ("region", row.profile.get("region")),
-        ("login", row.login),
+    // Each key with the punctuation around it as one constant: a write each, not three.
+    let fields: [(&[u8], Option<&str>); 9] = [
+        (b"    \"name\": ", Some(row.profile.name())),
+        (b",\n    \"kind\": ", Some(row.kind.as_ref().map_or("invalid", |k| *k))),
+        (b",\n    \"source\": ", Some(source)),
+        (b",\n    \"sso_session\": ", row.sso_session),
+        (b",\n    \"account_id\": ", row.account_id),
+        (b",\n    \"account_name\": ", row.account_name),
+        (b",\n    \"role_name\": ", row.role_name),
+        (b",\n    \"region\": ", row.region),
+        (b",\n    \"login\": ", row.login),
     ];
-    for (i, (key, value)) in fields.into_iter().enumerate() {
-        out.write_all(if i == 0 { b"    \"" } else { b",\n    \"" })?;
-        out.write_all(key.as_bytes())?;
-        out.write_all(b"\": ")?;
+    for (key, value) in fields {
+        out.write_all(key)?;
         match value {
             Some(value) => json_string(out, value)?,
             None => out.write_all(b"null")?,
@@ -247,12 +282,15 @@ fn json_object<W: Write, V>(
     mut value: impl FnMut(&mut W, V) -> io::Result<()>,
 ) -> io::Result<()> {
     const SPACES: &[u8] = b"                ";
-    let indent = SPACES.get(..depth * 2 + 2).unwrap_or(SPACES);
+    // What comes before each entry (brace or comma, line break, indent), in one write.
+    const FIRST: &[u8] = b"{\n                ";
+    const NEXT: &[u8] = b",\n                ";
+    let before = depth * 2 + 4;
     let mut empty = true;
     for (key, v) in entries {
-        out.write_all(if empty { b"{\n" } else { b",\n" })?;
+        let start = if empty { FIRST } else { NEXT };
+        out.write_all(start.get(..before).unwrap_or(start))?;
         empty = false;
-        out.write_all(indent)?;
         json_string(out, key.as_ref())?;
         out.write_all(b": ")?;
         value(out, v)?;
@@ -305,6 +343,9 @@ fn json_string(out: &mut impl Write, text: &str) -> io::Result<()> {
 /// (`--json` has every value whole). One hostile value must not pad every row to its width.
 const MAX_COLUMN: usize = 64;
 
+/// Padding for a cell, cut to length (a column is at most [`MAX_COLUMN`] wide, plus its gap).
+const SPACES: &str = "                                                                    ";
+
 /// `cell` escaped and cut to [`MAX_COLUMN`] characters, and its width.
 fn fit(cell: &str) -> (Cow<'_, str>, usize) {
     // Nearly every cell: short printable ASCII, one byte a column, nothing to escape.
@@ -334,7 +375,7 @@ fn cells<'a>(r: &'a Row<'_>, name: Option<&'a str>) -> [&'a str; 7] {
         r.account_id.unwrap_or("-"),
         name.unwrap_or("-"),
         r.role_name.unwrap_or("-"),
-        r.profile.get("region").unwrap_or("-"),
+        r.region.unwrap_or("-"),
         r.login.unwrap_or("-"),
     ]
 }
@@ -372,8 +413,12 @@ fn write_table(out: &mut impl Write, rows: &[Row<'_>], current: Option<&str>) ->
             line.push_str(&cell);
             if i + 1 < row.len() {
                 // By hand: `{:<width$}` costs a formatter call per cell, 60 000 of them.
-                let pad = width.saturating_sub(cell_width) + 2;
-                line.extend(std::iter::repeat_n(' ', pad));
+                let mut pad = width.saturating_sub(cell_width) + 2;
+                while pad > 0 {
+                    let spaces = SPACES.get(..pad).unwrap_or(SPACES);
+                    line.push_str(spaces);
+                    pad -= spaces.len();
+                }
             }
         }
         line.truncate(line.trim_end().len());
