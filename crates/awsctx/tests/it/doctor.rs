@@ -107,6 +107,17 @@ fn healthy_setup_passes_every_check() {
 }
 
 #[test]
+fn the_markers_a_pin_leaves_for_nushell_are_awsctx_s_own() {
+    let sandbox = healthy();
+    let repo = sandbox.dir("repo");
+    assert!(sandbox.awsctx_in(&repo, &["pin", "dev"]).output().unwrap().status.success());
+    assert!(sandbox.path(".local/state/awsctx/changes.d").is_dir(), "the pin made its marker");
+    let out = doctor(&sandbox, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).contains("✓ file modes: tokens and keys are private"), "{}", stdout(&out));
+}
+
+#[test]
 fn an_expired_login_that_can_be_refreshed_is_not_a_failure() {
     let sandbox = healthy();
     sandbox.seed_token(SignedDuration::from_mins(-5));

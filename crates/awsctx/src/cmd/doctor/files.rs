@@ -152,6 +152,8 @@ pub(super) fn check_file_modes(
     if let Some(state) = state {
         folders.push((state.to_owned(), ""));
         folders.push((state.join("locks"), ".lock"));
+        // The Nushell hook's markers of the `changes` line: empty files named by it.
+        folders.push((state.join("changes.d"), ""));
     }
     let mut checked = 0;
     let mut bad = false;
@@ -222,7 +224,8 @@ pub(super) fn check_file_modes(
 }
 
 /// The files awsctx keeps in `dir`: names ending in `suffix` (any name for ""), without
-/// hidden ones (temp files) and without the folders awsctx makes itself, sorted.
+/// hidden ones (temp files) and without the folders awsctx makes itself (checked on their
+/// own), sorted.
 fn own_files(dir: &Path, suffix: &str) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
     let mut files: Vec<PathBuf> = entries
@@ -232,7 +235,8 @@ fn own_files(dir: &Path, suffix: &str) -> Vec<PathBuf> {
             let name = name.to_string_lossy();
             !name.starts_with('.')
                 && name.ends_with(suffix)
-                && !(name == "locks" && e.file_type().is_ok_and(|t| t.is_dir()))
+                && !(matches!(&*name, "locks" | "changes.d")
+                    && e.file_type().is_ok_and(|t| t.is_dir()))
         })
         .map(|e| e.path())
         .collect();
