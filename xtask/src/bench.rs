@@ -723,16 +723,7 @@ fn row_enter(bench: &Bench) -> anyhow::Result<Measured> {
         envrc_dir.join(".envrc"),
         "export AWS_PROFILE=dev\nexport AWS_REGION=eu-west-1\n",
     )?;
-    let mut allow = Command::new(&direnv);
-    sandbox_env(&mut allow, &home);
-    allow.arg("allow").current_dir(&envrc_dir);
-    crate::output(&mut allow)?;
-    let theirs = median_of(51, || {
-        let mut cmd = Command::new(&direnv);
-        sandbox_env(&mut cmd, &home);
-        cmd.args(["export", "bash"]).env("PWD", &envrc_dir).current_dir(&envrc_dir);
-        cmd
-    })?;
+    let theirs = direnv_export_median(&direnv, &home, &envrc_dir, 51)?;
     let share = ours.as_secs_f64() / theirs.as_secs_f64();
     Ok(Measured {
         ours: "awsctx hook-env bash (cd into a pinned dir, keys cached)".into(),
@@ -742,6 +733,26 @@ fn row_enter(bench: &Bench) -> anyhow::Result<Measured> {
         pass: ours <= Duration::from_micros(2500) && share <= 0.2,
         note: format!("{share:.2}× direnv; spawn floor (`true`) {}", fmt_duration(spawn_floor()?)),
         ratio: None,
+    })
+}
+
+/// `direnv export bash` on entering `envrc_dir` (its `.envrc` allowed first): the peer of
+/// both `cd` rows.
+fn direnv_export_median(
+    direnv: &Path,
+    home: &Path,
+    envrc_dir: &Path,
+    runs: usize,
+) -> anyhow::Result<Duration> {
+    let mut allow = Command::new(direnv);
+    sandbox_env(&mut allow, home);
+    allow.arg("allow").current_dir(envrc_dir);
+    crate::output(&mut allow)?;
+    median_of(runs, || {
+        let mut cmd = Command::new(direnv);
+        sandbox_env(&mut cmd, home);
+        cmd.args(["export", "bash"]).env("PWD", envrc_dir).current_dir(envrc_dir);
+        cmd
     })
 }
 
@@ -943,16 +954,7 @@ print $'profile ($env.AWS_PROFILE)'",
     let envrc_dir = home.join("envrc");
     std::fs::create_dir_all(&envrc_dir)?;
     std::fs::write(envrc_dir.join(".envrc"), "export AWS_PROFILE=dev\n")?;
-    let mut allow = Command::new(&direnv);
-    sandbox_env(&mut allow, &home);
-    allow.arg("allow").current_dir(&envrc_dir);
-    crate::output(&mut allow)?;
-    let theirs = median_of(RUNS, || {
-        let mut cmd = Command::new(&direnv);
-        sandbox_env(&mut cmd, &home);
-        cmd.args(["export", "bash"]).env("PWD", &envrc_dir).current_dir(&envrc_dir);
-        cmd
-    })?;
+    let theirs = direnv_export_median(&direnv, &home, &envrc_dir, RUNS)?;
     let share = ours.as_secs_f64() / theirs.as_secs_f64();
     Ok(Measured {
         ours: "Nushell `cd` into a pinned dir (hook-env nu + applying it), keys cached".into(),
