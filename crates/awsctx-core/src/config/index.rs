@@ -140,23 +140,19 @@ impl OpenFiles {
     /// walked again now says no).
     pub(crate) fn has_profile(&self, paths: &ConfigPaths, name: &str) -> bool {
         let mut found = false;
-        for (file, kind) in self.0.iter().zip([FileKind::Config, FileKind::Credentials]) {
-            let walked = Walked {
-                kind,
-                file: file.as_ref().and_then(|f| f.try_clone().ok()),
-                len: 0,
-                checkpoints: Vec::new(),
-            };
-            let _ = walked.walk_only(paths.path(kind), |met| {
-                found |= met.kind == HeaderKind::Profile && met.name == name.as_bytes();
-            });
-        }
+        self.each_profile_header(paths, |met| found |= met == name.as_bytes());
         found
     }
 
     /// Every profile name in the files, in file order, each once.
     pub(crate) fn profile_names(&self, paths: &ConfigPaths) -> Vec<String> {
         let mut names = Vec::new();
+        self.each_profile_header(paths, |met| names.push(met.to_vec()));
+        distinct(names)
+    }
+
+    /// The name of every profile header in both files, walked again from the start.
+    fn each_profile_header(&self, paths: &ConfigPaths, mut each: impl FnMut(&[u8])) {
         for (file, kind) in self.0.iter().zip([FileKind::Config, FileKind::Credentials]) {
             let walked = Walked {
                 kind,
@@ -166,11 +162,10 @@ impl OpenFiles {
             };
             let _ = walked.walk_only(paths.path(kind), |met| {
                 if met.kind == HeaderKind::Profile {
-                    names.push(met.name.to_vec());
+                    each(met.name);
                 }
             });
         }
-        distinct(names)
     }
 }
 
