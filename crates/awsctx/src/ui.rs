@@ -121,6 +121,20 @@ fn tilde(text: &str) -> Cow<'_, str> {
     tilde_below(text, HOME.get().map(String::as_str))
 }
 
+/// `path` as the user knows it: `~/…` below the home folder (for output that is not a
+/// message, such as `doctor`'s report).
+pub(crate) fn at_home(path: &Path) -> String {
+    at_home_below(path, HOME.get().map(String::as_str))
+}
+
+fn at_home_below(path: &Path, home: Option<&str>) -> String {
+    let shown = path.display().to_string();
+    match home.and_then(|home| shown.strip_prefix(home)) {
+        Some(rest) => format!("~/{rest}"),
+        None => shown,
+    }
+}
+
 fn tilde_below<'t>(text: &'t str, home: Option<&str>) -> Cow<'t, str> {
     let Some(home) = home.filter(|home| text.contains(*home)) else {
         return Cow::Borrowed(text);
@@ -367,5 +381,10 @@ pub(crate) mod tests {
         assert_eq!(tilde_below(kept, home), kept);
         assert_eq!(tilde_below("/home/ann/a", home), "~/a");
         assert_eq!(tilde_below("/home/ann/a", None), "/home/ann/a");
+        assert_eq!(
+            at_home_below(Path::new("/home/a b/.aws/x.json"), Some("/home/a b/")),
+            "~/.aws/x.json"
+        );
+        assert_eq!(at_home_below(Path::new("/home/a bc/x"), Some("/home/a b/")), "/home/a bc/x");
     }
 }

@@ -31,14 +31,13 @@ pub(crate) fn run(ctx: &Context) -> anyhow::Result<ExitCode> {
     let now = Timestamp::now();
     let home = ctx.env.home();
     let mut report = Report::new(home.as_deref());
-    let at_home = |path: &Path| tilde(path, home.as_deref());
 
     for check in shell::hook(ctx) {
         report.add(check);
     }
     let config = match ctx.config() {
         Ok(config) => {
-            check_config(config, &at_home, &mut report);
+            check_config(config, &mut report);
             Some(config)
         }
         Err(error) => {
@@ -52,9 +51,9 @@ pub(crate) fn run(ctx: &Context) -> anyhow::Result<ExitCode> {
         check_logins(&sessions, &provider, now, &mut report);
     }
     let state = ctx.state_dir().ok();
-    check_file_modes(home.as_deref(), state.as_ref().map(StateDir::path), &at_home, &mut report);
+    check_file_modes(home.as_deref(), state.as_ref().map(StateDir::path), &mut report);
     let proxy_ok = check_proxy(&ctx.env, &mut report);
-    let ca_bundle = check_ca_bundles(&ctx.env, config, &at_home, &mut report);
+    let ca_bundle = check_ca_bundles(&ctx.env, config, &mut report);
     if let Some(config) = config {
         match (proxy_ok, ca_bundle) {
             (true, Ok(ca_bundle)) => {
@@ -132,14 +131,6 @@ fn count(n: usize, what: &str) -> String {
     if n == 1 { format!("1 {what}") } else { format!("{n} {what}s") }
 }
 
-/// A path as the user knows it: `~/...` below the home directory.
-fn tilde(path: &Path, home: Option<&Path>) -> String {
-    match home.and_then(|home| path.strip_prefix(home).ok()) {
-        Some(rest) => format!("~/{}", rest.display()),
-        None => path.display().to_string(),
-    }
-}
-
 /// A path for a command to copy: `~/...` when that needs no quoting, else quoted in full.
 fn shell_path(path: &Path, home: &Path) -> String {
     if let Ok(rest) = path.strip_prefix(home)
@@ -174,7 +165,6 @@ mod tests {
     #[test]
     fn cache_paths_are_shown_below_home() {
         let home = Path::new("/home/a b");
-        assert_eq!(tilde(Path::new("/home/a b/.aws/x.json"), Some(home)), "~/.aws/x.json");
         assert_eq!(shell_path(Path::new("/home/a b/.aws/x.json"), home), "~/.aws/x.json");
         assert_eq!(shell_path(Path::new("/srv/a b/x"), home), "'/srv/a b/x'");
     }

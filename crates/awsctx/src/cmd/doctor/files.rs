@@ -13,21 +13,17 @@ use jiff::Timestamp;
 use super::{Report, count, shell_path};
 use crate::switcher::time_left;
 
-pub(super) fn check_config(
-    config: &Config,
-    at_home: &dyn Fn(&Path) -> String,
-    report: &mut Report,
-) {
+pub(super) fn check_config(config: &Config, report: &mut Report) {
     let existing: Vec<String> = [&config.paths.config, &config.paths.credentials]
         .into_iter()
         .filter(|path| path.exists())
-        .map(|path| format!("`{}`", at_home(path)))
+        .map(|path| format!("`{}`", crate::ui::at_home(path)))
         .collect();
     if config.profiles().len() == 0 && config.sso_session_sections().len() == 0 {
         let files = format!(
             "`{}` or `{}`",
-            at_home(&config.paths.config),
-            at_home(&config.paths.credentials)
+            crate::ui::at_home(&config.paths.config),
+            crate::ui::at_home(&config.paths.credentials)
         );
         report.fail(format!("config: no profiles in {files}; `awsctx configure sso` sets one up"));
     } else {
@@ -136,12 +132,7 @@ pub(super) fn check_logins(
 /// writable by others (0700 is what awsctx makes; the AWS CLI leaves them 0755, which is fine:
 /// the names are hashes). The same for awsctx's state and lock files. A link, a FIFO or
 /// another user's file where awsctx keeps its own is named too: awsctx ignores it.
-pub(super) fn check_file_modes(
-    home: Option<&Path>,
-    state: Option<&Path>,
-    at_home: &dyn Fn(&Path) -> String,
-    report: &mut Report,
-) {
+pub(super) fn check_file_modes(home: Option<&Path>, state: Option<&Path>, report: &mut Report) {
     let Some(home) = home else {
         report.fail("file modes: `HOME` is not set, so the caches cannot be found; set `HOME`");
         return;
@@ -159,7 +150,7 @@ pub(super) fn check_file_modes(
     let mut bad = false;
     let mut flag = |path: &Path, what: String, fix: String, report: &mut Report| {
         bad = true;
-        report.fail(format!("file modes: `{}` {what}; run `{fix}`", at_home(path)));
+        report.fail(format!("file modes: `{}` {what}; run `{fix}`", crate::ui::at_home(path)));
     };
     for (dir, suffix) in folders {
         let Ok(meta) = std::fs::metadata(&dir) else { continue };

@@ -62,7 +62,6 @@ pub(super) fn check_proxy(env: &Env, report: &mut Report) -> bool {
 pub(super) fn check_ca_bundles(
     env: &Env,
     config: Option<&Config>,
-    at_home: &dyn Fn(&Path) -> String,
     report: &mut Report,
 ) -> Result<Option<PathBuf>, ()> {
     let mut bundles: Vec<(PathBuf, String, &'static str)> = Vec::new();
@@ -86,7 +85,7 @@ pub(super) fn check_ca_bundles(
     }
     let mut all_ok = true;
     for (path, from, unset) in &bundles {
-        let shown = at_home(path);
+        let shown = crate::ui::at_home(path);
         let text = match std::fs::read(path) {
             Ok(bytes) => bytes,
             Err(error) => {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use awsctx_core::switch::var;
 
-use super::{Check, tilde};
+use super::Check;
 use crate::context::Context;
 
 /// The most of an rc file read to find the lines that undo the hook.
@@ -21,11 +21,11 @@ pub(super) fn hook(ctx: &Context) -> Vec<Check> {
         let shell = ctx.env.get(var::SHELL_VERSION).unwrap_or_default();
         let rc = rc_file(ctx, shell);
         if !live.contains(&"prompt") {
-            checks.push(Check::Fail(prompt_dropped(ctx, shell, rc.as_ref())));
+            checks.push(Check::Fail(prompt_dropped(shell, rc.as_ref())));
             return checks;
         }
         if shell.starts_with("zsh") && !live.contains(&"complete") {
-            checks.push(Check::Fail(completion_missing(ctx, rc.as_ref())));
+            checks.push(Check::Fail(completion_missing(rc.as_ref())));
         }
     }
     checks.insert(0, loaded(ctx));
@@ -103,7 +103,7 @@ fn hook_line(lines: &[(usize, String)], shell: &str) -> Option<usize> {
 /// The hook is loaded but no longer run at the prompt: the last line below the hook line that
 /// sets the prompt's list anew (`PROMPT_COMMAND=…`, `precmd_functions=(…)`) without keeping
 /// what was there.
-fn prompt_dropped(ctx: &Context, shell: &str, rc: Option<&PathBuf>) -> String {
+fn prompt_dropped(shell: &str, rc: Option<&PathBuf>) -> String {
     let (name, list) = if shell.starts_with("zsh") {
         ("zsh", "precmd_functions")
     } else {
@@ -112,7 +112,7 @@ fn prompt_dropped(ctx: &Context, shell: &str, rc: Option<&PathBuf>) -> String {
     let head = "shell hook: loaded, but no longer run at the prompt";
     let anew = format!("{head}: `{list}` was set anew after the hook loaded");
     let Some(rc) = rc else { return format!("{anew}; load the hook last") };
-    let at = tilde(rc, ctx.env.home().as_deref());
+    let at = crate::ui::at_home(rc);
     let lines = rc_lines(rc);
     let Some(hook) = hook_line(&lines, name) else {
         return format!("{anew}; load the hook after whatever sets `{list}`");
@@ -142,11 +142,11 @@ fn resets(line: &str, list: &str) -> bool {
 
 /// zsh: `compdef` did not exist when the hook loaded (`compinit` ran later), so `awsctx`
 /// does not complete.
-fn completion_missing(ctx: &Context, rc: Option<&PathBuf>) -> String {
+fn completion_missing(rc: Option<&PathBuf>) -> String {
     let head =
         "shell completion: `awsctx` does not complete: the hook was loaded before `compinit`";
     let Some(rc) = rc else { return format!("{head}; load it after `compinit`") };
-    let at = tilde(rc, ctx.env.home().as_deref());
+    let at = crate::ui::at_home(rc);
     let lines = rc_lines(rc);
     let compinit = |after: usize| {
         lines
