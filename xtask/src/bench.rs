@@ -140,6 +140,19 @@ pub(crate) fn fmt_duration(d: Duration) -> String {
     }
 }
 
+/// The wall time of one run of `cmd`, which must succeed (stdout dropped, stderr kept for
+/// the error).
+fn timed(cmd: &mut Command) -> anyhow::Result<Duration> {
+    cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+    let start = Instant::now();
+    let out = cmd.output().with_context(|| format!("running {cmd:?}"))?;
+    let elapsed = start.elapsed();
+    if !out.status.success() {
+        bail!("{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+    }
+    Ok(elapsed)
+}
+
 /// The median wall time of `runs` runs of `make()`, after one warm-up run; every run must succeed.
 pub(crate) fn median_of(
     runs: usize,
@@ -147,14 +160,7 @@ pub(crate) fn median_of(
 ) -> anyhow::Result<Duration> {
     let mut times = Vec::with_capacity(runs);
     for i in 0..=runs {
-        let mut cmd = make();
-        cmd.stdout(Stdio::null()).stderr(Stdio::piped());
-        let start = Instant::now();
-        let out = cmd.output().with_context(|| format!("running {cmd:?}"))?;
-        let elapsed = start.elapsed();
-        if !out.status.success() {
-            bail!("{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr).trim());
-        }
+        let elapsed = timed(&mut make())?;
         if i > 0 {
             times.push(elapsed);
         }
@@ -322,14 +328,7 @@ pub(crate) fn medians_interleaved(
     let mut times = vec![Vec::with_capacity(runs); makes.len()];
     for i in 0..=runs {
         for (make, times) in makes.iter().zip(&mut times) {
-            let mut cmd = make();
-            cmd.stdout(Stdio::null()).stderr(Stdio::piped());
-            let start = Instant::now();
-            let out = cmd.output().with_context(|| format!("running {cmd:?}"))?;
-            let elapsed = start.elapsed();
-            if !out.status.success() {
-                bail!("{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr).trim());
-            }
+            let elapsed = timed(&mut make())?;
             if i > 0 {
                 times.push(elapsed);
             }
